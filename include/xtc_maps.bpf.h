@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The maps both BPF objects declare.  The loader pins them under
+ * <bpffs>/xtc/maps and makes every program instance reuse the pinned ones,
+ * so XDP and TC on every interface see one rule set and one set of counters.
+ */
+#ifndef XTC_MAPS_BPF_H
+#define XTC_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "xtc_shared.h"
+
+/* All tuple-space entries: masked packet key -> rule verdict. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XTC_MAX_ENTRIES);
+	__type(key, struct xtc_flow_key);
+	__type(value, struct xtc_rule_val);
+} xtc_rules SEC(".maps");
+
+/* Two copies of the tuple-space list; xtc_config.active picks the live one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct xtc_mask_list);
+} xtc_masks SEC(".maps");
+
+/* Runtime settings the loader may change without reloading programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xtc_config);
+} xtc_config SEC(".maps");
+
+/* Which hooks xtc runs on each managed interface. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XTC_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct xtc_iface_cfg);
+} xtc_ifaces SEC(".maps");
+
+/* Destination prefix -> interface, for target = auto. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XTC_MAX_IPMAP);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xtc_ipmap_key);
+	__type(value, struct xtc_ipmap_val);
+} xtc_ipmap SEC(".maps");
+
+/* Packets and bytes per rule id, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XTC_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xtc_rule_stats);
+} xtc_rule_stats SEC(".maps");
+
+/* Event counters per (interface, hook), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XTC_MAX_IFACES * XTC_HOOK_MAX);
+	__type(key, struct xtc_iface_key);
+	__type(value, struct xtc_iface_stats);
+} xtc_iface_stats SEC(".maps");
+
+#endif /* XTC_MAPS_BPF_H */

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What the kernel half and the loader share: map keys and values, action and
+ * mode codes, counter layouts and the XDP->TC metadata contract.  Everything
+ * here is fixed-size and naturally aligned so the same bytes mean the same
+ * thing on both sides.
+ */
+#ifndef XTC_SHARED_H
+#define XTC_SHARED_H
+
+#include <linux/types.h>
+
+/* Map sizes; the loader may resize with bpf_map__set_max_entries(). */
+#ifndef XTC_MAX_MASKS
+#define XTC_MAX_MASKS 64		/* distinct mask shapes (tuple spaces) */
+#endif
+#ifndef XTC_MAX_RULES
+#define XTC_MAX_RULES 65536		/* rule ids: per-rule counter slots */
+#endif
+#ifndef XTC_MAX_ENTRIES
+#define XTC_MAX_ENTRIES 262144		/* hash entries after range expansion */
+#endif
+#ifndef XTC_MAX_IPMAP
+#define XTC_MAX_IPMAP 16384		/* IP-to-ifindex prefixes */
+#endif
+#ifndef XTC_MAX_IFACES
+#define XTC_MAX_IFACES 1024		/* per-interface config and counters */
+#endif
+#define XTC_MAX_VLANS 2			/* 802.1ad + 802.1Q */
+#define XTC_MAX_EXTHDRS 6		/* IPv6 extension headers walked */
+
+enum xtc_action {
+	XTC_ACT_PASS = 0,
+	XTC_ACT_DROP = 1,
+	XTC_ACT_REDIRECT = 2,
+};
+
+enum xtc_redirect_mode {
+	XTC_MODE_PLAIN = 0,		/* bpf_redirect(ifindex, 0) */
+	XTC_MODE_NEIGH = 1,		/* bpf_redirect_neigh() */
+	XTC_MODE_PEER = 2,		/* bpf_redirect_peer(), TC ingress only */
+};
+
+enum xtc_dir {
+	XTC_DIR_INGRESS = 0,
+	XTC_DIR_EGRESS = 1,
+};
+
+enum xtc_hook {
+	XTC_HOOK_XDP = 0,
+	XTC_HOOK_TC_INGRESS = 1,
+	XTC_HOOK_TC_EGRESS = 2,
+	XTC_HOOK_MAX,
+};
+
+/* target_ifindex value that means: look the destination up in ipmap. */
+#define XTC_TARGET_AUTO 0
+
+/* xtc_flow_key.flags */
+#define XTC_KF_L4 0x01			/* ports were read from an L4 header */
+
+/* xtc_flow_key.family */
+#define XTC_FAMILY_ANY 0
+#define XTC_FAMILY_V4 4
+#define XTC_FAMILY_V6 6
+
+/*
+ * One key for every tuple space.  A packet's fields are ANDed with a mask of
+ * this same layout, mask_id is set to the mask's id and the result is looked
+ * up in the single rules hash.  Addresses are in network byte order (IPv4 in
+ * src[0]/dst[0]); ports are in host byte order so that the loader can split
+ * port ranges into prefix masks.
+ */
+struct xtc_flow_key {
+	__u16 mask_id;
+	__u8 dir;			/* enum xtc_dir */
+	__u8 family;			/* XTC_FAMILY_* */
+	__u8 proto;			/* IP protocol / IPv6 upper-layer header */
+	__u8 flags;			/* XTC_KF_* */
+	__u16 pad;
+	__u32 ifindex;			/* interface the hook runs on */
+	__u16 sport;
+	__u16 dport;
+	__u32 src[4];
+	__u32 dst[4];
+};
+
+/* What a matching entry says; prio decides between tuple spaces. */
+struct xtc_rule_val {
+	__u32 prio;			/* lower wins: the rule's position in the file */
+	__u32 rule_id;			/* slot in rule_stats */
+	__u32 target_ifindex;		/* XTC_TARGET_AUTO or a fixed ifindex */
+	__u8 action;			/* enum xtc_action */
+	__u8 mode;			/* enum xtc_redirect_mode */
+	__u16 pad;
+};
+
+/* One tuple space: its mask (mask.mask_id is its id) and best priority. */
+struct xtc_mask_ent {
+	struct xtc_flow_key mask;
+	__u32 min_prio;
+};
+
+/*
+ * The live list of tuple spaces, sorted by min_prio so that the search stops
+ * as soon as no remaining space can beat the best match found.  The loader
+ * writes the inactive one of two copies and flips xtc_config.active.
+ */
+struct xtc_mask_list {
+	__u32 count;
+	__u32 pad;
+	struct xtc_mask_ent ent[XTC_MAX_MASKS];
+};
+
+/* Runtime settings (array map "xtc_config", one element). */
+struct xtc_config {
+	__u32 active;			/* which xtc_mask_list copy is live: 0 or 1 */
+	__u32 redirect_fallback;	/* XTC_ACT_PASS or XTC_ACT_DROP */
+};
+
+/* Per-interface settings (hash map "xtc_ifaces", keyed by ifindex). */
+#define XTC_IF_XDP 0x01			/* our XDP classifier runs on this interface */
+struct xtc_iface_cfg {
+	__u32 flags;
+	__u32 pad;
+};
+
+/* IP-to-ifindex LPM trie; IPv4 is stored as ::ffff:a.b.c.d, prefixlen + 96. */
+struct xtc_ipmap_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct xtc_ipmap_val {
+	__u32 ifindex;
+	__u32 flags;
+};
+
+/* Per-CPU counters, one slot per rule id. */
+struct xtc_rule_stats {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per-CPU counters per (interface, hook). */
+struct xtc_iface_key {
+	__u32 ifindex;
+	__u32 hook;			/* enum xtc_hook */
+};
+
+struct xtc_iface_stats {
+	__u64 seen;
+	__u64 parse_errors;
+	__u64 no_match;
+	__u64 handoffs_sent;		/* XDP wrote metadata for TC */
+	__u64 handoffs_received;	/* TC found valid metadata */
+	__u64 redirects_ok;
+	__u64 redirects_failed;		/* target gone or helper refused */
+	__u64 dropped;
+};
+
+/*
+ * The XDP->TC handoff, written in front of the packet with
+ * bpf_xdp_adjust_meta() for redirect verdicts only.  TC trusts it only when
+ * magic, version and origin_ifindex all check out, and wipes the magic once
+ * used so that a redirected skb never carries a stale order further.
+ */
+#define XTC_META_MAGIC 0x7874634dU	/* "xtcM" */
+#define XTC_META_VERSION 1
+struct xtc_meta {
+	__u32 magic;
+	__u8 version;
+	__u8 action;			/* always XTC_ACT_REDIRECT in version 1 */
+	__u8 mode;			/* enum xtc_redirect_mode */
+	__u8 flags;
+	__u32 rule_id;
+	__u32 target_ifindex;		/* resolved: never XTC_TARGET_AUTO */
+	__u32 origin_ifindex;		/* the interface XDP ran on */
+};
+
+#endif /* XTC_SHARED_H */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The validated configuration: what `xtc check` proves and `xtc apply` makes
+ * the kernel match.  Filled by config.c; interface names are resolved to
+ * ifindexes by validation, so every consumer can trust them.
+ */
+#ifndef XTC_MODEL_H
+#define XTC_MODEL_H
+
+#include <stdbool.h>
+#include <net/if.h>
+#include <linux/types.h>
+
+#define XTC_NAME_MAX 64			/* rule names */
+#define XTC_DEFAULT_CONFIG "/etc/xtc/xtc.ini"
+#define XTC_DEFAULT_BPFFS "/sys/fs/bpf"
+#define XTC_DEFAULT_PRIO 30
+#define XTC_DEFAULT_MAX_RULES 65536
+
+enum xtc_xdp_mode {
+	XTC_XDP_NATIVE = 0,
+	XTC_XDP_SKB = 1,
+};
+
+enum xtc_tc_attach {
+	XTC_TC_AUTO = 0,		/* TCX where the kernel has it, else cls_bpf */
+	XTC_TC_TCX = 1,
+	XTC_TC_CLS_BPF = 2,
+};
+
+/* A prefix; addr is in network byte order, IPv4 in the first 4 bytes. */
+struct xtc_cidr {
+	__u8 family;			/* XTC_FAMILY_V4 or XTC_FAMILY_V6 */
+	__u8 plen;
+	__u8 addr[16];
+};
+
+/* An inclusive port range; lo = 0, hi = 65535 means any. */
+struct xtc_port_range {
+	__u16 lo;
+	__u16 hi;
+};
+
+struct xtc_rule {
+	char name[XTC_NAME_MAX];
+	int line;			/* line of the [rule NAME] header */
+	__u32 id;			/* counter slot (rule_stats index) */
+	__u32 prio;			/* position in file order; lower wins */
+	char ifname[IF_NAMESIZE];	/* "" means any interface (*) */
+	__u32 ifindex;			/* 0 means any */
+	__u8 dir;			/* enum xtc_dir */
+	__u8 family;			/* XTC_FAMILY_ANY/V4/V6, from src/dst/proto */
+	bool has_src, has_dst;
+	struct xtc_cidr src, dst;
+	bool has_proto;
+	__u8 proto;
+	bool has_sport, has_dport;
+	struct xtc_port_range sport, dport;
+	__u8 action;			/* enum xtc_action */
+	__u8 mode;			/* enum xtc_redirect_mode */
+	bool target_auto;
+	char target[IF_NAMESIZE];
+	__u32 target_ifindex;		/* XTC_TARGET_AUTO when target_auto */
+	bool reverse;
+	bool generated;			/* a reverse = yes mirror, not in the file */
+};
+
+struct xtc_iface {
+	char name[IF_NAMESIZE];
+	int line;
+	__u32 ifindex;
+	bool xdp;			/* xdp = on */
+	enum xtc_xdp_mode xdp_mode;
+	__u32 xdp_priority;
+	bool tc_ingress;		/* after defaults are applied */
+	bool tc_egress;
+};
+
+struct xtc_static {
+	struct xtc_cidr prefix;
+	char ifname[IF_NAMESIZE];
+	__u32 ifindex;
+	int line;
+};
+
+struct xtc_model {
+	char path[4096];		/* the file it came from */
+	char bpffs[4096];
+	enum xtc_xdp_mode xdp_mode;
+	__u32 xdp_priority;
+	enum xtc_tc_attach tc_attach;
+	__u8 redirect_fallback;		/* XTC_ACT_PASS or XTC_ACT_DROP */
+	__u32 max_rules;
+
+	struct xtc_iface *ifaces;
+	int n_ifaces;
+	struct xtc_rule *rules;		/* file order; generated mirrors follow */
+	int n_rules;
+	struct xtc_static *statics;
+	int n_statics;
+};
+
+void xtc_model_free(struct xtc_model *m);
+
+#endif

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xtc's XDP classifier.  Drops are carried out here; redirects are handed to
+ * the TC ingress program through a metadata block, because only TC has the
+ * neigh and peer redirect helpers.  Everything else passes, and chain-calls
+ * the next program in the libxdp dispatcher.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <xdp/xdp_helpers.h>
+#include "xtc_classify.bpf.h"
+
+/* Verdict for truncated or malformed packets: XDP_PASS unless the loader says. */
+const volatile __u32 malformed_verdict = XDP_PASS;
+
+struct {
+	__uint(priority, 30);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xtc_xdp);
+
+static __always_inline int xtc_write_meta(struct xdp_md *ctx, const struct xtc_rule_val *rv,
+					  __u32 target)
+{
+	struct xtc_meta *meta;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return -1;
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(meta + 1) > data)
+		return -1;
+	meta->magic = XTC_META_MAGIC;
+	meta->version = XTC_META_VERSION;
+	meta->action = XTC_ACT_REDIRECT;
+	meta->mode = rv->mode;
+	meta->flags = 0;
+	meta->rule_id = rv->rule_id;
+	meta->target_ifindex = target;
+	meta->origin_ifindex = ctx->ingress_ifindex;
+	return 0;
+}
+
+SEC("xdp")
+int xtc_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xtc_search s = {
+		.pkt.dir = XTC_DIR_INGRESS,
+		.pkt.ifindex = ctx->ingress_ifindex,
+	};
+	struct xtc_iface_stats *st;
+	int verdict = XDP_PASS, event;
+	__u32 target;
+
+	st = xtc_iface_stats_get(ctx->ingress_ifindex, XTC_HOOK_XDP);
+
+	switch (xtc_extract(data, data_end, &s.pkt)) {
+	case XTC_PARSED_ERR:
+		event = XTC_EV_PARSE_ERR;
+		verdict = malformed_verdict;
+		goto out;
+	case XTC_PARSED_NOT_IP:
+		event = XTC_EV_NO_MATCH;
+		goto out;
+	}
+	if (!xtc_lookup(&s)) {
+		event = XTC_EV_NO_MATCH;
+		goto out;
+	}
+	xtc_count_rule(s.best.rule_id, data_end - data);
+
+	switch (s.best.action) {
+	case XTC_ACT_DROP:
+		event = XTC_EV_DROP;
+		verdict = XDP_DROP;
+		break;
+	case XTC_ACT_REDIRECT:
+		target = xtc_resolve_target(&s.pkt, &s.best);
+		if (target && !xtc_write_meta(ctx, &s.best, target)) {
+			event = XTC_EV_HANDOFF_SENT;
+			break;
+		}
+		event = XTC_EV_REDIRECT_FAILED;
+		if (xtc_fallback_action() == XTC_ACT_DROP)
+			verdict = XDP_DROP;
+		break;
+	default:
+		event = XTC_EV_PASS;
+		break;
+	}
+out:
+	xtc_record(st, event, verdict == XDP_DROP);
+	return verdict;
+}
+
+char _license[] SEC("license") = "GPL";
