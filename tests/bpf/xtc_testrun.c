@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xtc-testrun: runs packets through the real XDP and TC objects with
+ * BPF_PROG_TEST_RUN, after loading a config's rules exactly as the loader
+ * compiles them.  One JSON line per packet: return code, metadata written
+ * by XDP, and the counters that moved.
+ *
+ *   xtc-testrun [--repeat N] CONFIG PACKETS
+ *   PACKETS: lines of "xdp|tc_ingress|tc_egress IFINDEX HEXBYTES", or "!command"
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include "config.h"
+#include "ipmap.h"
+#include "log.h"
+#include "objs.h"
+#include "tables.h"
+#include "tss.h"
+
+#define MAX_PKT 9000
+
+static const char *const hook_names[XTC_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress" };
+static const char *const iface_fields[] = { "seen", "parse_errors", "no_match",
+	"handoffs_sent", "handoffs_received", "redirects_ok", "redirects_failed", "dropped" };
+
+struct counters {
+	struct xtc_rule_stats *rules;	/* summed over CPUs, per rule */
+	__u64 iface[sizeof(struct xtc_iface_stats) / sizeof(__u64)];
+};
+
+static int ncpus;
+
+static void read_counters(const struct xtc_maps *m, const struct xtc_model *model,
+			  __u32 ifindex, int hook, struct counters *c)
+{
+	struct xtc_rule_stats *rs = calloc(ncpus, sizeof(*rs));
+	struct xtc_iface_stats *is = calloc(ncpus, sizeof(*is));
+	struct xtc_iface_key ik = { .ifindex = ifindex, .hook = hook };
+	int r, cpu;
+	size_t f;
+
+	memset(c->iface, 0, sizeof(c->iface));
+	for (r = 0; r < model->n_rules; r++) {
+		__u32 id = model->rules[r].id;
+
+		c->rules[r].packets = c->rules[r].bytes = 0;
+		if (bpf_map_lookup_elem(m->fd[XTC_MAP_RULE_STATS], &id, rs))
+			continue;
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			c->rules[r].packets += rs[cpu].packets;
+			c->rules[r].bytes += rs[cpu].bytes;
+		}
+	}
+	if (!bpf_map_lookup_elem(m->fd[XTC_MAP_IFACE_STATS], &ik, is))
+		for (cpu = 0; cpu < ncpus; cpu++)
+			for (f = 0; f < sizeof(c->iface) / sizeof(__u64); f++)
+				c->iface[f] += ((__u64 *)&is[cpu])[f];
+	free(rs);
+	free(is);
+}
+
+static int hex_decode(const char *hex, unsigned char *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned int b;
+
+	while (hex[0] && hex[1] && hex[0] != '\n') {
+		if (n >= cap || sscanf(hex, "%2x", &b) != 1)
+			return -EINVAL;
+		out[n++] = b;
+		hex += 2;
+	}
+	return n;
+}
+
+static int run_one(const struct xtc_objs *o, int hook, __u32 ifindex, const unsigned char *pkt,
+		   int len, int repeat, __u32 *retval, unsigned char *out, __u32 *out_len,
+		   __u32 *meta_len, __u32 *duration)
+{
+	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
+	struct __sk_buff sctx = { .ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = pkt,
+		.data_size_in = len,
+		.data_out = out,
+		.data_size_out = MAX_PKT + 64,
+		.repeat = repeat,
+	);
+	int err;
+
+	if (hook == XTC_HOOK_XDP) {
+		opts.ctx_in = &xctx;
+		opts.ctx_size_in = sizeof(xctx);
+		opts.ctx_out = &xctx;
+		opts.ctx_size_out = sizeof(xctx);
+	} else {
+		opts.ctx_in = &sctx;
+		opts.ctx_size_in = sizeof(sctx);
+	}
+	err = bpf_prog_test_run_opts(xtc_objs_prog_fd(o, hook), &opts);
+	if (err)
+		return -errno;
+	*retval = opts.retval;
+	*out_len = opts.data_size_out;
+	*meta_len = hook == XTC_HOOK_XDP ? xctx.data : 0;
+	*duration = opts.duration;
+	return 0;
+}
+
+static void print_result(const struct xtc_model *model, int hook, __u32 retval,
+			 const unsigned char *out, __u32 meta_len, const struct counters *a,
+			 const struct counters *b, __u32 duration)
+{
+	int r, first = 1;
+	size_t f;
+
+	printf("{\"hook\": \"%s\", \"retval\": %u, \"duration_ns\": %u, \"meta\": ",
+	       hook_names[hook], retval, duration);
+	if (meta_len >= sizeof(struct xtc_meta)) {
+		const struct xtc_meta *mt = (const void *)(out + meta_len - sizeof(*mt));
+
+		printf("{\"len\": %u, \"magic\": %u, \"version\": %u, \"action\": %u, \"mode\": %u, "
+		       "\"rule_id\": %u, \"target_ifindex\": %u, \"origin_ifindex\": %u}",
+		       meta_len, mt->magic, mt->version, mt->action, mt->mode, mt->rule_id,
+		       mt->target_ifindex, mt->origin_ifindex);
+	} else if (meta_len) {
+		printf("{\"len\": %u}", meta_len);
+	} else {
+		printf("null");
+	}
+	printf(", \"rules\": {");
+	for (r = 0; r < model->n_rules; r++) {
+		__u64 dp = b->rules[r].packets - a->rules[r].packets;
+		__u64 db = b->rules[r].bytes - a->rules[r].bytes;
+
+		if (!dp && !db)
+			continue;
+		printf("%s\"%s\": [%llu, %llu]", first ? "" : ", ", model->rules[r].name,
+		       (unsigned long long)dp, (unsigned long long)db);
+		first = 0;
+	}
+	printf("}, \"iface\": {");
+	first = 1;
+	for (f = 0; f < sizeof(a->iface) / sizeof(__u64); f++) {
+		__u64 d = b->iface[f] - a->iface[f];
+
+		if (!d)
+			continue;
+		printf("%s\"%s\": %llu", first ? "" : ", ", iface_fields[f], (unsigned long long)d);
+		first = 0;
+	}
+	printf("}}\n");
+	fflush(stdout);
+}
+
+static int load_rules(const struct xtc_objs *o, const struct xtc_model *model)
+{
+	struct xtc_ipmap_entry *ip = calloc(model->n_statics + 1, sizeof(*ip));
+	struct xtc_table_diff diff;
+	struct xtc_tss t;
+	size_t changes;
+	int i, err;
+
+	if (!ip)
+		return -ENOMEM;
+	err = xtc_tss_build(model->rules, model->n_rules, NULL, &t);
+	if (err) {
+		pr_warn("cannot compile the rules: %s\n", strerror(-err));
+		goto out;
+	}
+	err = xtc_tables_sync(&o->maps, &t, model->redirect_fallback, false, &diff);
+	xtc_tss_free(&t);
+	if (err)
+		goto out;
+	for (i = 0; i < model->n_statics; i++) {
+		ip[i].prefix = model->statics[i].prefix;
+		ip[i].ifindex = model->statics[i].ifindex;
+	}
+	err = xtc_ipmap_sync(&o->maps, ip, model->n_statics, false, &changes);
+out:
+	free(ip);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	static unsigned char pkt[MAX_PKT], out[MAX_PKT + 64];
+	struct xtc_objs_opts oo = { .max_entries = 65536 };
+	struct counters before = {}, after = {};
+	struct xtc_model *model = NULL;
+	struct xtc_diag diag = {};
+	struct xtc_objs o = {};
+	char line[2 * MAX_PKT + 64], hookname[32];
+	int repeat = 1, argi = 1, err, rc = 1;
+	FILE *f = NULL;
+
+	xtc_log_set_level(getenv("XTC_DEBUG") ? XTC_LOG_DEBUG : XTC_LOG_INFO);
+	xtc_log_init_libs();
+	if (argc > 2 && !strcmp(argv[1], "--repeat")) {
+		repeat = atoi(argv[2]);
+		argi = 3;
+	}
+	if (argc - argi != 2) {
+		fprintf(stderr, "usage: xtc-testrun [--repeat N] CONFIG PACKETS\n");
+		return 2;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	err = xtc_config_load(argv[argi], &model, &diag);
+	xtc_diag_print(&diag);
+	xtc_diag_free(&diag);
+	if (err)
+		return 2;
+	oo.max_rules = model->max_rules;
+	oo.malformed_action = XTC_ACT_PASS;
+	err = xtc_objs_load(&o, &oo);
+	if (err)
+		goto out;
+	err = load_rules(&o, model);
+	if (err) {
+		pr_warn("cannot write the rules: %s\n", strerror(-err));
+		goto out;
+	}
+	before.rules = calloc(model->n_rules + 1, sizeof(*before.rules));
+	after.rules = calloc(model->n_rules + 1, sizeof(*after.rules));
+	f = fopen(argv[argi + 1], "r");
+	if (!f || !before.rules || !after.rules) {
+		pr_warn("%s: %s\n", argv[argi + 1], strerror(errno));
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		__u32 ifindex, retval, out_len, meta_len, duration;
+		int hook, len, n;
+		char *hex;
+
+		/* "!cmd" changes the world between packets, e.g. deletes a target. */
+		if (line[0] == '!') {
+			if (system(line + 1))
+				pr_warn("command failed: %s", line + 1);
+			continue;
+		}
+		if (sscanf(line, "%31s %u %n", hookname, &ifindex, &n) != 2)
+			continue;
+		for (hook = 0; hook < XTC_HOOK_MAX; hook++)
+			if (!strcmp(hookname, hook_names[hook]))
+				break;
+		hex = line + n;
+		len = hex_decode(hex, pkt, sizeof(pkt));
+		if (hook == XTC_HOOK_MAX || len < 0) {
+			pr_warn("bad packet line: %s", line);
+			goto out;
+		}
+		read_counters(&o.maps, model, ifindex, hook, &before);
+		err = run_one(&o, hook, ifindex, pkt, len, repeat, &retval, out, &out_len,
+			      &meta_len, &duration);
+		if (err) {
+			printf("{\"hook\": \"%s\", \"error\": \"%s\"}\n", hookname, strerror(-err));
+			continue;
+		}
+		read_counters(&o.maps, model, ifindex, hook, &after);
+		print_result(model, hook, retval, out, meta_len, &before, &after, duration);
+	}
+	rc = 0;
+out:
+	if (f)
+		fclose(f);
+	free(before.rules);
+	free(after.rules);
+	xtc_objs_destroy(&o);
+	xtc_model_free(model);
+	return rc;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* An open-addressing set of (flow key -> rule value) entries, used by the
+ * rule compiler and by the diff against what the kernel holds. */
+#ifndef XTC_ENTRY_TABLE_H
+#define XTC_ENTRY_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "xtc_shared.h"
+
+struct xtc_tss_entry {
+	struct xtc_flow_key key;
+	struct xtc_rule_val val;
+};
+
+struct entry_table {
+	struct xtc_tss_entry *slots;
+	unsigned char *used;
+	size_t cap, n;
+};
+
+/* Inserts e; when the key is present, keeps the value with the lower prio. */
+int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e);
+const struct xtc_rule_val *entry_table_get(const struct entry_table *t,
+					   const struct xtc_flow_key *key);
+void entry_table_free(struct entry_table *t);
+
+#endif

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xtc: the command line.  Parses global options and hands off to a command. */
+#include <stdio.h>
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+	return xtc_cli_main(argc, argv);
+}

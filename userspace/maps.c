@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "maps.h"
+#include "log.h"
+
+const char *const xtc_map_names[XTC_MAP_COUNT] = {
+	[XTC_MAP_RULES] = "xtc_rules",
+	[XTC_MAP_MASKS] = "xtc_masks",
+	[XTC_MAP_CONFIG] = "xtc_config",
+	[XTC_MAP_IFACES] = "xtc_ifaces",
+	[XTC_MAP_IPMAP] = "xtc_ipmap",
+	[XTC_MAP_RULE_STATS] = "xtc_rule_stats",
+	[XTC_MAP_IFACE_STATS] = "xtc_iface_stats",
+};
+
+void xtc_maps_init(struct xtc_maps *m)
+{
+	int i;
+
+	for (i = 0; i < XTC_MAP_COUNT; i++)
+		m->fd[i] = -1;
+}
+
+void xtc_maps_close(struct xtc_maps *m)
+{
+	int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < XTC_MAP_COUNT; i++) {
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
+	}
+}
+
+static struct bpf_map *find(struct bpf_object *obj, int id)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, xtc_map_names[id]);
+
+	if (!map)
+		pr_warn("BPF object %s has no map %s\n", bpf_object__name(obj), xtc_map_names[id]);
+	return map;
+}
+
+int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries)
+{
+	struct bpf_map *rules = find(obj, XTC_MAP_RULES);
+	struct bpf_map *stats = find(obj, XTC_MAP_RULE_STATS);
+	int err;
+
+	if (!rules || !stats)
+		return -ENOENT;
+	err = bpf_map__set_max_entries(rules, max_entries);
+	if (!err)
+		err = bpf_map__set_max_entries(stats, max_rules);
+	return err;
+}
+
+int xtc_maps_reuse(struct bpf_object *obj, const struct xtc_maps *m)
+{
+	int i, err;
+
+	for (i = 0; i < XTC_MAP_COUNT; i++) {
+		struct bpf_map *map = find(obj, i);
+
+		if (!map)
+			return -ENOENT;
+		err = bpf_map__reuse_fd(map, m->fd[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int xtc_maps_from_obj(struct bpf_object *obj, struct xtc_maps *m)
+{
+	int i;
+
+	xtc_maps_init(m);
+	for (i = 0; i < XTC_MAP_COUNT; i++) {
+		struct bpf_map *map = find(obj, i);
+
+		if (!map)
+			goto err;
+		m->fd[i] = dup(bpf_map__fd(map));
+		if (m->fd[i] < 0)
+			goto err;
+	}
+	return 0;
+err:
+	xtc_maps_close(m);
+	return -ENOENT;
+}
+
+int xtc_maps_pin(const struct xtc_maps *m, const char *dir)
+{
+	char path[4352];
+	int i;
+
+	for (i = 0; i < XTC_MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, xtc_map_names[i]);
+		if (bpf_obj_pin(m->fd[i], path) && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir)
+{
+	char path[4352];
+	int i, err;
+
+	xtc_maps_init(m);
+	for (i = 0; i < XTC_MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, xtc_map_names[i]);
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0) {
+			err = -errno;
+			xtc_maps_close(m);
+			return err;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The datapath's maps by role: sizing before load, sharing between the XDP
+ * and TC objects, and pinning. */
+#ifndef XTC_MAPS_H
+#define XTC_MAPS_H
+
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+
+enum xtc_map_id {
+	XTC_MAP_RULES,
+	XTC_MAP_MASKS,
+	XTC_MAP_CONFIG,
+	XTC_MAP_IFACES,
+	XTC_MAP_IPMAP,
+	XTC_MAP_RULE_STATS,
+	XTC_MAP_IFACE_STATS,
+	XTC_MAP_COUNT,
+};
+
+extern const char *const xtc_map_names[XTC_MAP_COUNT];
+
+struct xtc_maps {
+	int fd[XTC_MAP_COUNT];
+};
+
+void xtc_maps_init(struct xtc_maps *m);
+void xtc_maps_close(struct xtc_maps *m);
+
+/* Sizes the rule maps of an opened (not loaded) object. */
+int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries);
+/* Makes an opened object use these maps instead of creating its own. */
+int xtc_maps_reuse(struct bpf_object *obj, const struct xtc_maps *m);
+/* Takes (dup'ed) fds of a loaded object's maps. */
+int xtc_maps_from_obj(struct bpf_object *obj, struct xtc_maps *m);
+/* Pins every map as DIR/NAME; opens them back. */
+int xtc_maps_pin(const struct xtc_maps *m, const char *dir);
+int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir);
+
+#endif

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/pkt_cls.h>
+#include <linux/bpf.h>
+#include "objs.h"
+#include "log.h"
+#include "xtc_shared.h"
+#include "xtc_xdp.skel.h"
+#include "xtc_tc.skel.h"
+
+int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts)
+{
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	xtc_maps_init(&o->maps);
+	o->tc = xtc_tc__open();
+	o->xdp = xtc_xdp__open();
+	if (!o->tc || !o->xdp) {
+		err = -errno ?: -ENOMEM;
+		pr_warn("cannot open the BPF objects: %s\n", strerror(-err));
+		goto err;
+	}
+	o->tc->rodata->malformed_verdict =
+		opts->malformed_action == XTC_ACT_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+	o->xdp->rodata->malformed_verdict =
+		opts->malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
+
+	err = xtc_maps_resize(o->tc->obj, opts->max_rules, opts->max_entries);
+	if (err)
+		goto err;
+	err = xtc_tc__load(o->tc);
+	if (err) {
+		pr_warn("cannot load the TC programs: %s (run with -v for the verifier log)\n",
+			strerror(-err));
+		goto err;
+	}
+	err = xtc_maps_from_obj(o->tc->obj, &o->maps);
+	if (err)
+		goto err;
+	err = xtc_maps_reuse(o->xdp->obj, &o->maps);
+	if (err)
+		goto err;
+	err = xtc_xdp__load(o->xdp);
+	if (err) {
+		pr_warn("cannot load the XDP program: %s (run with -v for the verifier log)\n",
+			strerror(-err));
+		goto err;
+	}
+	return 0;
+err:
+	xtc_objs_destroy(o);
+	return err;
+}
+
+void xtc_objs_destroy(struct xtc_objs *o)
+{
+	if (!o)
+		return;
+	xtc_maps_close(&o->maps);
+	xtc_xdp__destroy(o->xdp);
+	xtc_tc__destroy(o->tc);
+	o->xdp = NULL;
+	o->tc = NULL;
+}
+
+int xtc_objs_prog_fd(const struct xtc_objs *o, int hook)
+{
+	switch (hook) {
+	case XTC_HOOK_XDP:
+		return bpf_program__fd(o->xdp->progs.xtc_xdp);
+	case XTC_HOOK_TC_INGRESS:
+		return bpf_program__fd(o->tc->progs.xtc_tc_ingress);
+	case XTC_HOOK_TC_EGRESS:
+		return bpf_program__fd(o->tc->progs.xtc_tc_egress);
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Opening the embedded BPF objects (skeletons) with one shared set of maps. */
+#ifndef XTC_OBJS_H
+#define XTC_OBJS_H
+
+#include "maps.h"
+
+struct xtc_xdp;
+struct xtc_tc;
+
+struct xtc_objs {
+	struct xtc_tc *tc;
+	struct xtc_xdp *xdp;
+	struct xtc_maps maps;
+};
+
+struct xtc_objs_opts {
+	__u32 max_rules;		/* rule id slots */
+	__u32 max_entries;		/* tuple-space hash entries */
+	__u8 malformed_action;		/* XTC_ACT_PASS or XTC_ACT_DROP */
+};
+
+/*
+ * Loads the TC object (which creates the maps) and the XDP object on the
+ * same maps with plain libbpf: for BPF_PROG_TEST_RUN fixtures and benchmarks.
+ */
+int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts);
+void xtc_objs_destroy(struct xtc_objs *o);
+
+int xtc_objs_prog_fd(const struct xtc_objs *o, int hook);	/* enum xtc_hook */
+
+#endif

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "tables.h"
+#include "entry_table.h"
+#include "log.h"
+
+#define BATCH 4096
+
+int xtc_tables_live_masks(const struct xtc_maps *m, struct xtc_mask_list *live)
+{
+	struct xtc_config cfg;
+	__u32 zero = 0, gen;
+
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg))
+		return -errno;
+	gen = cfg.active & 1;
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_MASKS], &gen, live))
+		return -errno;
+	return 0;
+}
+
+/* Reads every entry of the rules hash into t. */
+static int dump_rules(int fd, struct entry_table *t)
+{
+	struct xtc_flow_key *keys = calloc(BATCH, sizeof(*keys));
+	struct xtc_rule_val *vals = calloc(BATCH, sizeof(*vals));
+	struct xtc_flow_key in, out;
+	bool first = true;
+	int err = 0;
+	__u32 i, n;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, NULL);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			struct xtc_tss_entry e = { .key = keys[i], .val = vals[i] };
+			int e2 = entry_table_put(t, &e);
+
+			if (e2) {
+				err = e2;
+				goto out;
+			}
+		}
+		if (err)	/* ENOENT: that was the last batch */
+			break;
+		in = out;
+		first = false;
+	}
+	err = 0;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int update_entries(int fd, const struct xtc_tss_entry **list, size_t n)
+{
+	struct xtc_flow_key *keys = calloc(BATCH, sizeof(*keys));
+	struct xtc_rule_val *vals = calloc(BATCH, sizeof(*vals));
+	size_t i = 0, j;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (i < n) {
+		__u32 cnt = 0;
+
+		for (j = i; j < n && cnt < BATCH; j++, cnt++) {
+			keys[cnt] = list[j]->key;
+			vals[cnt] = list[j]->val;
+		}
+		if (bpf_map_update_batch(fd, keys, vals, &cnt, NULL)) {
+			err = -errno;
+			goto out;
+		}
+		i = j;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int delete_entries(int fd, const struct xtc_flow_key *keys, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		__u32 cnt = n - i > BATCH ? BATCH : n - i;
+
+		if (bpf_map_delete_batch(fd, keys + i, &cnt, NULL) && errno != ENOENT)
+			return -errno;
+		i += cnt ? cnt : 1;
+	}
+	return 0;
+}
+
+static void masks_to_list(const struct xtc_tss *t, struct xtc_mask_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->count = t->n_masks;
+	memcpy(l->ent, t->masks, t->n_masks * sizeof(t->masks[0]));
+}
+
+int xtc_tables_sync(const struct xtc_maps *m, const struct xtc_tss *t, __u32 fallback,
+		    bool dry_run, struct xtc_table_diff *diff)
+{
+	const struct xtc_tss_entry **upd = NULL;
+	struct xtc_mask_list *live = NULL, *next = NULL;
+	struct xtc_flow_key *del = NULL;
+	struct entry_table cur = {};
+	struct xtc_config cfg;
+	size_t i, n_upd = 0, n_del = 0;
+	__u32 zero = 0, gen;
+	int err;
+
+	memset(diff, 0, sizeof(*diff));
+	live = calloc(1, sizeof(*live));
+	next = calloc(1, sizeof(*next));
+	upd = calloc(t->n_entries ? t->n_entries : 1, sizeof(*upd));
+	if (!live || !next || !upd) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg)) {
+		err = -errno;
+		goto out;
+	}
+	gen = cfg.active & 1;
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_MASKS], &gen, live)) {
+		err = -errno;
+		goto out;
+	}
+	err = dump_rules(m->fd[XTC_MAP_RULES], &cur);
+	if (err)
+		goto out;
+
+	for (i = 0; i < t->n_entries; i++) {
+		const struct xtc_rule_val *v = entry_table_get(&cur, &t->entries[i].key);
+
+		if (!v)
+			diff->added++;
+		else if (memcmp(v, &t->entries[i].val, sizeof(*v)))
+			diff->changed++;
+		else
+			continue;
+		upd[n_upd++] = &t->entries[i];
+	}
+	del = calloc(cur.n ? cur.n : 1, sizeof(*del));
+	if (!del) {
+		err = -ENOMEM;
+		goto out;
+	}
+	{
+		struct entry_table want = {};
+
+		for (i = 0; i < t->n_entries && !err; i++)
+			err = entry_table_put(&want, &t->entries[i]);
+		for (i = 0; i < cur.cap && !err; i++)
+			if (cur.used[i] && !entry_table_get(&want, &cur.slots[i].key))
+				del[n_del++] = cur.slots[i].key;
+		entry_table_free(&want);
+		if (err)
+			goto out;
+	}
+	diff->removed = n_del;
+	masks_to_list(t, next);
+	diff->masks_changed = memcmp(next, live, sizeof(*next)) != 0;
+	diff->fallback_changed = cfg.redirect_fallback != fallback;
+	if (dry_run)
+		goto out;
+
+	err = update_entries(m->fd[XTC_MAP_RULES], upd, n_upd);
+	if (err)
+		goto out;
+	if (diff->masks_changed || diff->fallback_changed) {
+		if (diff->masks_changed) {
+			gen ^= 1;
+			if (bpf_map_update_elem(m->fd[XTC_MAP_MASKS], &gen, next, BPF_ANY)) {
+				err = -errno;
+				goto out;
+			}
+		}
+		cfg.active = gen;
+		cfg.redirect_fallback = fallback;
+		if (bpf_map_update_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	err = delete_entries(m->fd[XTC_MAP_RULES], del, n_del);
+	pr_debug("tables: %zu added, %zu changed, %zu removed, masks %s\n", diff->added,
+		 diff->changed, diff->removed, diff->masks_changed ? "changed" : "same");
+out:
+	entry_table_free(&cur);
+	free(del);
+	free(upd);
+	free(next);
+	free(live);
+	return err;
+}

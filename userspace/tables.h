@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Writing a compiled rule set into the kernel without a traffic gap: entries
+ * are added and changed in place, the new tuple-space list goes into the
+ * inactive copy and is made live with one write, and only then are stale
+ * entries removed.
+ */
+#ifndef XTC_TABLES_H
+#define XTC_TABLES_H
+
+#include <stdbool.h>
+#include "maps.h"
+#include "tss.h"
+
+struct xtc_table_diff {
+	size_t added, changed, removed;
+	bool masks_changed;
+	bool fallback_changed;
+};
+
+/* The tuple-space list the datapath uses now. */
+int xtc_tables_live_masks(const struct xtc_maps *m, struct xtc_mask_list *live);
+
+/* Computes (dry_run) or applies the difference between the kernel and t. */
+int xtc_tables_sync(const struct xtc_maps *m, const struct xtc_tss *t, __u32 fallback,
+		    bool dry_run, struct xtc_table_diff *diff);
+
+static inline bool xtc_table_diff_empty(const struct xtc_table_diff *d)
+{
+	return !d->added && !d->changed && !d->removed && !d->masks_changed &&
+	       !d->fallback_changed;
+}
+
+#endif

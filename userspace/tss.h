@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The rule compiler: turns rules in file order into tuple spaces (one mask
+ * per distinct shape) and the hash entries the datapath probes.  Port ranges
+ * become prefix-masked ports; entries that a higher-priority rule makes
+ * unreachable within one space are dropped here, not in the kernel.
+ */
+#ifndef XTC_TSS_H
+#define XTC_TSS_H
+
+#include <stddef.h>
+#include "xtc_shared.h"
+#include "model.h"
+#include "entry_table.h"
+
+struct xtc_tss {
+	struct xtc_mask_ent masks[XTC_MAX_MASKS];	/* sorted by min_prio */
+	int n_masks;
+	struct xtc_tss_entry *entries;
+	size_t n_entries;
+	/* How many masks a rule needed; the first rule over the limit. */
+	const struct xtc_rule *overflow_rule;
+};
+
+/*
+ * Builds the tables for rules.  prev, when not NULL, is the list now live in
+ * the kernel: shapes it already has keep their ids, and new shapes get ids it
+ * does not use, so the old and new lists can be live at the same time.
+ * Returns 0, -E2BIG when the rules need more than XTC_MAX_MASKS shapes
+ * (t->overflow_rule names the culprit), or -ENOMEM.
+ */
+int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
+		  const struct xtc_mask_list *prev, struct xtc_tss *t);
+void xtc_tss_free(struct xtc_tss *t);
+
+/* Splits [lo, hi] into prefix blocks; returns their number (at most 32). */
+int xtc_port_prefixes(__u16 lo, __u16 hi, __u16 *vals, __u16 *masks);
+
+#endif
