@@ -52,6 +52,14 @@ struct {
 	__type(value, struct xtc_ipmap_val);
 } xtc_ipmap SEC(".maps");
 
+/* Rule names and settings by id; read by xtc status and stats only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XTC_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xtc_rule_info);
+} xtc_rule_info SEC(".maps");
+
 /* Packets and bytes per rule id, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

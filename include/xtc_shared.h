@@ -118,11 +118,38 @@ struct xtc_config {
 	__u32 redirect_fallback;	/* XTC_ACT_PASS or XTC_ACT_DROP */
 };
 
-/* Per-interface settings (hash map "xtc_ifaces", keyed by ifindex). */
+/*
+ * Per-interface state (hash map "xtc_ifaces", keyed by ifindex).  The
+ * datapath reads flags only; the rest is what the loader attached, so that
+ * status, re-apply and unload work from the pins alone.
+ */
 #define XTC_IF_XDP 0x01			/* our XDP classifier runs on this interface */
+#define XTC_IF_TC_INGRESS 0x02		/* our TC ingress program is attached */
+#define XTC_IF_TC_EGRESS 0x04		/* our TC egress program is attached */
+#define XTC_IF_XDP_SINGLE 0x08		/* libxdp had no dispatcher: a single program */
+#define XTC_IF_QDISC_OURS 0x10		/* we created the clsact qdisc */
 struct xtc_iface_cfg {
 	__u32 flags;
-	__u32 pad;
+	__u32 xdp_prog_id;
+	__u32 xdp_prio;
+	__u8 xdp_mode;			/* 0 native, 1 skb */
+	__u8 tc_kind;			/* 1 TCX, 2 cls_bpf */
+	__u16 pad;
+	char name[16];
+};
+
+/* Rule id -> what the file said, for stats and status (array "xtc_rule_info"). */
+#define XTC_RI_USED 0x01
+#define XTC_RI_GENERATED 0x02		/* a reverse = yes mirror */
+struct xtc_rule_info {
+	char name[64];
+	__u32 prio;
+	__u32 ifindex;
+	__u32 target_ifindex;
+	__u8 flags;
+	__u8 action;
+	__u8 mode;
+	__u8 dir;
 };
 
 /* IP-to-ifindex LPM trie; IPv4 is stored as ::ffff:a.b.c.d, prefixlen + 96. */

@@ -14,6 +14,7 @@ const char *const xtc_map_names[XTC_MAP_COUNT] = {
 	[XTC_MAP_IPMAP] = "xtc_ipmap",
 	[XTC_MAP_RULE_STATS] = "xtc_rule_stats",
 	[XTC_MAP_IFACE_STATS] = "xtc_iface_stats",
+	[XTC_MAP_RULE_INFO] = "xtc_rule_info",
 };
 
 void xtc_maps_init(struct xtc_maps *m)
@@ -50,13 +51,16 @@ int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries)
 {
 	struct bpf_map *rules = find(obj, XTC_MAP_RULES);
 	struct bpf_map *stats = find(obj, XTC_MAP_RULE_STATS);
+	struct bpf_map *info = find(obj, XTC_MAP_RULE_INFO);
 	int err;
 
-	if (!rules || !stats)
+	if (!rules || !stats || !info)
 		return -ENOENT;
 	err = bpf_map__set_max_entries(rules, max_entries);
 	if (!err)
 		err = bpf_map__set_max_entries(stats, max_rules);
+	if (!err)
+		err = bpf_map__set_max_entries(info, max_rules);
 	return err;
 }
 
