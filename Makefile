@@ -25,7 +25,7 @@ XTC_VERSION ?= 0.1.0
 XTC_CFLAGS = $(CFLAGS) -DXTC_VERSION=\"$(XTC_VERSION)\" -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuserspace -I$(BUILD) $(PKG_CFLAGS)
 BPF_CFLAGS = -g -O2 -target bpf -Wall -Wextra -Werror -Iinclude -I$(ARCH_INC)
 
-BPF_SRCS  := xdp/xtc_xdp.bpf.c tc/xtc_tc.bpf.c
+BPF_SRCS  := xdp/xtc_xdp.bpf.c xdp/xtc_probe.bpf.c tc/xtc_tc.bpf.c
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS  := $(filter-out userspace/main.c,$(wildcard userspace/*.c))

@@ -16,6 +16,14 @@
 
 static const struct xtc_cmd commands[] = {
 	{ "check", "", "validate FILE; print every problem; touch nothing", cmd_check, 0 },
+	{ "apply", "[--dry-run]", "make the kernel match FILE; --dry-run prints the plan",
+	  cmd_apply, XTC_OPT_DRY_RUN },
+	{ "status", "[--json]", "what is attached where, as the kernel shows it now",
+	  cmd_status, XTC_OPT_JSON },
+	{ "stats", "[--json|--prometheus]", "per-rule and per-interface counters", cmd_stats,
+	  XTC_OPT_JSON | XTC_OPT_PROMETHEUS },
+	{ "unload", "[--all | IFACE...]", "remove xtc (only xtc) from the interfaces",
+	  cmd_unload, XTC_OPT_ALL | XTC_OPT_IFACES },
 	{ "version", "", "print the version", cmd_version, 0 },
 };
 
@@ -111,10 +119,16 @@ int xtc_cli_main(int argc, char **argv)
 		usage(stderr);
 		return XTC_EXIT_USAGE;
 	}
-	if (opts.json && opts.prometheus)
-		return XTC_EXIT_USAGE;
 	if (parse_cmd_args(cmd, argc - optind - 1, argv + optind + 1, &opts))
 		return XTC_EXIT_USAGE;
+	if (opts.json && opts.prometheus) {
+		fprintf(stderr, "xtc %s: --json and --prometheus exclude each other\n", cmd->name);
+		return XTC_EXIT_USAGE;
+	}
+	if (opts.all && opts.n_ifaces) {
+		fprintf(stderr, "xtc %s: give --all or interface names, not both\n", cmd->name);
+		return XTC_EXIT_USAGE;
+	}
 
 	xtc_log_set_level(opts.verbose ? XTC_LOG_DEBUG : XTC_LOG_INFO);
 	xtc_log_init_libs();

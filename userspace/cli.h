@@ -32,6 +32,10 @@ int xtc_cli_main(int argc, char **argv);
 
 /* Commands; each returns an XTC_EXIT_* code. */
 int cmd_check(const struct xtc_opts *opts);
+int cmd_apply(const struct xtc_opts *opts);
+int cmd_status(const struct xtc_opts *opts);
+int cmd_stats(const struct xtc_opts *opts);
+int cmd_unload(const struct xtc_opts *opts);
 int cmd_version(const struct xtc_opts *opts);
 
 #endif

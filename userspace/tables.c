@@ -212,3 +212,157 @@ out:
 	free(live);
 	return err;
 }
+
+/* Reads every slot of the rule-info array, in batches. */
+static int read_info(int fd, struct xtc_rule_info **out, __u32 *n)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi), done = 0, in = 0, next = 0, cnt;
+	struct xtc_rule_info *info;
+	__u32 *keys;
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -errno;
+	info = calloc(mi.max_entries ? mi.max_entries : 1, sizeof(*info));
+	keys = calloc(mi.max_entries ? mi.max_entries : 1, sizeof(*keys));
+	if (!info || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (done < mi.max_entries) {
+		cnt = mi.max_entries - done;
+		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, keys + done, info + done,
+					 &cnt, NULL)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				goto out;
+			}
+			done += cnt;
+			break;
+		}
+		done += cnt;
+		in = next;
+	}
+	*out = info;
+	*n = mi.max_entries;
+	info = NULL;
+out:
+	free(keys);
+	free(info);
+	return err;
+}
+
+int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
+		       bool dry_run, size_t *changes)
+{
+	int fd = m->fd[XTC_MAP_RULE_INFO];
+	struct xtc_rule_info *cur = NULL, *want = NULL;
+	__u32 n = 0, i;
+	int k, err;
+
+	*changes = 0;
+	err = read_info(fd, &cur, &n);
+	if (err)
+		return err;
+	want = calloc(n ? n : 1, sizeof(*want));
+	if (!want) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < n_rules; k++) {
+		const struct xtc_rule *r = &rules[k];
+		struct xtc_rule_info *w;
+
+		if (r->id >= n) {
+			err = -E2BIG;
+			goto out;
+		}
+		w = &want[r->id];
+		snprintf(w->name, sizeof(w->name), "%s", r->name);
+		w->prio = r->prio;
+		w->ifindex = r->ifindex;
+		w->target_ifindex = r->target_auto ? XTC_TARGET_AUTO : r->target_ifindex;
+		w->flags = XTC_RI_USED | (r->generated ? XTC_RI_GENERATED : 0);
+		w->action = r->action;
+		w->mode = r->mode;
+		w->dir = r->dir;
+	}
+	for (i = 0; i < n; i++) {
+		if (!memcmp(&want[i], &cur[i], sizeof(want[i])))
+			continue;
+		(*changes)++;
+		if (!dry_run && bpf_map_update_elem(fd, &i, &want[i], BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+out:
+	free(want);
+	free(cur);
+	return err;
+}
+
+int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s)
+{
+	struct entry_table cur = {};
+	struct xtc_mask_list live;
+	struct xtc_config cfg;
+	__u32 zero = 0;
+	size_t i;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg))
+		return -errno;
+	s->fallback = cfg.redirect_fallback;
+	err = xtc_tables_live_masks(m, &live);
+	if (err)
+		return err;
+	s->tss.n_masks = live.count;
+	memcpy(s->tss.masks, live.ent, live.count * sizeof(live.ent[0]));
+	err = dump_rules(m->fd[XTC_MAP_RULES], &cur);
+	if (err)
+		goto out;
+	s->tss.entries = malloc((cur.n ? cur.n : 1) * sizeof(*s->tss.entries));
+	if (!s->tss.entries) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < cur.cap; i++)
+		if (cur.used[i])
+			s->tss.entries[s->tss.n_entries++] = cur.slots[i];
+	err = read_info(m->fd[XTC_MAP_RULE_INFO], &s->info, &s->n_info);
+out:
+	entry_table_free(&cur);
+	if (err)
+		xtc_tables_snapshot_free(s);
+	return err;
+}
+
+int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapshot *s)
+{
+	struct xtc_table_diff diff;
+	__u32 i;
+	int err;
+
+	err = xtc_tables_sync(m, &s->tss, s->fallback, false, &diff);
+	for (i = 0; i < s->n_info && !err; i++)
+		if (bpf_map_update_elem(m->fd[XTC_MAP_RULE_INFO], &i, &s->info[i], BPF_ANY))
+			err = -errno;
+	return err;
+}
+
+void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s)
+{
+	if (!s)
+		return;
+	xtc_tss_free(&s->tss);
+	free(s->info);
+	s->info = NULL;
+}
+
+int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n)
+{
+	return read_info(m->fd[XTC_MAP_RULE_INFO], info, n);
+}

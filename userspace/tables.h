@@ -25,6 +25,25 @@ int xtc_tables_live_masks(const struct xtc_maps *m, struct xtc_mask_list *live);
 int xtc_tables_sync(const struct xtc_maps *m, const struct xtc_tss *t, __u32 fallback,
 		    bool dry_run, struct xtc_table_diff *diff);
 
+/* The rule set the kernel holds now, to put back if an apply fails. */
+struct xtc_tables_snapshot {
+	struct xtc_tss tss;
+	__u32 fallback;
+	struct xtc_rule_info *info;	/* every slot of xtc_rule_info */
+	__u32 n_info;
+};
+
+int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s);
+int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapshot *s);
+void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s);
+
+/* Makes xtc_rule_info describe rules; *changes counts slots written. */
+int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
+		       bool dry_run, size_t *changes);
+
+/* Every slot of xtc_rule_info; *info is malloc'ed. */
+int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n);
+
 static inline bool xtc_table_diff_empty(const struct xtc_table_diff *d)
 {
 	return !d->added && !d->changed && !d->removed && !d->masks_changed &&

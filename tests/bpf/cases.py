@@ -108,10 +108,10 @@ CASES = {
     ]),
     "redirect_modes_fixed_target": (cfg(rule("pl", dst_port=1, proto="tcp", action="redirect", redirect="plain", target="t0"),
                                         rule("ne", dst_port=2, proto="tcp", action="redirect", redirect="neigh", target="t1"),
-                                        rule("pe", dst_port=3, proto="tcp", action="redirect", redirect="peer", target="t0")), [
+                                        rule("pe", dst_port=3, proto="tcp", action="redirect", redirect="peer", target="p0")), [
         (tcp4(dport=1), "a0", (R, "pl", "t0")),
         (tcp4(dport=2), "a0", (R, "ne", "t1")),
-        (tcp4(dport=3), "a0", (R, "pe", "t0")),
+        (tcp4(dport=3), "a0", (R, "pe", "p0")),
     ]),
     "redirect_auto_static": (cfg(rule("auto", action="redirect", redirect="plain", target="auto"),
                                  extra="[static]\n192.168.1.0/24 = t1\n2001:db8:2::/64 = t0\n"), [

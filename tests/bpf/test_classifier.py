@@ -4,7 +4,7 @@ import pytest
 from cases import CASES, truncation_packets, cfg, rule
 from packets import tcp4, tcp6
 from testrun import (ACT_REDIRECT, DROP, META_MAGIC, META_VERSION, MODE, PASS, REDIRECT,
-                     TC_ACT_REDIRECT, XDP_PASS, Fixture, verdict)
+                     TC_ACT_REDIRECT, XDP_PASS, Fixture, check_refused, verdict)
 
 HOOKS = ("xdp", "tc_ingress")
 
@@ -70,10 +70,16 @@ def test_truncation_at_every_boundary(fx, hook):
     trunc = truncation_packets()
     results = fx.run(cfg(rule("all", action="drop")), [f"{hook} {fx.ifindex['a0']} {b.hex()}" for _, b in trunc])
     assert len(results) == len(trunc)
-    for (name, _), res in zip(trunc, results):
+    checked = 0
+    for (name, frame), res in zip(trunc, results):
+        if hook == "tc_ingress" and "error" in res:
+            check_refused(res, frame)
+            continue
+        checked += 1
         assert verdict(res)[0] == PASS, (name, res)
         assert res["rules"] == {}, (name, res)
         assert res["iface"] == {"seen": 1, "parse_errors": 1}, (name, res)
+    assert checked >= len(trunc) // 2
 
 
 @pytest.mark.parametrize("fallback,expect", [("pass", PASS), ("drop", DROP)])

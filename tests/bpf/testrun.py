@@ -20,15 +20,20 @@ PASS, DROP, REDIRECT = "pass", "drop", "redirect"
 
 
 class Fixture:
-    """A namespace with lo and two veth pairs: a0/a1 (rules) and t0/t1 (targets)."""
+    """A namespace with lo and veth pairs a0/a1 (rules) and t0/t1 (targets), and
+    p0 whose peer lives in a second namespace (a valid peer-mode target)."""
 
     def __init__(self):
         self.ns = Netns("xtcfx")
+        self.pod = Netns("xtcpod")
         for a, b in (("a0", "a1"), ("t0", "t1")):
             self.ns.run("ip", "link", "add", a, "type", "veth", "peer", "name", b)
             self.ns.run("ip", "link", "set", a, "up")
             self.ns.run("ip", "link", "set", b, "up")
-        self.ifindex = {d: self.ns.ifindex(d) for d in ("lo", "a0", "a1", "t0", "t1")}
+        self.ns.run("ip", "link", "add", "p0", "type", "veth", "peer", "name", "p1",
+                    "netns", self.pod.name)
+        self.ns.run("ip", "link", "set", "p0", "up")
+        self.ifindex = {d: self.ns.ifindex(d) for d in ("lo", "a0", "a1", "t0", "t1", "p0")}
 
     def run(self, config, packets, extra_lines=()):
         """packets: (hook, ifname, scapy packet) or a raw line string.
@@ -52,6 +57,7 @@ class Fixture:
 
     def close(self):
         self.ns.close()
+        self.pod.close()
 
 
 def verdict(res):
@@ -71,3 +77,16 @@ def verdict(res):
         return REDIRECT, None
     assert rv == TC_ACT_OK, res
     return PASS, None
+
+
+def tc_test_run_refuses(frame):
+    """BPF_PROG_TEST_RUN for TC (this kernel) rejects, with EINVAL, a frame whose
+    EtherType promises IPv4 or IPv6 but that is shorter than that header.
+    Real TC hooks do see such frames; only the test interface refuses them."""
+    etype = frame[12:14]
+    return (etype == b"\x08\x00" and len(frame) < 34) or (etype == b"\x86\xdd" and len(frame) < 54)
+
+
+def check_refused(res, frame):
+    """A TC result that is an error must be exactly the kernel's documented refusal."""
+    assert res.get("error") == "Invalid argument" and tc_test_run_refuses(frame), (frame.hex(), res)

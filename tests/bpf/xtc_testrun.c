@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		__u32 ifindex, retval, out_len, meta_len, duration;
+		__u32 ifindex, retval = 0, out_len = 0, meta_len = 0, duration = 0;
 		int hook, len, n;
 		char *hex;
 

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* What the read-side commands (status, stats, unload) share. */
+#ifndef XTC_CMD_COMMON_H
+#define XTC_CMD_COMMON_H
+
+#include <stddef.h>
+#include "cli.h"
+#include "state.h"
+
+/* The bpffs of the config when it is readable and valid, else the default. */
+void xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len);
+
+/* Opens the pinned state without locking; -ENOENT (said) when xtc is not loaded. */
+int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st);
+
+#endif

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "plan.h"
+#include "hostroutes.h"
+#include "log.h"
+#include "xdp_attach.h"
+
+__u32 xtc_prog_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* Host addresses and connected routes, then [static] on top. */
+static int collect_ipmap(const struct xtc_model *m, struct xtc_plan *p)
+{
+	struct xtc_ipmap_entry *host = NULL, *all;
+	size_t n_host = 0, i;
+	int err, s;
+
+	err = xtc_host_routes(&host, &n_host);
+	if (err) {
+		pr_warn("cannot read the host's addresses and routes: %s\n", strerror(-err));
+		return err;
+	}
+	all = calloc(n_host + m->n_statics + 1, sizeof(*all));
+	if (!all) {
+		free(host);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n_host; i++) {
+		for (s = 0; s < m->n_statics; s++)
+			if (!memcmp(&m->statics[s].prefix, &host[i].prefix, sizeof(host[i].prefix)))
+				break;
+		if (s == m->n_statics)
+			all[p->n_ip++] = host[i];
+	}
+	for (s = 0; s < m->n_statics; s++) {
+		all[p->n_ip].prefix = m->statics[s].prefix;
+		all[p->n_ip++].ifindex = m->statics[s].ifindex;
+	}
+	free(host);
+	p->ip = all;
+	return 0;
+}
+
+static struct xtc_iface_plan *add_iface(struct xtc_plan *p, const char *name, __u32 ifindex)
+{
+	struct xtc_iface_plan *ip;
+	int i;
+
+	for (i = 0; i < p->n_ifs; i++)
+		if (p->ifs[i].ifindex == ifindex)
+			return &p->ifs[i];
+	ip = &p->ifs[p->n_ifs++];
+	memset(ip, 0, sizeof(*ip));
+	snprintf(ip->name, sizeof(ip->name), "%s", name);
+	ip->ifindex = ifindex;
+	return ip;
+}
+
+/* Drops flags for attachments the kernel no longer has (someone removed them). */
+static void verify_current(struct xtc_iface_plan *ip, const struct xtc_state *st)
+{
+	struct xtc_xdp_info xi;
+	struct xtc_tc_info ti;
+	__u32 ids[2] = { xtc_prog_id(st->tc_ingress_fd), xtc_prog_id(st->tc_egress_fd) };
+	int h;
+
+	if (ip->gone) {
+		ip->cur.flags = 0;
+		return;
+	}
+	if ((ip->cur.flags & XTC_IF_XDP) &&
+	    (xtc_xdp_query(ip->ifindex, ip->cur.xdp_prog_id, &xi) || xi.our_pos < 0)) {
+		pr_debug("%s: our XDP program %u is no longer attached\n", ip->name,
+			 ip->cur.xdp_prog_id);
+		ip->cur.flags &= ~(XTC_IF_XDP | XTC_IF_XDP_SINGLE);
+		ip->cur.xdp_prog_id = 0;
+	}
+	for (h = 0; h < 2; h++) {
+		__u32 flag = h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
+
+		if (!(ip->cur.flags & flag))
+			continue;
+		if (xtc_tc_query(ip->ifindex, h, ids[h], &ti) || ti.kind == XTC_TC_KIND_NONE) {
+			pr_debug("%s: our TC %s program is no longer attached\n", ip->name,
+				 h ? "egress" : "ingress");
+			ip->cur.flags &= ~flag;
+		}
+	}
+}
+
+static void read_current(struct xtc_plan *p, const struct xtc_state *st)
+{
+	__u32 key, next, *prev = NULL;
+	struct xtc_iface_cfg cfg;
+
+	if (!st->exists)
+		return;
+	while (!bpf_map_get_next_key(st->maps.fd[XTC_MAP_IFACES], prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(st->maps.fd[XTC_MAP_IFACES], &key, &cfg))
+			continue;
+		char name[IF_NAMESIZE] = "";
+		struct xtc_iface_plan *ip;
+
+		cfg.name[sizeof(cfg.name) - 1] = 0;
+		ip = add_iface(p, cfg.name, key);
+		ip->had = true;
+		ip->cur = cfg;
+		ip->gone = !if_indextoname(key, name) || strcmp(name, cfg.name);
+		verify_current(ip, st);
+	}
+}
+
+static void plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip, const struct xtc_iface *mi)
+{
+	struct xtc_iface_cfg *w = &ip->want;
+	int h;
+
+	memset(w, 0, sizeof(*w));
+	if (mi) {
+		ip->keep = true;
+		snprintf(w->name, sizeof(w->name), "%s", mi->name);
+		if (mi->xdp) {
+			w->flags |= XTC_IF_XDP;
+			w->xdp_mode = mi->xdp_mode;
+			w->xdp_prio = mi->xdp_priority;
+		}
+		if (mi->tc_ingress)
+			w->flags |= XTC_IF_TC_INGRESS;
+		if (mi->tc_egress)
+			w->flags |= XTC_IF_TC_EGRESS;
+		if (mi->tc_ingress || mi->tc_egress)
+			w->tc_kind = p->tc_kind;
+	}
+	if (w->flags & XTC_IF_XDP) {
+		if (!(ip->cur.flags & XTC_IF_XDP) || ip->cur.xdp_mode != w->xdp_mode ||
+		    ip->cur.xdp_prio != w->xdp_prio) {
+			ip->xdp_off = ip->cur.flags & XTC_IF_XDP;
+			ip->xdp_on = true;
+		} else {
+			w->xdp_prog_id = ip->cur.xdp_prog_id;
+			w->flags |= ip->cur.flags & XTC_IF_XDP_SINGLE;
+		}
+	} else {
+		ip->xdp_off = ip->cur.flags & XTC_IF_XDP;
+	}
+	for (h = 0; h < 2; h++) {
+		__u32 flag = h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
+		bool have = ip->cur.flags & flag;
+
+		if (w->flags & flag) {
+			if (!have || ip->cur.tc_kind != w->tc_kind) {
+				ip->tc_off[h] = have;
+				ip->tc_on[h] = true;
+			}
+		} else {
+			ip->tc_off[h] = have;
+		}
+	}
+	/* A clsact we created stays ours while any cls_bpf filter of ours remains. */
+	if (w->tc_kind == XTC_TC_KIND_CLS_BPF)
+		w->flags |= ip->cur.flags & XTC_IF_QDISC_OURS;
+}
+
+int xtc_plan_build(const struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p)
+{
+	struct xtc_mask_list live;
+	size_t n_state = 0;
+	int i, err;
+
+	memset(p, 0, sizeof(*p));
+	p->create = !st->exists;
+	p->tc_kind = m->tc_attach == XTC_TC_CLS_BPF ? XTC_TC_KIND_CLS_BPF :
+		     m->tc_attach == XTC_TC_TCX || xtc_tc_tcx_available() ? XTC_TC_KIND_TCX :
+		     XTC_TC_KIND_CLS_BPF;
+	if (m->tc_attach == XTC_TC_TCX && !xtc_tc_tcx_available()) {
+		pr_warn("%s: tc_attach = tcx, but this kernel has no TCX (it came in Linux 6.6); "
+			"use tc_attach = auto or cls_bpf\n", m->path);
+		return -EOPNOTSUPP;
+	}
+	if (st->exists) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+
+		if (!bpf_obj_get_info_by_fd(st->maps.fd[XTC_MAP_IFACES], &mi, &len))
+			n_state = mi.max_entries;
+	}
+	p->ifs = calloc(m->n_ifaces + n_state + 1, sizeof(*p->ifs));
+	if (!p->ifs)
+		return -ENOMEM;
+
+	err = xtc_tss_build(m->rules, m->n_rules,
+			    st->exists && !xtc_tables_live_masks(&st->maps, &live) ? &live : NULL,
+			    &p->tss);
+	if (err == -E2BIG) {
+		pr_warn("%s:%d: rule '%s' needs a %dth distinct match shape; xtc supports %d "
+			"(rules that constrain the same fields with the same prefix lengths share "
+			"one)\n", m->path, p->tss.overflow_rule->line, p->tss.overflow_rule->name,
+			XTC_MAX_MASKS + 1, XTC_MAX_MASKS);
+		return err;
+	}
+	if (err)
+		return err;
+	p->max_entries = m->max_rules * 4 > 2 * p->tss.n_entries ? m->max_rules * 4 :
+			 2 * p->tss.n_entries;
+
+	err = collect_ipmap(m, p);
+	if (err)
+		return err;
+	read_current(p, st);
+	for (i = 0; i < m->n_ifaces; i++)
+		plan_iface(p, add_iface(p, m->ifaces[i].name, m->ifaces[i].ifindex), &m->ifaces[i]);
+	for (i = 0; i < p->n_ifs; i++)
+		if (!p->ifs[i].keep)
+			plan_iface(p, &p->ifs[i], NULL);
+
+	if (!st->exists) {
+		p->tables.added = p->tss.n_entries;
+		p->tables.masks_changed = p->tss.n_masks > 0;
+		p->info_changes = m->n_rules;
+		p->ip_changes = p->n_ip;
+		return 0;
+	}
+	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, true, &p->tables);
+	if (!err)
+		err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, true, &p->info_changes);
+	if (!err)
+		err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, true, &p->ip_changes);
+	return err;
+}
+
+bool xtc_plan_empty(const struct xtc_plan *p)
+{
+	int i;
+
+	if (p->create || !xtc_table_diff_empty(&p->tables) || p->info_changes || p->ip_changes)
+		return false;
+	for (i = 0; i < p->n_ifs; i++)
+		if (!xtc_iface_plan_empty(&p->ifs[i]))
+			return false;
+	return true;
+}
+
+static const char *kind_name(int kind)
+{
+	return kind == XTC_TC_KIND_TCX ? "tcx" : kind == XTC_TC_KIND_CLS_BPF ? "cls_bpf" : "none";
+}
+
+void xtc_plan_print(const struct xtc_plan *p, bool dry_run)
+{
+	const char *w = dry_run ? "would " : "";
+	int i, h;
+
+	if (p->create)
+		printf("state: %sload the XDP and TC programs and pin them\n", w);
+	for (i = 0; i < p->n_ifs; i++) {
+		const struct xtc_iface_plan *ip = &p->ifs[i];
+
+		if (ip->xdp_off)
+			printf("%s: %sdetach XDP (id %u)\n", ip->name, w, ip->cur.xdp_prog_id);
+		if (ip->xdp_on)
+			printf("%s: %sattach XDP (%s mode, priority %u)\n", ip->name, w,
+			       ip->want.xdp_mode == XTC_XDP_SKB ? "skb" : "native", ip->want.xdp_prio);
+		for (h = 0; h < 2; h++) {
+			if (ip->tc_off[h])
+				printf("%s: %sdetach TC %s (%s)\n", ip->name, w,
+				       h ? "egress" : "ingress", kind_name(ip->cur.tc_kind));
+			if (ip->tc_on[h])
+				printf("%s: %sattach TC %s (%s)\n", ip->name, w,
+				       h ? "egress" : "ingress", kind_name(ip->want.tc_kind));
+		}
+		if (ip->had && !ip->keep)
+			printf("%s: %sstop managing (not in the config)\n", ip->name, w);
+	}
+	if (!xtc_table_diff_empty(&p->tables) || p->info_changes)
+		printf("rules: %s%zu entries added, %zu changed, %zu removed%s\n", w,
+		       p->tables.added, p->tables.changed, p->tables.removed,
+		       p->tables.masks_changed ? "; new match shapes" : "");
+	if (p->ip_changes)
+		printf("ip-to-ifindex map: %s%zu change(s), %zu entries\n", w, p->ip_changes, p->n_ip);
+}
+
+void xtc_plan_free(struct xtc_plan *p)
+{
+	if (!p)
+		return;
+	xtc_tss_free(&p->tss);
+	free(p->ip);
+	free(p->ifs);
+	p->ip = NULL;
+	p->ifs = NULL;
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include "state.h"
+#include "log.h"
+
+static const char *const prog_pins[] = { "progs/tc_ingress", "progs/tc_egress" };
+
+int xtc_state_check_bpffs(const char *bpffs)
+{
+	struct statfs sfs;
+
+	if (statfs(bpffs, &sfs)) {
+		pr_warn("%s: %s; xtc keeps its state in bpffs (mount -t bpf bpf %s)\n", bpffs,
+			strerror(errno), bpffs);
+		return -ENOENT;
+	}
+	if (sfs.f_type != BPF_FS_MAGIC) {
+		pr_warn("%s is not a bpf filesystem; mount it with: mount -t bpf bpf %s\n", bpffs,
+			bpffs);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mkdir_0700(const char *path)
+{
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int sub(const struct xtc_state *st, const char *name, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", st->dir, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int open_pins(struct xtc_state *st)
+{
+	char path[4200];
+	int err;
+
+	sub(st, "maps", path, sizeof(path));
+	err = xtc_maps_open_pinned(&st->maps, path);
+	if (err)
+		return err;
+	sub(st, prog_pins[0], path, sizeof(path));
+	st->tc_ingress_fd = bpf_obj_get(path);
+	sub(st, prog_pins[1], path, sizeof(path));
+	st->tc_egress_fd = bpf_obj_get(path);
+	if (st->tc_ingress_fd < 0 || st->tc_egress_fd < 0)
+		return -ENOENT;
+	return 0;
+}
+
+int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create)
+{
+	char path[4200];
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	st->lock_fd = st->tc_ingress_fd = st->tc_egress_fd = -1;
+	xtc_maps_init(&st->maps);
+	if ((size_t)snprintf(st->dir, sizeof(st->dir), "%s/xtc", bpffs) >= sizeof(st->dir))
+		return -ENAMETOOLONG;
+
+	if (create) {
+		err = mkdir_0700(st->dir);
+		if (!err) {
+			sub(st, "maps", path, sizeof(path));
+			err = mkdir_0700(path);
+		}
+		if (!err) {
+			sub(st, "progs", path, sizeof(path));
+			err = mkdir_0700(path);
+		}
+		if (!err) {
+			sub(st, "links", path, sizeof(path));
+			err = mkdir_0700(path);
+		}
+		if (err) {
+			pr_warn("%s: cannot create the state directory: %s\n", st->dir, strerror(-err));
+			return err;
+		}
+	}
+	st->lock_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->lock_fd < 0) {
+		if (errno == ENOENT && !create)
+			return 0;
+		err = -errno;
+		pr_warn("%s: %s\n", st->dir, strerror(errno));
+		return err;
+	}
+	if (create && flock(st->lock_fd, LOCK_EX)) {
+		err = -errno;
+		pr_warn("%s: cannot lock: %s\n", st->dir, strerror(errno));
+		return err;
+	}
+	err = open_pins(st);
+	if (!err) {
+		st->exists = true;
+		return 0;
+	}
+	/* A directory without (all) pins is a state that was never completed. */
+	xtc_maps_close(&st->maps);
+	if (st->tc_ingress_fd >= 0)
+		close(st->tc_ingress_fd);
+	if (st->tc_egress_fd >= 0)
+		close(st->tc_egress_fd);
+	st->tc_ingress_fd = st->tc_egress_fd = -1;
+	return 0;
+}
+
+void xtc_state_close(struct xtc_state *st)
+{
+	if (!st)
+		return;
+	xtc_maps_close(&st->maps);
+	if (st->tc_ingress_fd >= 0)
+		close(st->tc_ingress_fd);
+	if (st->tc_egress_fd >= 0)
+		close(st->tc_egress_fd);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	st->lock_fd = st->tc_ingress_fd = st->tc_egress_fd = -1;
+}
+
+int xtc_state_pin(struct xtc_state *st, const struct xtc_maps *maps, int tc_in_fd, int tc_eg_fd)
+{
+	char path[4200];
+	int err;
+
+	sub(st, "maps", path, sizeof(path));
+	err = xtc_maps_pin(maps, path);
+	if (err)
+		return err;
+	sub(st, prog_pins[0], path, sizeof(path));
+	if (bpf_obj_pin(tc_in_fd, path) && errno != EEXIST)
+		return -errno;
+	sub(st, prog_pins[1], path, sizeof(path));
+	if (bpf_obj_pin(tc_eg_fd, path) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Unlinks every entry of one subdirectory, then the directory. */
+static int remove_dir(const char *dir)
+{
+	char path[4608];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT && !err)
+		err = -errno;
+	return err;
+}
+
+int xtc_state_remove(struct xtc_state *st)
+{
+	static const char *const subs[] = { "links", "progs", "maps" };
+	char path[4200];
+	size_t i;
+	int err = 0, e;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		sub(st, subs[i], path, sizeof(path));
+		e = remove_dir(path);
+		if (e && !err)
+			err = e;
+	}
+	if (rmdir(st->dir) && errno != ENOENT && !err)
+		err = -errno;
+	if (err)
+		pr_warn("%s: cannot remove every pin: %s\n", st->dir, strerror(-err));
+	st->exists = false;
+	return err;
+}
+
+void xtc_state_link_path(const struct xtc_state *st, __u32 ifindex, bool egress, char *buf,
+			 size_t len)
+{
+	snprintf(buf, len, "%s/links/tcx_%u_%s", st->dir, ifindex, egress ? "egress" : "ingress");
+}

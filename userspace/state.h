@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xtc's state in bpffs, <bpffs>/xtc:
+ *   maps/   every datapath map (rules, counters, interface state, rule names)
+ *   progs/  the TC programs, loaded once and shared by every interface
+ *   links/  TCX links, one per interface and hook
+ * The directory is also the lock that serialises concurrent applies.
+ */
+#ifndef XTC_STATE_H
+#define XTC_STATE_H
+
+#include <stdbool.h>
+#include "maps.h"
+
+struct xtc_state {
+	char dir[4096];			/* <bpffs>/xtc */
+	int lock_fd;			/* the directory, flock()ed */
+	bool exists;			/* pins were found */
+	struct xtc_maps maps;
+	int tc_ingress_fd, tc_egress_fd;	/* pinned TC programs */
+};
+
+/* Checks that bpffs is mounted at path; explains how to mount it if not. */
+int xtc_state_check_bpffs(const char *bpffs);
+
+/*
+ * Opens the state under bpffs.  With create, makes the directories (0700)
+ * and takes the lock (waiting for another apply to finish).  Without it,
+ * a missing state is not an error: st->exists tells.
+ */
+int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create);
+void xtc_state_close(struct xtc_state *st);
+
+/* Pins a freshly created set of maps and TC programs. */
+int xtc_state_pin(struct xtc_state *st, const struct xtc_maps *maps, int tc_in_fd,
+		  int tc_eg_fd);
+/* Removes every pin and the directories (the lock is kept until close). */
+int xtc_state_remove(struct xtc_state *st);
+
+/* The pin path of a TCX link. */
+void xtc_state_link_path(const struct xtc_state *st, __u32 ifindex, bool egress, char *buf,
+			 size_t len);
+
+#endif
