@@ -85,7 +85,7 @@ test: deps
 test-unit: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/mount-bpffs.sh
-	$(Q)$(PYTEST) tests/bpf tests/config tests/cli
+	$(Q)$(PYTEST) tests/unit tests/bpf tests/config tests/cli
 
 test-host: deps
 	$(Q)$(MAKE) --no-print-directory all

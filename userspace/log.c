@@ -39,14 +39,14 @@ void xtc_log(enum xtc_log_level level, const char *fmt, ...)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
-	vlog(XTC_LOG_DEBUG, "libbpf: ", fmt, ap);
+	vlog(XTC_LOG_DEBUG, NULL, fmt, ap);
 	return 0;
 }
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
-	vlog(XTC_LOG_DEBUG, "libxdp: ", fmt, ap);
+	vlog(XTC_LOG_DEBUG, NULL, fmt, ap);
 	return 0;
 }
 

@@ -66,7 +66,7 @@ static void json_key(struct xtc_out *o, const char *key)
 /* YAML-like: the first line of an object inside a list gets the "- ". */
 static void indent(struct xtc_out *o)
 {
-	int d = o->depth, n = 2 * (d > 0 ? d - 1 : 0);
+	int d = o->depth, n = 2 * d;
 
 	if (d > 0 && o->in_list[d - 1] && !o->in_list[d] && o->first[d] && n >= 2) {
 		printf("%*s- ", n - 2, "");

@@ -259,8 +259,11 @@ static const char *kind_name(int kind)
 
 void xtc_plan_print(const struct xtc_plan *p, bool dry_run)
 {
-	const char *w = dry_run ? "would " : "";
+	const char *w = "";
 	int i, h;
+
+	if (dry_run)
+		printf("dry run: apply would make these changes (nothing was changed):\n");
 
 	if (p->create)
 		printf("state: %sload the XDP and TC programs and pin them\n", w);
