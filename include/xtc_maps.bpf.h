@@ -11,9 +11,11 @@
 #include <bpf/bpf_helpers.h>
 #include "xtc_shared.h"
 
-/* All tuple-space entries: masked packet key -> rule verdict. */
+/* All tuple-space entries: masked packet key -> rule verdict.  Not
+ * preallocated, so max_entries is a cap that costs nothing until used. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XTC_MAX_ENTRIES);
 	__type(key, struct xtc_flow_key);
 	__type(value, struct xtc_rule_val);
