@@ -96,6 +96,25 @@ test-vm: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTEST) tests/vm
 
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/mount-bpffs.sh
+	$(Q)XTC=$(abspath $(BUILD)/xtc) scripts/demo.sh
+
+demo-clean:
+	$(Q)XTC=$(abspath $(BUILD)/xtc) scripts/demo-clean.sh
+
+# Benchmarks report ratios against baselines measured in the same run.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/mount-bpffs.sh
+	$(Q)BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run.py
+
+bench-quick: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/mount-bpffs.sh
+	$(Q)BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run.py --quick
+
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
