@@ -45,6 +45,16 @@ struct ipv6_frag_hdr_xtc {
 #define XTC_IP_MF 0x2000
 #define XTC_IP_OFFSET 0x1fff
 
+/*
+ * Older verifiers (6.1) lose the bounds of a byte-swapped value, and then
+ * refuse to add it to a packet pointer; the barrier keeps the mask in place.
+ */
+static __always_inline __u32 bounded16(__u32 v)
+{
+	asm volatile("" : "+r"(v));
+	return v & 0xffff;
+}
+
 static __always_inline int proto_is_vlan(__u16 h_proto)
 {
 	return h_proto == bpf_htons(ETH_P_8021Q) || h_proto == bpf_htons(ETH_P_8021AD);
@@ -100,7 +110,7 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 		return -1;
 	if (nh->pos + hdrsize > data_end)
 		return -1;
-	tot_len = bpf_ntohs(iph->tot_len);
+	tot_len = bounded16(bpf_ntohs(iph->tot_len));
 	if (tot_len < hdrsize || nh->pos + tot_len > data_end)
 		return -1;
 	nh->pos += hdrsize;
@@ -118,7 +128,7 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 		return -1;
 	if (ip6h->version != 6)
 		return -1;
-	if ((void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len) > data_end)
+	if ((void *)(ip6h + 1) + bounded16(bpf_ntohs(ip6h->payload_len)) > data_end)
 		return -1;
 	nh->pos = ip6h + 1;
 	*ip6hdr = ip6h;

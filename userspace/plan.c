@@ -173,7 +173,72 @@ static void plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip, const stru
 		w->flags |= ip->cur.flags & XTC_IF_QDISC_OURS;
 }
 
-int xtc_plan_build(const struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p)
+static int cmp_name(const void *a, const void *b)
+{
+	const struct xtc_rule_info *x = *(const struct xtc_rule_info *const *)a;
+	const struct xtc_rule_info *y = *(const struct xtc_rule_info *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Counters belong to rule names, not positions: a rule that is already
+ * loaded keeps its id (and its counters) when rules are added or moved
+ * around it; new rules take ids nobody holds.
+ */
+static int assign_ids(struct xtc_model *m, const struct xtc_state *st)
+{
+	struct xtc_rule_info *info = NULL, **byname = NULL, key, *kp = &key, **hit;
+	unsigned char *taken = NULL;
+	__u32 n = 0, i, n_used = 0, next = 0;
+	int r, err = 0;
+
+	if (!st->exists)
+		return 0;
+	err = xtc_read_rule_info(&st->maps, &info, &n);
+	if (err)
+		return err;
+	byname = calloc(n ? n : 1, sizeof(*byname));
+	taken = calloc(n ? n : 1, 1);
+	if (!byname || !taken) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (info[i].flags & XTC_RI_USED) {
+			info[i].name[sizeof(info[i].name) - 1] = 0;
+			byname[n_used++] = &info[i];
+		}
+	qsort(byname, n_used, sizeof(*byname), cmp_name);
+	for (r = 0; r < m->n_rules; r++) {
+		snprintf(key.name, sizeof(key.name), "%s", m->rules[r].name);
+		hit = bsearch(&kp, byname, n_used, sizeof(*byname), cmp_name);
+		m->rules[r].id = hit ? (__u32)(*hit - info) : (__u32)-1;
+		if (hit)
+			taken[*hit - info] = 1;
+	}
+	for (r = 0; r < m->n_rules; r++) {
+		if (m->rules[r].id != (__u32)-1)
+			continue;
+		while (next < n && taken[next])
+			next++;
+		if (next >= n) {
+			pr_warn("%s: %d rules do not fit the %u rule slots of the loaded maps; run "
+				"xtc unload --all, then apply\n", m->path, m->n_rules, n);
+			err = -E2BIG;
+			goto out;
+		}
+		m->rules[r].id = next;
+		taken[next] = 1;
+	}
+out:
+	free(taken);
+	free(byname);
+	free(info);
+	return err;
+}
+
+int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p)
 {
 	struct xtc_mask_list live;
 	size_t n_state = 0;
@@ -199,6 +264,9 @@ int xtc_plan_build(const struct xtc_model *m, const struct xtc_state *st, struct
 	p->ifs = calloc(m->n_ifaces + n_state + 1, sizeof(*p->ifs));
 	if (!p->ifs)
 		return -ENOMEM;
+	err = assign_ids(m, st);
+	if (err)
+		return err;
 
 	err = xtc_tss_build(m->rules, m->n_rules,
 			    st->exists && !xtc_tables_live_masks(&st->maps, &live) ? &live : NULL,

@@ -43,7 +43,8 @@ struct xtc_plan {
 	__u32 max_entries;		/* rules hash capacity needed */
 };
 
-int xtc_plan_build(const struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p);
+/* Also gives every rule its counter slot: the slot it already has, by name. */
+int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p);
 bool xtc_plan_empty(const struct xtc_plan *p);
 void xtc_plan_print(const struct xtc_plan *p, bool dry_run);
 void xtc_plan_free(struct xtc_plan *p);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "tables.h"
 #include "entry_table.h"
 #include "log.h"
@@ -253,6 +254,23 @@ out:
 	return err;
 }
 
+static int zero_rule_stats(int fd, __u32 id)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct xtc_rule_stats *z;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	z = calloc(ncpus, sizeof(*z));
+	if (!z)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, z, BPF_ANY))
+		err = -errno;
+	free(z);
+	return err;
+}
+
 int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
 		       bool dry_run, size_t *changes)
 {
@@ -292,7 +310,15 @@ int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, i
 		if (!memcmp(&want[i], &cur[i], sizeof(want[i])))
 			continue;
 		(*changes)++;
-		if (!dry_run && bpf_map_update_elem(fd, &i, &want[i], BPF_ANY)) {
+		if (dry_run)
+			continue;
+		/* A slot that changes hands starts counting from zero. */
+		if (strcmp(want[i].name, cur[i].name)) {
+			err = zero_rule_stats(m->fd[XTC_MAP_RULE_STATS], i);
+			if (err)
+				goto out;
+		}
+		if (bpf_map_update_elem(fd, &i, &want[i], BPF_ANY)) {
 			err = -errno;
 			goto out;
 		}

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Our XDP program on an interface, through libxdp so that it can share the
+ * interface with other programs under the dispatcher.  Each attach loads a
+ * new instance on the shared maps and then lets go of every userspace
+ * handle: the kernel keeps the program alive (the netlink attachment for a
+ * single program; the freplace links libxdp pins under bpffs for the
+ * dispatcher), so nothing here needs a long-running process.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "xdp_attach.h"
+#include "log.h"
+#include "xtc_shared.h"
+#include "xtc_xdp.skel.h"
+#include "xtc_probe.skel.h"
+
+/* libxdp reports its fallback and the kernel's refusals only as log lines. */
+#define HEARD_SINGLE "Falling back to loading single prog"
+#define HEARD_PKT_DATA "Extension program changes packet data"
+
+static struct {
+	libxdp_print_fn_t xdp_prev;
+	libbpf_print_fn_t bpf_prev;
+	bool single;
+	bool pkt_data;
+} heard;
+
+static void hear_line(const char *fmt, va_list ap)
+{
+	char *line;
+	va_list cp;
+
+	va_copy(cp, ap);
+	if (vasprintf(&line, fmt, cp) >= 0) {
+		if (strstr(line, HEARD_SINGLE))
+			heard.single = true;
+		if (strstr(line, HEARD_PKT_DATA))
+			heard.pkt_data = true;
+		free(line);
+	}
+	va_end(cp);
+}
+
+/* Forwarded at debug level: we explain what matters ourselves. */
+static int hear_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	hear_line(fmt, ap);
+	return heard.xdp_prev ? heard.xdp_prev(LIBXDP_DEBUG, fmt, ap) : 0;
+}
+
+/* The verifier's refusal comes through libbpf, which libxdp loads with. */
+static int hear_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	hear_line(fmt, ap);
+	return heard.bpf_prev ? heard.bpf_prev(LIBBPF_DEBUG, fmt, ap) : 0;
+}
+
+static void listen_start(void)
+{
+	heard.single = false;
+	heard.pkt_data = false;
+	heard.xdp_prev = libxdp_set_print(hear_libxdp);
+	heard.bpf_prev = libbpf_set_print(hear_libbpf);
+}
+
+static void listen_stop(void)
+{
+	libxdp_set_print(heard.xdp_prev);
+	libbpf_set_print(heard.bpf_prev);
+}
+
+static const char *mode_name(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * What the interface holds: *mp is NULL when it holds nothing (or only an
+ * offloaded program, which we neither use nor touch).
+ */
+static int get_progs(__u32 ifindex, const char *ifname, struct xdp_multiprog **mp)
+{
+	struct xdp_multiprog *m = xdp_multiprog__get_from_ifindex(ifindex);
+	long err;
+
+	*mp = NULL;
+	err = libxdp_get_error(m);
+	if (err == -ENOENT || (!err && !m))
+		return 0;
+	if (err) {
+		pr_warn("%s: XDP: cannot read the interface's XDP programs: %s\n", ifname,
+			strerror((int)-err));
+		return (int)err;
+	}
+	if (!xdp_multiprog__main_prog(m)) {
+		xdp_multiprog__close(m);
+		return 0;
+	}
+	*mp = m;
+	return 0;
+}
+
+/*
+ * libxdp can add us beside programs under its dispatcher, but a program
+ * attached without it can only be replaced, and replacing someone else's
+ * program is never ours to do.
+ */
+static int check_room(__u32 ifindex, const char *ifname, enum xdp_attach_mode mode)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *main_prog;
+	enum xdp_attach_mode cur;
+	const char *name;
+	int err;
+
+	err = get_progs(ifindex, ifname, &mp);
+	if (err || !mp)
+		return err;
+	main_prog = xdp_multiprog__main_prog(mp);
+	name = xdp_program__name(main_prog) ?: "?";
+	cur = xdp_multiprog__attach_mode(mp);
+	if (xdp_multiprog__is_legacy(mp) && strcmp(name, XTC_XDP_PROG_NAME)) {
+		pr_warn("%s: XDP: the interface already has XDP program %s (id %u) attached without "
+			"the libxdp dispatcher, so xtc cannot be added beside it without replacing "
+			"it. Unload it first (xdp-loader unload %s --all / ip link set dev %s xdp "
+			"off), or load it through xdp-loader on a kernel where the dispatcher works, "
+			"then run xtc apply again.\n",
+			ifname, name, xdp_program__id(main_prog), ifname, ifname);
+		err = -EBUSY;
+	} else if (xdp_multiprog__is_legacy(mp)) {
+		/* An older instance of ours: the caller must detach it first. */
+		pr_debug("%s: XDP: our program (id %u) is attached without the dispatcher; "
+			 "a second instance cannot go beside it\n",
+			 ifname, xdp_program__id(main_prog));
+		err = -EEXIST;
+	} else if (cur != mode) {
+		pr_warn("%s: XDP: the interface's XDP dispatcher runs in %s mode and xtc asks for "
+			"%s mode; the kernel does not run both at once. Set the interface's xdp "
+			"mode to %s, or unload the other programs first.\n",
+			ifname, mode_name(cur), mode_name(mode), mode_name(cur));
+		err = -EBUSY;
+	}
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+/* Run priority and chain-call must be set before libxdp loads the program. */
+static struct xdp_program *make_prog(struct xtc_xdp *skel, const char *ifname, __u32 prio)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts,
+		.obj = skel->obj,
+		.prog_name = XTC_XDP_PROG_NAME,
+	);
+	struct xdp_program *prog;
+	int err;
+
+	prog = xdp_program__create(&opts);
+	if (!prog) {
+		err = -errno ?: -ENOMEM;
+		pr_warn("%s: XDP: cannot prepare our program for libxdp: %s\n", ifname,
+			strerror(-err));
+		errno = -err;
+		return NULL;
+	}
+	err = xdp_program__set_run_prio(prog, prio);
+	if (!err)
+		err = xdp_program__set_chain_call_enabled(prog, XDP_PASS, true);
+	if (err) {
+		pr_warn("%s: XDP: cannot set run priority %u and chain-call on XDP_PASS: %s\n",
+			ifname, prio, strerror(-err));
+		xdp_program__close(prog);
+		errno = -err;
+		return NULL;
+	}
+	return prog;
+}
+
+static int attach_prog(struct xdp_program *prog, __u32 ifindex, const char *ifname,
+		       enum xdp_attach_mode mode)
+{
+	int err;
+
+	listen_start();
+	err = xdp_program__attach(prog, (int)ifindex, mode, 0);
+	listen_stop();
+	if (!err)
+		return 0;
+	if (heard.pkt_data)
+		pr_warn("%s: XDP: this kernel (>= 6.13) refuses to put a program that changes packet "
+			"data (xtc's XDP program moves the metadata pointer for the TC handoff) into "
+			"the libxdp 1.3.1 dispatcher; libxdp >= 1.5.5 fixes this (xdp-tools issue "
+			"503). Use xdp = off for this interface so TC classifies alone, or upgrade "
+			"libxdp.\n", ifname);
+	else
+		pr_warn("%s: XDP: cannot attach our program in %s mode: %s (run with -v for "
+			"libxdp's log)\n", ifname, mode_name(mode), strerror(-err));
+	return err;
+}
+
+/* Asked after the fact: libxdp does not say which way it went. */
+static bool is_single(__u32 ifindex, const char *ifname)
+{
+	struct xdp_multiprog *mp;
+	bool single = heard.single;
+
+	if (!get_progs(ifindex, ifname, &mp) && mp) {
+		single = xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
+	return single;
+}
+
+int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
+		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action,
+		   __u32 *prog_id, bool *single)
+{
+	enum xdp_attach_mode xmode = mode == XTC_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	struct xdp_program *prog = NULL;
+	struct xtc_xdp *skel = NULL;
+	int err;
+
+	*prog_id = 0;
+	*single = false;
+	err = check_room(ifindex, ifname, xmode);
+	if (err)
+		return err;
+
+	skel = xtc_xdp__open();
+	if (!skel) {
+		err = -errno ?: -ENOMEM;
+		pr_warn("%s: XDP: cannot open our BPF object: %s\n", ifname, strerror(-err));
+		goto out;
+	}
+	skel->rodata->malformed_verdict =
+		malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
+	err = xtc_maps_reuse(skel->obj, maps);
+	if (err) {
+		pr_warn("%s: XDP: cannot give our program the shared maps: %s\n", ifname,
+			strerror(-err));
+		goto out;
+	}
+	prog = make_prog(skel, ifname, prio);
+	if (!prog) {
+		err = -errno;
+		goto out;
+	}
+	err = attach_prog(prog, ifindex, ifname, xmode);
+	if (err)
+		goto out;
+
+	*prog_id = xdp_program__id(prog);
+	*single = is_single(ifindex, ifname);
+	pr_debug("%s: XDP: attached %s id %u, priority %u, %s mode, %s\n", ifname,
+		 XTC_XDP_PROG_NAME, *prog_id, prio, mode_name(xmode),
+		 *single ? "single program (no dispatcher)" : "under the libxdp dispatcher");
+out:
+	xdp_program__close(prog);
+	xtc_xdp__destroy(skel);
+	return err;
+}
+
+/* Ours among the interface's programs, or NULL when it is gone already. */
+static struct xdp_program *find_ours(const struct xdp_multiprog *mp, __u32 prog_id)
+{
+	struct xdp_program *p;
+
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		return xdp_program__id(p) == prog_id ? p : NULL;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+		if (xdp_program__id(p) == prog_id)
+			return p;
+	return NULL;
+}
+
+int xtc_xdp_detach(__u32 ifindex, const char *ifname, __u32 prog_id)
+{
+	struct xdp_multiprog *mp = NULL;
+	struct xdp_program *ours;
+	int err;
+
+	if (!prog_id)
+		return 0;
+	err = get_progs(ifindex, ifname, &mp);
+	if (err || !mp)
+		goto out;
+	ours = find_ours(mp, prog_id);
+	if (!ours) {
+		pr_debug("%s: XDP: our program id %u is not attached any more\n", ifname, prog_id);
+		goto out;
+	}
+	/*
+	 * libxdp rebuilds the dispatcher without ours, or for a single
+	 * program replaces it with nothing only if it is still the one we
+	 * saw, so a program attached meanwhile by someone else is left alone.
+	 */
+	err = xdp_program__detach(ours, (int)ifindex, xdp_multiprog__attach_mode(mp), 0);
+	if (err)
+		pr_warn("%s: XDP: cannot detach our program id %u: %s (run with -v for libxdp's "
+			"log)\n", ifname, prog_id, strerror(-err));
+	else
+		pr_debug("%s: XDP: detached our program id %u\n", ifname, prog_id);
+out:
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static void add_prog(struct xtc_xdp_info *info, const struct xdp_program *prog, __u32 our_id)
+{
+	struct xtc_xdp_prog_info *p;
+	int act;
+
+	if (info->n_progs >= XTC_XDP_MAX_PROGS)
+		return;
+	p = &info->progs[info->n_progs];
+	snprintf(p->name, sizeof(p->name), "%s", xdp_program__name(prog) ?: "");
+	p->id = xdp_program__id(prog);
+	p->prio = xdp_program__run_prio(prog);
+	p->chain_actions = 0;
+	for (act = XDP_ABORTED; act <= XDP_REDIRECT; act++)
+		if (xdp_program__chain_call_enabled(prog, act))
+			p->chain_actions |= 1U << act;
+	p->ours = our_id && p->id == our_id;
+	if (p->ours && info->our_pos < 0)
+		info->our_pos = info->n_progs;
+	info->n_progs++;
+}
+
+int xtc_xdp_query(__u32 ifindex, __u32 our_id, struct xtc_xdp_info *info)
+{
+	char ifname[32];
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int err;
+
+	memset(info, 0, sizeof(*info));
+	info->mode = XTC_XDP_NATIVE;
+	info->our_pos = -1;
+	snprintf(ifname, sizeof(ifname), "ifindex %u", ifindex);
+	err = get_progs(ifindex, ifname, &mp);
+	if (err || !mp)
+		return err;
+
+	info->attached = true;
+	info->dispatcher = !xdp_multiprog__is_legacy(mp);
+	info->mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? XTC_XDP_SKB : XTC_XDP_NATIVE;
+	info->main_id = xdp_program__id(xdp_multiprog__main_prog(mp));
+	if (!info->dispatcher)
+		add_prog(info, xdp_multiprog__main_prog(mp), our_id);
+	else
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+			add_prog(info, p, our_id);
+	xdp_multiprog__close(mp);
+	return 0;
+}
+
+/*
+ * The same test as libxdp's compatibility check: load and attach an
+ * extension of a loaded XDP program.  The target is a plain, unattached
+ * instance of ours on throwaway minimum-size maps.
+ */
+static int probe_freplace(void)
+{
+	struct xtc_probe *probe = NULL;
+	struct xtc_xdp *target = NULL;
+	struct bpf_link *link = NULL;
+	int err;
+
+	target = xtc_xdp__open();
+	if (!target) {
+		err = -errno ?: -ENOMEM;
+		goto out;
+	}
+	err = xtc_maps_resize(target->obj, 1, 1);
+	if (!err)
+		err = xtc_xdp__load(target);
+	if (err) {
+		pr_debug("XDP: freplace probe: cannot load the target program: %s\n",
+			 strerror(-err));
+		goto out;
+	}
+	probe = xtc_probe__open();
+	if (!probe) {
+		err = -errno ?: -ENOMEM;
+		goto out;
+	}
+	err = bpf_program__set_attach_target(probe->progs.xtc_probe,
+					     bpf_program__fd(target->progs.xtc_xdp),
+					     XTC_XDP_PROG_NAME);
+	if (!err)
+		err = xtc_probe__load(probe);
+	if (err) {
+		pr_debug("XDP: freplace probe: the kernel refuses to load an extension program: "
+			 "%s\n", strerror(-err));
+		goto out;
+	}
+	link = bpf_program__attach(probe->progs.xtc_probe);
+	if (!link) {
+		err = -errno;
+		pr_debug("XDP: freplace probe: the kernel refuses to attach an extension "
+			 "program: %s\n", strerror(-err));
+	}
+out:
+	bpf_link__destroy(link);
+	xtc_probe__destroy(probe);
+	xtc_xdp__destroy(target);
+	return err;
+}
+
+bool xtc_xdp_dispatcher_usable(void)
+{
+	static int usable = -1;
+
+	if (usable < 0) {
+		usable = !probe_freplace();
+		pr_debug("XDP: %s\n", usable ?
+			 "the kernel accepts freplace programs: the libxdp dispatcher can work" :
+			 "freplace probe failed: the libxdp dispatcher is taken as unusable");
+	}
+	return usable;
+}
