@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "apply.h"
 #include "log.h"
 #include "objs.h"
@@ -80,10 +81,30 @@ static int tc_off(struct xtc_state *st, const char *name, __u32 ifindex, bool eg
 	return err;
 }
 
+/* Zero counters for every hook we run, so stats lists them before traffic. */
+static void create_counters(const struct xtc_state *st, __u32 ifindex, __u32 flags)
+{
+	static const __u32 hook_flag[XTC_HOOK_MAX] = { XTC_IF_XDP, XTC_IF_TC_INGRESS,
+						       XTC_IF_TC_EGRESS };
+	int ncpus = libbpf_num_possible_cpus(), h;
+	struct xtc_iface_stats *zero;
+
+	if (ncpus <= 0 || !(zero = calloc(ncpus, sizeof(*zero))))
+		return;
+	for (h = 0; h < XTC_HOOK_MAX; h++) {
+		struct xtc_iface_key k = { .ifindex = ifindex, .hook = h };
+
+		if (flags & hook_flag[h])
+			bpf_map_update_elem(st->maps.fd[XTC_MAP_IFACE_STATS], &k, zero, BPF_NOEXIST);
+	}
+	free(zero);
+}
+
 static int set_entry(const struct xtc_state *st, __u32 ifindex, const struct xtc_iface_cfg *cfg)
 {
 	if (bpf_map_update_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex, cfg, BPF_ANY))
 		return -errno;
+	create_counters(st, ifindex, cfg->flags);
 	return 0;
 }
 

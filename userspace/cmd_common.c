@@ -1,22 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <ini.h>
 #include "cmd_common.h"
-#include "config.h"
 #include "log.h"
+#include "model.h"
 
-void xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len)
+struct bpffs_pick {
+	char *buf;
+	size_t len;
+};
+
+static int pick_handler(void *user, const char *section, const char *name, const char *value)
 {
-	struct xtc_diag diag = {};
-	struct xtc_model *m = NULL;
+	struct bpffs_pick *p = user;
+
+	if (!strcmp(section, "global") && !strcmp(name, "bpffs"))
+		snprintf(p->buf, p->len, "%s", value);
+	return 1;
+}
+
+/*
+ * Only [global] bpffs matters here, so the rest of the file need not be
+ * valid: unload must still find its state after an interface in the file
+ * has disappeared.  An unreadable file is an error, never a silent switch
+ * to another xtc instance.
+ */
+int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len)
+{
+	struct bpffs_pick p = { .buf = buf, .len = len };
+	FILE *f;
 
 	snprintf(buf, len, "%s", XTC_DEFAULT_BPFFS);
-	if (!xtc_config_load(opts->config, &m, &diag))
-		snprintf(buf, len, "%s", m->bpffs);
-	else
-		pr_debug("%s not usable, using %s\n", opts->config, buf);
-	xtc_diag_free(&diag);
-	xtc_model_free(m);
+	f = fopen(opts->config, "r");
+	if (!f) {
+		if (errno == ENOENT && !strcmp(opts->config, XTC_DEFAULT_CONFIG)) {
+			pr_debug("%s: absent, using %s\n", opts->config, buf);
+			return 0;
+		}
+		pr_warn("%s: cannot read: %s (xtc needs it to find its state)\n", opts->config,
+			strerror(errno));
+		return -errno;
+	}
+	ini_parse_file(f, pick_handler, &p);
+	fclose(f);
+	return 0;
 }
 
 int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st)
@@ -24,7 +53,9 @@ int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st)
 	char bpffs[4096];
 	int err;
 
-	xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
+	err = xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
+	if (err)
+		return err;
 	if (xtc_state_check_bpffs(bpffs))
 		return -ENOENT;
 	err = xtc_state_open(st, bpffs, false);

@@ -7,8 +7,8 @@
 #include "cli.h"
 #include "state.h"
 
-/* The bpffs of the config when it is readable and valid, else the default. */
-void xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len);
+/* [global] bpffs of the config (or the default); -errno if it is unreadable. */
+int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len);
 
 /* Opens the pinned state without locking; -ENOENT (said) when xtc is not loaded. */
 int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st);

@@ -34,7 +34,8 @@ int cmd_unload(const struct xtc_opts *opts)
 		fprintf(stderr, "xtc unload: name interfaces, or use --all\n");
 		return XTC_EXIT_USAGE;
 	}
-	xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
+	if (xtc_pick_bpffs(opts, bpffs, sizeof(bpffs)))
+		return XTC_EXIT_RUNTIME;
 	if (xtc_state_check_bpffs(bpffs))
 		return XTC_EXIT_RUNTIME;
 	err = xtc_state_open(&st, bpffs, false);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Facts about a network interface in the current namespace, read through
+ * rtnetlink (libnl-route-3) so that check can prove what apply relies on.
+ */
+#ifndef XTC_NETDEV_H
+#define XTC_NETDEV_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct xtc_netdev_info {
+	__u32 ifindex;
+	bool is_veth;
+	bool peer_other_netns;		/* a veth whose peer lives in another namespace */
+};
+
+/* Returns 0, -ENODEV when name does not exist, or another -errno. */
+int xtc_netdev_get(const char *name, struct xtc_netdev_info *info);
+
+#endif
