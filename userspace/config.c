@@ -8,6 +8,7 @@
 #define _GNU_SOURCE		/* asprintf */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,26 @@
 
 #define RULE_NAME_MAX (XTC_NAME_MAX - sizeof("~reverse"))	/* room for the mirror's name */
 #define MAX_RULES_LIMIT 16777216
-#define QUOTE_MAX "60"		/* longest piece of the file quoted in a message */
+#define QS "%.60s"		/* quotes at most this much of the file in a message */
+
+/*
+ * Makes room in arr, which holds n elements, for one more: 0 or -ENOMEM.
+ * Capacity doubles so that files with tens of thousands of rules load fast.
+ */
+#define GROW(arr, n)								\
+	({									\
+		__typeof__(arr) grow_p = (arr);					\
+		int grow_err = 0;						\
+										\
+		if ((n) == 0 || ((n) >= 8 && !((n) & ((n) - 1)))) {		\
+			grow_p = realloc((arr), ((n) < 8 ? 8 : 2 * (size_t)(n)) * sizeof(*(arr))); \
+			if (grow_p)						\
+				(arr) = grow_p;					\
+			else							\
+				grow_err = -ENOMEM;				\
+		}								\
+		grow_err;							\
+	})
 
 enum sec_kind { SEC_BAD, SEC_GLOBAL, SEC_IFACE, SEC_RULE, SEC_STATIC };
 
@@ -80,7 +100,6 @@ static void problem(struct ctx *c, int line, const char *fmt, ...)
 
 static void problem(struct ctx *c, int line, const char *fmt, ...)
 {
-	struct diag_ent *d;
 	char *body, *msg;
 	va_list ap;
 	int n;
@@ -95,12 +114,10 @@ static void problem(struct ctx *c, int line, const char *fmt, ...)
 	free(body);
 	if (n < 0)
 		goto nomem;
-	d = realloc(c->diags, (size_t)(c->n_diags + 1) * sizeof(*d));
-	if (!d) {
+	if (GROW(c->diags, c->n_diags)) {
 		free(msg);
 		goto nomem;
 	}
-	c->diags = d;
 	c->diags[c->n_diags] = (struct diag_ent){ .line = line, .seq = c->n_diags, .msg = msg };
 	c->n_diags++;
 	return;
@@ -154,11 +171,10 @@ static bool valid_rule_name(const char *s)
 
 static int add_section(struct ctx *c, enum sec_kind kind, const char *name)
 {
-	struct raw_sec *s = realloc(c->secs, (size_t)(c->n_secs + 1) * sizeof(*s));
+	struct raw_sec *s;
 
-	if (!s)
+	if (GROW(c->secs, c->n_secs))
 		return -ENOMEM;
-	c->secs = s;
 	s = &c->secs[c->n_secs];
 	*s = (struct raw_sec){ .kind = kind, .line = c->lineno, .name = strdup(name) };
 	if (!s->name)
@@ -178,14 +194,15 @@ static void read_header(struct ctx *c, char *s)
 	int i;
 
 	if (!close) {
-		problem(c, c->lineno, "syntax error: '%." QUOTE_MAX "s' has no closing ']'", s);
+		problem(c, c->lineno, "syntax error: '" QS "' has no closing ']'", s);
 		goto out;
 	}
 	*close = '\0';
 	rest = trim(close + 1);
 	inner = trim(s + 1);
 	if (*rest && *rest != ';' && *rest != '#') {
-		problem(c, c->lineno, "syntax error: '%." QUOTE_MAX "s' after [%s]: only a comment may follow ']'",
+		problem(c, c->lineno, "syntax error: '" QS "' after [" QS "]: "
+			"only a comment may follow ']'",
 			rest, inner);
 		goto out;
 	}
@@ -201,14 +218,14 @@ static void read_header(struct ctx *c, char *s)
 			problem(c, c->lineno, "empty section header []: %s", kinds);
 			break;
 		}
-		problem(c, c->lineno, "unknown section [%." QUOTE_MAX "s%s%." QUOTE_MAX "s]: %s",
+		problem(c, c->lineno, "unknown section [" QS "%s" QS "]: %s",
 			inner, *name ? " " : "", name, kinds);
 		break;
 	case SEC_GLOBAL:
 	case SEC_STATIC:
 		if (*name) {
-			problem(c, c->lineno, "section [%s] takes no name, but '%." QUOTE_MAX "s' was given",
-				inner, name);
+			problem(c, c->lineno, "section [%s] takes no name, but '" QS "' was "
+				"given", inner, name);
 			kind = SEC_BAD;
 		}
 		break;
@@ -218,11 +235,12 @@ static void read_header(struct ctx *c, char *s)
 			problem(c, c->lineno, "section [%s] needs a name: [%s NAME]", inner, inner);
 			kind = SEC_BAD;
 		} else if (kind == SEC_RULE && !valid_rule_name(name)) {
-			problem(c, c->lineno, "bad rule name '%." QUOTE_MAX "s': use 1-%zu letters, digits, '.', '_' or '-'",
-				name, RULE_NAME_MAX);
+			problem(c, c->lineno, "bad rule name '" QS "': use 1-%zu letters, "
+				"digits, '.', '_' or '-'", name, RULE_NAME_MAX);
 			bad_name = true;
 		} else if (kind == SEC_IFACE && xtc_parse_ifname(name, ifname, err, sizeof(err))) {
-			problem(c, c->lineno, "bad interface name '%." QUOTE_MAX "s': %s", name, err);
+			problem(c, c->lineno, "bad interface name '" QS "': %s", name,
+				err);
 			bad_name = true;
 		}
 		break;
@@ -256,8 +274,8 @@ static bool read_line(struct ctx *c, char *line)
 	}
 	eq = strchr(s, '=');
 	if (!eq) {
-		problem(c, c->lineno, "syntax error: '%." QUOTE_MAX "s' is not [section], key = value "
-			"or a comment (; or #)", s);
+		problem(c, c->lineno, "syntax error: '" QS "' is not [section], "
+			"key = value or a comment (; or #)", s);
 		return false;
 	}
 	*eq = '\0';
@@ -266,11 +284,12 @@ static bool read_line(struct ctx *c, char *line)
 	cut_comment(val);
 	val = trim(val);
 	if (!*key) {
-		problem(c, c->lineno, "syntax error: '= %." QUOTE_MAX "s' has no key before '='", val);
+		problem(c, c->lineno, "syntax error: '= " QS "' has no key before '='",
+			val);
 		return false;
 	}
 	if (c->cur < 0) {
-		problem(c, c->lineno, "key '%." QUOTE_MAX "s' is outside any section: put it under "
+		problem(c, c->lineno, "key '" QS "' is outside any section: put it under "
 			"[global], [interface NAME], [rule NAME] or [static]", key);
 		return false;
 	}
@@ -301,7 +320,8 @@ static char *reader(char *str, int num, void *stream)
 		}
 		c->lineno++;
 		if (strlen(c->buf) != (size_t)len) {
-			problem(c, c->lineno, "syntax error: the line holds a NUL byte; give a text file");
+			problem(c, c->lineno, "syntax error: the line holds a NUL byte; "
+				"give a text file");
 			continue;
 		}
 		if (read_line(c, c->buf)) {
@@ -322,10 +342,8 @@ static int on_pair(void *user, const char *section, const char *name, const char
 	(void)section;
 	(void)name;
 	(void)value;
-	kv = realloc(s->kv, (size_t)(s->n_kv + 1) * sizeof(*kv));
-	if (!kv)
+	if (GROW(s->kv, s->n_kv))
 		goto nomem;
-	s->kv = kv;
 	kv = &s->kv[s->n_kv];
 	*kv = (struct raw_kv){ .key = strdup(c->key), .val = strdup(c->val), .line = c->lineno };
 	s->n_kv++;
@@ -344,7 +362,8 @@ static void bad_value(struct ctx *c, const struct raw_kv *kv, const char *accept
 	if (!*kv->val)
 		problem(c, kv->line, "missing value for %s: %s", kv->key, accepted);
 	else
-		problem(c, kv->line, "bad value '%." QUOTE_MAX "s' for %s: %s", kv->val, kv->key, accepted);
+		problem(c, kv->line, "bad value '" QS "' for %s: %s", kv->val, kv->key,
+			accepted);
 }
 
 /* Each get_* parses one value, reports it when bad and says whether it was good. */
@@ -352,18 +371,20 @@ static bool get_enum(struct ctx *c, const struct raw_kv *kv, const char *const *
 {
 	char err[XTC_ERR_LEN];
 
-	if (xtc_parse_enum(kv->val, names, out, err, sizeof(err)))
-		return bad_value(c, kv, err), false;
-	return true;
+	if (!xtc_parse_enum(kv->val, names, out, err, sizeof(err)))
+		return true;
+	bad_value(c, kv, err);
+	return false;
 }
 
 static bool get_bool(struct ctx *c, const struct raw_kv *kv, const char *accepted, bool *out)
 {
 	char err[XTC_ERR_LEN];
 
-	if (xtc_parse_bool(kv->val, out, err, sizeof(err)))
-		return bad_value(c, kv, accepted), false;
-	return true;
+	if (!xtc_parse_bool(kv->val, out, err, sizeof(err)))
+		return true;
+	bad_value(c, kv, accepted);
+	return false;
 }
 
 static bool get_uint(struct ctx *c, const struct raw_kv *kv, __u64 min, __u64 max, __u32 *out)
@@ -371,8 +392,10 @@ static bool get_uint(struct ctx *c, const struct raw_kv *kv, __u64 min, __u64 ma
 	char err[XTC_ERR_LEN];
 	__u64 v;
 
-	if (xtc_parse_uint(kv->val, min, max, &v, err, sizeof(err)))
-		return bad_value(c, kv, err), false;
+	if (xtc_parse_uint(kv->val, min, max, &v, err, sizeof(err))) {
+		bad_value(c, kv, err);
+		return false;
+	}
 	*out = (__u32)v;
 	return true;
 }
@@ -381,32 +404,36 @@ static bool get_cidr(struct ctx *c, const struct raw_kv *kv, struct xtc_cidr *ou
 {
 	char err[XTC_ERR_LEN];
 
-	if (xtc_parse_cidr(kv->val, out, err, sizeof(err)))
-		return bad_value(c, kv, err), false;
-	return true;
+	if (!xtc_parse_cidr(kv->val, out, err, sizeof(err)))
+		return true;
+	bad_value(c, kv, err);
+	return false;
 }
 
 static bool get_ports(struct ctx *c, const struct raw_kv *kv, struct xtc_port_range *out)
 {
 	char err[XTC_ERR_LEN];
 
-	if (xtc_parse_port_range(kv->val, out, err, sizeof(err)))
-		return bad_value(c, kv, err), false;
-	return true;
+	if (!xtc_parse_port_range(kv->val, out, err, sizeof(err)))
+		return true;
+	bad_value(c, kv, err);
+	return false;
 }
 
 static bool get_proto(struct ctx *c, const struct raw_kv *kv, bool *any, __u8 *out)
 {
 	char err[XTC_ERR_LEN];
 
-	if (xtc_parse_proto(kv->val, any, out, err, sizeof(err)))
-		return bad_value(c, kv, err), false;
-	return true;
+	if (!xtc_parse_proto(kv->val, any, out, err, sizeof(err)))
+		return true;
+	bad_value(c, kv, err);
+	return false;
 }
 
 static void sec_label(const struct raw_sec *s, char *buf, size_t len)
 {
-	snprintf(buf, len, "[%s%s%." QUOTE_MAX "s]", sec_names[s->kind], *s->name ? " " : "", s->name);
+	snprintf(buf, len, "[%s%s" QS "]", sec_names[s->kind], *s->name ? " " : "",
+		 s->name);
 }
 
 /*
@@ -432,7 +459,8 @@ static void collect(struct ctx *c, const struct raw_sec *s, const char *const *k
 		for (k = 0; k < n && strcmp(kv->key, keys[k]); k++)
 			;
 		if (k == n)
-			problem(c, kv->line, "unknown key '%." QUOTE_MAX "s' in %s: use %s", kv->key, label, list);
+			problem(c, kv->line, "unknown key '" QS "' in %s: use %s", kv->key,
+				label, list);
 		else if (found[k])
 			problem(c, kv->line, "duplicate key '%s' in %s: first set at line %d",
 				kv->key, label, found[k]->line);
@@ -441,10 +469,7 @@ static void collect(struct ctx *c, const struct raw_sec *s, const char *const *k
 	}
 }
 
-/*
- * Looks name up on the host; whose says whose interface it is and fix what to
- * do about a missing one.  Returns false (reported) when it is not there.
- */
+/* Cached: a rule file names the same few interfaces over and over. */
 static int host_lookup(struct ctx *c, const char *name, struct xtc_netdev_info *info)
 {
 	struct host *h;
@@ -456,10 +481,8 @@ static int host_lookup(struct ctx *c, const char *name, struct xtc_netdev_info *
 			return c->hosts[i].err;
 		}
 	}
-	h = realloc(c->hosts, (size_t)(c->n_hosts + 1) * sizeof(*h));
-	if (!h)
+	if (GROW(c->hosts, c->n_hosts))
 		return -ENOMEM;
-	c->hosts = h;
 	h = &c->hosts[c->n_hosts++];
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	h->err = xtc_netdev_get(name, &h->info);
@@ -467,6 +490,10 @@ static int host_lookup(struct ctx *c, const char *name, struct xtc_netdev_info *
 	return h->err;
 }
 
+/*
+ * Looks name up on the host; whose says whose interface it is and fix what to
+ * do about a missing one.  Returns false (reported) when it is not there.
+ */
 static bool host_iface(struct ctx *c, int line, const char *whose, const char *name,
 		       const char *fix, struct xtc_netdev_info *info)
 {
@@ -477,7 +504,8 @@ static bool host_iface(struct ctx *c, int line, const char *whose, const char *n
 	else if (err == -ENOMEM)
 		c->err = err;
 	else if (err)
-		problem(c, line, "%s: cannot look up interface '%s': %s", whose, name, strerror(-err));
+		problem(c, line, "%s: cannot look up interface '%s': %s", whose, name,
+			strerror(-err));
 	return !err;
 }
 
@@ -497,9 +525,10 @@ enum { GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_FALLBACK, GK_MAX_RUL
 static const char *const global_keys[GK_N + 1] = {
 	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "redirect_fallback", "max_rules", NULL,
 };
-static const char *const xdp_modes[] = { "native", "skb", NULL };	/* enum xtc_xdp_mode */
-static const char *const tc_attaches[] = { "auto", "tcx", "cls_bpf", NULL };	/* enum xtc_tc_attach */
-static const char *const fallbacks[] = { "pass", "drop", NULL };	/* XTC_ACT_PASS, _DROP */
+/* In the order of the codes they stand for. */
+static const char *const xdp_modes[] = { "native", "skb", NULL };
+static const char *const tc_attaches[] = { "auto", "tcx", "cls_bpf", NULL };
+static const char *const fallbacks[] = { "pass", "drop", NULL };
 
 static void check_global(struct ctx *c, const struct raw_sec *s, struct xtc_model *m)
 {
@@ -509,8 +538,8 @@ static void check_global(struct ctx *c, const struct raw_sec *s, struct xtc_mode
 	collect(c, s, global_keys, f);
 	if (f[GK_BPFFS]) {
 		if (f[GK_BPFFS]->val[0] != '/' || strlen(f[GK_BPFFS]->val) > 4000)
-			bad_value(c, f[GK_BPFFS], "use the absolute path of a mounted bpf filesystem, "
-				  "e.g. /sys/fs/bpf");
+			bad_value(c, f[GK_BPFFS], "use the absolute path of a mounted bpf "
+				  "filesystem, e.g. /sys/fs/bpf");
 		else
 			snprintf(m->bpffs, sizeof(m->bpffs), "%s", f[GK_BPFFS]->val);
 	}
@@ -542,9 +571,10 @@ static int check_iface(struct ctx *c, const struct raw_sec *s, bool dup, struct 
 	static const char on_off[] = "use on or off";
 	const struct raw_kv *f[IK_N];
 	struct xtc_netdev_info info;
-	struct tc_choice tc = { -1, -1 }, *nt;
+	struct tc_choice tc = { -1, -1 };
 	struct xtc_iface ifc = {
-		.line = s->line, .xdp = true, .xdp_mode = m->xdp_mode, .xdp_priority = m->xdp_priority,
+		.line = s->line, .xdp = true,
+		.xdp_mode = m->xdp_mode, .xdp_priority = m->xdp_priority,
 	};
 	char label[96];
 	bool b;
@@ -568,17 +598,9 @@ static int check_iface(struct ctx *c, const struct raw_sec *s, bool dup, struct 
 	if (host_iface(c, s->line, label, s->name, "create it first or remove the section", &info))
 		ifc.ifindex = info.ifindex;
 
-	if (!(m->n_ifaces % 16)) {
-		struct xtc_iface *ni = realloc(m->ifaces, (size_t)(m->n_ifaces + 16) * sizeof(*ni));
-
-		if (!ni)
-			return -ENOMEM;
-		m->ifaces = ni;
-		nt = realloc(*tcs, (size_t)(m->n_ifaces + 16) * sizeof(*nt));
-		if (!nt)
-			return -ENOMEM;
-		*tcs = nt;
-	}
+	/* tcs runs parallel to m->ifaces */
+	if (GROW(m->ifaces, m->n_ifaces) || GROW(*tcs, m->n_ifaces))
+		return -ENOMEM;
 	(*tcs)[m->n_ifaces] = tc;
 	m->ifaces[m->n_ifaces++] = ifc;
 	return 0;
@@ -592,9 +614,10 @@ static const char *const rule_keys[RK_N + 1] = {
 	"interface", "direction", "src", "dst", "proto", "src_port", "dst_port",
 	"action", "redirect", "target", "reverse", NULL,
 };
-static const char *const dirs[] = { "ingress", "egress", NULL };	/* enum xtc_dir */
-static const char *const actions[] = { "pass", "drop", "redirect", NULL };	/* enum xtc_action */
-static const char *const modes[] = { "plain", "neigh", "peer", NULL };	/* enum xtc_redirect_mode */
+/* enum xtc_dir, enum xtc_action and enum xtc_redirect_mode, in code order. */
+static const char *const dirs[] = { "ingress", "egress", NULL };
+static const char *const actions[] = { "pass", "drop", "redirect", NULL };
+static const char *const modes[] = { "plain", "neigh", "peer", NULL };
 
 static const char *family_name(__u8 family)
 {
@@ -612,10 +635,12 @@ static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 
 	if (f[RK_IFACE] && strcmp(f[RK_IFACE]->val, "*")) {
 		if (xtc_parse_ifname(f[RK_IFACE]->val, r->ifname, err, sizeof(err))) {
-			bad_value(c, f[RK_IFACE], "use *, or the name of an [interface NAME] section");
+			bad_value(c, f[RK_IFACE], "use *, or the name of an [interface NAME] "
+				  "section");
 		} else if ((e = find_iface(m, r->ifname)) < 0) {
-			problem(c, f[RK_IFACE]->line, "interface '%s' is not managed: add an [interface %s] "
-				"section or use interface = *", r->ifname, r->ifname);
+			problem(c, f[RK_IFACE]->line, "interface '%s' is not managed: add an "
+				"[interface %s] section or use interface = *", r->ifname,
+				r->ifname);
 		} else {
 			r->ifindex = m->ifaces[e].ifindex;
 			ok[RK_IFACE] = true;
@@ -664,22 +689,22 @@ static void check_rule_combos(struct ctx *c, const struct raw_sec *s, const stru
 
 	sec_label(s, label, sizeof(label));
 	if (ok[RK_SRC] && ok[RK_DST] && r->src.family != r->dst.family)
-		problem(c, f[RK_DST]->line, "dst is %s but src is %s: a rule matches one address family",
-			family_name(r->dst.family), family_name(r->src.family));
+		problem(c, f[RK_DST]->line, "dst is %s but src is %s: a rule matches one "
+			"address family", family_name(r->dst.family), family_name(r->src.family));
 	r->family = ok[RK_SRC] ? r->src.family : ok[RK_DST] ? r->dst.family : XTC_FAMILY_ANY;
-	if (r->has_proto && (r->proto == 1 || r->proto == 58)) {
-		__u8 want = r->proto == 1 ? XTC_FAMILY_V4 : XTC_FAMILY_V6;
+	if (r->has_proto && (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6)) {
+		__u8 want = r->proto == IPPROTO_ICMP ? XTC_FAMILY_V4 : XTC_FAMILY_V6;
 
 		if (r->family != XTC_FAMILY_ANY && r->family != want)
-			problem(c, f[RK_PROTO]->line, "proto %s is for %s but the rule's addresses are %s: "
-				"use %s", f[RK_PROTO]->val, family_name(want), family_name(r->family),
-				want == XTC_FAMILY_V4 ? "icmpv6" : "icmp");
+			problem(c, f[RK_PROTO]->line, "proto %s is for %s but the rule's "
+				"addresses are %s: use %s", f[RK_PROTO]->val, family_name(want),
+				family_name(r->family), want == XTC_FAMILY_V4 ? "icmpv6" : "icmp");
 		if (r->family == XTC_FAMILY_ANY)
 			r->family = want;
 	}
 	for (i = RK_SPORT; i <= RK_DPORT; i++)
 		if (f[i] && (!f[RK_PROTO] || ok[RK_PROTO]) &&
-		    !(r->has_proto && (r->proto == 6 || r->proto == 17)))
+		    !(r->has_proto && (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP)))
 			problem(c, f[i]->line, "%s needs proto = tcp or udp", rule_keys[i]);
 
 	if (!f[RK_ACTION]) {
@@ -691,25 +716,29 @@ static void check_rule_combos(struct ctx *c, const struct raw_sec *s, const stru
 	if (r->action != XTC_ACT_REDIRECT) {
 		for (i = 0; i < sizeof(redirect_only) / sizeof(redirect_only[0]); i++)
 			if (f[redirect_only[i]])
-				problem(c, f[redirect_only[i]]->line, "%s is only for action = redirect, "
-					"but action is %s: remove it", rule_keys[redirect_only[i]],
-					f[RK_ACTION]->val);
+				problem(c, f[redirect_only[i]]->line, "%s is only for action = "
+					"redirect, but action is %s: remove it",
+					rule_keys[redirect_only[i]], f[RK_ACTION]->val);
 		r->reverse = false;
 		return;
 	}
 	if (!f[RK_REDIRECT])
-		problem(c, f[RK_ACTION]->line, "action = redirect needs redirect = plain, neigh or peer");
+		problem(c, f[RK_ACTION]->line, "action = redirect needs redirect = plain, "
+			"neigh or peer");
 	if (!f[RK_TARGET])
-		problem(c, f[RK_ACTION]->line, "action = redirect needs target = an interface name or auto");
+		problem(c, f[RK_ACTION]->line, "action = redirect needs target = an "
+			"interface name or auto");
 	if (ok[RK_REVERSE] && r->reverse && !r->ifname[0])
-		problem(c, f[RK_REVERSE]->line, "reverse = yes needs a concrete interface for the replies "
-			"to return to: set interface = NAME, not *");
+		problem(c, f[RK_REVERSE]->line, "reverse = yes needs a concrete interface for "
+			"the replies to return to: set interface = NAME, not *");
 }
 
 /* redirect = peer: bpf_redirect_peer() exists only at TC ingress and only into a veth. */
 static void check_peer(struct ctx *c, const struct raw_kv **f, const bool *ok,
 		       const struct xtc_rule *r)
 {
+	static const char need[] = "redirect = peer needs a veth target whose peer is in "
+				   "another network namespace";
 	struct xtc_netdev_info info;
 
 	if (!ok[RK_ACTION] || r->action != XTC_ACT_REDIRECT || !ok[RK_REDIRECT] ||
@@ -721,22 +750,16 @@ static void check_peer(struct ctx *c, const struct raw_kv **f, const bool *ok,
 	if (!ok[RK_TARGET] || r->target_auto || host_lookup(c, r->target, &info))
 		return;
 	if (!info.is_veth)
-		problem(c, f[RK_TARGET]->line, "redirect = peer needs a veth target whose peer is in "
-			"another network namespace, but '%s' is not a veth", r->target);
+		problem(c, f[RK_TARGET]->line, "%s, but '%s' is not a veth", need, r->target);
 	else if (!info.peer_other_netns)
-		problem(c, f[RK_TARGET]->line, "redirect = peer needs a veth target whose peer is in "
-			"another network namespace, but the peer of '%s' is in this one", r->target);
+		problem(c, f[RK_TARGET]->line, "%s, but the peer of '%s' is in this one", need,
+			r->target);
 }
 
 static int push_rule(struct xtc_model *m, const struct xtc_rule *r)
 {
-	if (!(m->n_rules % 64)) {
-		struct xtc_rule *nr = realloc(m->rules, (size_t)(m->n_rules + 64) * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		m->rules = nr;
-	}
+	if (GROW(m->rules, m->n_rules))
+		return -ENOMEM;
 	m->rules[m->n_rules++] = *r;
 	return 0;
 }
@@ -800,8 +823,8 @@ static void check_max_rules(struct ctx *c, const struct xtc_model *m)
 		return;
 	r = &m->rules[m->max_rules];
 	if (r->generated)
-		problem(c, r->line, "the reverse = yes mirror of [rule %.*s] is rule %u, but max_rules "
-			"is %u: raise max_rules (up to %d) or remove rules",
+		problem(c, r->line, "the reverse = yes mirror of [rule %.*s] is rule %u, but "
+			"max_rules is %u: raise max_rules (up to %d) or remove rules",
 			(int)(strlen(r->name) - strlen("~reverse")), r->name, m->max_rules + 1,
 			m->max_rules, MAX_RULES_LIMIT);
 	else
@@ -846,36 +869,29 @@ static int check_static(struct ctx *c, const struct raw_sec *s, struct xtc_model
 	int i;
 
 	for (i = 0; i < s->n_kv; i++) {
-		const struct raw_kv *kv = &s->kv[i], **nk;
+		const struct raw_kv *kv = &s->kv[i];
 		struct xtc_static st = { .line = kv->line };
 
 		if (xtc_parse_cidr(kv->key, &st.prefix, err, sizeof(err))) {
-			problem(c, kv->line, "bad prefix '%." QUOTE_MAX "s' in [static]: %s", kv->key, err);
+			problem(c, kv->line, "bad prefix '" QS "' in [static]: %s", kv->key,
+				err);
 			continue;
 		}
 		if (!*kv->val) {
-			problem(c, kv->line, "missing interface for '%." QUOTE_MAX "s' in [static]: "
+			problem(c, kv->line, "missing interface for '" QS "' in [static]: "
 				"write PREFIX = INTERFACE", kv->key);
 		} else if (xtc_parse_ifname(kv->val, st.ifname, err, sizeof(err))) {
-			problem(c, kv->line, "bad interface name '%." QUOTE_MAX "s' for '%." QUOTE_MAX
-				"s' in [static]: %s", kv->val, kv->key, err);
+			problem(c, kv->line, "bad interface name '" QS "' for '" QS "' in "
+				"[static]: %s", kv->val, kv->key, err);
 		} else {
-			snprintf(ctxt, sizeof(ctxt), "[static] %." QUOTE_MAX "s", kv->key);
-			if (host_iface(c, kv->line, ctxt, st.ifname, "use an existing interface", &info))
+			snprintf(ctxt, sizeof(ctxt), "[static] " QS, kv->key);
+			if (host_iface(c, kv->line, ctxt, st.ifname, "use an existing interface",
+				       &info))
 				st.ifindex = info.ifindex;
 		}
-		if (!(m->n_statics % 64)) {
-			struct xtc_static *ns = realloc(m->statics,
-							(size_t)(m->n_statics + 64) * sizeof(*ns));
-
-			if (!ns)
-				return -ENOMEM;
-			m->statics = ns;
-			nk = realloc(*keys, (size_t)(m->n_statics + 64) * sizeof(*nk));
-			if (!nk)
-				return -ENOMEM;
-			*keys = nk;
-		}
+		/* keys runs parallel to m->statics */
+		if (GROW(m->statics, m->n_statics) || GROW(*keys, m->n_statics))
+			return -ENOMEM;
 		(*keys)[m->n_statics] = kv;
 		m->statics[m->n_statics++] = st;
 	}
@@ -910,7 +926,7 @@ static int check_static_dups(struct ctx *c, const struct xtc_model *m, const str
 			first = by[i];
 			continue;
 		}
-		problem(c, by[i]->line, "duplicate prefix '%." QUOTE_MAX "s' in [static]: the same "
+		problem(c, by[i]->line, "duplicate prefix '" QS "' in [static]: the same "
 			"prefix is at line %d", keys[by[i] - m->statics]->key, first->line);
 	}
 	free(by);
@@ -953,7 +969,8 @@ static int check_section_dups(struct ctx *c)
 		sec_label(s, label, sizeof(label));
 		problem(c, s->line, "duplicate section %s: the first is at line %d%s", label,
 			s->first_line, s->kind == SEC_RULE ? "; rule names must be unique" :
-			s->kind == SEC_IFACE ? "; one section per interface" : "; merge them into one");
+			s->kind == SEC_IFACE ? "; one section per interface" :
+			"; merge them into one");
 	}
 	free(by);
 	return 0;

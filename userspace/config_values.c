@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include "config_values.h"
@@ -70,11 +71,12 @@ int xtc_parse_cidr(const char *s, struct xtc_cidr *out, char *err, size_t errlen
 	max = af == AF_INET ? 32 : 128;
 	plen = (__u64)max;
 	if (slash && parse_dec(slash + 1, strlen(slash + 1), 1000, &plen))
-		return fail(err, errlen, af == AF_INET ? "the prefix length must be a number 0-32 for IPv4"
-						       : "the prefix length must be a number 0-128 for IPv6");
+		return fail(err, errlen, af == AF_INET ?
+			    "the prefix length must be a number 0-32 for IPv4" :
+			    "the prefix length must be a number 0-128 for IPv6");
 	if (plen > (__u64)max)
-		return fail(err, errlen, af == AF_INET ? "the prefix length must be 0-32 for IPv4"
-						       : "the prefix length must be 0-128 for IPv6");
+		return fail(err, errlen, af == AF_INET ? "the prefix length must be 0-32 for IPv4" :
+			    "the prefix length must be 0-128 for IPv6");
 	c.plen = (__u8)plen;
 	clear_host_bits(&c);
 	*out = c;
@@ -109,7 +111,8 @@ int xtc_parse_proto(const char *s, bool *any, __u8 *proto, char *err, size_t err
 		const char *name;
 		__u8 num;
 	} names[] = {
-		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 },
+		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
 	};
 	size_t i;
 	__u64 v;
@@ -127,7 +130,8 @@ int xtc_parse_proto(const char *s, bool *any, __u8 *proto, char *err, size_t err
 		}
 	}
 	if (parse_dec(s, strlen(s), 255, &v))
-		return fail(err, errlen, "use tcp, udp, icmp, icmpv6, any or a protocol number 0-255");
+		return fail(err, errlen,
+			    "use tcp, udp, icmp, icmpv6, any or a protocol number 0-255");
 	*proto = (__u8)v;
 	return 0;
 }
@@ -189,5 +193,6 @@ int xtc_parse_ifname(const char *s, char *out, char *err, size_t errlen)
 	memcpy(out, s, len + 1);
 	return 0;
 bad:
-	return fail(err, errlen, "use an interface name of 1-15 characters without '/', ':' or spaces");
+	return fail(err, errlen,
+		    "use an interface name of 1-15 characters without '/', ':' or spaces");
 }
