@@ -32,10 +32,12 @@ LIB_SRCS  := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
 LIB_OBJS  := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 HDRS      := $(wildcard include/*.h userspace/*.h)
 TESTRUN   := $(BUILD)/xtc-testrun
+# Small drivers that let tests call one loader module directly.
+DRIVERS   := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/*_drv.c))
 
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all deps test test-unit test-host test-vm demo demo-clean bench bench-quick clean
-all: $(BUILD)/xtc $(TESTRUN)
+all: $(BUILD)/xtc $(TESTRUN) $(DRIVERS)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -71,6 +73,10 @@ $(BUILD)/obj/main.o: userspace/main.c $(HDRS) $(SKELS) | $(BUILD)/obj
 	$(Q)$(CC) $(XTC_CFLAGS) -c $< -o $@
 
 $(TESTRUN): tests/bpf/xtc_testrun.c $(BUILD)/libxtc.a $(HDRS) $(SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XTC_CFLAGS) -o $@ $< $(BUILD)/libxtc.a $(PKG_LIBS)
+
+$(BUILD)/%_drv: tests/unit/%_drv.c $(BUILD)/libxtc.a $(HDRS) $(SKELS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XTC_CFLAGS) -o $@ $< $(BUILD)/libxtc.a $(PKG_LIBS)
 

@@ -16,6 +16,7 @@
 #include <netlink/route/route.h>
 #include "hostroutes.h"
 #include "log.h"
+#include "nlutil.h"
 
 struct item {
 	struct xtc_ipmap_entry e;
@@ -26,24 +27,6 @@ struct item_vec {
 	struct item *it;
 	size_t n, cap;
 };
-
-static int nl_to_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_INVAL:
-		return -EINVAL;
-	case NLE_NODEV:
-		return -ENODEV;
-	default:
-		return -EIO;
-	}
-}
 
 /* Is the prefix c/plen wholly inside net/net_plen? */
 static bool inside(const struct xtc_cidr *c, const __u8 *net, unsigned int net_plen)
@@ -265,36 +248,32 @@ int xtc_host_routes(struct xtc_ipmap_entry **out, size_t *n)
 {
 	struct nl_cache *links = NULL, *addrs = NULL, *routes = NULL;
 	struct item_vec v = { 0 };
-	struct nl_sock *sk;
+	struct nl_sock *sk = NULL;
 	int err;
 
 	*out = NULL;
 	*n = 0;
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	err = nl_connect(sk, NETLINK_ROUTE);
+	err = xtc_nl_route_open(&sk, "hostroutes");
 	if (err) {
-		pr_warn("hostroutes: cannot open rtnetlink: %s\n", nl_geterror(err));
-		err = nl_to_errno(err);
-		goto out;
+		pr_warn("cannot open rtnetlink: %s\n", strerror(-err));
+		return err;
 	}
 	err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
 	if (err) {
 		pr_warn("hostroutes: cannot dump links: %s\n", nl_geterror(err));
-		err = nl_to_errno(err);
+		err = xtc_nl_errno(err);
 		goto out;
 	}
 	err = rtnl_addr_alloc_cache(sk, &addrs);
 	if (err) {
 		pr_warn("hostroutes: cannot dump addresses: %s\n", nl_geterror(err));
-		err = nl_to_errno(err);
+		err = xtc_nl_errno(err);
 		goto out;
 	}
 	err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes);
 	if (err) {
 		pr_warn("hostroutes: cannot dump routes: %s\n", nl_geterror(err));
-		err = nl_to_errno(err);
+		err = xtc_nl_errno(err);
 		goto out;
 	}
 	err = collect_addrs(addrs, links, &v);

@@ -6,49 +6,25 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include "log.h"
+#include "nlutil.h"
 #include "netdev.h"
-
-static int nl_to_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case NLE_OBJ_NOTFOUND:
-	case NLE_NODEV:
-		return -ENODEV;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_INVAL:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
-}
 
 int xtc_netdev_get(const char *name, struct xtc_netdev_info *info)
 {
 	struct rtnl_link *link = NULL;
-	struct nl_sock *sk;
+	struct nl_sock *sk = NULL;
 	const char *type;
 	int32_t nsid;
 	int err;
 
 	memset(info, 0, sizeof(*info));
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	err = nl_connect(sk, NETLINK_ROUTE);
-	if (err) {
-		pr_debug("netdev: cannot open rtnetlink: %s\n", nl_geterror(err));
-		err = nl_to_errno(err);
-		goto out;
-	}
+	err = xtc_nl_route_open(&sk, "netdev");
+	if (err)
+		return err;
 	err = rtnl_link_get_kernel(sk, 0, name, &link);
 	if (err) {
 		pr_debug("netdev: %s: %s\n", name, nl_geterror(err));
-		err = nl_to_errno(err);
+		err = xtc_nl_errno(err);
 		goto out;
 	}
 	info->ifindex = (__u32)rtnl_link_get_ifindex(link);

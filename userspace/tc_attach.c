@@ -14,6 +14,7 @@
 #include <netlink/route/tc.h>
 #include <linux/pkt_sched.h>
 #include "log.h"
+#include "nlutil.h"
 #include "tc_attach.h"
 
 /*
@@ -60,25 +61,6 @@ static enum bpf_attach_type tcx_attach_type(bool egress)
 static __u32 clsact_parent(bool egress)
 {
 	return TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS);
-}
-
-static int nl_to_errno(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case NLE_OBJ_NOTFOUND:
-	case NLE_NODEV:
-		return -ENODEV;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_INVAL:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
 }
 
 static int prog_id_of(int prog_fd, __u32 *id)
@@ -284,25 +266,6 @@ static void tc_opts_init(struct bpf_tc_opts *opts)
 	opts->priority = XTC_CLS_PRIO;
 }
 
-static int route_sock_open(struct nl_sock **skp)
-{
-	struct nl_sock *sk;
-	int err;
-
-	*skp = NULL;
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	err = nl_connect(sk, NETLINK_ROUTE);
-	if (err) {
-		pr_debug("tc: cannot open rtnetlink: %s\n", nl_geterror(err));
-		nl_socket_free(sk);
-		return nl_to_errno(err);
-	}
-	*skp = sk;
-	return 0;
-}
-
 static void route_sock_free(struct nl_sock *sk)
 {
 	if (sk)
@@ -348,7 +311,7 @@ static int cls_dump(struct nl_sock *sk, __u32 ifindex, bool egress, struct cls_s
 	memset(scan, 0, sizeof(*scan));
 	err = rtnl_cls_alloc_cache(sk, (int)ifindex, clsact_parent(egress), &cache);
 	if (err)
-		return nl_to_errno(err);
+		return xtc_nl_errno(err);
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
 		cls_scan_entry((struct rtnl_cls *)obj, scan);
 	nl_cache_free(cache);
@@ -373,7 +336,7 @@ static int ffff_qdisc(struct nl_sock *sk, __u32 ifindex, enum ffff_qdisc *found)
 	*found = FFFF_NONE;
 	err = rtnl_qdisc_alloc_cache(sk, &cache);
 	if (err)
-		return nl_to_errno(err);
+		return xtc_nl_errno(err);
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
 		tc = TC_CAST(obj);
 		if (rtnl_tc_get_ifindex(tc) != (int)ifindex ||
@@ -415,7 +378,7 @@ static int clsact_check(__u32 ifindex, const char *where)
 	enum ffff_qdisc q;
 	int err;
 
-	err = route_sock_open(&sk);
+	err = xtc_nl_route_open(&sk, "tc");
 	if (!err)
 		err = ffff_qdisc(sk, ifindex, &q);
 	if (err) {
@@ -520,7 +483,7 @@ static int cls_detach(__u32 ifindex, bool egress, bool remove_qdisc, const char 
 	struct cls_scan scan;
 	int err;
 
-	err = route_sock_open(&sk);
+	err = xtc_nl_route_open(&sk, "tc");
 	if (!err)
 		err = cls_scan(sk, ifindex, egress, &scan);
 	if (err) {
@@ -609,7 +572,7 @@ static int query_cls(__u32 ifindex, bool egress, struct xtc_tc_info *info)
 	struct cls_scan scan;
 	int err;
 
-	err = route_sock_open(&sk);
+	err = xtc_nl_route_open(&sk, "tc");
 	if (!err)
 		err = cls_scan(sk, ifindex, egress, &scan);
 	if (err)
