@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""`xtc apply --dry-run` prints the plan and changes nothing."""
+import fcntl
+import os
+
+from lib import xtc_cli as X
+
+HEADER = "dry run: apply would make these changes (nothing was changed):"
+
+
+def plan_lines(out):
+    """The plan part of apply's output, without what depends on the host's routes."""
+    keep = []
+    for line in out.splitlines():
+        if line == HEADER or "ip-to-ifindex" in line.lower():
+            continue
+        if " attached (" in line or line.endswith(": xtc removed"):
+            continue                    # what apply reports after doing it
+        keep.append(line)
+    return keep
+
+
+def snapshot(env, pairs):
+    return {
+        "kernel": {p.name: X.kernel_view(p.name) for p in pairs},
+        "bpffs": env.bpffs.listing(),
+        "inodes": {f: os.stat(os.path.join(env.bpffs.path, f)).st_ino
+                   for f in env.bpffs.state_listing()},
+        "maps": X.dump_maps(env.bpffs.path) if os.path.exists(env.state) else None,
+        "progs": X.our_progs(env.bpffs.path) if os.path.exists(env.state) else None,
+    }
+
+
+def test_dry_run_on_fresh_state_changes_nothing(env):
+    a, b = env.pair(), env.pair()
+    cfg = env.config({a.name: {"tc_ingress": "on", "tc_egress": "on"},
+                      b.name: {"xdp": "off", "tc_ingress": "on"}},
+                     [("icmp", {"interface": a.name, "proto": "icmp", "action": "drop"}),
+                      ("web", {"proto": "tcp", "dst_port": "80", "action": "pass"})])
+    before = snapshot(env, [a, b])
+    assert X.bare(a.name) and X.bare(b.name)
+
+    r = env.xtc(cfg, "apply", "--dry-run")
+    assert r.returncode == 0, r
+    assert r.stderr == ""
+    lines = r.stdout.splitlines()
+    assert lines[0] == HEADER
+    for want in ("state: load the XDP and TC programs and pin them",
+                 f"{a.name}: attach XDP (skb mode, priority 30)",
+                 f"{a.name}: attach TC ingress (tcx)",
+                 f"{a.name}: attach TC egress (tcx)",
+                 f"{b.name}: attach TC ingress (tcx)",
+                 "rules: 2 entries added, 0 changed, 0 removed; new match shapes"):
+        assert want in lines, r.stdout
+    assert not any(l.startswith(f"{b.name}: attach XDP") for l in lines)
+
+    assert snapshot(env, [a, b]) == before
+    assert not os.path.exists(env.state)
+    assert X.bare(a.name) and X.bare(b.name)
+
+    # The real apply does what the dry run announced.
+    r2 = X.ok(env.xtc(cfg, "apply"))
+    assert plan_lines(r2.stdout) == plan_lines(r.stdout)
+    assert X.xdp_prog(a.name) is not None and X.xdp_prog(b.name) is None
+
+
+def test_dry_run_on_existing_state_with_changed_file_changes_nothing(env):
+    a, b = env.pair(), env.pair()
+    old = env.config({a.name: {"tc_ingress": "on"}, b.name: {}},
+                     [("icmp", {"interface": a.name, "proto": "icmp", "action": "pass"}),
+                      ("web", {"proto": "tcp", "dst_port": "80", "action": "pass"})])
+    X.ok(env.xtc(old, "apply"))
+    status = X.status_json(old)
+    a_xdp = X.iface_status(status, a.name)["xdp"]["program_id"]
+    b_xdp = X.iface_status(status, b.name)["xdp"]["program_id"]
+    before = snapshot(env, [a, b])
+    stats = X.stats_json(old)
+
+    new = env.config({a.name: {"tc_ingress": "on", "tc_egress": "on", "xdp_priority": 40}},
+                     [("icmp", {"interface": a.name, "proto": "icmp", "action": "drop"}),
+                      ("dns", {"proto": "udp", "dst_port": "53", "action": "pass"})])
+    r = env.xtc(new, "apply", "--dry-run")
+    assert r.returncode == 0, r
+    assert r.stderr == ""
+    lines = r.stdout.splitlines()
+    assert lines[0] == HEADER
+    for want in (f"{a.name}: detach XDP (id {a_xdp})",
+                 f"{a.name}: attach XDP (skb mode, priority 40)",
+                 f"{a.name}: attach TC egress (tcx)",
+                 f"{b.name}: detach XDP (id {b_xdp})",
+                 f"{b.name}: stop managing (not in the config)"):
+        assert want in lines, r.stdout
+    assert any(l.startswith("rules: ") and "1 changed" in l for l in lines), r.stdout
+    assert not any(l.startswith("state:") for l in lines)
+
+    assert snapshot(env, [a, b]) == before
+    assert X.status_json(old) == status
+    assert X.stats_json(old)["rules"] == stats["rules"]
+
+    r2 = X.ok(env.xtc(new, "apply"))
+    assert plan_lines(r2.stdout) == plan_lines(r.stdout)
+
+
+def test_dry_run_with_nothing_to_do_says_no_changes(env):
+    a = env.pair()
+    cfg = env.config({a.name: {}})
+    X.ok(env.xtc(cfg, "apply"))
+    before = snapshot(env, [a])
+    for _ in range(3):
+        r = X.ok(env.xtc(cfg, "apply", "--dry-run"))
+        if r.stdout == "no changes\n":
+            break
+        # Another run on this host changed its addresses: the map would follow.
+        assert all("ip-to-ifindex" in l for l in r.stdout.splitlines()[1:]), r.stdout
+        X.ok(env.xtc(cfg, "apply"))
+        before = snapshot(env, [a])
+    assert r.stdout == "no changes\n"
+    assert snapshot(env, [a]) == before
+
+
+def test_dry_run_takes_no_lock(env):
+    a = env.pair()
+    cfg = env.config({a.name: {}})
+    X.ok(env.xtc(cfg, "apply"))
+    changed = env.config({a.name: {"tc_ingress": "on"}})
+    fd = os.open(env.state, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        # Would hang (and hit the timeout) if the dry run waited for the lock.
+        r = env.xtc(changed, "apply", "--dry-run", timeout=30)
+    finally:
+        os.close(fd)
+    assert r.returncode == 0, r
+    assert f"{a.name}: attach TC ingress (tcx)" in r.stdout
+    assert X.tcx_progs(a.name) == []
