@@ -120,6 +120,26 @@ static void forget_iface(const struct xtc_state *st, __u32 ifindex)
 	}
 }
 
+/*
+ * The old program came back with a new id: the entry that the remaining
+ * undo steps will restore must name the program that is really there.
+ */
+static void note_reattach(struct undo_log *l, __u32 ifindex, __u32 id, bool single)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++) {
+		struct undo *u = &l->u[i];
+
+		if (u->kind != UNDO_IFACE_ENTRY || u->ifindex != ifindex)
+			continue;
+		u->cfg.xdp_prog_id = id;
+		u->cfg.flags &= ~XTC_IF_XDP_SINGLE;
+		if (single)
+			u->cfg.flags |= XTC_IF_XDP_SINGLE;
+	}
+}
+
 static void run_undo(struct xtc_state *st, struct undo_log *l)
 {
 	__u32 id;
@@ -134,12 +154,8 @@ static void run_undo(struct xtc_state *st, struct undo_log *l)
 			break;
 		case UNDO_XDP_DETACH:
 			if (!xtc_xdp_attach(&st->maps, u->ifindex, u->name, u->cfg.xdp_mode,
-					    u->cfg.xdp_prio, XTC_ACT_PASS, &id, &single)) {
-				struct xtc_iface_cfg c = u->cfg;
-
-				c.xdp_prog_id = id;
-				set_entry(st, u->ifindex, &c);
-			}
+					    u->cfg.xdp_prio, XTC_ACT_PASS, &id, &single))
+				note_reattach(l, u->ifindex, id, single);
 			break;
 		case UNDO_TC_ATTACH:
 			tc_off(st, u->name, u->ifindex, u->egress, u->cfg.tc_kind,

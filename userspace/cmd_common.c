@@ -41,7 +41,7 @@ int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len)
 		}
 		pr_warn("%s: cannot read: %s (xtc needs it to find its state)\n", opts->config,
 			strerror(errno));
-		return -errno;
+		return -EINVAL;
 	}
 	ini_parse_file(f, pick_handler, &p);
 	fclose(f);

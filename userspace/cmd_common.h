@@ -3,14 +3,21 @@
 #ifndef XTC_CMD_COMMON_H
 #define XTC_CMD_COMMON_H
 
+#include <errno.h>
 #include <stddef.h>
 #include "cli.h"
 #include "state.h"
 
-/* [global] bpffs of the config (or the default); -errno if it is unreadable. */
+/* [global] bpffs of the config (or the default); -EINVAL if it is unreadable. */
 int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len);
 
 /* Opens the pinned state without locking; -ENOENT (said) when xtc is not loaded. */
 int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st);
+
+/* The exit code for a failure of the two above: a bad config is a usage error. */
+static inline int xtc_read_exit(int err)
+{
+	return err == -EINVAL ? XTC_EXIT_USAGE : XTC_EXIT_RUNTIME;
+}
 
 #endif

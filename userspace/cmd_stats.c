@@ -119,8 +119,10 @@ int cmd_stats(const struct xtc_opts *opts)
 	struct xtc_out *o;
 	int ncpus = libbpf_num_possible_cpus();
 
-	if (xtc_open_for_reading(opts, &st))
-		return XTC_EXIT_RUNTIME;
+	int err = xtc_open_for_reading(opts, &st);
+
+	if (err)
+		return xtc_read_exit(err);
 	o = xtc_out_new(opts->json ? XTC_OUT_JSON : opts->prometheus ? XTC_OUT_PROM : XTC_OUT_TEXT);
 	if (!o || ncpus <= 0) {
 		xtc_state_close(&st);

@@ -46,6 +46,9 @@ static void print_xdp(struct xtc_out *o, __u32 ifindex, const struct xtc_iface_c
 	xtc_out_str(o, "via", xi.dispatcher ? "libxdp dispatcher" :
 		    "single program (the libxdp dispatcher is not usable on this kernel)");
 	xtc_out_u64(o, "program_id", c->xdp_prog_id);
+	/* A single program has no dispatcher to hold its priority: use ours. */
+	if (!xi.dispatcher)
+		xi.progs[xi.our_pos].prio = c->xdp_prio;
 	xtc_out_u64(o, "priority", xi.progs[xi.our_pos].prio);
 	xtc_out_u64(o, "position", xi.our_pos + 1);
 	xtc_out_u64(o, "programs_total", xi.n_progs);
@@ -115,8 +118,10 @@ int cmd_status(const struct xtc_opts *opts)
 	struct xtc_state st;
 	struct xtc_out *o;
 
-	if (xtc_open_for_reading(opts, &st))
-		return XTC_EXIT_RUNTIME;
+	int err = xtc_open_for_reading(opts, &st);
+
+	if (err)
+		return xtc_read_exit(err);
 	o = xtc_out_new(opts->json ? XTC_OUT_JSON : XTC_OUT_TEXT);
 	if (!o) {
 		xtc_state_close(&st);

@@ -2,6 +2,7 @@
 /* xtc unload: remove xtc, and only xtc, from interfaces. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "apply.h"
@@ -10,58 +11,100 @@
 #include "log.h"
 #include "state.h"
 
-static bool wanted(const struct xtc_opts *opts, const char *name)
+/* Whether to unload this interface; marks the name as seen. */
+static bool wanted(const struct xtc_opts *opts, const char *name, bool *seen)
 {
 	int i;
 
-	if (opts->all || !opts->n_ifaces)
+	if (opts->all)
 		return true;
-	for (i = 0; i < opts->n_ifaces; i++)
-		if (!strcmp(opts->ifaces[i], name))
+	for (i = 0; i < opts->n_ifaces; i++) {
+		if (!strcmp(opts->ifaces[i], name)) {
+			seen[i] = true;
 			return true;
+		}
+	}
 	return false;
+}
+
+static int count_ifaces(const struct xtc_state *st)
+{
+	__u32 key, next, *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(st->maps.fd[XTC_MAP_IFACES], prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+/* Opens the state with the lock; 1 when there is nothing to unload. */
+static int open_locked(const struct xtc_opts *opts, struct xtc_state *st)
+{
+	char bpffs[4096];
+	int err;
+
+	err = xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
+	if (err)
+		return err;
+	if (xtc_state_check_bpffs(bpffs))
+		return -ENOENT;
+	err = xtc_state_open(st, bpffs, false);
+	if (err)
+		return err;
+	if (!st->exists) {
+		/* Leftovers of an interrupted apply go too. */
+		if (st->lock_fd >= 0)
+			xtc_state_remove(st);
+		xtc_state_close(st);
+		return 1;
+	}
+	xtc_state_close(st);
+	err = xtc_state_open(st, bpffs, true);
+	if (err)
+		return err;
+	if (!st->exists) {	/* another unload finished while we waited */
+		xtc_state_remove(st);
+		xtc_state_close(st);
+		return 1;
+	}
+	return 0;
 }
 
 int cmd_unload(const struct xtc_opts *opts)
 {
 	__u32 key, next, *prev = NULL;
-	struct xtc_state st;
 	struct xtc_iface_cfg cfg;
-	char bpffs[4096];
-	int err, rc = XTC_EXIT_OK, left, found = 0;
+	struct xtc_state st;
+	bool *seen;
+	int i, err, rc = XTC_EXIT_OK;
 
 	if (!opts->all && !opts->n_ifaces) {
 		fprintf(stderr, "xtc unload: name interfaces, or use --all\n");
 		return XTC_EXIT_USAGE;
 	}
-	if (xtc_pick_bpffs(opts, bpffs, sizeof(bpffs)))
-		return XTC_EXIT_RUNTIME;
-	if (xtc_state_check_bpffs(bpffs))
-		return XTC_EXIT_RUNTIME;
-	err = xtc_state_open(&st, bpffs, false);
-	if (err)
-		return XTC_EXIT_RUNTIME;
-	if (!st.exists) {
-		if (st.lock_fd >= 0)	/* leftovers of an interrupted apply */
-			xtc_state_remove(&st);
-		xtc_state_close(&st);
+	err = open_locked(opts, &st);
+	if (err < 0)
+		return xtc_read_exit(err);
+	if (err > 0) {
 		printf("xtc is not loaded\n");
 		return opts->all ? XTC_EXIT_OK : XTC_EXIT_RUNTIME;
 	}
-	xtc_state_close(&st);
-	err = xtc_state_open(&st, bpffs, true);	/* now with the lock */
-	if (err || !st.exists)
+	seen = calloc(opts->n_ifaces + 1, sizeof(*seen));
+	if (!seen) {
+		xtc_state_close(&st);
 		return XTC_EXIT_RUNTIME;
-
+	}
 	while (!bpf_map_get_next_key(st.maps.fd[XTC_MAP_IFACES], prev, &next)) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(st.maps.fd[XTC_MAP_IFACES], &key, &cfg))
 			continue;
 		cfg.name[sizeof(cfg.name) - 1] = 0;
-		if (!wanted(opts, cfg.name))
+		if (!wanted(opts, cfg.name, seen))
 			continue;
-		found++;
 		if (xtc_iface_remove(&st, &cfg, key)) {
 			rc = XTC_EXIT_RUNTIME;
 			continue;
@@ -69,23 +112,19 @@ int cmd_unload(const struct xtc_opts *opts)
 		/* Its entry is gone, so walk again from the start. */
 		prev = NULL;
 	}
-	if (!opts->all && !found) {
-		fprintf(stderr, "xtc unload: none of the named interfaces is managed by xtc\n");
+	for (i = 0; i < opts->n_ifaces; i++) {
+		if (seen[i])
+			continue;
+		fprintf(stderr, "xtc unload: %s: not managed by xtc\n", opts->ifaces[i]);
 		rc = XTC_EXIT_RUNTIME;
 	}
-	left = 0;
-	prev = NULL;
-	while (!bpf_map_get_next_key(st.maps.fd[XTC_MAP_IFACES], prev, &next)) {
-		key = next;
-		prev = &key;
-		left++;
-	}
-	if (!left) {
+	if (!count_ifaces(&st)) {
 		if (xtc_state_remove(&st))
 			rc = XTC_EXIT_RUNTIME;
 		else
 			printf("xtc unloaded; pins removed from %s\n", st.dir);
 	}
+	free(seen);
 	xtc_state_close(&st);
 	return rc;
 }

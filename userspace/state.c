@@ -64,9 +64,57 @@ static int open_pins(struct xtc_state *st)
 	return 0;
 }
 
+static int make_dirs(struct xtc_state *st)
+{
+	static const char *const subs[] = { "maps", "progs", "links" };
+	char path[4200];
+	size_t i;
+	int err;
+
+	err = mkdir_0700(st->dir);
+	for (i = 0; !err && i < sizeof(subs) / sizeof(subs[0]); i++) {
+		sub(st, subs[i], path, sizeof(path));
+		err = mkdir_0700(path);
+	}
+	if (err)
+		pr_warn("%s: cannot create the state directory: %s\n", st->dir, strerror(-err));
+	return err;
+}
+
+/*
+ * Locks the state directory.  Whoever held the lock before us may have
+ * removed the directory (unload --all): then the lock is on a dead inode,
+ * so make the directory again and lock the new one.
+ */
+static int lock_current(struct xtc_state *st)
+{
+	struct stat a, b;
+	int err, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (flock(st->lock_fd, LOCK_EX)) {
+			err = -errno;
+			pr_warn("%s: cannot lock: %s\n", st->dir, strerror(errno));
+			return err;
+		}
+		if (!fstat(st->lock_fd, &a) && !stat(st->dir, &b) && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			err = make_dirs(st);
+			return err;
+		}
+		close(st->lock_fd);
+		err = make_dirs(st);
+		if (err)
+			return err;
+		st->lock_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (st->lock_fd < 0)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
 int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create)
 {
-	char path[4200];
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -76,23 +124,9 @@ int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create)
 		return -ENAMETOOLONG;
 
 	if (create) {
-		err = mkdir_0700(st->dir);
-		if (!err) {
-			sub(st, "maps", path, sizeof(path));
-			err = mkdir_0700(path);
-		}
-		if (!err) {
-			sub(st, "progs", path, sizeof(path));
-			err = mkdir_0700(path);
-		}
-		if (!err) {
-			sub(st, "links", path, sizeof(path));
-			err = mkdir_0700(path);
-		}
-		if (err) {
-			pr_warn("%s: cannot create the state directory: %s\n", st->dir, strerror(-err));
+		err = make_dirs(st);
+		if (err)
 			return err;
-		}
 	}
 	st->lock_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->lock_fd < 0) {
@@ -102,10 +136,10 @@ int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create)
 		pr_warn("%s: %s\n", st->dir, strerror(errno));
 		return err;
 	}
-	if (create && flock(st->lock_fd, LOCK_EX)) {
-		err = -errno;
-		pr_warn("%s: cannot lock: %s\n", st->dir, strerror(errno));
-		return err;
+	if (create) {
+		err = lock_current(st);
+		if (err)
+			return err;
 	}
 	err = open_pins(st);
 	if (!err) {

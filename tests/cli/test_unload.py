@@ -133,7 +133,7 @@ def test_unload_unknown_interface_exits_1(env):
     view = X.kernel_view(a.name)
     r = env.xtc(cfg, "unload", "nosuchxc0")
     assert r.returncode == X.EXIT_RUNTIME, r
-    assert "none of the named interfaces is managed by xtc" in r.stderr
+    assert "nosuchxc0: not managed by xtc" in r.stderr
     assert X.kernel_view(a.name) == view
     assert os.path.exists(env.state)
 
