@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Validating the raw model: [global], [interface NAME] and [static] sections,
+ * repeated sections, and the pass that ties it all together into struct
+ * xtc_model.  [rule NAME] sections are in config_check_rules.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config_raw.h"
+#include "config_values.h"
+#include "netdev.h"
+#include "xtc_shared.h"
+
+/* ---- validation helpers ----------------------------------------------- */
+
+void cfg_bad_value(struct ctx *c, const struct raw_kv *kv, const char *accepted)
+{
+	if (!*kv->val)
+		cfg_problem(c, kv->line, "missing value for %s: %s", kv->key, accepted);
+	else
+		cfg_problem(c, kv->line, "bad value '" QS "' for %s: %s", kv->val, kv->key,
+			accepted);
+}
+
+/* Each get_* parses one value, reports it when bad and says whether it was good. */
+bool cfg_get_enum(struct ctx *c, const struct raw_kv *kv, const char *const *names, int *out)
+{
+	char err[XTC_ERR_LEN];
+
+	if (!xtc_parse_enum(kv->val, names, out, err, sizeof(err)))
+		return true;
+	cfg_bad_value(c, kv, err);
+	return false;
+}
+
+bool cfg_get_bool(struct ctx *c, const struct raw_kv *kv, const char *accepted, bool *out)
+{
+	char err[XTC_ERR_LEN];
+
+	if (!xtc_parse_bool(kv->val, out, err, sizeof(err)))
+		return true;
+	cfg_bad_value(c, kv, accepted);
+	return false;
+}
+
+static bool get_uint(struct ctx *c, const struct raw_kv *kv, __u64 min, __u64 max, __u32 *out)
+{
+	char err[XTC_ERR_LEN];
+	__u64 v;
+
+	if (xtc_parse_uint(kv->val, min, max, &v, err, sizeof(err))) {
+		cfg_bad_value(c, kv, err);
+		return false;
+	}
+	*out = (__u32)v;
+	return true;
+}
+
+void cfg_sec_label(const struct raw_sec *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "[%s%s" QS "]", cfg_sec_names[s->kind], *s->name ? " " : "",
+		 s->name);
+}
+
+/*
+ * Finds each of keys (NULL-terminated) in s: found[i] is its first
+ * occurrence or NULL.  Unknown and repeated keys are reported.
+ */
+void cfg_collect(struct ctx *c, const struct raw_sec *s, const char *const *keys,
+		 const struct raw_kv **found)
+{
+	char label[96], list[256];
+	size_t used = 0;
+	int i, k, n;
+
+	for (n = 0; keys[n]; n++) {
+		found[n] = NULL;
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+					 n == 0 ? "" : keys[n + 1] ? ", " : " or ", keys[n]);
+	}
+	cfg_sec_label(s, label, sizeof(label));
+	for (i = 0; i < s->n_kv; i++) {
+		const struct raw_kv *kv = &s->kv[i];
+
+		for (k = 0; k < n && strcmp(kv->key, keys[k]); k++)
+			;
+		if (k == n)
+			cfg_problem(c, kv->line, "unknown key '" QS "' in %s: use %s", kv->key,
+				label, list);
+		else if (found[k])
+			cfg_problem(c, kv->line, "duplicate key '%s' in %s: first set at line %d",
+				kv->key, label, found[k]->line);
+		else
+			found[k] = kv;
+	}
+}
+
+/* Cached: a rule file names the same few interfaces over and over. */
+int cfg_host_lookup(struct ctx *c, const char *name, struct xtc_netdev_info *info)
+{
+	struct host *h;
+	int i;
+
+	for (i = 0; i < c->n_hosts; i++) {
+		if (!strcmp(c->hosts[i].name, name)) {
+			*info = c->hosts[i].info;
+			return c->hosts[i].err;
+		}
+	}
+	if (GROW(c->hosts, c->n_hosts))
+		return -ENOMEM;
+	h = &c->hosts[c->n_hosts++];
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->err = xtc_netdev_get(name, &h->info);
+	*info = h->info;
+	return h->err;
+}
+
+/*
+ * Looks name up on the host; whose says whose interface it is and fix what to
+ * do about a missing one.  Returns false (reported) when it is not there.
+ */
+bool cfg_host_iface(struct ctx *c, int line, const char *whose, const char *name,
+		    const char *fix, struct xtc_netdev_info *info)
+{
+	int err = cfg_host_lookup(c, name, info);
+
+	if (err == -ENODEV)
+		cfg_problem(c, line, "%s: no interface '%s' on this host: %s", whose, name, fix);
+	else if (err == -ENOMEM)
+		c->err = err;
+	else if (err)
+		cfg_problem(c, line, "%s: cannot look up interface '%s': %s", whose, name,
+			strerror(-err));
+	return !err;
+}
+
+
+/* ---- sections --------------------------------------------------------- */
+
+enum { GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_FALLBACK, GK_MAX_RULES, GK_N };
+static const char *const global_keys[GK_N + 1] = {
+	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "redirect_fallback", "max_rules", NULL,
+};
+/* In the order of the codes they stand for. */
+static const char *const xdp_modes[] = { "native", "skb", NULL };
+static const char *const tc_attaches[] = { "auto", "tcx", "cls_bpf", NULL };
+static const char *const fallbacks[] = { "pass", "drop", NULL };
+
+static void check_global(struct ctx *c, const struct raw_sec *s, struct xtc_model *m)
+{
+	const struct raw_kv *f[GK_N];
+	int e;
+
+	cfg_collect(c, s, global_keys, f);
+	if (f[GK_BPFFS]) {
+		if (f[GK_BPFFS]->val[0] != '/' || strlen(f[GK_BPFFS]->val) > 4000)
+			cfg_bad_value(c, f[GK_BPFFS], "use the absolute path of a mounted bpf "
+				      "filesystem, e.g. /sys/fs/bpf");
+		else
+			snprintf(m->bpffs, sizeof(m->bpffs), "%s", f[GK_BPFFS]->val);
+	}
+	if (f[GK_XDP_MODE] && cfg_get_enum(c, f[GK_XDP_MODE], xdp_modes, &e))
+		m->xdp_mode = (enum xtc_xdp_mode)e;
+	if (f[GK_XDP_PRIO])
+		get_uint(c, f[GK_XDP_PRIO], 1, 1000, &m->xdp_priority);
+	if (f[GK_TC_ATTACH] && cfg_get_enum(c, f[GK_TC_ATTACH], tc_attaches, &e))
+		m->tc_attach = (enum xtc_tc_attach)e;
+	if (f[GK_FALLBACK] && cfg_get_enum(c, f[GK_FALLBACK], fallbacks, &e))
+		m->redirect_fallback = e ? XTC_ACT_DROP : XTC_ACT_PASS;
+	if (f[GK_MAX_RULES])
+		get_uint(c, f[GK_MAX_RULES], 1, MAX_RULES_LIMIT, &m->max_rules);
+}
+
+enum { IK_XDP, IK_XDP_MODE, IK_XDP_PRIO, IK_TC_IN, IK_TC_EG, IK_N };
+static const char *const iface_keys[IK_N + 1] = {
+	"xdp", "xdp_mode", "xdp_priority", "tc_ingress", "tc_egress", NULL,
+};
+
+/* Explicit tc_ingress/tc_egress per interface; -1 leaves it to the rules. */
+struct tc_choice {
+	int ingress, egress;
+};
+
+static int check_iface(struct ctx *c, const struct raw_sec *s, bool dup, struct xtc_model *m,
+		       struct tc_choice **tcs)
+{
+	static const char on_off[] = "use on or off";
+	const struct raw_kv *f[IK_N];
+	struct xtc_netdev_info info;
+	struct tc_choice tc = { -1, -1 };
+	struct xtc_iface ifc = {
+		.line = s->line, .xdp = true,
+		.xdp_mode = m->xdp_mode, .xdp_priority = m->xdp_priority,
+	};
+	char label[96];
+	bool b;
+	int e;
+
+	cfg_sec_label(s, label, sizeof(label));
+	cfg_collect(c, s, iface_keys, f);
+	if (f[IK_XDP] && cfg_get_bool(c, f[IK_XDP], on_off, &b))
+		ifc.xdp = b;
+	if (f[IK_XDP_MODE] && cfg_get_enum(c, f[IK_XDP_MODE], xdp_modes, &e))
+		ifc.xdp_mode = (enum xtc_xdp_mode)e;
+	if (f[IK_XDP_PRIO])
+		get_uint(c, f[IK_XDP_PRIO], 1, 1000, &ifc.xdp_priority);
+	if (f[IK_TC_IN] && cfg_get_bool(c, f[IK_TC_IN], on_off, &b))
+		tc.ingress = b;
+	if (f[IK_TC_EG] && cfg_get_bool(c, f[IK_TC_EG], on_off, &b))
+		tc.egress = b;
+	if (dup || s->bad_name)
+		return 0;
+	snprintf(ifc.name, sizeof(ifc.name), "%s", s->name);
+	if (cfg_host_iface(c, s->line, label, s->name, "create it first or remove the section",
+			   &info))
+		ifc.ifindex = info.ifindex;
+
+	/* tcs runs parallel to m->ifaces */
+	if (GROW(m->ifaces, m->n_ifaces) || GROW(*tcs, m->n_ifaces))
+		return -ENOMEM;
+	(*tcs)[m->n_ifaces] = tc;
+	m->ifaces[m->n_ifaces++] = ifc;
+	return 0;
+}
+
+
+/* Which TC hooks each interface needs, unless the file says. */
+static void apply_tc_defaults(struct xtc_model *m, const struct tc_choice *tcs)
+{
+	int i, k;
+
+	for (i = 0; i < m->n_ifaces; i++) {
+		struct xtc_iface *ifc = &m->ifaces[i];
+		bool in = false, eg = false;
+
+		for (k = 0; k < m->n_rules; k++) {
+			const struct xtc_rule *r = &m->rules[k];
+
+			if (r->ifname[0] && strcmp(r->ifname, ifc->name))
+				continue;
+			if (r->dir == XTC_DIR_EGRESS) {
+				eg = true;
+				continue;
+			}
+			/* XDP hands redirects to TC ingress; without XDP, TC does all the work. */
+			if (r->action == XTC_ACT_REDIRECT || !ifc->xdp)
+				in = true;
+		}
+		ifc->tc_ingress = tcs[i].ingress >= 0 ? tcs[i].ingress : in;
+		ifc->tc_egress = tcs[i].egress >= 0 ? tcs[i].egress : eg;
+	}
+}
+
+/* Every entry with a good prefix goes in, so that duplicates are found whatever else is wrong. */
+static int check_static(struct ctx *c, const struct raw_sec *s, struct xtc_model *m,
+			const struct raw_kv ***keys)
+{
+	char err[XTC_ERR_LEN], ctxt[128];
+	struct xtc_netdev_info info;
+	int i;
+
+	for (i = 0; i < s->n_kv; i++) {
+		const struct raw_kv *kv = &s->kv[i];
+		struct xtc_static st = { .line = kv->line };
+
+		if (xtc_parse_cidr(kv->key, &st.prefix, err, sizeof(err))) {
+			cfg_problem(c, kv->line, "bad prefix '" QS "' in [static]: %s", kv->key,
+				err);
+			continue;
+		}
+		if (!*kv->val) {
+			cfg_problem(c, kv->line, "missing interface for '" QS "' in [static]: "
+				"write PREFIX = INTERFACE", kv->key);
+		} else if (xtc_parse_ifname(kv->val, st.ifname, err, sizeof(err))) {
+			cfg_problem(c, kv->line, "bad interface name '" QS "' for '" QS "' in "
+				"[static]: %s", kv->val, kv->key, err);
+		} else {
+			snprintf(ctxt, sizeof(ctxt), "[static] " QS, kv->key);
+			if (cfg_host_iface(c, kv->line, ctxt, st.ifname,
+					   "use an existing interface", &info))
+				st.ifindex = info.ifindex;
+		}
+		/* keys runs parallel to m->statics */
+		if (GROW(m->statics, m->n_statics) || GROW(*keys, m->n_statics))
+			return -ENOMEM;
+		(*keys)[m->n_statics] = kv;
+		m->statics[m->n_statics++] = st;
+	}
+	return 0;
+}
+
+static int cmp_static(const void *a, const void *b)
+{
+	const struct xtc_static *x = *(const struct xtc_static *const *)a;
+	const struct xtc_static *y = *(const struct xtc_static *const *)b;
+	int d = memcmp(&x->prefix, &y->prefix, sizeof(x->prefix));
+
+	return d ? d : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Sorting brings equal prefixes together: fine for tens of thousands of entries. */
+static int check_static_dups(struct ctx *c, const struct xtc_model *m, const struct raw_kv **keys)
+{
+	const struct xtc_static **by, *first;
+	int i;
+
+	if (m->n_statics < 2)
+		return 0;
+	by = malloc((size_t)m->n_statics * sizeof(*by));
+	if (!by)
+		return -ENOMEM;
+	for (i = 0; i < m->n_statics; i++)
+		by[i] = &m->statics[i];
+	qsort(by, (size_t)m->n_statics, sizeof(*by), cmp_static);
+	for (i = 1, first = by[0]; i < m->n_statics; i++) {
+		if (memcmp(&by[i]->prefix, &first->prefix, sizeof(first->prefix))) {
+			first = by[i];
+			continue;
+		}
+		cfg_problem(c, by[i]->line, "duplicate prefix '" QS "' in [static]: the same "
+			"prefix is at line %d", keys[by[i] - m->statics]->key, first->line);
+	}
+	free(by);
+	return 0;
+}
+
+static int cmp_sec(const void *a, const void *b)
+{
+	const struct raw_sec *x = *(const struct raw_sec *const *)a;
+	const struct raw_sec *y = *(const struct raw_sec *const *)b;
+	int d = (int)x->kind - (int)y->kind;
+
+	if (!d)
+		d = strcmp(x->name, y->name);
+	return d ? d : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Sets first_line on every repeat of a section, and reports it. */
+static int check_section_dups(struct ctx *c)
+{
+	struct raw_sec **by;
+	char label[96];
+	int i;
+
+	if (c->n_secs < 2)
+		return 0;
+	by = malloc((size_t)c->n_secs * sizeof(*by));
+	if (!by)
+		return -ENOMEM;
+	for (i = 0; i < c->n_secs; i++)
+		by[i] = &c->secs[i];
+	qsort(by, (size_t)c->n_secs, sizeof(*by), cmp_sec);
+	for (i = 1; i < c->n_secs; i++) {
+		struct raw_sec *s = by[i];
+		const struct raw_sec *prev = by[i - 1];
+
+		if (s->kind == SEC_BAD || s->kind != prev->kind || strcmp(s->name, prev->name))
+			continue;
+		s->first_line = prev->first_line ? prev->first_line : prev->line;
+		cfg_sec_label(s, label, sizeof(label));
+		cfg_problem(c, s->line, "duplicate section %s: the first is at line %d%s", label,
+			s->first_line, s->kind == SEC_RULE ? "; rule names must be unique" :
+			s->kind == SEC_IFACE ? "; one section per interface" :
+			"; merge them into one");
+	}
+	free(by);
+	return 0;
+}
+
+int cfg_validate(struct ctx *c, struct xtc_model *m)
+{
+	static const enum sec_kind order[] = { SEC_GLOBAL, SEC_IFACE, SEC_RULE, SEC_STATIC };
+	const struct raw_kv **static_keys = NULL;
+	struct tc_choice *tcs = NULL;
+	size_t o;
+	int i, err;
+
+	err = check_section_dups(c);
+	/* Globals give interfaces their defaults, interfaces are what rules refer to. */
+	for (o = 0; o < sizeof(order) / sizeof(order[0]) && !err; o++) {
+		for (i = 0; i < c->n_secs && !err; i++) {
+			const struct raw_sec *s = &c->secs[i];
+			bool dup = s->first_line != 0;
+
+			if (s->kind != order[o])
+				continue;
+			if (s->kind == SEC_GLOBAL) {
+				struct xtc_model scratch = *m;
+
+				check_global(c, s, dup ? &scratch : m);
+			} else if (s->kind == SEC_IFACE) {
+				err = check_iface(c, s, dup, m, &tcs);
+			} else if (s->kind == SEC_RULE) {
+				err = cfg_check_rule(c, s, dup, m);
+			} else {
+				err = check_static(c, s, m, &static_keys);
+			}
+		}
+	}
+	if (!err)
+		err = check_static_dups(c, m, static_keys);
+	if (!err)
+		err = cfg_add_mirrors(m);
+	if (!err) {
+		cfg_check_max_rules(c, m);
+		apply_tc_defaults(m, tcs);
+	}
+	free(static_keys);
+	free(tcs);
+	return err;
+}

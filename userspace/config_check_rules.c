@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Validating [rule NAME] sections: each key on its own, then the keys
+ * together, then the reverse = yes mirrors and the max_rules limit.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include "config_raw.h"
+#include "config_values.h"
+#include "netdev.h"
+#include "xtc_shared.h"
+
+/* Like the get_* in config_check.c, for values that only rules take. */
+static bool get_cidr(struct ctx *c, const struct raw_kv *kv, struct xtc_cidr *out)
+{
+	char err[XTC_ERR_LEN];
+
+	if (!xtc_parse_cidr(kv->val, out, err, sizeof(err)))
+		return true;
+	cfg_bad_value(c, kv, err);
+	return false;
+}
+
+static bool get_ports(struct ctx *c, const struct raw_kv *kv, struct xtc_port_range *out)
+{
+	char err[XTC_ERR_LEN];
+
+	if (!xtc_parse_port_range(kv->val, out, err, sizeof(err)))
+		return true;
+	cfg_bad_value(c, kv, err);
+	return false;
+}
+
+static bool get_proto(struct ctx *c, const struct raw_kv *kv, bool *any, __u8 *out)
+{
+	char err[XTC_ERR_LEN];
+
+	if (!xtc_parse_proto(kv->val, any, out, err, sizeof(err)))
+		return true;
+	cfg_bad_value(c, kv, err);
+	return false;
+}
+
+static int find_iface(const struct xtc_model *m, const char *name)
+{
+	int i;
+
+	for (i = 0; i < m->n_ifaces; i++)
+		if (!strcmp(m->ifaces[i].name, name))
+			return i;
+	return -1;
+}
+
+enum {
+	RK_IFACE, RK_DIR, RK_SRC, RK_DST, RK_PROTO, RK_SPORT, RK_DPORT,
+	RK_ACTION, RK_REDIRECT, RK_TARGET, RK_REVERSE, RK_N
+};
+static const char *const rule_keys[RK_N + 1] = {
+	"interface", "direction", "src", "dst", "proto", "src_port", "dst_port",
+	"action", "redirect", "target", "reverse", NULL,
+};
+/* enum xtc_dir, enum xtc_action and enum xtc_redirect_mode, in code order. */
+static const char *const dirs[] = { "ingress", "egress", NULL };
+static const char *const actions[] = { "pass", "drop", "redirect", NULL };
+static const char *const modes[] = { "plain", "neigh", "peer", NULL };
+
+static const char *family_name(__u8 family)
+{
+	return family == XTC_FAMILY_V4 ? "IPv4" : "IPv6";
+}
+
+/* Field by field; ok[k] says key k was given and is good. */
+static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
+			    const struct xtc_model *m, struct xtc_rule *r)
+{
+	char err[XTC_ERR_LEN];
+	struct xtc_netdev_info info;
+	bool any;
+	int e;
+
+	if (f[RK_IFACE] && strcmp(f[RK_IFACE]->val, "*")) {
+		if (xtc_parse_ifname(f[RK_IFACE]->val, r->ifname, err, sizeof(err))) {
+			cfg_bad_value(c, f[RK_IFACE], "use *, or the name of an [interface NAME] "
+				      "section");
+		} else if ((e = find_iface(m, r->ifname)) < 0) {
+			cfg_problem(c, f[RK_IFACE]->line, "interface '%s' is not managed: add an "
+				"[interface %s] section or use interface = *", r->ifname,
+				r->ifname);
+		} else {
+			r->ifindex = m->ifaces[e].ifindex;
+			ok[RK_IFACE] = true;
+		}
+	}
+	if (f[RK_DIR] && (ok[RK_DIR] = cfg_get_enum(c, f[RK_DIR], dirs, &e)))
+		r->dir = (__u8)e;
+	if (f[RK_SRC])
+		r->has_src = ok[RK_SRC] = get_cidr(c, f[RK_SRC], &r->src);
+	if (f[RK_DST])
+		r->has_dst = ok[RK_DST] = get_cidr(c, f[RK_DST], &r->dst);
+	if (f[RK_PROTO] && (ok[RK_PROTO] = get_proto(c, f[RK_PROTO], &any, &r->proto)))
+		r->has_proto = !any;
+	if (f[RK_SPORT])
+		r->has_sport = ok[RK_SPORT] = get_ports(c, f[RK_SPORT], &r->sport);
+	if (f[RK_DPORT])
+		r->has_dport = ok[RK_DPORT] = get_ports(c, f[RK_DPORT], &r->dport);
+	if (f[RK_ACTION] && (ok[RK_ACTION] = cfg_get_enum(c, f[RK_ACTION], actions, &e)))
+		r->action = (__u8)e;
+	if (f[RK_REDIRECT] && (ok[RK_REDIRECT] = cfg_get_enum(c, f[RK_REDIRECT], modes, &e)))
+		r->mode = (__u8)e;
+	if (f[RK_TARGET]) {
+		if (!strcmp(f[RK_TARGET]->val, "auto")) {
+			r->target_auto = ok[RK_TARGET] = true;
+			r->target_ifindex = XTC_TARGET_AUTO;
+		} else if (xtc_parse_ifname(f[RK_TARGET]->val, r->target, err, sizeof(err))) {
+			cfg_bad_value(c, f[RK_TARGET], "use an interface name, or auto to look the "
+				      "destination up in the IP-to-ifindex map");
+		} else if (cfg_host_iface(c, f[RK_TARGET]->line, "target", r->target,
+					    "use an existing interface, or auto", &info)) {
+			r->target_ifindex = info.ifindex;
+			ok[RK_TARGET] = true;
+		}
+	}
+	if (f[RK_REVERSE])
+		ok[RK_REVERSE] = cfg_get_bool(c, f[RK_REVERSE], "use yes or no", &r->reverse);
+}
+
+/* Checks that need several keys of the rule at once. */
+static void check_rule_combos(struct ctx *c, const struct raw_sec *s, const struct raw_kv **f,
+			      const bool *ok, struct xtc_rule *r)
+{
+	static const int redirect_only[] = { RK_REDIRECT, RK_TARGET, RK_REVERSE };
+	char label[96];
+	size_t i;
+
+	cfg_sec_label(s, label, sizeof(label));
+	if (ok[RK_SRC] && ok[RK_DST] && r->src.family != r->dst.family)
+		cfg_problem(c, f[RK_DST]->line, "dst is %s but src is %s: a rule matches one "
+			"address family", family_name(r->dst.family), family_name(r->src.family));
+	r->family = ok[RK_SRC] ? r->src.family : ok[RK_DST] ? r->dst.family : XTC_FAMILY_ANY;
+	if (r->has_proto && (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6)) {
+		__u8 want = r->proto == IPPROTO_ICMP ? XTC_FAMILY_V4 : XTC_FAMILY_V6;
+
+		if (r->family != XTC_FAMILY_ANY && r->family != want)
+			cfg_problem(c, f[RK_PROTO]->line, "proto %s is for %s but the rule's "
+				"addresses are %s: use %s", f[RK_PROTO]->val, family_name(want),
+				family_name(r->family), want == XTC_FAMILY_V4 ? "icmpv6" : "icmp");
+		if (r->family == XTC_FAMILY_ANY)
+			r->family = want;
+	}
+	for (i = RK_SPORT; i <= RK_DPORT; i++)
+		if (f[i] && (!f[RK_PROTO] || ok[RK_PROTO]) &&
+		    !(r->has_proto && (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP)))
+			cfg_problem(c, f[i]->line, "%s needs proto = tcp or udp", rule_keys[i]);
+
+	if (!f[RK_ACTION]) {
+		cfg_problem(c, s->line, "%s has no action: add action = pass, drop or redirect",
+			label);
+		return;
+	}
+	if (!ok[RK_ACTION])
+		return;
+	if (r->action != XTC_ACT_REDIRECT) {
+		for (i = 0; i < sizeof(redirect_only) / sizeof(redirect_only[0]); i++)
+			if (f[redirect_only[i]])
+				cfg_problem(c, f[redirect_only[i]]->line, "%s is only for action = "
+					"redirect, but action is %s: remove it",
+					rule_keys[redirect_only[i]], f[RK_ACTION]->val);
+		r->reverse = false;
+		return;
+	}
+	if (!f[RK_REDIRECT])
+		cfg_problem(c, f[RK_ACTION]->line, "action = redirect needs redirect = plain, "
+			"neigh or peer");
+	if (!f[RK_TARGET])
+		cfg_problem(c, f[RK_ACTION]->line, "action = redirect needs target = an "
+			"interface name or auto");
+	if (ok[RK_REVERSE] && r->reverse && !r->ifname[0])
+		cfg_problem(c, f[RK_REVERSE]->line, "reverse = yes needs a concrete interface for "
+			"the replies to return to: set interface = NAME, not *");
+}
+
+/* redirect = peer: bpf_redirect_peer() exists only at TC ingress and only into a veth. */
+static void check_peer(struct ctx *c, const struct raw_kv **f, const bool *ok,
+		       const struct xtc_rule *r)
+{
+	static const char need[] = "redirect = peer needs a veth target whose peer is in "
+				   "another network namespace";
+	struct xtc_netdev_info info;
+
+	if (!ok[RK_ACTION] || r->action != XTC_ACT_REDIRECT || !ok[RK_REDIRECT] ||
+	    r->mode != XTC_MODE_PEER)
+		return;
+	if (r->dir == XTC_DIR_EGRESS)
+		cfg_problem(c, f[RK_REDIRECT]->line, "redirect = peer works only at TC ingress: "
+			"use direction = ingress, or redirect = neigh or plain");
+	if (!ok[RK_TARGET] || r->target_auto || cfg_host_lookup(c, r->target, &info))
+		return;
+	if (!info.is_veth)
+		cfg_problem(c, f[RK_TARGET]->line, "%s, but '%s' is not a veth", need, r->target);
+	else if (!info.peer_other_netns)
+		cfg_problem(c, f[RK_TARGET]->line, "%s, but the peer of '%s' is in this one", need,
+			r->target);
+}
+
+static int push_rule(struct xtc_model *m, const struct xtc_rule *r)
+{
+	if (GROW(m->rules, m->n_rules))
+		return -ENOMEM;
+	m->rules[m->n_rules++] = *r;
+	return 0;
+}
+
+int cfg_check_rule(struct ctx *c, const struct raw_sec *s, bool dup, struct xtc_model *m)
+{
+	const struct raw_kv *f[RK_N];
+	bool ok[RK_N] = {};
+	struct xtc_rule r = { .line = s->line };
+
+	snprintf(r.name, sizeof(r.name), "%s", s->name);
+	cfg_collect(c, s, rule_keys, f);
+	parse_rule_keys(c, f, ok, m, &r);
+	check_rule_combos(c, s, f, ok, &r);
+	check_peer(c, f, ok, &r);
+	if (dup)
+		return 0;
+	r.id = (__u32)m->n_rules;
+	r.prio = 2 * r.id;
+	return push_rule(m, &r);
+}
+
+/* reverse = yes: the return path, redirected back out of the original interface. */
+int cfg_add_mirrors(struct xtc_model *m)
+{
+	int n_file = m->n_rules, i, err;
+
+	for (i = 0; i < n_file; i++) {
+		const struct xtc_rule *o = &m->rules[i];
+		struct xtc_rule r = {
+			.line = o->line, .id = (__u32)m->n_rules, .prio = o->prio + 1,
+			.dir = XTC_DIR_INGRESS, .family = o->family,
+			.has_src = o->has_dst, .src = o->dst, .has_dst = o->has_src, .dst = o->src,
+			.has_proto = o->has_proto, .proto = o->proto,
+			.has_sport = o->has_dport, .sport = o->dport,
+			.has_dport = o->has_sport, .dport = o->sport,
+			.action = XTC_ACT_REDIRECT, .mode = XTC_MODE_NEIGH,
+			.target_ifindex = o->ifindex, .generated = true,
+		};
+
+		if (!o->reverse || o->action != XTC_ACT_REDIRECT)
+			continue;
+		snprintf(r.name, sizeof(r.name), "%.*s~reverse", (int)RULE_NAME_MAX, o->name);
+		snprintf(r.target, sizeof(r.target), "%s", o->ifname);
+		if (!o->target_auto) {
+			snprintf(r.ifname, sizeof(r.ifname), "%s", o->target);
+			r.ifindex = o->target_ifindex;
+		}
+		err = push_rule(m, &r);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void cfg_check_max_rules(struct ctx *c, const struct xtc_model *m)
+{
+	const struct xtc_rule *r;
+
+	if ((__u32)m->n_rules <= m->max_rules)
+		return;
+	r = &m->rules[m->max_rules];
+	if (r->generated)
+		cfg_problem(c, r->line, "the reverse = yes mirror of [rule %.*s] is rule %u, but "
+			"max_rules is %u: raise max_rules (up to %d) or remove rules",
+			(int)(strlen(r->name) - strlen("~reverse")), r->name, m->max_rules + 1,
+			m->max_rules, MAX_RULES_LIMIT);
+	else
+		cfg_problem(c, r->line, "[rule %s] is rule %u, but max_rules is %u: raise "
+			"max_rules (up to %d) or remove rules", r->name, m->max_rules + 1,
+			m->max_rules, MAX_RULES_LIMIT);
+}
