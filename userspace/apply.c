@@ -203,13 +203,14 @@ static int create_state(const struct xtc_model *m, struct xtc_state *st, const s
 	return err;
 }
 
-static int write_tables(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p)
+static int write_tables(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p,
+			struct xtc_tables_snapshot *snap)
 {
 	struct xtc_table_diff diff;
 	size_t n;
 	int err;
 
-	err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, false, &n);
+	err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, false, &n, snap);
 	if (err) {
 		pr_warn("rules: cannot write the rule names: %s\n", strerror(-err));
 		return err;
@@ -339,7 +340,7 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_p
 		}
 		have_snap = true;
 	}
-	err = write_tables(m, st, p);
+	err = write_tables(m, st, p, have_snap ? &snap : NULL);
 	if (err)
 		goto fail;
 	for (i = 0; i < p->n_ifs; i++) {

@@ -302,7 +302,8 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	}
 	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, true, &p->tables);
 	if (!err)
-		err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, true, &p->info_changes);
+		err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, true, &p->info_changes,
+					 NULL);
 	if (!err)
 		err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, true, &p->ip_changes);
 	return err;

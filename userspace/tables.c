@@ -254,14 +254,30 @@ out:
 	return err;
 }
 
-static int zero_rule_stats(int fd, __u32 id)
+static int zero_rule_stats(int fd, __u32 id, struct xtc_tables_snapshot *save)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct xtc_rule_stats *z;
+	struct xtc_rule_stats *z, *old;
+	__u32 *ids;
 	int err = 0;
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
+	if (save) {
+		ids = realloc(save->stats_ids, (save->n_stats + 1) * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		save->stats_ids = ids;
+		old = realloc(save->stats, (save->n_stats + 1) * ncpus * sizeof(*old));
+		if (!old)
+			return -ENOMEM;
+		save->stats = old;
+		save->ncpus = ncpus;
+		old += save->n_stats * ncpus;
+		if (bpf_map_lookup_elem(fd, &id, old))
+			return -errno;
+		ids[save->n_stats++] = id;
+	}
 	z = calloc(ncpus, sizeof(*z));
 	if (!z)
 		return -ENOMEM;
@@ -272,7 +288,7 @@ static int zero_rule_stats(int fd, __u32 id)
 }
 
 int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
-		       bool dry_run, size_t *changes)
+		       bool dry_run, size_t *changes, struct xtc_tables_snapshot *save)
 {
 	int fd = m->fd[XTC_MAP_RULE_INFO];
 	struct xtc_rule_info *cur = NULL, *want = NULL;
@@ -314,7 +330,7 @@ int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, i
 			continue;
 		/* A slot that changes hands starts counting from zero. */
 		if (strcmp(want[i].name, cur[i].name)) {
-			err = zero_rule_stats(m->fd[XTC_MAP_RULE_STATS], i);
+			err = zero_rule_stats(m->fd[XTC_MAP_RULE_STATS], i, save);
 			if (err)
 				goto out;
 		}
@@ -370,11 +386,17 @@ int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapsho
 {
 	struct xtc_table_diff diff;
 	__u32 i;
+	size_t k;
 	int err;
+
 
 	err = xtc_tables_sync(m, &s->tss, s->fallback, false, &diff);
 	for (i = 0; i < s->n_info && !err; i++)
 		if (bpf_map_update_elem(m->fd[XTC_MAP_RULE_INFO], &i, &s->info[i], BPF_ANY))
+			err = -errno;
+	for (k = 0; k < s->n_stats && !err; k++)
+		if (bpf_map_update_elem(m->fd[XTC_MAP_RULE_STATS], &s->stats_ids[k],
+					s->stats + k * s->ncpus, BPF_ANY))
 			err = -errno;
 	return err;
 }
@@ -385,7 +407,12 @@ void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s)
 		return;
 	xtc_tss_free(&s->tss);
 	free(s->info);
+	free(s->stats_ids);
+	free(s->stats);
 	s->info = NULL;
+	s->stats_ids = NULL;
+	s->stats = NULL;
+	s->n_stats = 0;
 }
 
 int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n)

@@ -31,15 +31,24 @@ struct xtc_tables_snapshot {
 	__u32 fallback;
 	struct xtc_rule_info *info;	/* every slot of xtc_rule_info */
 	__u32 n_info;
+	/* Counters of slots that changed hands, as they were (per CPU). */
+	__u32 *stats_ids;
+	struct xtc_rule_stats *stats;
+	size_t n_stats;
+	int ncpus;
 };
 
 int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s);
 int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapshot *s);
 void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s);
 
-/* Makes xtc_rule_info describe rules; *changes counts slots written. */
+/*
+ * Makes xtc_rule_info describe rules; *changes counts slots written.  A slot
+ * that changes hands has its counters zeroed; save, when given, keeps the
+ * old values so that a failed apply can put them back.
+ */
 int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
-		       bool dry_run, size_t *changes);
+		       bool dry_run, size_t *changes, struct xtc_tables_snapshot *save);
 
 /* Every slot of xtc_rule_info; *info is malloc'ed. */
 int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n);

@@ -15,11 +15,15 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
+#include <xdp/prog_dispatcher.h>
 #include "xdp_attach.h"
 #include "log.h"
 #include "xtc_shared.h"
 #include "xtc_xdp.skel.h"
 #include "xtc_probe.skel.h"
+
+_Static_assert(XTC_XDP_MAX_PROGS == MAX_DISPATCHER_ACTIONS,
+	       "XTC_XDP_MAX_PROGS must be libxdp's dispatcher limit");
 
 /* libxdp reports its fallback and the kernel's refusals only as log lines. */
 #define HEARD_SINGLE "Falling back to loading single prog"
@@ -118,6 +122,15 @@ static int get_progs(__u32 ifindex, const char *ifname, struct xdp_multiprog **m
 	return 0;
 }
 
+static void explain_full(const char *ifname, int n)
+{
+	pr_warn("%s: XDP: the interface's libxdp dispatcher already runs %d programs, the most "
+		"it can hold (%d), so xtc cannot be added beside them. Unload one of them "
+		"(xdp-loader status %s lists them; xdp-loader unload %s --id ID), or set xdp = off "
+		"for this interface so TC classifies alone, then run xtc apply again.\n",
+		ifname, n, XTC_XDP_MAX_PROGS, ifname, ifname);
+}
+
 /*
  * libxdp can add us beside programs under its dispatcher, but a program
  * attached without it can only be replaced, and replacing someone else's
@@ -157,6 +170,10 @@ static int check_room(__u32 ifindex, const char *ifname, enum xdp_attach_mode mo
 			"mode to %s, or unload the other programs first.\n",
 			ifname, mode_name(cur), mode_name(mode), mode_name(cur));
 		err = -EBUSY;
+	} else if (xdp_multiprog__program_count(mp) >= XTC_XDP_MAX_PROGS) {
+		/* libxdp would only say E2BIG ("Argument list too long"). */
+		explain_full(ifname, xdp_multiprog__program_count(mp));
+		err = -E2BIG;
 	}
 	xdp_multiprog__close(mp);
 	return err;
@@ -203,7 +220,9 @@ static int attach_prog(struct xdp_program *prog, __u32 ifindex, const char *ifna
 	listen_stop();
 	if (!err)
 		return 0;
-	if (heard.pkt_data)
+	if (err == -E2BIG)	/* filled up since check_room() looked */
+		explain_full(ifname, XTC_XDP_MAX_PROGS);
+	else if (heard.pkt_data)
 		pr_warn("%s: XDP: this kernel (>= 6.13) refuses to put a program that changes packet "
 			"data (xtc's XDP program moves the metadata pointer for the TC handoff) into "
 			"the libxdp 1.3.1 dispatcher; libxdp >= 1.5.5 fixes this (xdp-tools issue "
