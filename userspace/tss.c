@@ -191,6 +191,7 @@ int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 		  const struct xtc_mask_list *prev, struct xtc_tss *t)
 {
 	struct entry_table tab = {};
+	unsigned char *slot_of = NULL;	/* mask id -> index in t->masks */
 	size_t i;
 	int r, m, err = 0;
 
@@ -209,17 +210,26 @@ int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 		err = -ENOMEM;
 		goto out;
 	}
+	slot_of = malloc(65536 * sizeof(*slot_of));
+	if (!slot_of) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (m = 0; m < t->n_masks; m++)
+		slot_of[t->masks[m].mask.mask_id] = m;
 	for (i = 0; i < tab.cap; i++) {
+		struct xtc_mask_ent *me;
+
 		if (!tab.used[i])
 			continue;
 		t->entries[t->n_entries++] = tab.slots[i];
-		for (m = 0; m < t->n_masks; m++)
-			if (t->masks[m].mask.mask_id == tab.slots[i].key.mask_id &&
-			    tab.slots[i].val.prio < t->masks[m].min_prio)
-				t->masks[m].min_prio = tab.slots[i].val.prio;
+		me = &t->masks[slot_of[tab.slots[i].key.mask_id]];
+		if (tab.slots[i].val.prio < me->min_prio)
+			me->min_prio = tab.slots[i].val.prio;
 	}
 	qsort(t->masks, t->n_masks, sizeof(t->masks[0]), cmp_mask);
 out:
+	free(slot_of);
 	entry_table_free(&tab);
 	if (err)
 		xtc_tss_free(t);
