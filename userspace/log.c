@@ -21,6 +21,7 @@ static void vlog(enum xtc_log_level level, const char *prefix, const char *fmt, 
 {
 	if (level > log_level)
 		return;
+	fflush(stdout);	/* keep plan lines and messages in order in one log */
 	if (prefix)
 		fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);

@@ -1,0 +1,152 @@
+"""VM coexistence tests: xtc beside xdp-filter, xdp-loader programs and xdpdump
+under libxdp's dispatcher (issue 4, VM part).
+
+The host kernel refuses freplace, so this boots Debian's kernel under qemu
+once for the whole module (tests/vm/run-vm.sh) and runs every case in one
+guest process (tests/vm/guest_coexist.py, started by guest-coexist.sh).  The
+guest prints one "CASE <name> PASS|FAIL <reason>" line per case; each case
+here is one pytest test, so a failure names its case and shows its evidence.
+Skips only when qemu or the Debian kernel is absent; if the VM or the build
+breaks, every case fails.
+"""
+import glob
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("XTC_VM_BUILD") or os.path.join(REPO, "build", "vm")
+TIMEOUT = int(os.environ.get("XTC_VM_TIMEOUT", "600"))
+XTC = os.path.join(REPO, "build", "xtc")
+
+
+def _guest_cases():
+    """The case names, from the guest script itself (it runs them in this order)."""
+    spec = importlib.util.spec_from_file_location("guest_coexist",
+                                                  os.path.join(HERE, "guest_coexist.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return [name for name, _ in mod.CASES] + ["all_cleaned_up"]
+
+
+CASES = _guest_cases()
+CASE_LINE = re.compile(r"^CASE (\S+) (PASS|FAIL)(?: (.*))?$")
+
+
+def _debian_kernels():
+    kernels = []
+    for path in glob.glob("/boot/vmlinuz-*"):
+        ver = path[len("/boot/vmlinuz-"):]
+        if os.path.isfile(os.path.join("/lib/modules", ver, "modules.dep")):
+            kernels.append(ver)
+    return kernels
+
+
+def _skip_reason():
+    if shutil.which("qemu-system-x86_64") is None:
+        return "qemu-system-x86_64 not installed (package qemu-system-x86)"
+    if not _debian_kernels():
+        return ("no Debian kernel: need /boot/vmlinuz-<v> with /lib/modules/<v> "
+                "(package linux-image-amd64)")
+    return None
+
+
+def _compile(src, obj_name):
+    """BPF objects for the guest, built here (the guest is too slow to compile)."""
+    os.makedirs(BUILD, exist_ok=True)
+    obj = os.path.join(BUILD, obj_name)
+    tmp = f"{obj}.{os.getpid()}.tmp"
+    subprocess.run(
+        ["clang", "-g", "-O2", "-target", "bpf", "-Wall", "-Wextra", "-Werror",
+         "-I/usr/include/x86_64-linux-gnu", "-c", os.path.join(HERE, src), "-o", tmp],
+        check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    os.replace(tmp, obj)  # atomic: a concurrent run never sees half a file
+
+
+class Run:
+    def __init__(self):
+        self.error = None        # why there are no results at all
+        self.rc = None
+        self.output = ""         # run-vm.sh's output (guest log included)
+        self.results = {}        # case -> (PASS|FAIL, reason)
+        self.evidence = {}       # case -> its block of the guest log
+        self.summary = None
+
+    def parse(self, log):
+        block = []
+        for line in log.splitlines():
+            if line.startswith("=== CASE "):
+                block = []
+            block.append(line)
+            m = CASE_LINE.match(line)
+            if m:
+                self.results[m.group(1)] = (m.group(2), m.group(3) or "")
+                self.evidence[m.group(1)] = "\n".join(block)
+                block = []
+            elif line.startswith("COEXIST SUMMARY"):
+                self.summary = line
+
+
+@pytest.fixture(scope="module")
+def coexist_run(tmp_path_factory):
+    reason = _skip_reason()
+    if reason:
+        print("SKIP:", reason)
+        pytest.skip(reason)
+    run = Run()
+    try:
+        if not os.access(XTC, os.X_OK):
+            raise RuntimeError(f"{XTC} missing: build it first (make)")
+        _compile("xdp_coex.bpf.c", "xdp_coex.o")
+        _compile("xdp_pass.bpf.c", "xdp_pass.o")
+        out = tmp_path_factory.mktemp("vm-coexist") / "out"
+        env = dict(os.environ, XTC_VM_BUILD=BUILD)
+        proc = subprocess.run(
+            [os.path.join(HERE, "run-vm.sh"), os.path.join(HERE, "guest-coexist.sh"), str(out)],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, timeout=TIMEOUT + 120)
+        run.rc, run.output = proc.returncode, proc.stdout
+        print(proc.stdout)
+        log = out / "guest.log"
+        run.parse(log.read_text() if log.exists() else "")
+        if not run.results:
+            run.error = (f"the VM run produced no CASE lines (run-vm.sh exited {run.rc}):\n"
+                         + proc.stdout[-4000:])
+    except subprocess.CalledProcessError as ex:
+        run.error = f"building the guest's BPF objects failed: {ex}\n{ex.output}"
+    except subprocess.TimeoutExpired:
+        run.error = f"the VM run did not finish within {TIMEOUT + 120}s"
+    except Exception as ex:  # every case must fail, not error out or skip
+        run.error = f"the VM run failed: {type(ex).__name__}: {ex}"
+    return run
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_coexist(coexist_run, case):
+    run = coexist_run
+    if run.error:
+        pytest.fail(run.error, pytrace=False)
+    if case not in run.results:
+        pytest.fail(f"no CASE line for {case}: the guest script stopped early "
+                    f"(run-vm.sh exited {run.rc}); end of its output:\n{run.output[-3000:]}",
+                    pytrace=False)
+    status, reason = run.results[case]
+    if status != "PASS":
+        pytest.fail(f"{case}: {reason}\n---- evidence from the guest ----\n"
+                    f"{run.evidence.get(case, '')}", pytrace=False)
+
+
+def test_coexist_run_complete(coexist_run):
+    """The guest ran every case, and only those, to the end."""
+    run = coexist_run
+    if run.error:
+        pytest.fail(run.error, pytrace=False)
+    assert run.summary is not None, f"no COEXIST SUMMARY line:\n{run.output[-3000:]}"
+    assert list(run.results) == CASES, f"cases run {list(run.results)}, expected {CASES}"
+    failed = [c for c, (s, _) in run.results.items() if s != "PASS"]
+    assert run.rc == (1 if failed else 0), f"run-vm.sh exited {run.rc}; failed: {failed}"
