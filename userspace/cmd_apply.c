@@ -18,7 +18,10 @@ int cmd_apply(const struct xtc_opts *opts)
 	struct xtc_plan p = {};
 	int err, rc = XTC_EXIT_RUNTIME;
 
+	double t0 = xtc_now();
+
 	err = xtc_config_load(opts->config, &m, &diag);
+	pr_debug("timing: config %.3f s\n", xtc_now() - t0);
 	xtc_diag_print(&diag);
 	xtc_diag_free(&diag);
 	if (err)

@@ -4,20 +4,26 @@
 #include <string.h>
 #include "entry_table.h"
 
+/* Word-wise multiply-xorshift: fast, and its low bits (the slot) are well mixed. */
 static __u64 key_hash(const struct xtc_flow_key *k)
 {
-	const unsigned char *p = (const unsigned char *)k;
-	__u64 h = 1469598103934665603ULL;
+	__u64 w[sizeof(*k) / 8], h = 0x9e3779b97f4a7c15ULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h ^ (h >> 29);
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 32);
 }
 
-static int table_grow(struct entry_table *t)
+static int table_resize(struct entry_table *t, size_t cap)
 {
-	struct entry_table n = { .cap = t->cap ? t->cap * 2 : 1024 };
+	struct entry_table n = { .cap = cap };
 	size_t i, j;
 
 	n.slots = calloc(n.cap, sizeof(*n.slots));
@@ -49,7 +55,7 @@ int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e)
 	int err;
 
 	if ((t->n + 1) * 4 > t->cap * 3) {
-		err = table_grow(t);
+		err = table_resize(t, t->cap ? t->cap * 2 : 1024);
 		if (err)
 			return err;
 	}
@@ -64,6 +70,15 @@ int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e)
 	t->used[j] = 1;
 	t->n++;
 	return 0;
+}
+
+int entry_table_reserve(struct entry_table *t, size_t n)
+{
+	size_t cap = 1024;
+
+	while (cap * 3 < n * 4 + 4)
+		cap *= 2;
+	return cap > t->cap ? table_resize(t, cap) : 0;
 }
 
 const struct xtc_rule_val *entry_table_get(const struct entry_table *t,

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include "xtc_shared.h"
 
+_Static_assert(sizeof(struct xtc_flow_key) % 8 == 0, "the hash reads the key in words");
+
 struct xtc_tss_entry {
 	struct xtc_flow_key key;
 	struct xtc_rule_val val;
@@ -21,6 +23,8 @@ struct entry_table {
 
 /* Inserts e; when the key is present, keeps the value with the lower prio. */
 int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e);
+/* Makes room for n entries at once, so that filling never rehashes. */
+int entry_table_reserve(struct entry_table *t, size_t n);
 const struct xtc_rule_val *entry_table_get(const struct entry_table *t,
 					   const struct xtc_flow_key *key);
 void entry_table_free(struct entry_table *t);

@@ -16,6 +16,9 @@ void xtc_log_init_libs(void);
 void xtc_log(enum xtc_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Monotonic seconds, for -v timings of the slow steps. */
+double xtc_now(void);
+
 #define pr_warn(fmt, ...) xtc_log(XTC_LOG_WARN, fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...) xtc_log(XTC_LOG_INFO, fmt, ##__VA_ARGS__)
 #define pr_debug(fmt, ...) xtc_log(XTC_LOG_DEBUG, fmt, ##__VA_ARGS__)

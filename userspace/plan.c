@@ -242,6 +242,7 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 {
 	struct xtc_mask_list live;
 	size_t n_state = 0;
+	double t0;
 	int i, err;
 
 	memset(p, 0, sizeof(*p));
@@ -264,9 +265,12 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	p->ifs = calloc(m->n_ifaces + n_state + 1, sizeof(*p->ifs));
 	if (!p->ifs)
 		return -ENOMEM;
+	t0 = xtc_now();
 	err = assign_ids(m, st);
 	if (err)
 		return err;
+	pr_debug("timing: rule ids %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
 
 	err = xtc_tss_build(m->rules, m->n_rules,
 			    st->exists && !xtc_tables_live_masks(&st->maps, &live) ? &live : NULL,
@@ -280,6 +284,8 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	}
 	if (err)
 		return err;
+	pr_debug("timing: compile %zu entries %.3f s\n", p->tss.n_entries, xtc_now() - t0);
+	t0 = xtc_now();
 	p->max_entries = m->max_rules * 4 > 2 * p->tss.n_entries ? m->max_rules * 4 :
 			 2 * p->tss.n_entries;
 
@@ -300,12 +306,17 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 		p->ip_changes = p->n_ip;
 		return 0;
 	}
+	pr_debug("timing: interfaces and host routes %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
 	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, true, &p->tables);
+	pr_debug("timing: diff against the kernel's entries %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
 	if (!err)
 		err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, true, &p->info_changes,
 					 NULL);
 	if (!err)
 		err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, true, &p->ip_changes);
+	pr_debug("timing: diff of rule names and ip map %.3f s\n", xtc_now() - t0);
 	return err;
 }
 

@@ -145,7 +145,10 @@ int xtc_tables_sync(const struct xtc_maps *m, const struct xtc_tss *t, __u32 fal
 		err = -errno;
 		goto out;
 	}
-	err = dump_rules(m->fd[XTC_MAP_RULES], &cur);
+	/* The kernel most likely holds about as many entries as we are about to write. */
+	err = entry_table_reserve(&cur, t->n_entries);
+	if (!err)
+		err = dump_rules(m->fd[XTC_MAP_RULES], &cur);
 	if (err)
 		goto out;
 
@@ -166,14 +169,20 @@ int xtc_tables_sync(const struct xtc_maps *m, const struct xtc_tss *t, __u32 fal
 		goto out;
 	}
 	{
-		struct entry_table want = {};
+		struct entry_table built = {};
+		const struct entry_table *want = &t->set;
 
-		for (i = 0; i < t->n_entries && !err; i++)
-			err = entry_table_put(&want, &t->entries[i]);
+		/* A snapshot being restored has no lookup set of its own. */
+		if (!t->set.cap) {
+			want = &built;
+			err = entry_table_reserve(&built, t->n_entries);
+			for (i = 0; i < t->n_entries && !err; i++)
+				err = entry_table_put(&built, &t->entries[i]);
+		}
 		for (i = 0; i < cur.cap && !err; i++)
-			if (cur.used[i] && !entry_table_get(&want, &cur.slots[i].key))
+			if (cur.used[i] && !entry_table_get(want, &cur.slots[i].key))
 				del[n_del++] = cur.slots[i].key;
-		entry_table_free(&want);
+		entry_table_free(&built);
 		if (err)
 			goto out;
 	}

@@ -178,6 +178,25 @@ static int add_rule(struct xtc_tss *t, struct entry_table *tab, const struct xtc
 	return 0;
 }
 
+/* How many entries the rules expand to, before shadowed ones are merged. */
+static size_t count_entries(const struct xtc_rule *rules, int n_rules)
+{
+	__u16 v[32], m[32];
+	size_t total = 0;
+	int r;
+
+	for (r = 0; r < n_rules; r++) {
+		size_t ns = 1, nd = 1;
+
+		if (rules[r].has_sport)
+			ns = xtc_port_prefixes(rules[r].sport.lo, rules[r].sport.hi, v, m);
+		if (rules[r].has_dport)
+			nd = xtc_port_prefixes(rules[r].dport.lo, rules[r].dport.hi, v, m);
+		total += ns * nd;
+	}
+	return total;
+}
+
 static int cmp_mask(const void *a, const void *b)
 {
 	const struct xtc_mask_ent *x = a, *y = b;
@@ -196,6 +215,9 @@ int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 	int r, m, err = 0;
 
 	memset(t, 0, sizeof(*t));
+	err = entry_table_reserve(&tab, count_entries(rules, n_rules));
+	if (err)
+		goto out;
 	for (r = 0; r < n_rules; r++) {
 		err = add_rule(t, &tab, &rules[r], prev);
 		if (err) {
@@ -230,9 +252,12 @@ int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 	qsort(t->masks, t->n_masks, sizeof(t->masks[0]), cmp_mask);
 out:
 	free(slot_of);
-	entry_table_free(&tab);
-	if (err)
+	if (err) {
+		entry_table_free(&tab);
 		xtc_tss_free(t);
+	} else {
+		t->set = tab;
+	}
 	return err;
 }
 
@@ -241,6 +266,7 @@ void xtc_tss_free(struct xtc_tss *t)
 	if (!t)
 		return;
 	free(t->entries);
+	entry_table_free(&t->set);
 	t->entries = NULL;
 	t->n_entries = 0;
 	t->n_masks = 0;

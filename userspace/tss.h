@@ -18,6 +18,7 @@ struct xtc_tss {
 	int n_masks;
 	struct xtc_tss_entry *entries;
 	size_t n_entries;
+	struct entry_table set;		/* the same entries, for lookups by key */
 	/* How many masks a rule needed; the first rule over the limit. */
 	const struct xtc_rule *overflow_rule;
 };
