@@ -102,6 +102,7 @@ struct xtc_search {
 	struct xtc_rule_val best;
 	struct xtc_mask_list *ml;
 	int found;
+	__u8 fam_bit, proto_bit;	/* the packet's XTC_FB_* and XTC_PB_* */
 };
 
 /*
@@ -126,6 +127,8 @@ static long xtc_search_step(__u32 i, void *ctx)
 	m = &s->ml->ent[i & (XTC_MAX_MASKS - 1)];
 	if (s->found && m->min_prio >= s->best.prio)
 		return 1;
+	if (!(m->families & s->fam_bit) || !(m->protos & s->proto_bit))
+		return 0;
 	mw = (const __u32 *)&m->mask;
 #pragma unroll
 	for (j = 0; j < (int)XTC_KEY_WORDS; j++)
@@ -150,6 +153,8 @@ static __always_inline int xtc_lookup(struct xtc_search *s)
 	__u32 zero = 0, gen;
 
 	s->found = 0;
+	s->fam_bit = s->pkt.family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4;
+	s->proto_bit = xtc_proto_bit(s->pkt.proto);
 	cfg = bpf_map_lookup_elem(&xtc_config, &zero);
 	if (!cfg)
 		return 0;

@@ -95,10 +95,40 @@ struct xtc_rule_val {
 	__u16 pad;
 };
 
+/*
+ * Which packets a tuple space can hold at all: bits for the families and
+ * protocol classes of its entries.  A packet outside both sets skips the
+ * hash probe.
+ */
+#define XTC_FB_V4 0x01
+#define XTC_FB_V6 0x02
+#define XTC_PB_TCP 0x01
+#define XTC_PB_UDP 0x02
+#define XTC_PB_ICMP 0x04		/* ICMP and ICMPv6 */
+#define XTC_PB_OTHER 0x08
+#define XTC_PB_ALL 0x0f
+
+static inline __u8 xtc_proto_bit(__u8 proto)
+{
+	switch (proto) {
+	case 6:
+		return XTC_PB_TCP;
+	case 17:
+		return XTC_PB_UDP;
+	case 1:
+	case 58:
+		return XTC_PB_ICMP;
+	}
+	return XTC_PB_OTHER;
+}
+
 /* One tuple space: its mask (mask.mask_id is its id) and best priority. */
 struct xtc_mask_ent {
 	struct xtc_flow_key mask;
 	__u32 min_prio;
+	__u8 families;			/* XTC_FB_* */
+	__u8 protos;			/* XTC_PB_* */
+	__u16 pad;
 };
 
 /*

@@ -178,6 +178,12 @@ static int add_rule(struct xtc_tss *t, struct entry_table *tab, const struct xtc
 	return 0;
 }
 
+static __u8 entry_families(const struct xtc_flow_key *k)
+{
+	return k->family == XTC_FAMILY_V4 ? XTC_FB_V4 :
+	       k->family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4 | XTC_FB_V6;
+}
+
 /* How many entries the rules expand to, before shadowed ones are merged. */
 static size_t count_entries(const struct xtc_rule *rules, int n_rules)
 {
@@ -248,6 +254,8 @@ int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 		me = &t->masks[slot_of[tab.slots[i].key.mask_id]];
 		if (tab.slots[i].val.prio < me->min_prio)
 			me->min_prio = tab.slots[i].val.prio;
+		me->families |= entry_families(&tab.slots[i].key);
+		me->protos |= me->mask.proto ? xtc_proto_bit(tab.slots[i].key.proto) : XTC_PB_ALL;
 	}
 	qsort(t->masks, t->n_masks, sizeof(t->masks[0]), cmp_mask);
 out:
