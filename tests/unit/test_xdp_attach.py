@@ -233,3 +233,21 @@ def test_second_instance(veth, dispatcher_refused):
     assert rc == 0, err
     rc, info, err = veth.drv("query", veth.a, second)
     assert [p["id"] for p in info["progs"]] == [second] and info["our_pos"] == 0
+
+
+def test_packet_data_refusal_is_explained(veth, tmp_path):
+    """libxdp 1.3.1 on kernels >= 6.13: the kernel refuses our program in the
+    dispatcher.  No kernel here does that, so a shim reports the refusal the
+    way libbpf does; xtc must recognise it and say what to do."""
+    shim = tmp_path / "refusal_shim.so"
+    cflags = sh(["pkg-config", "--cflags"] + PKGS).stdout.split()
+    res = subprocess.run(["gcc", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *cflags,
+                          "-o", str(shim), os.path.join(HERE, "refusal_shim.c")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = sh(["env", f"LD_PRELOAD={shim}", "nsenter", f"--net=/run/netns/{veth.ns.name}",
+              veth.drv_path, "attach", veth.a, "skb", "30"], check=False)
+    assert res.returncode != 0
+    assert "refuses to put a program that changes packet data" in res.stderr, res.stderr
+    assert "xdp = off" in res.stderr and "libxdp >= 1.5.5" in res.stderr, res.stderr
+    assert veth.xdp_link(veth.a) == (None, None)
