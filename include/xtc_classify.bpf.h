@@ -32,9 +32,11 @@ _Static_assert((XTC_MAX_MASKS & (XTC_MAX_MASKS - 1)) == 0,
 
 #define XTC_KEY_WORDS (sizeof(struct xtc_flow_key) / sizeof(__u32))
 
-static __always_inline int xtc_extract(void *data, void *data_end, struct xtc_flow_key *k)
+/* beyond: bytes of the frame past data_end (TC's non-linear part), else 0. */
+static __always_inline int xtc_extract(void *data, void *data_end, __u32 beyond,
+				       struct xtc_flow_key *k)
 {
-	struct hdr_cursor nh = { .pos = data };
+	struct hdr_cursor nh = { .pos = data, .beyond = beyond };
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct ipv6hdr *ip6h;

@@ -22,7 +22,22 @@
 
 struct hdr_cursor {
 	void *pos;
+	/*
+	 * Bytes of the frame beyond data_end.  TC sees only the linear part of
+	 * a large skb; length fields are checked against the whole frame.
+	 */
+	__u32 beyond;
 };
+
+/* Bytes from the cursor to the end of the frame. */
+static __always_inline long frame_left(const struct hdr_cursor *nh, void *data_end)
+{
+	long left = (long)data_end - (long)nh->pos;
+
+	/* Keep the sum a scalar: the verifier forbids arithmetic on data_end. */
+	asm volatile("" : "+r"(left));
+	return left + nh->beyond;
+}
 
 struct vlan_hdr {
 	__be16 h_vlan_TCI;
@@ -111,7 +126,7 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 	if (nh->pos + hdrsize > data_end)
 		return -1;
 	tot_len = bounded16(bpf_ntohs(iph->tot_len));
-	if (tot_len < hdrsize || nh->pos + tot_len > data_end)
+	if (tot_len < hdrsize || tot_len > frame_left(nh, data_end))
 		return -1;
 	nh->pos += hdrsize;
 	*iphdr = iph;
@@ -128,7 +143,8 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 		return -1;
 	if (ip6h->version != 6)
 		return -1;
-	if ((void *)(ip6h + 1) + bounded16(bpf_ntohs(ip6h->payload_len)) > data_end)
+	if ((long)sizeof(*ip6h) + bounded16(bpf_ntohs(ip6h->payload_len)) >
+	    frame_left(nh, data_end))
 		return -1;
 	nh->pos = ip6h + 1;
 	*ip6hdr = ip6h;

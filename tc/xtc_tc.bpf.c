@@ -73,7 +73,7 @@ static __always_inline int xtc_tc_classify(struct __sk_buff *skb, __u8 dir, int 
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 
-	switch (xtc_extract(data, data_end, &s.pkt)) {
+	switch (xtc_extract(data, data_end, skb->len - (__u32)(data_end - data), &s.pkt)) {
 	case XTC_PARSED_ERR:
 		*event = XTC_EV_PARSE_ERR;
 		return malformed_verdict;

@@ -56,7 +56,7 @@ int xtc_xdp(struct xdp_md *ctx)
 
 	st = xtc_iface_stats_get(ctx->ingress_ifindex, XTC_HOOK_XDP);
 
-	switch (xtc_extract(data, data_end, &s.pkt)) {
+	switch (xtc_extract(data, data_end, 0, &s.pkt)) {
 	case XTC_PARSED_ERR:
 		event = XTC_EV_PARSE_ERR;
 		verdict = malformed_verdict;

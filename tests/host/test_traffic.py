@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from hostenv import MODES, link_exists, make_config, sh
-from lib.nsock import tcp_exchange
+from lib.nsock import tcp_bulk, tcp_exchange
 from traffic import TTL, Traffic, rule, udp_frames
 
 N = 20
@@ -138,6 +138,22 @@ def test_reverse_tcp(xtc, topo, mode, traffic, reverse):
     else:
         assert not ok, "the exchange completed without reverse = yes: the test proves nothing"
         assert xtc.rule_packets(st, "web") >= 1
+
+
+def test_bulk_tcp_through_redirect(xtc, topo, mode, traffic):
+    """Megabytes of TCP through a redirect and its mirror: large GSO/GRO
+    packets carry most of their bytes outside the linear area, and TC must
+    still parse them (no parse errors) rather than let them fall through."""
+    port = 7003
+    apply(xtc, topo, mode, rule("bulk", interface=topo.xc, dst=topo.v4["pod1"], proto="tcp",
+                                dst_port=port, action="redirect", redirect="neigh",
+                                target=topo.xp1, reverse="yes"))
+    ok, detail = tcp_bulk(topo.ns["pod1"], topo.v4["pod1"], topo.ns["client"], port, 8 << 20)
+    st = xtc.stats()
+    assert ok, f"bulk TCP through the redirect failed: {detail}"
+    for dev in (topo.xc, topo.xp1):
+        assert xtc.iface_counter(st, dev, "parse_errors") == 0, (dev, st["interfaces"])
+    assert xtc.rule_packets(st, "bulk") > 0 and xtc.rule_packets(st, "bulk~reverse") > 0
 
 
 def test_ipv6_drop_pass(xtc, topo, mode, traffic):

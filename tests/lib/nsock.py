@@ -247,3 +247,58 @@ def tcp_exchange(server_ns, server_addr, client_ns, port, timeout=2.0):
             pass
         srv.close()
         t.join(timeout + 2)
+
+
+def tcp_bulk(server_ns, server_addr, client_ns, port, size, timeout=10.0):
+    """The client sends size bytes; the server answers with the count it read.
+
+    Big writes make GSO/GRO packets whose payload sits outside the skb's
+    linear area, which TC programs must classify like any other packet.
+    Returns (completed, detail)."""
+    fam = family_of(server_addr)
+    srv = socket_in(server_ns, fam, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((server_addr, port))
+    srv.listen(1)
+    srv.settimeout(timeout)
+    got = {}
+
+    def serve():
+        try:
+            conn, _ = srv.accept()
+            with conn:
+                conn.settimeout(timeout)
+                n = 0
+                while n < size:
+                    chunk = conn.recv(1 << 16)
+                    if not chunk:
+                        break
+                    n += len(chunk)
+                got["n"] = n
+                conn.sendall(str(n).encode())
+        except OSError as e:
+            got["error"] = e
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    cli = socket_in(client_ns, fam, socket.SOCK_STREAM)
+    cli.settimeout(timeout)
+    try:
+        cli.connect((server_addr, port))
+        block = b"x" * (1 << 16)
+        sent = 0
+        while sent < size:
+            cli.sendall(block[:min(len(block), size - sent)])
+            sent += min(len(block), size - sent)
+        answer = cli.recv(100)
+        return answer == str(size).encode(), f"answer {answer!r}, server {got}"
+    except OSError as e:
+        return False, f"client: {e!r}, server {got}"
+    finally:
+        cli.close()
+        try:
+            srv.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        srv.close()
+        t.join(timeout)
