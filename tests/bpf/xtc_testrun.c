@@ -190,7 +190,7 @@ out:
 int main(int argc, char **argv)
 {
 	static unsigned char pkt[MAX_PKT], out[MAX_PKT + 64];
-	struct xtc_objs_opts oo = { .max_entries = 65536 };
+	struct xtc_objs_opts oo = {};
 	struct counters before = {}, after = {};
 	struct xtc_model *model = NULL;
 	struct xtc_diag diag = {};
@@ -216,6 +216,8 @@ int main(int argc, char **argv)
 	if (err)
 		return 2;
 	oo.max_rules = model->max_rules;
+	/* As the loader sizes it: a cap on the (unpreallocated) rules hash. */
+	oo.max_entries = model->max_rules * 4 > 65536 ? model->max_rules * 4 : 65536;
 	oo.malformed_action = XTC_ACT_PASS;
 	err = xtc_objs_load(&o, &oo);
 	if (err)
