@@ -48,7 +48,7 @@ int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len)
 	return 0;
 }
 
-int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st)
+int xtc_open_existing(const struct xtc_opts *opts, struct xtc_state *st, bool lock)
 {
 	char bpffs[4096];
 	int err;
@@ -61,10 +61,29 @@ int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st)
 	err = xtc_state_open(st, bpffs, false);
 	if (err)
 		return err;
-	if (!st->exists) {
-		pr_warn("xtc is not loaded: no state under %s/xtc (run xtc apply)\n", bpffs);
+	if (lock && st->lock_fd >= 0) {
 		xtc_state_close(st);
-		return -ENOENT;
+		err = xtc_state_open(st, bpffs, true);
+		if (err)
+			return err;
+		/* Leftovers of an interrupted apply, or of an unload we waited for. */
+		if (!st->exists)
+			xtc_state_remove(st);
+	}
+	if (!st->exists) {
+		xtc_state_close(st);
+		return 1;
 	}
 	return 0;
+}
+
+int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st)
+{
+	int err = xtc_open_existing(opts, st, false);
+
+	if (err > 0) {
+		pr_warn("xtc is not loaded: no state under %s (run xtc apply)\n", st->dir);
+		return -ENOENT;
+	}
+	return err;
 }

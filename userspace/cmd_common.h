@@ -4,12 +4,19 @@
 #define XTC_CMD_COMMON_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "cli.h"
 #include "state.h"
 
 /* [global] bpffs of the config (or the default); -EINVAL if it is unreadable. */
 int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len);
+
+/*
+ * Opens the pinned state, with the lock when asked; 1 (state closed) when xtc
+ * is not loaded, a negative errno on failure.
+ */
+int xtc_open_existing(const struct xtc_opts *opts, struct xtc_state *st, bool lock);
 
 /* Opens the pinned state without locking; -ENOENT (said) when xtc is not loaded. */
 int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st);

@@ -40,39 +40,6 @@ static int count_ifaces(const struct xtc_state *st)
 	return n;
 }
 
-/* Opens the state with the lock; 1 when there is nothing to unload. */
-static int open_locked(const struct xtc_opts *opts, struct xtc_state *st)
-{
-	char bpffs[4096];
-	int err;
-
-	err = xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
-	if (err)
-		return err;
-	if (xtc_state_check_bpffs(bpffs))
-		return -ENOENT;
-	err = xtc_state_open(st, bpffs, false);
-	if (err)
-		return err;
-	if (!st->exists) {
-		/* Leftovers of an interrupted apply go too. */
-		if (st->lock_fd >= 0)
-			xtc_state_remove(st);
-		xtc_state_close(st);
-		return 1;
-	}
-	xtc_state_close(st);
-	err = xtc_state_open(st, bpffs, true);
-	if (err)
-		return err;
-	if (!st->exists) {	/* another unload finished while we waited */
-		xtc_state_remove(st);
-		xtc_state_close(st);
-		return 1;
-	}
-	return 0;
-}
-
 int cmd_unload(const struct xtc_opts *opts)
 {
 	__u32 key, next, *prev = NULL;
@@ -85,7 +52,7 @@ int cmd_unload(const struct xtc_opts *opts)
 		fprintf(stderr, "xtc unload: name interfaces, or use --all\n");
 		return XTC_EXIT_USAGE;
 	}
-	err = open_locked(opts, &st);
+	err = xtc_open_existing(opts, &st, true);
 	if (err < 0)
 		return xtc_read_exit(err);
 	if (err > 0) {
