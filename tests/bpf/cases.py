@@ -2,7 +2,7 @@
 
 An expectation is (verdict, rule name or None, target interface or None).
 Every case runs through both the XDP classifier and the TC classifier."""
-from scapy.all import IP, IPv6, TCP, Raw
+from scapy.all import IP, Raw
 
 from packets import (arp, ext6_chain, frag4, frag6, icmp4, icmp6, tcp4, tcp6, udp4, udp6,
                      vlan, with_ip_options)

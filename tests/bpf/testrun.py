@@ -1,7 +1,6 @@
 """Drives build/xtc-testrun: a config and scapy packets in, one result per packet out."""
 import json
 import os
-import subprocess
 import tempfile
 
 from lib.netns import Netns

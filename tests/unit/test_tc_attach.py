@@ -6,14 +6,12 @@ The driver and a trivial TC program are built here, so no Makefile is needed."""
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
 
 from lib.netns import Netns, sh
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PKGS = ["libxdp", "libbpf", "libnl-3.0", "libnl-route-3.0"]
 PROG_SRC = """\
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -24,10 +22,6 @@ XTC_CLS_PRIO = 0x7874
 XTC_CLS_HANDLE = 0x7874
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-
-
-def pkg_config(*args):
-    return sh(["pkg-config", *args, *PKGS]).stdout.split()
 
 
 @pytest.fixture(scope="module")
