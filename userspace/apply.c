@@ -210,11 +210,14 @@ static int write_tables(const struct xtc_model *m, struct xtc_state *st, struct 
 	size_t n;
 	int err;
 
-	err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, false, &n, snap);
+	double t0 = xtc_now();
+
+	err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, false, p->create, &n, snap);
 	if (err) {
 		pr_warn("rules: cannot write the rule names: %s\n", strerror(-err));
 		return err;
 	}
+	pr_debug("timing: rule names %.3f s\n", xtc_now() - t0);
 	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, false, &diff);
 	if (err) {
 		pr_warn("rules: cannot write %zu entries into the classifier: %s%s\n",
@@ -327,11 +330,14 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_p
 	bool created = false, have_snap = false;
 	int i, err;
 
+	double t0 = xtc_now();
+
 	if (p->create) {
 		err = create_state(m, st, p);
 		if (err)
 			goto fail;
 		created = true;
+		pr_debug("timing: load and pin the programs and maps %.3f s\n", xtc_now() - t0);
 	} else {
 		err = xtc_tables_snapshot(&st->maps, &snap);
 		if (err) {
@@ -340,9 +346,11 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_p
 		}
 		have_snap = true;
 	}
+	t0 = xtc_now();
 	err = write_tables(m, st, p, have_snap ? &snap : NULL);
 	if (err)
 		goto fail;
+	pr_debug("timing: write the rules %.3f s\n", xtc_now() - t0);
 	for (i = 0; i < p->n_ifs; i++) {
 		if (xtc_iface_plan_empty(&p->ifs[i]))
 			continue;

@@ -77,20 +77,17 @@ static int move_diags(struct ctx *c, struct xtc_diag *diag)
 
 static void ctx_free(struct ctx *c)
 {
-	int i, k;
+	int i;
 
 	for (i = 0; i < c->n_diags; i++)
 		free(c->diags[i].msg);
 	free(c->diags);
-	for (i = 0; i < c->n_secs; i++) {
-		for (k = 0; k < c->secs[i].n_kv; k++) {
-			free(c->secs[i].kv[k].key);
-			free(c->secs[i].kv[k].val);
-		}
+	for (i = 0; i < c->n_secs; i++)
 		free(c->secs[i].kv);
-		free(c->secs[i].name);
-	}
 	free(c->secs);
+	for (i = 0; i < c->n_chunks; i++)
+		free(c->chunks[i]);
+	free(c->chunks);
 	free(c->hosts);
 	free(c->buf);
 	if (c->f)

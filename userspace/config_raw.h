@@ -83,6 +83,10 @@ struct ctx {
 	int cur;			/* section that pairs go to; -1 before any */
 	struct diag_ent *diags;
 	int n_diags;
+	char **chunks;			/* string arena: keys, values, names */
+	int n_chunks;
+	char *chunk_pos;		/* free space in the newest chunk */
+	size_t chunk_left;
 	struct host *hosts;		/* interface lookups so far */
 	int n_hosts;
 	int err;			/* -ENOMEM or a read error: stops everything */
@@ -95,6 +99,9 @@ struct ctx {
  */
 void cfg_problem(struct ctx *c, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* config_read.c: a copy of s that lives as long as c; NULL when out of memory. */
+char *cfg_strdup(struct ctx *c, const char *s);
 
 /* config_read.c: opens c->path, reporting why it cannot; 0 or a negative errno. */
 int cfg_open(struct ctx *c);

@@ -312,7 +312,7 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	pr_debug("timing: diff against the kernel's entries %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
 	if (!err)
-		err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, true, &p->info_changes,
+		err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, true, false, &p->info_changes,
 					 NULL);
 	if (!err)
 		err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, true, &p->ip_changes);

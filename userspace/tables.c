@@ -223,6 +223,17 @@ out:
 	return err;
 }
 
+static int info_size(int fd, __u32 *n)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -errno;
+	*n = mi.max_entries;
+	return 0;
+}
+
 /* Reads every slot of the rule-info array, in batches. */
 static int read_info(int fd, struct xtc_rule_info **out, __u32 *n)
 {
@@ -297,17 +308,20 @@ static int zero_rule_stats(int fd, __u32 id, struct xtc_tables_snapshot *save)
 }
 
 int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
-		       bool dry_run, size_t *changes, struct xtc_tables_snapshot *save)
+		       bool dry_run, bool fresh, size_t *changes, struct xtc_tables_snapshot *save)
 {
 	int fd = m->fd[XTC_MAP_RULE_INFO];
 	struct xtc_rule_info *cur = NULL, *want = NULL;
-	__u32 n = 0, i;
+	__u32 n = 0, i, n_upd = 0, cnt, *ids = NULL;
 	int k, err;
 
 	*changes = 0;
-	err = read_info(fd, &cur, &n);
+	err = fresh ? info_size(fd, &n) : read_info(fd, &cur, &n);
 	if (err)
 		return err;
+	/* Maps made by this apply hold nothing yet: no need to read them back. */
+	if (fresh && !(cur = calloc(n ? n : 1, sizeof(*cur))))
+		return -ENOMEM;
 	want = calloc(n ? n : 1, sizeof(*want));
 	if (!want) {
 		err = -ENOMEM;
@@ -331,24 +345,38 @@ int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, i
 		w->mode = r->mode;
 		w->dir = r->dir;
 	}
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	if (!ids) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		if (!memcmp(&want[i], &cur[i], sizeof(want[i])))
 			continue;
 		(*changes)++;
 		if (dry_run)
 			continue;
-		/* A slot that changes hands starts counting from zero. */
-		if (strcmp(want[i].name, cur[i].name)) {
+		/*
+		 * Counters belong to the rule: they go when a used slot is given up
+		 * or renamed, so that a slot is always clean when it is taken.
+		 */
+		if ((cur[i].flags & XTC_RI_USED) && strcmp(want[i].name, cur[i].name)) {
 			err = zero_rule_stats(m->fd[XTC_MAP_RULE_STATS], i, save);
 			if (err)
 				goto out;
 		}
-		if (bpf_map_update_elem(fd, &i, &want[i], BPF_ANY)) {
+		want[n_upd] = want[i];
+		ids[n_upd++] = i;
+	}
+	for (i = 0; i < n_upd; i += cnt) {
+		cnt = n_upd - i;
+		if (bpf_map_update_batch(fd, ids + i, want + i, &cnt, NULL)) {
 			err = -errno;
 			goto out;
 		}
 	}
 out:
+	free(ids);
 	free(want);
 	free(cur);
 	return err;

@@ -43,12 +43,13 @@ int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapsho
 void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s);
 
 /*
- * Makes xtc_rule_info describe rules; *changes counts slots written.  A slot
+ * Makes xtc_rule_info describe rules; *changes counts slots written; fresh
+ * says the map was just created (all slots empty).  A slot
  * that changes hands has its counters zeroed; save, when given, keeps the
  * old values so that a failed apply can put them back.
  */
 int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
-		       bool dry_run, size_t *changes, struct xtc_tables_snapshot *save);
+		       bool dry_run, bool fresh, size_t *changes, struct xtc_tables_snapshot *save);
 
 /* Every slot of xtc_rule_info; *info is malloc'ed. */
 int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n);
