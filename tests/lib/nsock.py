@@ -198,17 +198,31 @@ def udp_send(ns, dst, port, payloads, src=None, sport=0, ttl=None):
         s.close()
 
 
+def _listener(ns, addr, port, timeout):
+    srv = socket_in(ns, family_of(addr), socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(1)
+    srv.settimeout(timeout)
+    return srv
+
+
+def _stop_listener(srv, thread, timeout):
+    try:
+        srv.shutdown(socket.SHUT_RDWR)    # wakes a pending accept()
+    except OSError:
+        pass
+    srv.close()
+    thread.join(timeout)
+
+
 def tcp_exchange(server_ns, server_addr, client_ns, port, timeout=2.0):
     """A server in server_ns answers one request from a client in client_ns.
 
     Returns (completed, detail): completed is True when the client connected,
     sent its request and read the whole answer."""
     fam = family_of(server_addr)
-    srv = socket_in(server_ns, fam, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((server_addr, port))
-    srv.listen(1)
-    srv.settimeout(timeout + 1)
+    srv = _listener(server_ns, server_addr, port, timeout + 1)
     served = {}
 
     def serve():
@@ -241,12 +255,7 @@ def tcp_exchange(server_ns, server_addr, client_ns, port, timeout=2.0):
         return False, f"client: {e!r}"
     finally:
         cli.close()
-        try:
-            srv.shutdown(socket.SHUT_RDWR)    # wakes a pending accept()
-        except OSError:
-            pass
-        srv.close()
-        t.join(timeout + 2)
+        _stop_listener(srv, t, timeout + 2)
 
 
 def tcp_bulk(server_ns, server_addr, client_ns, port, size, timeout=10.0):
@@ -256,11 +265,7 @@ def tcp_bulk(server_ns, server_addr, client_ns, port, size, timeout=10.0):
     linear area, which TC programs must classify like any other packet.
     Returns (completed, detail)."""
     fam = family_of(server_addr)
-    srv = socket_in(server_ns, fam, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((server_addr, port))
-    srv.listen(1)
-    srv.settimeout(timeout)
+    srv = _listener(server_ns, server_addr, port, timeout)
     got = {}
 
     def serve():
@@ -296,9 +301,4 @@ def tcp_bulk(server_ns, server_addr, client_ns, port, size, timeout=10.0):
         return False, f"client: {e!r}, server {got}"
     finally:
         cli.close()
-        try:
-            srv.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        srv.close()
-        t.join(timeout)
+        _stop_listener(srv, t, timeout)

@@ -9,14 +9,14 @@ here is one pytest test, so a failure names its case and shows its evidence.
 Skips only when qemu or the Debian kernel is absent; if the VM or the build
 breaks, every case fails.
 """
-import glob
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
+
+from vmhost import skip_reason
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -36,24 +36,6 @@ def _guest_cases():
 
 CASES = _guest_cases()
 CASE_LINE = re.compile(r"^CASE (\S+) (PASS|FAIL)(?: (.*))?$")
-
-
-def _debian_kernels():
-    kernels = []
-    for path in glob.glob("/boot/vmlinuz-*"):
-        ver = path[len("/boot/vmlinuz-"):]
-        if os.path.isfile(os.path.join("/lib/modules", ver, "modules.dep")):
-            kernels.append(ver)
-    return kernels
-
-
-def _skip_reason():
-    if shutil.which("qemu-system-x86_64") is None:
-        return "qemu-system-x86_64 not installed (package qemu-system-x86)"
-    if not _debian_kernels():
-        return ("no Debian kernel: need /boot/vmlinuz-<v> with /lib/modules/<v> "
-                "(package linux-image-amd64)")
-    return None
 
 
 def _compile(src, obj_name):
@@ -94,7 +76,7 @@ class Run:
 
 @pytest.fixture(scope="module")
 def coexist_run(tmp_path_factory):
-    reason = _skip_reason()
+    reason = skip_reason()
     if reason:
         print("SKIP:", reason)
         pytest.skip(reason)

@@ -4,35 +4,17 @@ The host kernel refuses freplace programs, so this boots Debian's kernel under
 qemu (tests/vm/run-vm.sh) and runs tests/vm/guest-smoke.sh inside.  Skips only
 when qemu or the Debian kernel is absent; any harness breakage fails.
 """
-import glob
 import os
-import shutil
 import subprocess
 
 import pytest
+
+from vmhost import skip_reason
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("XTC_VM_BUILD") or os.path.join(REPO, "build", "vm")
 TIMEOUT = int(os.environ.get("XTC_VM_TIMEOUT", "600"))
-
-
-def _debian_kernels():
-    kernels = []
-    for path in glob.glob("/boot/vmlinuz-*"):
-        ver = path[len("/boot/vmlinuz-"):]
-        if os.path.isfile(os.path.join("/lib/modules", ver, "modules.dep")):
-            kernels.append(ver)
-    return kernels
-
-
-def _skip_reason():
-    if shutil.which("qemu-system-x86_64") is None:
-        return "qemu-system-x86_64 not installed (package qemu-system-x86)"
-    if not _debian_kernels():
-        return ("no Debian kernel: need /boot/vmlinuz-<v> with /lib/modules/<v> "
-                "(package linux-image-amd64)")
-    return None
 
 
 def _compile_smoke_obj():
@@ -49,7 +31,7 @@ def _compile_smoke_obj():
 
 
 def test_dispatcher_smoke_in_vm(tmp_path):
-    reason = _skip_reason()
+    reason = skip_reason()
     if reason:
         print("SKIP:", reason)
         pytest.skip(reason)
