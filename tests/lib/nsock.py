@@ -216,6 +216,15 @@ def _stop_listener(srv, thread, timeout):
     thread.join(timeout)
 
 
+def _start(serve, client_ns, fam, timeout):
+    """Runs the server loop in a thread; returns it and a client socket."""
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    cli = socket_in(client_ns, fam, socket.SOCK_STREAM)
+    cli.settimeout(timeout)
+    return t, cli
+
+
 def tcp_exchange(server_ns, server_addr, client_ns, port, timeout=2.0):
     """A server in server_ns answers one request from a client in client_ns.
 
@@ -236,10 +245,7 @@ def tcp_exchange(server_ns, server_addr, client_ns, port, timeout=2.0):
         except OSError as e:
             served["error"] = e
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    cli = socket_in(client_ns, fam, socket.SOCK_STREAM)
-    cli.settimeout(timeout)
+    t, cli = _start(serve, client_ns, fam, timeout)
     try:
         cli.connect((server_addr, port))
         cli.sendall(b"ping")
@@ -284,10 +290,7 @@ def tcp_bulk(server_ns, server_addr, client_ns, port, size, timeout=10.0):
         except OSError as e:
             got["error"] = e
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    cli = socket_in(client_ns, fam, socket.SOCK_STREAM)
-    cli.settimeout(timeout)
+    t, cli = _start(serve, client_ns, fam, timeout)
     try:
         cli.connect((server_addr, port))
         block = b"x" * (1 << 16)
