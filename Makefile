@@ -124,3 +124,7 @@ bench-quick: deps
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
+
+# `make -s print-VAR` prints a variable, so tests compile exactly as the build does.
+print-%:
+	@echo '$($*)'

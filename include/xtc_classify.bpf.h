@@ -42,7 +42,7 @@ static __always_inline int xtc_extract(void *data, void *data_end, __u32 beyond,
 	struct ipv6hdr *ip6h;
 	struct tcphdr *tcph;
 	struct udphdr *udph;
-	struct icmphdr *icmph;
+	struct icmphdr_common_xtc *icmph;
 	int proto, l4, nonfirst = 0;
 
 	proto = parse_ethhdr(&nh, data_end, &eth);

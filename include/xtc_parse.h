@@ -4,6 +4,10 @@
  * bounds-checks its header against data_end before reading it, advances the
  * cursor and returns the next protocol (network byte order for EtherTypes),
  * or -1 when the packet is truncated or malformed.
+ *
+ * Only linux/ UAPI and bpf/ headers here: linux/icmp.h pulls linux/if.h and
+ * with it glibc's sys/socket.h, which under -target bpf wants gnu/stubs-32.h
+ * (libc6-dev-i386).  tests/unit/test_bpf_headers.py keeps it that way.
  */
 #ifndef XTC_PARSE_H
 #define XTC_PARSE_H
@@ -15,8 +19,6 @@
 #include <linux/in.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
-#include <linux/icmp.h>
-#include <linux/icmpv6.h>
 #include <bpf/bpf_endian.h>
 #include "xtc_shared.h"
 
@@ -233,17 +235,23 @@ static __always_inline int parse_udphdr(struct hdr_cursor *nh, void *data_end,
 	return sizeof(*h);
 }
 
-/* ICMP and ICMPv6 share the 4-byte type/code/checksum prefix we need. */
-static __always_inline int parse_icmphdr_common(struct hdr_cursor *nh, void *data_end,
-						struct icmphdr **icmphdr)
-{
-	struct icmphdr *h = nh->pos;
+/* ICMP and ICMPv6 share this type/code/checksum prefix (RFC 792, RFC 4443). */
+struct icmphdr_common_xtc {
+	__u8 type;
+	__u8 code;
+	__sum16 cksum;
+};
 
-	if ((void *)h + 4 > data_end)
+static __always_inline int parse_icmphdr_common(struct hdr_cursor *nh, void *data_end,
+						struct icmphdr_common_xtc **icmphdr)
+{
+	struct icmphdr_common_xtc *h = nh->pos;
+
+	if ((void *)(h + 1) > data_end)
 		return -1;
-	nh->pos += 4;
+	nh->pos = h + 1;
 	*icmphdr = h;
-	return 4;
+	return sizeof(*h);
 }
 
 #endif /* XTC_PARSE_H */
