@@ -1,136 +1,399 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Table-driven subcommands in the style of xdp-loader and ip. */
-#include <errno.h>
-#include <getopt.h>
+/*
+ * The command line, from two tables: commands and options.  Options may come
+ * before or after the command, as with ip and bpftool; "--" ends them.  An
+ * argument that merely starts with '-' but is no option ("->" in a packet
+ * of `xtc explain`) is positional.
+ */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "log.h"
 #include "model.h"
+#include "output.h"
 
-#define XTC_OPT_DRY_RUN 0x01
-#define XTC_OPT_JSON 0x02
-#define XTC_OPT_PROMETHEUS 0x04
-#define XTC_OPT_ALL 0x08
-#define XTC_OPT_IFACES 0x10
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+enum {
+	XTC_OPT_CONFIG = 1 << 0,
+	XTC_OPT_VERBOSE = 1 << 1,
+	XTC_OPT_HELP = 1 << 2,
+	XTC_OPT_VERSION = 1 << 3,
+	XTC_OPT_JSON = 1 << 4,
+	XTC_OPT_DRY_RUN = 1 << 5,
+	XTC_OPT_STRICT = 1 << 6,
+	XTC_OPT_PROMETHEUS = 1 << 7,
+	XTC_OPT_OUTPUT = 1 << 8,
+	XTC_OPT_ALL = 1 << 9,
+	XTC_OPT_EGRESS = 1 << 10,
+};
+#define XTC_OPT_GLOBAL (XTC_OPT_CONFIG | XTC_OPT_VERBOSE | XTC_OPT_HELP | XTC_OPT_VERSION)
+
+struct xtc_opt {
+	const char *name;		/* long form, without "--" */
+	char short_name;		/* 0: none */
+	const char *arg;		/* name of its argument, or NULL */
+	unsigned int flag;
+	const char *help;
+};
+
+static const struct xtc_opt options[] = {
+	{ "config", 'c', "FILE", XTC_OPT_CONFIG, "configuration file (default " XTC_DEFAULT_CONFIG ")" },
+	{ "verbose", 'v', NULL, XTC_OPT_VERBOSE, "debug output; -vv adds libbpf's and libxdp's" },
+	{ "help", 'h', NULL, XTC_OPT_HELP, "print usage and exit" },
+	{ "version", 'V', NULL, XTC_OPT_VERSION, "print versions and exit" },
+	{ "json", 'j', NULL, XTC_OPT_JSON, "JSON output (schema 1), also for errors" },
+	{ "dry-run", 'n', NULL, XTC_OPT_DRY_RUN, "print the plan, change nothing; exit 3 if "
+	  "there are changes" },
+	{ "strict", 0, NULL, XTC_OPT_STRICT, "treat warnings (shadowed rules, rules on hooks "
+	  "that are off) as errors" },
+	{ "prometheus", 'p', NULL, XTC_OPT_PROMETHEUS, "Prometheus text format" },
+	{ "output", 'o', "FILE", XTC_OPT_OUTPUT, "write to FILE atomically (with --prometheus), "
+	  "for node_exporter's textfile collector" },
+	{ "all", 'a', NULL, XTC_OPT_ALL, "every interface xtc manages, and xtc's pins" },
+	{ "egress", 0, NULL, XTC_OPT_EGRESS, "run the TC egress program instead of ingress" },
+};
+
+static int cmd_help(const struct xtc_opts *opts);
 
 static const struct xtc_cmd commands[] = {
-	{ "check", "", "validate FILE; print every problem; touch nothing", cmd_check, 0 },
-	{ "apply", "[--dry-run]", "make the kernel match FILE; --dry-run prints the plan",
-	  cmd_apply, XTC_OPT_DRY_RUN },
-	{ "status", "[--json]", "what is attached where, as the kernel shows it now",
-	  cmd_status, XTC_OPT_JSON },
-	{ "stats", "[--json|--prometheus]", "per-rule and per-interface counters", cmd_stats,
-	  XTC_OPT_JSON | XTC_OPT_PROMETHEUS },
-	{ "unload", "[--all | IFACE...]", "remove xtc (only xtc) from the interfaces",
-	  cmd_unload, XTC_OPT_ALL | XTC_OPT_IFACES },
-	{ "version", "", "print the version", cmd_version, 0 },
+	{ "check", "[--strict]", "validate FILE and print every problem; touch nothing",
+	  "Reads FILE (and its include files) and checks everything apply would refuse,\n"
+	  "without touching the kernel. Problems are printed as FILE:LINE: message.\n"
+	  "Warnings (a rule that an earlier rule covers, a rule on a hook that is off)\n"
+	  "do not fail the check unless --strict is given.\n",
+	  cmd_check, XTC_OPT_JSON | XTC_OPT_STRICT, 0, 0 },
+	{ "apply", "[--dry-run] [--strict]", "make the kernel match FILE",
+	  "Validates FILE, reads what the kernel holds, and changes only what differs.\n"
+	  "The plan names each change: + added, - removed, ~ changed; changes that\n"
+	  "interrupt traffic are marked. A failed apply rolls every change back.\n"
+	  "With --dry-run: exit 0 when there is nothing to do, 3 when there are changes.\n",
+	  cmd_apply, XTC_OPT_JSON | XTC_OPT_DRY_RUN | XTC_OPT_STRICT, 0, 0 },
+	{ "status", "", "what xtc has attached where, as the kernel shows it now",
+	  "Reads the pins and the kernel, not FILE (only its bpffs). Lists every problem:\n"
+	  "a managed interface that is gone, a hook that is detached, a pin that is gone.\n"
+	  "Exit 0 when the kernel matches what was applied, 3 when it does not or when\n"
+	  "xtc is not loaded.\n",
+	  cmd_status, XTC_OPT_JSON, 0, 0 },
+	{ "stats", "[--prometheus [-o FILE]]", "per-rule and per-interface counters",
+	  "Packets and bytes per rule, and per interface and hook: seen, parse_errors,\n"
+	  "no_match, handoffs_sent, handoffs_received, redirects_ok, redirects_failed,\n"
+	  "dropped. Summed over CPUs.\n",
+	  cmd_stats, XTC_OPT_JSON | XTC_OPT_PROMETHEUS | XTC_OPT_OUTPUT, 0, 0 },
+	{ "unload", "--all | IFACE...", "remove xtc, and only xtc, from interfaces",
+	  "Detaches xtc's programs from the named interfaces (or all, and then removes\n"
+	  "xtc's pins). Other XDP programs, TC filters and clsact qdiscs stay.\n",
+	  cmd_unload, XTC_OPT_ALL, 0, -1 },
+	{ "version", "", "versions of xtc, libbpf, libxdp and the BPF objects", NULL,
+	  cmd_version, XTC_OPT_JSON, 0, 0 },
+	{ "help", "[COMMAND]", "this text, or a command's", NULL, cmd_help, 0, 0, 1 },
 };
 
-static const struct {
-	const char *name;
-	unsigned int flag;
-} cmd_flags[] = {
-	{ "--dry-run", XTC_OPT_DRY_RUN },
-	{ "--json", XTC_OPT_JSON },
-	{ "--prometheus", XTC_OPT_PROMETHEUS },
-	{ "--all", XTC_OPT_ALL },
-};
+static const struct xtc_cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_opts(FILE *f, unsigned int mask)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(options); i++) {
+		const struct xtc_opt *o = &options[i];
+		char head[48];
+
+		if (!(o->flag & mask))
+			continue;
+		snprintf(head, sizeof(head), "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',
+			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+			 o->arg ? " " : "", o->arg ?: "");
+		fprintf(f, "  %-20s %s\n", head, o->help);
+	}
+}
 
 static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: xtc [-c FILE] [-v] COMMAND\n\nCommands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	fprintf(f, "Usage: xtc [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
 		char head[64];
 
 		snprintf(head, sizeof(head), "%s %s", commands[i].name, commands[i].args);
-		fprintf(f, "  %-30s %s\n", head, commands[i].help);
+		fprintf(f, "  %-34s %s\n", head, commands[i].summary);
 	}
-	fprintf(f, "\nOptions:\n  -c FILE  configuration (default %s)\n"
-		   "  -v       debug output, including libbpf and libxdp messages\n",
-		XTC_DEFAULT_CONFIG);
+	fprintf(f, "\nOptions, before or after the command:\n");
+	print_opts(f, XTC_OPT_GLOBAL | XTC_OPT_JSON);
+	fprintf(f, "\nExit status: 0 success; 1 runtime or kernel failure; 2 usage or config "
+		   "error;\n3 differences (apply --dry-run has changes, status finds the kernel "
+		   "off what\nwas applied). xtc COMMAND --help for a command. See xtc(8), "
+		   "xtc.ini(5).\n");
 }
 
-static int parse_cmd_args(const struct xtc_cmd *cmd, int argc, char **argv,
-			  struct xtc_opts *opts)
+static void cmd_usage(FILE *f, const struct xtc_cmd *c)
 {
+	fprintf(f, "Usage: xtc [-c FILE] [-v] %s %s\n\n%s\n", c->name, c->args, c->summary);
+	if (c->details)
+		fprintf(f, "\n%s", c->details);
+	if (c->opts) {
+		fprintf(f, "\nOptions:\n");
+		print_opts(f, c->opts);
+	}
+	fprintf(f, "\nGlobal options:\n");
+	print_opts(f, XTC_OPT_GLOBAL);
+}
+
+static int cmd_help(const struct xtc_opts *opts)
+{
+	const struct xtc_cmd *c;
+
+	if (!opts->n_args) {
+		usage(stdout);
+		return XTC_EXIT_OK;
+	}
+	c = find_cmd(opts->args[0]);
+	if (!c) {
+		pr_warn("help: unknown command '%s'; xtc help lists them\n", opts->args[0]);
+		return XTC_EXIT_USAGE;
+	}
+	cmd_usage(stdout, c);
+	return XTC_EXIT_OK;
+}
+
+static const struct xtc_opt *find_long(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(options); i++)
+		if (strlen(options[i].name) == len && !strncmp(options[i].name, name, len))
+			return &options[i];
+	return NULL;
+}
+
+static const struct xtc_opt *find_short(char c)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(options); i++)
+		if (options[i].short_name == c)
+			return &options[i];
+	return NULL;
+}
+
+static void set_opt(struct xtc_opts *opts, const struct xtc_opt *o, const char *val)
+{
+	switch (o->flag) {
+	case XTC_OPT_CONFIG:
+		opts->config = val;
+		break;
+	case XTC_OPT_VERBOSE:
+		opts->verbose++;
+		break;
+	case XTC_OPT_JSON:
+		opts->json = true;
+		break;
+	case XTC_OPT_DRY_RUN:
+		opts->dry_run = true;
+		break;
+	case XTC_OPT_STRICT:
+		opts->strict = true;
+		break;
+	case XTC_OPT_PROMETHEUS:
+		opts->prometheus = true;
+		break;
+	case XTC_OPT_OUTPUT:
+		opts->output = val;
+		break;
+	case XTC_OPT_ALL:
+		opts->all = true;
+		break;
+	case XTC_OPT_EGRESS:
+		opts->egress = true;
+		break;
+	}
+}
+
+/* Splits argv into the command, its positional arguments and the options. */
+struct parsed {
+	const char *cmd_name;
+	unsigned int seen;		/* XTC_OPT_* given */
+	const char *first_opt[16];	/* how each was spelled, for messages */
+};
+
+static int parse(int argc, char **argv, struct xtc_opts *opts, struct parsed *p)
+{
+	bool options_done = false;
 	int i;
-	size_t j;
 
-	for (i = 0; i < argc; i++) {
-		unsigned int flag = 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		const struct xtc_opt *o;
 
-		for (j = 0; j < sizeof(cmd_flags) / sizeof(cmd_flags[0]); j++)
-			if (!strcmp(argv[i], cmd_flags[j].name))
-				flag = cmd_flags[j].flag;
-		if (flag && (cmd->flags & flag)) {
-			opts->dry_run |= flag == XTC_OPT_DRY_RUN;
-			opts->json |= flag == XTC_OPT_JSON;
-			opts->prometheus |= flag == XTC_OPT_PROMETHEUS;
-			opts->all |= flag == XTC_OPT_ALL;
+		if (options_done || a[0] != '-' || !a[1] || !strcmp(a, "->")) {
+			if (!p->cmd_name)
+				p->cmd_name = a;
+			else
+				opts->args[opts->n_args++] = argv[i];
 			continue;
 		}
-		if (!flag && argv[i][0] != '-' && (cmd->flags & XTC_OPT_IFACES)) {
-			opts->ifaces = &argv[i];
-			opts->n_ifaces = argc - i;
-			return 0;
+		if (!strcmp(a, "--")) {
+			options_done = true;
+			continue;
 		}
-		fprintf(stderr, "xtc %s: unknown argument '%s'; usage: xtc %s %s\n",
-			cmd->name, argv[i], cmd->name, cmd->args);
-		return -EINVAL;
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+
+			o = find_long(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+			if (!o) {
+				pr_warn("unknown option '%s'; xtc --help lists them\n", a);
+				return -1;
+			}
+			if (eq && !o->arg) {
+				pr_warn("option --%s takes no value\n", o->name);
+				return -1;
+			}
+			val = eq ? eq + 1 : NULL;
+		} else {
+			o = find_short(a[1]);
+			if (!o) {
+				pr_warn("unknown option '-%c'; xtc --help lists them\n", a[1]);
+				return -1;
+			}
+			/* -vv, -jv: a cluster of flags; -cFILE: a value */
+			if (a[2] && !o->arg) {
+				const char *c;
+
+				for (c = a + 1; *c; c++) {
+					const struct xtc_opt *f = find_short(*c);
+
+					if (!f || f->arg) {
+						pr_warn("unknown option cluster '%s'\n", a);
+						return -1;
+					}
+					set_opt(opts, f, NULL);
+					p->seen |= f->flag;
+				}
+				continue;
+			}
+			val = a[2] ? a + 2 : NULL;
+		}
+		if (o->arg && !val) {
+			if (i + 1 >= argc) {
+				pr_warn("option %s needs %s\n", a, o->arg);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		set_opt(opts, o, val);
+		if (!(p->seen & o->flag))
+			p->first_opt[__builtin_ctz(o->flag)] = a;
+		p->seen |= o->flag;
 	}
 	return 0;
 }
 
+static int check_combination(const struct xtc_cmd *c, const struct xtc_opts *opts,
+			     const struct parsed *p)
+{
+	unsigned int bad = p->seen & ~(XTC_OPT_GLOBAL | c->opts);
+
+	if (bad) {
+		pr_warn("%s: %s is not an option of %s; xtc %s --help lists them\n", c->name,
+			p->first_opt[__builtin_ctz(bad)], c->name, c->name);
+		return -1;
+	}
+	if (opts->n_args < c->min_args || (c->max_args >= 0 && opts->n_args > c->max_args)) {
+		if (opts->n_args > c->max_args && c->max_args >= 0)
+			pr_warn("%s: unexpected argument '%s'; usage: xtc %s %s\n", c->name,
+				opts->args[c->max_args], c->name, c->args);
+		else
+			pr_warn("%s: missing arguments; usage: xtc %s %s\n", c->name, c->name,
+				c->args);
+		return -1;
+	}
+	if (opts->json && opts->prometheus) {
+		pr_warn("%s: --json and --prometheus exclude each other\n", c->name);
+		return -1;
+	}
+	if (opts->output && !opts->prometheus) {
+		pr_warn("%s: -o FILE writes the Prometheus format: add --prometheus\n", c->name);
+		return -1;
+	}
+	if (c->run == cmd_unload && opts->all == (opts->n_args > 0)) {
+		pr_warn("unload: give --all or interface names, %s\n",
+			opts->all ? "not both" : "one of them");
+		return -1;
+	}
+	return 0;
+}
+
+/* With --json a failure is a JSON object on stdout too, unless output began. */
+static void json_error(void)
+{
+	const struct xtc_log_error *e = xtc_log_first_error();
+	struct xtc_out *o;
+
+	if (xtc_out_started())
+		return;
+	o = xtc_out_new(XTC_OUT_JSON);
+	if (!o)
+		return;
+	xtc_out_obj_begin(o, "error");
+	xtc_out_str(o, "message", e ? e->message : "failed");
+	if (e && e->file[0])
+		xtc_out_str(o, "file", e->file);
+	if (e && e->line)
+		xtc_out_u64(o, "line", (__u64)e->line);
+	xtc_out_obj_end(o);
+	xtc_out_free(o);
+}
+
 int xtc_cli_main(int argc, char **argv)
 {
-	struct xtc_opts opts = { .config = XTC_DEFAULT_CONFIG };
-	const struct xtc_cmd *cmd = NULL;
-	size_t i;
-	int c;
+	char *args[argc > 0 ? argc : 1];
+	struct xtc_opts opts = { .config = XTC_DEFAULT_CONFIG, .args = args };
+	struct parsed p = {};
+	const struct xtc_cmd *c = NULL;
+	int rc;
 
-	while ((c = getopt(argc, argv, "+c:vh")) != -1) {
-		switch (c) {
-		case 'c':
-			opts.config = optarg;
-			break;
-		case 'v':
-			opts.verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return XTC_EXIT_OK;
-		default:
-			usage(stderr);
-			return XTC_EXIT_USAGE;
+	if (parse(argc, argv, &opts, &p))
+		goto bad_usage;
+	xtc_log_set_level(opts.verbose >= 2 ? XTC_LOG_LIBS :
+			  opts.verbose ? XTC_LOG_DEBUG : XTC_LOG_INFO);
+	xtc_log_init_libs();
+	if (p.cmd_name) {
+		c = find_cmd(p.cmd_name);
+		if (!c) {
+			pr_warn("unknown command '%s'; xtc help lists them\n", p.cmd_name);
+			goto bad_usage;
 		}
 	}
-	if (optind >= argc) {
+	if (p.seen & XTC_OPT_HELP) {
+		if (c && c->run != cmd_help)
+			cmd_usage(stdout, c);
+		else
+			usage(stdout);
+		return XTC_EXIT_OK;
+	}
+	if (p.seen & XTC_OPT_VERSION)
+		return cmd_version(&opts);
+	if (!c) {
 		usage(stderr);
 		return XTC_EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[optind], commands[i].name))
-			cmd = &commands[i];
-	if (!cmd) {
-		fprintf(stderr, "xtc: unknown command '%s'\n", argv[optind]);
-		usage(stderr);
-		return XTC_EXIT_USAGE;
-	}
-	if (parse_cmd_args(cmd, argc - optind - 1, argv + optind + 1, &opts))
-		return XTC_EXIT_USAGE;
-	if (opts.json && opts.prometheus) {
-		fprintf(stderr, "xtc %s: --json and --prometheus exclude each other\n", cmd->name);
-		return XTC_EXIT_USAGE;
-	}
-	if (opts.all && opts.n_ifaces) {
-		fprintf(stderr, "xtc %s: give --all or interface names, not both\n", cmd->name);
-		return XTC_EXIT_USAGE;
-	}
-
-	xtc_log_set_level(opts.verbose ? XTC_LOG_DEBUG : XTC_LOG_INFO);
-	xtc_log_init_libs();
-	return cmd->run(&opts);
+	if (check_combination(c, &opts, &p))
+		goto bad_usage;
+	rc = c->run(&opts);
+	if (opts.json && (rc == XTC_EXIT_RUNTIME || rc == XTC_EXIT_USAGE))
+		json_error();
+	return rc;
+bad_usage:
+	if (opts.json)
+		json_error();
+	return XTC_EXIT_USAGE;
 }

@@ -4,28 +4,34 @@
 
 #include <stdbool.h>
 
-/* Exit codes at the command boundary. */
+/* Exit codes at the command boundary; xtc(8) documents them. */
 #define XTC_EXIT_OK 0
-#define XTC_EXIT_RUNTIME 1
-#define XTC_EXIT_USAGE 2
+#define XTC_EXIT_RUNTIME 1		/* the kernel or the host refused, or a read failed */
+#define XTC_EXIT_USAGE 2		/* bad command line or bad config */
+#define XTC_EXIT_DIFF 3			/* apply --dry-run: changes; status: kernel differs */
 
 struct xtc_opts {
 	const char *config;		/* -c FILE */
-	bool verbose;			/* -v */
+	int verbose;			/* -v: 1 ours, 2 with libbpf and libxdp */
+	bool json;			/* --json */
 	bool dry_run;			/* apply --dry-run */
-	bool json;			/* status/stats --json */
+	bool strict;			/* check/apply --strict: warnings are errors */
 	bool prometheus;		/* stats --prometheus */
+	const char *output;		/* stats -o FILE */
 	bool all;			/* unload --all */
-	char **ifaces;			/* unload IFACE... */
-	int n_ifaces;
+	bool egress;			/* explain --egress */
+	char **args;			/* positional arguments after the command */
+	int n_args;
 };
 
 struct xtc_cmd {
 	const char *name;
 	const char *args;		/* usage text after the name */
-	const char *help;
-	int (*run)(const struct xtc_opts *opts);	/* returns an exit code */
-	unsigned int flags;		/* XTC_OPT_* accepted after the name */
+	const char *summary;		/* one line for `xtc help` */
+	const char *details;		/* more lines for `xtc help COMMAND`, or NULL */
+	int (*run)(const struct xtc_opts *opts);	/* returns an XTC_EXIT_* code */
+	unsigned int opts;		/* XTC_OPT_* it accepts besides the global ones */
+	int min_args, max_args;		/* positional arguments; max -1: any number */
 };
 
 int xtc_cli_main(int argc, char **argv);

@@ -18,8 +18,8 @@ static bool wanted(const struct xtc_opts *opts, const char *name, bool *seen)
 
 	if (opts->all)
 		return true;
-	for (i = 0; i < opts->n_ifaces; i++) {
-		if (!strcmp(opts->ifaces[i], name)) {
+	for (i = 0; i < opts->n_args; i++) {
+		if (!strcmp(opts->args[i], name)) {
 			seen[i] = true;
 			return true;
 		}
@@ -48,10 +48,6 @@ int cmd_unload(const struct xtc_opts *opts)
 	bool *seen;
 	int i, err, rc = XTC_EXIT_OK;
 
-	if (!opts->all && !opts->n_ifaces) {
-		fprintf(stderr, "xtc unload: name interfaces, or use --all\n");
-		return XTC_EXIT_USAGE;
-	}
 	err = xtc_open_existing(opts, &st, true);
 	if (err < 0)
 		return xtc_read_exit(err);
@@ -59,7 +55,7 @@ int cmd_unload(const struct xtc_opts *opts)
 		printf("xtc is not loaded\n");
 		return opts->all ? XTC_EXIT_OK : XTC_EXIT_RUNTIME;
 	}
-	seen = calloc(opts->n_ifaces + 1, sizeof(*seen));
+	seen = calloc(opts->n_args + 1, sizeof(*seen));
 	if (!seen) {
 		xtc_state_close(&st);
 		return XTC_EXIT_RUNTIME;
@@ -79,10 +75,10 @@ int cmd_unload(const struct xtc_opts *opts)
 		/* Its entry is gone, so walk again from the start. */
 		prev = NULL;
 	}
-	for (i = 0; i < opts->n_ifaces; i++) {
+	for (i = 0; i < opts->n_args; i++) {
 		if (seen[i])
 			continue;
-		fprintf(stderr, "xtc unload: %s: not managed by xtc\n", opts->ifaces[i]);
+		pr_warn("unload: %s: not managed by xtc\n", opts->args[i]);
 		rc = XTC_EXIT_RUNTIME;
 	}
 	if (!count_ifaces(&st)) {

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Logging: warnings always, info unless quiet, debug with -v.  libbpf and
- * libxdp messages are routed here and shown only at debug level. */
+/*
+ * Logging to stderr, every line starting with "xtc: ": warnings always, debug
+ * with -v, and libbpf's and libxdp's messages with -vv.  The first warning is
+ * kept so that `--json` can report the failure on stdout.
+ */
 #ifndef XTC_LOG_H
 #define XTC_LOG_H
+
+#include <stdarg.h>
 
 enum xtc_log_level {
 	XTC_LOG_WARN = 0,
 	XTC_LOG_INFO = 1,
-	XTC_LOG_DEBUG = 2,
+	XTC_LOG_DEBUG = 2,		/* -v */
+	XTC_LOG_LIBS = 3,		/* -vv: libbpf and libxdp */
 };
 
 void xtc_log_set_level(enum xtc_log_level level);
@@ -15,6 +21,19 @@ enum xtc_log_level xtc_log_get_level(void);
 void xtc_log_init_libs(void);
 void xtc_log(enum xtc_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void xtc_vlog(enum xtc_log_level level, const char *fmt, va_list ap);
+
+/*
+ * The failure to report as {"error": ...}: the first warning, or what a
+ * command sets with a file and line (a config error).
+ */
+struct xtc_log_error {
+	char message[1024];
+	char file[4096];		/* "" when the error is not about a file */
+	int line;			/* 0 when there is none */
+};
+const struct xtc_log_error *xtc_log_first_error(void);
+void xtc_log_set_error(const char *file, int line, const char *message);
 
 /* Monotonic seconds, for -v timings of the slow steps. */
 double xtc_now(void);

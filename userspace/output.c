@@ -25,6 +25,13 @@ struct xtc_out {
 	int n_fam;
 };
 
+static bool started;
+
+bool xtc_out_started(void)
+{
+	return started;
+}
+
 struct xtc_out *xtc_out_new(enum xtc_out_fmt fmt)
 {
 	struct xtc_out *o = calloc(1, sizeof(*o));
@@ -32,9 +39,9 @@ struct xtc_out *xtc_out_new(enum xtc_out_fmt fmt)
 	if (!o)
 		return NULL;
 	o->fmt = fmt;
-	o->first[0] = true;
+	started = true;
 	if (fmt == XTC_OUT_JSON)
-		fputs("{", stdout);
+		printf("{\"schema\":%d", XTC_JSON_SCHEMA);
 	return o;
 }
 

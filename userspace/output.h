@@ -17,7 +17,13 @@ enum xtc_out_fmt {
 	XTC_OUT_PROM,
 };
 
+/* The "schema" member of every JSON document xtc prints. */
+#define XTC_JSON_SCHEMA 1
+
 struct xtc_out;
+
+/* Whether any command output was begun (so --json errors are not appended). */
+bool xtc_out_started(void);
 
 struct xtc_out *xtc_out_new(enum xtc_out_fmt fmt);
 /* Flushes (Prometheus output is printed here) and frees; NULL-safe. */

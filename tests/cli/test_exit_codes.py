@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """The exit status contract: 0 success, 1 kernel/runtime failure, 2 usage or
 config error; and a usage or config error never touches the kernel."""
+import json
 import os
 import re
 import tempfile
@@ -13,16 +14,18 @@ from lib.netns import sh
 USAGE_ERRORS = [
     ([], "Usage:"),
     (["bogus"], "unknown command 'bogus'"),
-    (["-x", "status"], "invalid option"),
-    (["apply", "--bogus"], "unknown argument '--bogus'"),
-    (["apply", "--json"], "unknown argument '--json'"),
-    (["status", "--prometheus"], "unknown argument '--prometheus'"),
-    (["status", "--all"], "unknown argument '--all'"),
-    (["check", "extra"], "unknown argument 'extra'"),
+    (["-x", "status"], "xtc: unknown option '-x'"),
+    (["apply", "--bogus"], "xtc: unknown option '--bogus'"),
+    (["apply", "--prometheus"], "xtc: apply: --prometheus is not an option of apply"),
+    (["status", "--prometheus"], "xtc: status: --prometheus is not an option of status"),
+    (["status", "--all"], "xtc: status: --all is not an option of status"),
+    (["check", "extra"], "xtc: check: unexpected argument 'extra'"),
     (["stats", "--json", "--prometheus"], "exclude each other"),
     (["stats", "--prometheus", "--json"], "exclude each other"),
-    (["unload"], "name interfaces, or use --all"),
+    (["stats", "-o", "/tmp/x.prom"], "add --prometheus"),
+    (["unload"], "give --all or interface names, one of them"),
     (["unload", "--all", "lo"], "not both"),
+    (["--config"], "option --config needs FILE"),
 ]
 
 
@@ -36,7 +39,10 @@ def test_usage_error_exits_2(env, args, message):
     r = X.xtc(cfg, *args)
     assert r.returncode == X.EXIT_USAGE, r
     assert message in r.stderr
-    assert r.stdout == ""
+    if "--json" in args:    # the failure is reported on stdout too, as JSON
+        assert json.loads(r.stdout)["error"]["message"], r.stdout
+    else:
+        assert r.stdout == ""
     assert (X.kernel_view(p.name), env.bpffs.listing(), X.dump_maps(env.bpffs.path)) == before
 
 
@@ -126,7 +132,10 @@ def test_status_stats_when_nothing_loaded_exit_1(env, cmd):
     assert "not loaded" in r.stderr
     assert env.bpffs.path in r.stderr          # says where it looked
     assert "xtc apply" in r.stderr             # and what to do
-    assert r.stdout == ""
+    if "--json" in cmd:
+        assert "not loaded" in json.loads(r.stdout)["error"]["message"]
+    else:
+        assert r.stdout == ""
     assert not os.path.exists(env.state)
 
 
@@ -177,9 +186,15 @@ def test_verbose_shows_library_messages(env):
     quiet = X.ok(env.xtc(cfg, "apply"))
     assert "libbpf:" not in quiet.stderr and "libxdp:" not in quiet.stderr, quiet.stderr
     X.ok(env.xtc(env.base, "unload", "--all"))
-    loud = X.ok(env.xtc(cfg, "apply", verbose=True))
-    assert "libbpf: " in loud.stderr, loud.stderr[:2000]
-    assert "libxdp: " in loud.stderr, loud.stderr[:2000]
+    debug = X.ok(env.xtc(cfg, "apply", verbose=True))
+    assert "xtc: timing:" in debug.stderr, debug.stderr[:2000]
+    assert "libbpf:" not in debug.stderr and "libxdp:" not in debug.stderr, debug.stderr
+    X.ok(env.xtc(env.base, "unload", "--all"))
+    loud = X.ok(env.xtc(cfg, "apply", verbose=2))
+    assert "xtc: libbpf: " in loud.stderr, loud.stderr[:2000]
+    assert "xtc: libxdp: " in loud.stderr, loud.stderr[:2000]
+    # Every line of the log is marked as xtc's, the libraries' too.
+    assert all(l.startswith("xtc: ") for l in loud.stderr.splitlines()), loud.stderr[:2000]
     # Debug output goes to stderr; stdout is the same report either way.
     def norm(out):
         return [re.sub(r"id \d+", "id N", l) for l in out.splitlines() if l.startswith(p.name)]

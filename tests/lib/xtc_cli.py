@@ -30,8 +30,9 @@ EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 # ---- running xtc ------------------------------------------------------------
 
 def xtc(config, *args, verbose=False, timeout=60, env=None):
-    """Runs `xtc -c CONFIG [-v] ARGS...` and returns the CompletedProcess."""
-    cmd = [str(XTC), "-c", str(config)] + (["-v"] if verbose else []) + [str(a) for a in args]
+    """Runs `xtc -c CONFIG [-v|-vv] ARGS...` (verbose: False, True or 2)."""
+    v = ["-vv"] if verbose == 2 else ["-v"] if verbose else []
+    cmd = [str(XTC), "-c", str(config)] + v + [str(a) for a in args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
