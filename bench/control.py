@@ -85,7 +85,7 @@ def diff_tests(ns, cfg, fs, n, reps):
     xtc(ns, cfg, "apply")  # back to the original rules
     out["reapply_one_changed"] = summary([x[0] for x in w])
     out["reapply_one_changed_rss_mib"] = summary([x[1] / 1024 for x in w])
-    lines = [ln for ln in w[0][2].stdout.splitlines() if ln.startswith("rules:")]
+    lines = [ln for ln in w[0][2].stdout.splitlines() if ln.startswith("~ classifier:")]
     out["reapply_one_changed_says"] = lines[0] if lines else ""
     log(f"control: one rule changed at {n:,}: {out['reapply_one_changed']['median']:.3f} s")
 

@@ -54,9 +54,11 @@ struct {
 	__type(value, struct xtc_ipmap_val);
 } xtc_ipmap SEC(".maps");
 
-/* Rule names and settings by id; read by xtc status and stats only. */
+/* Rule names, matches and settings by id; read by the loader only.  Not
+ * preallocated: a large max_rules costs nothing until rules use it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XTC_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct xtc_rule_info);

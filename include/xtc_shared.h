@@ -146,6 +146,7 @@ struct xtc_mask_list {
 struct xtc_config {
 	__u32 active;			/* which xtc_mask_list copy is live: 0 or 1 */
 	__u32 redirect_fallback;	/* XTC_ACT_PASS or XTC_ACT_DROP */
+	__u64 applied_at;		/* loader only: wall-clock seconds of the last apply */
 };
 
 /*
@@ -168,9 +169,43 @@ struct xtc_iface_cfg {
 	char name[16];
 };
 
-/* Rule id -> what the file said, for stats and status (array "xtc_rule_info"). */
+/*
+ * Rule id -> what the file said, so that rules, stats, status and the plan
+ * can describe the loaded rules without the file (hash "xtc_rule_info",
+ * loader only; the datapath never reads it).
+ */
 #define XTC_RI_USED 0x01
 #define XTC_RI_GENERATED 0x02		/* a reverse = yes mirror */
+
+/* xtc_rule_match.fields: which matches the rule has; a [set] one is marked too. */
+#define XTC_RM_SRC 0x01
+#define XTC_RM_DST 0x02
+#define XTC_RM_PROTO 0x04
+#define XTC_RM_SPORT 0x08
+#define XTC_RM_DPORT 0x10
+#define XTC_RM_SET_SHIFT 8		/* (XTC_RM_x << XTC_RM_SET_SHIFT): from @SET */
+
+enum xtc_rm_set {			/* index of a set-valued match in set_name[] */
+	XTC_RM_SET_SRC,
+	XTC_RM_SET_DST,
+	XTC_RM_SET_SPORT,
+	XTC_RM_SET_DPORT,
+	XTC_RM_SET_N,
+};
+
+struct xtc_rule_match {
+	__u8 src[16];			/* network order; IPv4 in the first 4 bytes */
+	__u8 dst[16];
+	__u8 src_plen;
+	__u8 dst_plen;
+	__u8 proto;
+	__u8 family;			/* XTC_FAMILY_* */
+	__u16 sport_lo, sport_hi;
+	__u16 dport_lo, dport_hi;
+	__u32 fields;			/* XTC_RM_* */
+};
+
+#define XTC_RI_SET_NAME 56
 struct xtc_rule_info {
 	char name[64];
 	__u32 prio;
@@ -180,6 +215,11 @@ struct xtc_rule_info {
 	__u8 action;
 	__u8 mode;
 	__u8 dir;
+	struct xtc_rule_match match;
+	/* For a match from a [set]: its name, size and a digest of its elements. */
+	char set_name[XTC_RM_SET_N][XTC_RI_SET_NAME];
+	__u32 set_size[XTC_RM_SET_N];
+	__u32 set_digest[XTC_RM_SET_N];
 };
 
 /* IP-to-ifindex LPM trie; IPv4 is stored as ::ffff:a.b.c.d, prefixlen + 96. */
@@ -188,9 +228,16 @@ struct xtc_ipmap_key {
 	__u8 addr[16];
 };
 
+/* xtc_ipmap_val.flags: where the entry came from (loader only). */
+enum xtc_ipmap_origin {
+	XTC_IPMAP_ADDRESS = 1,		/* an address of the interface */
+	XTC_IPMAP_ROUTE = 2,		/* a directly connected route */
+	XTC_IPMAP_STATIC = 3,		/* [static] in the file */
+};
+
 struct xtc_ipmap_val {
 	__u32 ifindex;
-	__u32 flags;
+	__u32 flags;			/* enum xtc_ipmap_origin */
 };
 
 /* Per-CPU counters, one slot per rule id. */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -191,6 +193,12 @@ static int create_state(const struct xtc_model *m, struct xtc_state *st, const s
 	err = xtc_state_pin(st, &o.maps, xtc_objs_prog_fd(&o, XTC_HOOK_TC_INGRESS),
 			    xtc_objs_prog_fd(&o, XTC_HOOK_TC_EGRESS));
 	if (!err) {
+		/* Pins left by an incomplete state were replaced or kept: drop our old fds. */
+		xtc_maps_close(&st->maps);
+		if (st->tc_ingress_fd >= 0)
+			close(st->tc_ingress_fd);
+		if (st->tc_egress_fd >= 0)
+			close(st->tc_egress_fd);
 		st->maps = o.maps;
 		xtc_maps_init(&o.maps);
 		st->tc_ingress_fd = dup(xtc_objs_prog_fd(&o, XTC_HOOK_TC_INGRESS));
@@ -231,6 +239,22 @@ static int write_tables(const struct xtc_model *m, struct xtc_state *st, struct 
 		pr_warn("ip-to-ifindex map: cannot write %zu entries: %s\n", p->n_ip,
 			strerror(-err));
 	return err;
+}
+
+/* Progress lines on stdout, unless the output is JSON. */
+static bool quiet;
+
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 }
 
 static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo_log *l)
@@ -291,7 +315,7 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo
 		u.cfg.flags = created ? XTC_IF_QDISC_OURS : 0;
 		if ((err = push(l, &u)))
 			return err;
-		printf("%s: TC %s attached (%s)\n", ip->name, h ? "egress" : "ingress",
+		progress("%s: TC %s attached (%s)\n", ip->name, h ? "egress" : "ingress",
 		       ip->want.tc_kind == XTC_TC_KIND_TCX ? "tcx" : "cls_bpf");
 	}
 	if (ip->xdp_on) {
@@ -307,14 +331,14 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo
 		u.cfg.xdp_prog_id = ip->want.xdp_prog_id;
 		if ((err = push(l, &u)))
 			return err;
-		printf("%s: XDP attached (%s mode, priority %u, id %u%s)\n", ip->name,
+		progress("%s: XDP attached (%s mode, priority %u, id %u%s)\n", ip->name,
 		       ip->want.xdp_mode == XTC_XDP_SKB ? "skb" : "native", ip->want.xdp_prio,
 		       ip->want.xdp_prog_id,
 		       single ? "; single program: this kernel cannot run the libxdp dispatcher" : "");
 	}
 	if (!ip->keep) {
 		forget_iface(st, ip->ifindex);
-		printf("%s: xtc removed\n", ip->name);
+		progress("%s: xtc removed\n", ip->name);
 		return 0;
 	}
 	err = set_entry(st, ip->ifindex, &ip->want);
@@ -323,13 +347,15 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo
 	return err;
 }
 
-int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p)
+int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p,
+		   bool json)
 {
 	struct xtc_tables_snapshot snap = {};
 	struct undo_log l = {};
 	bool created = false, have_snap = false;
 	int i, err;
 
+	quiet = json;
 	double t0 = xtc_now();
 
 	if (p->create) {
@@ -358,7 +384,7 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_p
 		if (err)
 			goto fail;
 	}
-	printf("rules: %d rule(s), %zu classifier entries in %d match shape(s); "
+	progress("rules: %d rule(s), %zu classifier entries in %d match shape(s); "
 	       "%zu IP-to-ifindex entries\n", m->n_rules, p->tss.n_entries, p->tss.n_masks, p->n_ip);
 	goto out;
 fail:

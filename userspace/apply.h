@@ -8,7 +8,9 @@
 #include "plan.h"
 #include "state.h"
 
-int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p);
+/* json: no progress lines on stdout, which then holds only the JSON document. */
+int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p,
+		   bool json);
 
 /* Removes xtc from one interface (unload); forget drops its state entry. */
 int xtc_iface_remove(struct xtc_state *st, const struct xtc_iface_cfg *cur, __u32 ifindex);

@@ -80,6 +80,15 @@ static const struct xtc_cmd commands[] = {
 	  "no_match, handoffs_sent, handoffs_received, redirects_ok, redirects_failed,\n"
 	  "dropped. Summed over CPUs.\n",
 	  cmd_stats, XTC_OPT_JSON | XTC_OPT_PROMETHEUS | XTC_OPT_OUTPUT, 0, 0 },
+	{ "rules", "", "the rules the kernel holds, with their counters",
+	  "Lists the loaded rules as the kernel holds them, in match order: name,\n"
+	  "matches, action, redirect mode and target, packets and bytes. FILE is read\n"
+	  "only for [global] bpffs.\n",
+	  cmd_rules, XTC_OPT_JSON, 0, 0 },
+	{ "ipmap", "", "the IP-to-ifindex map behind target = auto",
+	  "Every prefix in the map, the interface it leads to and where it came from:\n"
+	  "an interface address, a connected route, or [static].\n",
+	  cmd_ipmap, XTC_OPT_JSON, 0, 0 },
 	{ "unload", "--all | IFACE...", "remove xtc, and only xtc, from interfaces",
 	  "Detaches xtc's programs from the named interfaces (or all, and then removes\n"
 	  "xtc's pins). Other XDP programs, TC filters and clsact qdiscs stay.\n",
@@ -374,7 +383,7 @@ int xtc_cli_main(int argc, char **argv)
 		}
 	}
 	if (p.seen & XTC_OPT_HELP) {
-		if (c && c->run != cmd_help)
+		if (c)
 			cmd_usage(stdout, c);
 		else
 			usage(stdout);

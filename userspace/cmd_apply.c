@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* xtc apply: make the kernel match the file. */
+/*
+ * xtc apply: make the kernel match the file.  Text prints the plan before
+ * carrying it out, so a log shows what was attempted; --json prints one
+ * document at the end: the changes, the result and, on failure, the error.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,23 +11,70 @@
 #include "cli.h"
 #include "config.h"
 #include "log.h"
+#include "output.h"
 #include "plan.h"
 #include "state.h"
+#include "tables.h"
+
+enum result { NO_CHANGES, WOULD_CHANGE, APPLIED, FAILED };
+
+static const char *const result_names[] = { "no_changes", "would_change", "applied", "failed" };
+
+static void print_json(const struct xtc_opts *opts, const struct xtc_model *m,
+		       const struct xtc_plan *p, enum result res)
+{
+	const struct xtc_log_error *e = xtc_log_first_error();
+	struct xtc_out *o = xtc_out_new(XTC_OUT_JSON);
+
+	if (!o)
+		return;
+	xtc_out_str(o, "config", opts->config);
+	xtc_out_bool(o, "dry_run", opts->dry_run);
+	xtc_out_str(o, "result", result_names[res]);
+	xtc_changes_print(o, &p->changes);
+	if (m && res != FAILED) {
+		xtc_out_gauge(o, "rule_count", m->n_rules);
+		xtc_out_gauge(o, "classifier_entries", p->tss.n_entries);
+		xtc_out_gauge(o, "match_shapes", p->tss.n_masks);
+		xtc_out_gauge(o, "ipmap_entries", p->n_ip);
+	}
+	if (res == FAILED) {
+		xtc_out_obj_begin(o, "error");
+		xtc_out_str(o, "message", e ? e->message : "apply failed");
+		if (e && e->file[0])
+			xtc_out_str(o, "file", e->file);
+		if (e && e->line)
+			xtc_out_u64(o, "line", e->line);
+		xtc_out_obj_end(o);
+	}
+	xtc_out_free(o);
+}
+
+/* Config problems: printed, the first error kept for --json. */
+static int load_config(const struct xtc_opts *opts, struct xtc_model **m)
+{
+	struct xtc_diag diag = {};
+	int err;
+
+	err = xtc_config_load(opts->config, m, &diag);
+	xtc_diag_print(&diag);
+	if (err && diag.n)
+		xtc_log_set_error(NULL, 0, diag.msgs[0]);
+	xtc_diag_free(&diag);
+	return err;
+}
 
 int cmd_apply(const struct xtc_opts *opts)
 {
 	struct xtc_state st = { .lock_fd = -1 };
-	struct xtc_diag diag = {};
 	struct xtc_model *m = NULL;
 	struct xtc_plan p = {};
+	enum result res = FAILED;
 	int err, rc = XTC_EXIT_RUNTIME;
-
 	double t0 = xtc_now();
 
-	err = xtc_config_load(opts->config, &m, &diag);
+	err = load_config(opts, &m);
 	pr_debug("timing: config %.3f s\n", xtc_now() - t0);
-	xtc_diag_print(&diag);
-	xtc_diag_free(&diag);
 	if (err)
 		return XTC_EXIT_USAGE;
 	if (xtc_state_check_bpffs(m->bpffs))
@@ -38,23 +89,33 @@ int cmd_apply(const struct xtc_opts *opts)
 		goto out;
 	}
 	if (xtc_plan_empty(&p)) {
-		printf("no changes\n");
+		res = NO_CHANGES;
 		rc = XTC_EXIT_OK;
+		if (!opts->json)
+			printf("no changes\n");
 		goto out;
 	}
+	if (!opts->json)
+		xtc_plan_print(&p, opts->dry_run);
 	if (opts->dry_run) {
-		xtc_plan_print(&p, true);
-		rc = XTC_EXIT_OK;
+		/* Like git diff --exit-code: scripts can ask "is there anything to do?" */
+		res = WOULD_CHANGE;
+		rc = XTC_EXIT_DIFF;
 		goto out;
 	}
-	xtc_plan_print(&p, false);
-	err = xtc_apply_plan(m, &st, &p);
-	if (!err)
+	err = xtc_apply_plan(m, &st, &p, opts->json);
+	if (!err) {
+		res = APPLIED;
 		rc = XTC_EXIT_OK;
+		if (xtc_tables_stamp(&st.maps))
+			pr_debug("cannot record the time of this apply\n");
+	}
 out:
 	/* An apply that created nothing leaves no empty state directory behind. */
 	if (rc != XTC_EXIT_OK && !opts->dry_run && !st.exists && st.lock_fd >= 0)
 		xtc_state_remove(&st);
+	if (opts->json)
+		print_json(opts, m, &p, res);
 	xtc_plan_free(&p);
 	xtc_state_close(&st);
 	xtc_model_free(m);

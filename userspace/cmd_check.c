@@ -20,10 +20,3 @@ int cmd_check(const struct xtc_opts *opts)
 	xtc_model_free(m);
 	return XTC_EXIT_OK;
 }
-
-int cmd_version(const struct xtc_opts *opts)
-{
-	(void)opts;
-	printf("xtc %s\n", XTC_VERSION);
-	return XTC_EXIT_OK;
-}

@@ -48,6 +48,23 @@ int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len)
 	return 0;
 }
 
+int xtc_open_any(const struct xtc_opts *opts, struct xtc_state *st)
+{
+	char bpffs[4096];
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	st->lock_fd = st->tc_ingress_fd = st->tc_egress_fd = -1;
+	xtc_maps_init(&st->maps);
+	err = xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
+	if (err)
+		return err;
+	/* Not mounted is a runtime problem (exit 1), never a config error. */
+	if (xtc_state_check_bpffs(bpffs))
+		return -ENOENT;
+	return xtc_state_open(st, bpffs, false);
+}
+
 int xtc_open_existing(const struct xtc_opts *opts, struct xtc_state *st, bool lock)
 {
 	char bpffs[4096];

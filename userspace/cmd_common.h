@@ -18,6 +18,12 @@ int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len);
  */
 int xtc_open_existing(const struct xtc_opts *opts, struct xtc_state *st, bool lock);
 
+/*
+ * Opens the pinned state without locking, whatever it holds: st->exists,
+ * st->partial and st->missing tell.  A negative errno when it cannot look.
+ */
+int xtc_open_any(const struct xtc_opts *opts, struct xtc_state *st);
+
 /* Opens the pinned state without locking; -ENOENT (said) when xtc is not loaded. */
 int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st);
 

@@ -4,17 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "log.h"
 #include "output.h"
+#include "rule_info.h"
 #include "state.h"
 #include "cmd_common.h"
 #include "tables.h"
-
-static const char *const hook_names[XTC_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress" };
-static const char *const action_names[] = { "pass", "drop", "redirect" };
 
 static void print_rules(struct xtc_out *o, const struct xtc_state *st, int ncpus)
 {
@@ -24,11 +24,11 @@ static void print_rules(struct xtc_out *o, const struct xtc_state *st, int ncpus
 	int cpu;
 
 	xtc_out_list_begin(o, "rules", "xtc_rule");
-	if (!per || xtc_read_rule_info(&st->maps, &info, &n))
+	if (!per || !st->exists || xtc_read_rule_info(&st->maps, &info, &n))
 		goto out;
 	for (id = 0; id < n; id++) {
 		struct xtc_rule_stats sum = {};
-		char ifname[IF_NAMESIZE] = "*";
+		char ifname[IF_NAMESIZE + 8];
 
 		if (!(info[id].flags & XTC_RI_USED))
 			continue;
@@ -37,14 +37,13 @@ static void print_rules(struct xtc_out *o, const struct xtc_state *st, int ncpus
 				sum.packets += per[cpu].packets;
 				sum.bytes += per[cpu].bytes;
 			}
-		if (info[id].ifindex && !if_indextoname(info[id].ifindex, ifname))
-			snprintf(ifname, sizeof(ifname), "#%u", info[id].ifindex);
+		xtc_ifname_of(info[id].ifindex, ifname, sizeof(ifname));
 		info[id].name[sizeof(info[id].name) - 1] = 0;
 		xtc_out_obj_begin(o, NULL);
 		xtc_out_str(o, "rule", info[id].name);
 		xtc_out_str(o, "interface", ifname);
-		xtc_out_str(o, "direction", info[id].dir == XTC_DIR_EGRESS ? "egress" : "ingress");
-		xtc_out_str(o, "action", info[id].action < 3 ? action_names[info[id].action] : "?");
+		xtc_out_str(o, "direction", XTC_ENUM_NAME(dir_names, info[id].dir));
+		xtc_out_str(o, "action", XTC_ENUM_NAME(action_names, info[id].action));
 		xtc_out_u64(o, "packets", sum.packets);
 		xtc_out_u64(o, "bytes", sum.bytes);
 		xtc_out_obj_end(o);
@@ -55,9 +54,22 @@ out:
 	free(per);
 }
 
-#define IFACE_FIELDS 8
-static const char *const iface_fields[IFACE_FIELDS] = { "seen", "parse_errors", "no_match",
-	"handoffs_sent", "handoffs_received", "redirects_ok", "redirects_failed", "dropped" };
+static const struct {
+	const char *key;
+	const char *help;
+} iface_fields[] = {
+	{ "seen", "packets the hook ran on" },
+	{ "parse_errors", "truncated or malformed packets" },
+	{ "no_match", "packets no rule matched" },
+	{ "handoffs_sent", "redirect verdicts XDP handed to TC in packet metadata" },
+	{ "handoffs_received", "redirect verdicts TC found in packet metadata" },
+	{ "redirects_ok", "redirects carried out" },
+	{ "redirects_failed", "redirects that could not be carried out (redirect_fallback applied)" },
+	{ "dropped", "packets dropped" },
+};
+#define IFACE_FIELDS (sizeof(iface_fields) / sizeof(iface_fields[0]))
+_Static_assert(IFACE_FIELDS * sizeof(__u64) == sizeof(struct xtc_iface_stats),
+	       "iface_fields must name every counter of struct xtc_iface_stats");
 
 static int cmp_key(const void *a, const void *b)
 {
@@ -72,11 +84,12 @@ static void print_ifaces(struct xtc_out *o, const struct xtc_state *st, int ncpu
 {
 	struct xtc_iface_stats *per = calloc(ncpus, sizeof(*per));
 	struct xtc_iface_key *keys = NULL, k, next, *prev = NULL;
-	size_t n = 0, cap = 0, i;
-	int cpu, f;
+	int fd = st->maps.fd[XTC_MAP_IFACE_STATS];
+	size_t n = 0, cap = 0, i, f;
+	int cpu;
 
 	xtc_out_list_begin(o, "interfaces", "xtc_iface");
-	while (per && !bpf_map_get_next_key(st->maps.fd[XTC_MAP_IFACE_STATS], prev, &next)) {
+	while (per && st->exists && !bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
 		prev = &k;
 		if (n == cap) {
@@ -88,24 +101,24 @@ static void print_ifaces(struct xtc_out *o, const struct xtc_state *st, int ncpu
 		}
 		keys[n++] = k;
 	}
-	qsort(keys, n, sizeof(*keys), cmp_key);
+	if (n)
+		qsort(keys, n, sizeof(*keys), cmp_key);
 	for (i = 0; i < n; i++) {
 		__u64 sum[IFACE_FIELDS] = {};
-		char ifname[IF_NAMESIZE];
+		char ifname[IF_NAMESIZE + 8];
 
-		if (keys[i].hook >= XTC_HOOK_MAX ||
-		    bpf_map_lookup_elem(st->maps.fd[XTC_MAP_IFACE_STATS], &keys[i], per))
+		if (keys[i].hook >= XTC_HOOK_MAX || bpf_map_lookup_elem(fd, &keys[i], per))
 			continue;
 		for (cpu = 0; cpu < ncpus; cpu++)
 			for (f = 0; f < IFACE_FIELDS; f++)
 				sum[f] += ((__u64 *)&per[cpu])[f];
-		if (!if_indextoname(keys[i].ifindex, ifname))
-			snprintf(ifname, sizeof(ifname), "#%u", keys[i].ifindex);
+		xtc_ifname_of(keys[i].ifindex, ifname, sizeof(ifname));
 		xtc_out_obj_begin(o, NULL);
 		xtc_out_str(o, "interface", ifname);
-		xtc_out_str(o, "hook", hook_names[keys[i].hook]);
+		xtc_out_id(o, "ifindex", keys[i].ifindex);
+		xtc_out_str(o, "hook", XTC_ENUM_NAME(hook_names, keys[i].hook));
 		for (f = 0; f < IFACE_FIELDS; f++)
-			xtc_out_u64(o, iface_fields[f], sum[f]);
+			xtc_out_u64(o, iface_fields[f].key, sum[f]);
 		xtc_out_obj_end(o);
 	}
 	xtc_out_list_end(o);
@@ -113,24 +126,118 @@ static void print_ifaces(struct xtc_out *o, const struct xtc_state *st, int ncpu
 	free(per);
 }
 
+static void prom_help(struct xtc_out *o)
+{
+	char name[96], help[160];
+	size_t f;
+
+	xtc_out_help(o, "xtc_up", "1 when xtc's state is loaded, 0 when it is not");
+	xtc_out_help(o, "xtc_build_info", "the xtc version that wrote these metrics");
+	xtc_out_help(o, "xtc_last_apply_timestamp_seconds",
+		     "when an apply last changed the kernel, in seconds since the epoch");
+	xtc_out_help(o, "xtc_rule_packets_total", "packets that matched the rule");
+	xtc_out_help(o, "xtc_rule_bytes_total", "bytes of the packets that matched the rule");
+	for (f = 0; f < IFACE_FIELDS; f++) {
+		snprintf(name, sizeof(name), "xtc_iface_%s_total", iface_fields[f].key);
+		snprintf(help, sizeof(help), "per interface and hook: %s", iface_fields[f].help);
+		xtc_out_help(o, name, help);
+	}
+}
+
+static void print_all(struct xtc_out *o, const struct xtc_state *st, int ncpus)
+{
+	__u64 applied_at = st->exists ? xtc_tables_applied_at(&st->maps) : 0;
+
+	if (xtc_out_fmt(o) == XTC_OUT_PROM) {
+		prom_help(o);
+		xtc_out_gauge(o, "up", st->exists);
+		xtc_out_list_begin(o, "build", "xtc_build");
+		xtc_out_obj_begin(o, NULL);
+		xtc_out_str(o, "version", XTC_VERSION);
+		xtc_out_gauge(o, "info", 1);
+		xtc_out_obj_end(o);
+		xtc_out_list_end(o);
+	} else {
+		xtc_out_bool(o, "loaded", st->exists);
+	}
+	if (applied_at)
+		xtc_out_gauge(o, "last_apply_timestamp_seconds", applied_at);
+	print_rules(o, st, ncpus);
+	print_ifaces(o, st, ncpus);
+}
+
+/* A scrape must never see half a file: write a temporary one, then rename. */
+static int write_atomically(const char *path, const struct xtc_state *st, int ncpus)
+{
+	char tmp[4200];
+	struct xtc_out *o;
+	FILE *f;
+	int fd, err = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.xtc-XXXXXX", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("stats: cannot create a file beside %s: %s\n", path, strerror(errno));
+		return err;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto fail;
+	}
+	o = xtc_out_new_to(XTC_OUT_PROM, f);
+	if (!o) {
+		fclose(f);
+		err = -ENOMEM;
+		goto fail;
+	}
+	print_all(o, st, ncpus);
+	xtc_out_free(o);
+	/* The textfile collector runs as another user. */
+	if (fchmod(fileno(f), 0644) || fflush(f) || fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (!err)
+		return 0;
+fail:
+	pr_warn("stats: cannot write %s: %s\n", path, strerror(-err));
+	unlink(tmp);
+	return err;
+}
+
 int cmd_stats(const struct xtc_opts *opts)
 {
+	int ncpus = libbpf_num_possible_cpus(), err, rc = XTC_EXIT_OK;
 	struct xtc_state st;
 	struct xtc_out *o;
-	int ncpus = libbpf_num_possible_cpus();
 
-	int err = xtc_open_for_reading(opts, &st);
-
-	if (err)
-		return xtc_read_exit(err);
-	o = xtc_out_new(opts->json ? XTC_OUT_JSON : opts->prometheus ? XTC_OUT_PROM : XTC_OUT_TEXT);
-	if (!o || ncpus <= 0) {
+	err = xtc_open_any(opts, &st);
+	if (err || ncpus <= 0) {
 		xtc_state_close(&st);
-		return XTC_EXIT_RUNTIME;
+		return err ? xtc_read_exit(err) : XTC_EXIT_RUNTIME;
 	}
-	print_rules(o, &st, ncpus);
-	print_ifaces(o, &st, ncpus);
+	/* Not loaded is news, not a failure: the output says so (loaded: no, xtc_up 0). */
+	if (!st.exists)
+		pr_warn("xtc is not loaded: no state under %s (run xtc apply)\n", st.dir);
+	if (opts->output) {
+		if (write_atomically(opts->output, &st, ncpus))
+			rc = XTC_EXIT_RUNTIME;
+		goto out;
+	}
+	o = xtc_out_new(opts->json ? XTC_OUT_JSON : opts->prometheus ? XTC_OUT_PROM : XTC_OUT_TEXT);
+	if (!o) {
+		rc = XTC_EXIT_RUNTIME;
+		goto out;
+	}
+	print_all(o, &st, ncpus);
 	xtc_out_free(o);
+out:
 	xtc_state_close(&st);
-	return XTC_EXIT_OK;
+	return rc;
 }

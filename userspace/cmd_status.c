@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* xtc status: what is attached where, from the kernel and the pins alone. */
+/*
+ * xtc status: what is attached where, from the kernel and the pins alone,
+ * and every way the kernel differs from what was applied.  The problems are
+ * part of the output (never log lines) and make the exit status 3.
+ */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +14,7 @@
 #include "cmd_common.h"
 #include "output.h"
 #include "plan.h"
+#include "rule_info.h"
 #include "tables.h"
 #include "tc_attach.h"
 #include "xdp_attach.h"
@@ -16,85 +22,146 @@
 static const char *const xdp_actions[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
 					   "XDP_REDIRECT" };
 
-static void chain_str(__u32 mask, char *buf, size_t len)
-{
-	size_t i, n = 0;
+/* Problems are collected while printing and listed at the end. */
+struct problem {
+	char kind[32];			/* a short fixed word */
+	char iface[IF_NAMESIZE];	/* "" when not about an interface */
+	char message[512];
+};
 
-	buf[0] = 0;
-	for (i = 0; i < sizeof(xdp_actions) / sizeof(xdp_actions[0]); i++)
-		if (mask & (1U << i))
-			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
-				      xdp_actions[i]);
+struct problems {
+	struct problem *p;
+	int n;
+};
+
+static void add_problem(struct problems *ps, const char *kind, const char *iface,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void add_problem(struct problems *ps, const char *kind, const char *iface,
+			const char *fmt, ...)
+{
+	struct problem *p = realloc(ps->p, (ps->n + 1) * sizeof(*p));
+	va_list ap;
+
+	if (!p)
+		return;
+	ps->p = p;
+	p = &ps->p[ps->n++];
+	snprintf(p->kind, sizeof(p->kind), "%s", kind);
+	snprintf(p->iface, sizeof(p->iface), "%s", iface ?: "");
+	va_start(ap, fmt);
+	vsnprintf(p->message, sizeof(p->message), fmt, ap);
+	va_end(ap);
 }
 
-static void print_xdp(struct xtc_out *o, __u32 ifindex, const struct xtc_iface_cfg *c)
+static void print_problems(struct xtc_out *o, const struct problems *ps)
 {
-	struct xtc_xdp_info xi;
-	char chain[96];
 	int i;
 
-	xtc_out_obj_begin(o, "xdp");
-	if (!(c->flags & XTC_IF_XDP) || xtc_xdp_query(ifindex, c->xdp_prog_id, &xi) ||
-	    xi.our_pos < 0) {
-		xtc_out_bool(o, "attached", false);
-		xtc_out_str(o, "configured", c->flags & XTC_IF_XDP ? "on (but not attached now)" : "off");
+	xtc_out_list_begin(o, "problems", NULL);
+	for (i = 0; i < ps->n; i++) {
+		xtc_out_obj_begin(o, NULL);
+		xtc_out_str(o, "problem", ps->p[i].kind);
+		if (ps->p[i].iface[0])
+			xtc_out_str(o, "interface", ps->p[i].iface);
+		xtc_out_str(o, "message", ps->p[i].message);
 		xtc_out_obj_end(o);
+	}
+	xtc_out_list_end(o);
+}
+
+static void print_programs(struct xtc_out *o, const struct xtc_xdp_info *xi)
+{
+	size_t a;
+	int i;
+
+	xtc_out_list_begin(o, "programs", NULL);
+	for (i = 0; i < xi->n_progs; i++) {
+		xtc_out_obj_begin(o, NULL);
+		xtc_out_str(o, "name", xi->progs[i].name);
+		xtc_out_id(o, "program_id", xi->progs[i].id);
+		xtc_out_id(o, "priority", xi->progs[i].prio);
+		xtc_out_list_begin(o, "chain_call_actions", NULL);
+		for (a = 0; a < sizeof(xdp_actions) / sizeof(xdp_actions[0]); a++)
+			if (xi->progs[i].chain_actions & (1U << a))
+				xtc_out_str(o, NULL, xdp_actions[a]);
+		xtc_out_list_end(o);
+		xtc_out_bool(o, "ours", xi->progs[i].ours);
+		xtc_out_obj_end(o);
+	}
+	xtc_out_list_end(o);
+}
+
+static void print_xdp(struct xtc_out *o, const char *name, __u32 ifindex,
+		      const struct xtc_iface_cfg *c, bool present, struct problems *ps)
+{
+	bool want = c->flags & XTC_IF_XDP;
+	struct xtc_xdp_info xi;
+
+	xtc_out_obj_begin(o, "xdp");
+	xtc_out_bool(o, "configured", want);
+	if (!want || !present || xtc_xdp_query(ifindex, c->xdp_prog_id, &xi) || xi.our_pos < 0) {
+		xtc_out_bool(o, "attached", false);
+		xtc_out_obj_end(o);
+		if (want && present)
+			add_problem(ps, "xdp_detached", name, "%s: xtc's XDP program (id %u) is no "
+				    "longer attached; run xtc apply to attach it again", name,
+				    c->xdp_prog_id);
 		return;
 	}
 	xtc_out_bool(o, "attached", true);
 	xtc_out_str(o, "mode", xi.mode == XTC_XDP_SKB ? "skb" : "native");
-	xtc_out_str(o, "via", xi.dispatcher ? "libxdp dispatcher" :
-		    "single program (the libxdp dispatcher is not usable on this kernel)");
-	xtc_out_u64(o, "program_id", c->xdp_prog_id);
+	/* single: libxdp could not use its dispatcher (freplace refused by this kernel) */
+	xtc_out_str(o, "via", xi.dispatcher ? "dispatcher" : "single");
+	xtc_out_id(o, "program_id", c->xdp_prog_id);
 	/* A single program has no dispatcher to hold its priority: use ours. */
 	if (!xi.dispatcher)
 		xi.progs[xi.our_pos].prio = c->xdp_prio;
-	xtc_out_u64(o, "priority", xi.progs[xi.our_pos].prio);
-	xtc_out_u64(o, "position", xi.our_pos + 1);
-	xtc_out_u64(o, "programs_total", xi.n_progs);
-	xtc_out_list_begin(o, "programs", NULL);
-	for (i = 0; i < xi.n_progs; i++) {
-		xtc_out_obj_begin(o, NULL);
-		xtc_out_str(o, "name", xi.progs[i].name);
-		xtc_out_u64(o, "id", xi.progs[i].id);
-		xtc_out_u64(o, "priority", xi.progs[i].prio);
-		chain_str(xi.progs[i].chain_actions, chain, sizeof(chain));
-		xtc_out_str(o, "chain_call_actions", chain);
-		xtc_out_bool(o, "ours", xi.progs[i].ours);
-		xtc_out_obj_end(o);
-	}
-	xtc_out_list_end(o);
+	xtc_out_id(o, "priority", xi.progs[xi.our_pos].prio);
+	xtc_out_id(o, "position", xi.our_pos + 1);
+	xtc_out_id(o, "programs_total", xi.n_progs);
+	print_programs(o, &xi);
 	xtc_out_obj_end(o);
 }
 
-static void print_tc(struct xtc_out *o, const struct xtc_state *st, __u32 ifindex,
-		     const struct xtc_iface_cfg *c)
+static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *name,
+		     __u32 ifindex, const struct xtc_iface_cfg *c, bool present,
+		     struct problems *ps)
 {
 	__u32 ids[2] = { xtc_prog_id(st->tc_ingress_fd), xtc_prog_id(st->tc_egress_fd) };
 	struct xtc_tc_info ti;
+	bool tcx = false;
 	int h;
 
 	for (h = 0; h < 2; h++) {
+		const char *hook = h ? "tc_egress" : "tc_ingress";
 		bool want = c->flags & (h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS);
 
-		xtc_out_obj_begin(o, h ? "tc_egress" : "tc_ingress");
-		if (xtc_tc_query(ifindex, h, ids[h], &ti) || ti.kind == XTC_TC_KIND_NONE) {
+		xtc_out_obj_begin(o, hook);
+		xtc_out_bool(o, "configured", want);
+		if (!present || !ids[h] || xtc_tc_query(ifindex, h, ids[h], &ti) ||
+		    ti.kind == XTC_TC_KIND_NONE) {
 			xtc_out_bool(o, "attached", false);
-			if (want)
-				xtc_out_str(o, "configured", "on (but not attached now)");
 			xtc_out_obj_end(o);
+			if (want && present)
+				add_problem(ps, h ? "tc_egress_detached" : "tc_ingress_detached",
+					    name, "%s: xtc's TC %s program is no longer attached; "
+					    "run xtc apply to attach it again", name,
+					    h ? "egress" : "ingress");
 			continue;
 		}
 		xtc_out_bool(o, "attached", true);
 		xtc_out_str(o, "kind", ti.kind == XTC_TC_KIND_TCX ? "tcx" : "cls_bpf");
-		xtc_out_u64(o, "program_id", ti.prog_id);
+		xtc_out_id(o, "program_id", ti.prog_id);
 		if (ti.kind == XTC_TC_KIND_CLS_BPF) {
-			xtc_out_u64(o, "prio", ti.prio);
-			xtc_out_u64(o, "handle", ti.handle);
+			xtc_out_hex(o, "prio", ti.prio);
+			xtc_out_hex(o, "handle", ti.handle);
 		}
-		xtc_out_u64(o, "other_programs", ti.n_others);
+		tcx |= ti.kind == XTC_TC_KIND_TCX;
+		xtc_out_id(o, "other_programs", ti.n_others);
 		xtc_out_obj_end(o);
 	}
+	return tcx;
 }
 
 static int count_rules(const struct xtc_rule_info *info, __u32 n, __u32 ifindex)
@@ -109,52 +176,107 @@ static int count_rules(const struct xtc_rule_info *info, __u32 n, __u32 ifindex)
 	return count;
 }
 
+/* Each managed interface as the kernel holds it; true when any hook is TCX. */
+static bool print_ifaces(struct xtc_out *o, const struct xtc_state *st,
+			 const struct xtc_rule_info *info, __u32 n_info, struct problems *ps)
+{
+	int fd = st->maps.fd[XTC_MAP_IFACES];
+	__u32 key, next, *prev = NULL;
+	struct xtc_iface_cfg c;
+	bool tcx = false;
+
+	xtc_out_list_begin(o, "interfaces", NULL);
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
+		char now[IF_NAMESIZE] = "";
+		bool present;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		c.name[sizeof(c.name) - 1] = 0;
+		present = if_indextoname(key, now) && !strcmp(now, c.name);
+		xtc_out_obj_begin(o, NULL);
+		xtc_out_str(o, "interface", c.name);
+		xtc_out_id(o, "ifindex", key);
+		xtc_out_bool(o, "present", present);
+		if (!present)
+			add_problem(ps, "interface_missing", c.name, now[0] ?
+				    "%s: ifindex %u is now called %s: the interface xtc managed is "
+				    "gone; run xtc apply" : "%s: the interface (ifindex %u) is gone%s; "
+				    "run xtc apply, or remove it from the file and apply", c.name, key,
+				    now);
+		xtc_out_gauge(o, "rule_count", count_rules(info, n_info, key));
+		print_xdp(o, c.name, key, &c, present, ps);
+		tcx |= print_tc(o, st, c.name, key, &c, present, ps);
+		xtc_out_obj_end(o);
+	}
+	xtc_out_list_end(o);
+	return tcx;
+}
+
+static void note_pins(const struct xtc_state *st, struct problems *ps)
+{
+	int pin;
+
+	for (pin = 0; pin < XTC_PIN_COUNT; pin++)
+		if (st->missing & (1U << pin))
+			add_problem(ps, "pin_missing", NULL, "%s/%s is gone (removed by hand?): "
+				    "xtc cannot read or repair an incomplete state; unload it with "
+				    "`xtc unload --all`, then apply again", st->dir,
+				    xtc_state_pin_name(pin));
+}
+
 int cmd_status(const struct xtc_opts *opts)
 {
-	__u32 key, next, *prev = NULL, n_info = 0;
 	struct xtc_rule_info *info = NULL;
+	struct problems ps = {};
 	struct xtc_mask_list live;
-	struct xtc_iface_cfg c;
 	struct xtc_state st;
 	struct xtc_out *o;
+	__u64 applied_at;
+	__u32 n_info = 0;
+	bool tcx = false;
+	int err, rc;
 
-	int err = xtc_open_for_reading(opts, &st);
-
-	if (err)
+	err = xtc_open_any(opts, &st);
+	if (err) {
+		xtc_state_close(&st);
 		return xtc_read_exit(err);
+	}
 	o = xtc_out_new(opts->json ? XTC_OUT_JSON : XTC_OUT_TEXT);
 	if (!o) {
 		xtc_state_close(&st);
 		return XTC_EXIT_RUNTIME;
 	}
-	xtc_read_rule_info(&st.maps, &info, &n_info);
 	xtc_out_str(o, "state", st.dir);
+	xtc_out_bool(o, "loaded", st.exists);
+	if (!st.exists && !st.partial)
+		add_problem(&ps, "not_loaded", NULL, "xtc is not loaded: no state under %s (run "
+			    "xtc apply)", st.dir);
+	note_pins(&st, &ps);
+	applied_at = xtc_tables_applied_at(&st.maps);
+	if (applied_at)
+		xtc_out_gauge(o, "last_apply_timestamp_seconds", applied_at);
 	xtc_out_obj_begin(o, "kernel");
 	xtc_out_bool(o, "xdp_dispatcher_usable", xtc_xdp_dispatcher_usable());
 	xtc_out_bool(o, "tcx_available", xtc_tc_tcx_available());
 	xtc_out_obj_end(o);
-	xtc_out_u64(o, "rules", count_rules(info, n_info, (__u32)-1));
-	if (!xtc_tables_live_masks(&st.maps, &live))
-		xtc_out_u64(o, "match_shapes", live.count);
-
-	xtc_out_list_begin(o, "interfaces", NULL);
-	while (!bpf_map_get_next_key(st.maps.fd[XTC_MAP_IFACES], prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(st.maps.fd[XTC_MAP_IFACES], &key, &c))
-			continue;
-		c.name[sizeof(c.name) - 1] = 0;
-		xtc_out_obj_begin(o, NULL);
-		xtc_out_str(o, "name", c.name);
-		xtc_out_u64(o, "ifindex", key);
-		xtc_out_u64(o, "rules", count_rules(info, n_info, key));
-		print_xdp(o, key, &c);
-		print_tc(o, &st, key, &c);
-		xtc_out_obj_end(o);
-	}
-	xtc_out_list_end(o);
+	if (st.maps.fd[XTC_MAP_RULE_INFO] >= 0)
+		xtc_read_rule_info(&st.maps, &info, &n_info);
+	xtc_out_gauge(o, "rule_count", count_rules(info, n_info, (__u32)-1));
+	if (st.exists && !xtc_tables_live_masks(&st.maps, &live))
+		xtc_out_gauge(o, "match_shapes", live.count);
+	tcx = print_ifaces(o, &st, info, n_info, &ps);
+	xtc_out_gauge(o, "problem_count", ps.n);
+	print_problems(o, &ps);
+	if (xtc_out_fmt(o) == XTC_OUT_TEXT && tcx)
+		printf("# TCX attachments show in `bpftool link`, not in `tc filter show` nor in "
+		       "bpftool 7.1's `bpftool net`.\n");
 	xtc_out_free(o);
+	rc = ps.n ? XTC_EXIT_DIFF : XTC_EXIT_OK;
+	free(ps.p);
 	free(info);
 	xtc_state_close(&st);
-	return XTC_EXIT_OK;
+	return rc;
 }

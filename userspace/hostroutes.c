@@ -99,7 +99,7 @@ static bool is_loopback(struct nl_cache *links, int ifindex)
 	return lo;
 }
 
-static int push(struct item_vec *v, const struct xtc_cidr *c, int ifindex)
+static int push(struct item_vec *v, const struct xtc_cidr *c, int ifindex, __u32 origin)
 {
 	struct item *it;
 
@@ -116,6 +116,7 @@ static int push(struct item_vec *v, const struct xtc_cidr *c, int ifindex)
 	memset(it, 0, sizeof(*it));
 	it->e.prefix = *c;
 	it->e.ifindex = (__u32)ifindex;
+	it->e.origin = origin;
 	it->seq = v->n++;
 	return 0;
 }
@@ -137,7 +138,7 @@ static int collect_addrs(struct nl_cache *addrs, struct nl_cache *links, struct 
 			continue;
 		if (is_loopback(links, ifindex))
 			continue;
-		err = push(v, &c, ifindex);
+		err = push(v, &c, ifindex, XTC_IPMAP_ADDRESS);
 		if (err)
 			return err;
 	}
@@ -175,7 +176,7 @@ static int collect_routes(struct nl_cache *routes, struct nl_cache *links, struc
 			continue;
 		if (is_loopback(links, ifindex))
 			continue;
-		err = push(v, &c, ifindex);
+		err = push(v, &c, ifindex, XTC_IPMAP_ROUTE);
 		if (err)
 			return err;
 	}

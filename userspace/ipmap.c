@@ -5,6 +5,17 @@
 #include <bpf/bpf.h>
 #include "ipmap.h"
 
+const char *xtc_ipmap_origin_name(__u32 origin)
+{
+	static const char *const names[] = {
+		[XTC_IPMAP_ADDRESS] = "address",
+		[XTC_IPMAP_ROUTE] = "route",
+		[XTC_IPMAP_STATIC] = "static",
+	};
+
+	return origin < sizeof(names) / sizeof(names[0]) && names[origin] ? names[origin] : "?";
+}
+
 void xtc_ipmap_key(const struct xtc_cidr *c, struct xtc_ipmap_key *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -63,10 +74,10 @@ int xtc_ipmap_sync(const struct xtc_maps *m, const struct xtc_ipmap_entry *e, si
 	}
 	err = 0;
 	for (i = 0; i < n; i++) {
-		struct xtc_ipmap_val want = { .ifindex = e[i].ifindex };
+		struct xtc_ipmap_val want = { .ifindex = e[i].ifindex, .flags = e[i].origin };
 
 		xtc_ipmap_key(&e[i].prefix, &k);
-		if (!bpf_map_lookup_elem(fd, &k, &v) && v.ifindex == want.ifindex)
+		if (!bpf_map_lookup_elem(fd, &k, &v) && !memcmp(&v, &want, sizeof(v)))
 			continue;
 		(*changes)++;
 		if (!dry_run && bpf_map_update_elem(fd, &k, &want, BPF_ANY)) {

@@ -12,7 +12,11 @@
 struct xtc_ipmap_entry {
 	struct xtc_cidr prefix;
 	__u32 ifindex;
+	__u32 origin;			/* enum xtc_ipmap_origin */
 };
+
+/* "address", "route", "static": the origin as `xtc ipmap` shows it. */
+const char *xtc_ipmap_origin_name(__u32 origin);
 
 /* IPv4 becomes ::ffff:a.b.c.d with 96 added to the prefix length. */
 void xtc_ipmap_key(const struct xtc_cidr *c, struct xtc_ipmap_key *k);

@@ -4,7 +4,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "maps.h"
+#include <string.h>
 #include "log.h"
+#include "xtc_shared.h"
 
 const char *const xtc_map_names[XTC_MAP_COUNT] = {
 	[XTC_MAP_RULES] = "xtc_rules",
@@ -127,6 +129,42 @@ int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir)
 			xtc_maps_close(m);
 			return err;
 		}
+	}
+	return 0;
+}
+
+int xtc_maps_check(const struct xtc_maps *m, const char *dir)
+{
+	static const struct {
+		__u32 key, value;
+	} want[XTC_MAP_COUNT] = {
+		[XTC_MAP_RULES] = { sizeof(struct xtc_flow_key), sizeof(struct xtc_rule_val) },
+		[XTC_MAP_MASKS] = { sizeof(__u32), sizeof(struct xtc_mask_list) },
+		[XTC_MAP_CONFIG] = { sizeof(__u32), sizeof(struct xtc_config) },
+		[XTC_MAP_IFACES] = { sizeof(__u32), sizeof(struct xtc_iface_cfg) },
+		[XTC_MAP_IPMAP] = { sizeof(struct xtc_ipmap_key), sizeof(struct xtc_ipmap_val) },
+		[XTC_MAP_RULE_STATS] = { sizeof(__u32), sizeof(struct xtc_rule_stats) },
+		[XTC_MAP_IFACE_STATS] = { sizeof(struct xtc_iface_key),
+					  sizeof(struct xtc_iface_stats) },
+		[XTC_MAP_RULE_INFO] = { sizeof(__u32), sizeof(struct xtc_rule_info) },
+	};
+	int i;
+
+	for (i = 0; i < XTC_MAP_COUNT; i++) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+
+		if (m->fd[i] < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(m->fd[i], &mi, &len))
+			return -errno;
+		if (mi.key_size == want[i].key && mi.value_size == want[i].value)
+			continue;
+		pr_warn("%s/maps/%s: made by another version of xtc (key %u, value %u bytes; this "
+			"xtc uses %u and %u): unload it with the xtc that loaded it, or detach its "
+			"programs and remove %s\n", dir, xtc_map_names[i], mi.key_size,
+			mi.value_size, want[i].key, want[i].value, dir);
+		return -EPROTO;
 	}
 	return 0;
 }

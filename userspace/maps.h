@@ -37,5 +37,10 @@ int xtc_maps_from_obj(struct bpf_object *obj, struct xtc_maps *m);
 /* Pins every map as DIR/NAME; opens them back. */
 int xtc_maps_pin(const struct xtc_maps *m, const char *dir);
 int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir);
+/*
+ * Checks that every open map has the key and value sizes this xtc uses: pins
+ * made by another version would be read wrongly.  dir is for the message.
+ */
+int xtc_maps_check(const struct xtc_maps *m, const char *dir);
 
 #endif

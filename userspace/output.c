@@ -8,18 +8,21 @@
 #define MAX_LABELS 8
 
 struct prom_family {
-	char name[96];
+	char name[128];
+	bool gauge;
+	char *help;
 	char *samples;			/* newline-separated sample lines */
 	size_t len;
 };
 
 struct xtc_out {
 	enum xtc_out_fmt fmt;
+	FILE *f;
 	int depth;
 	bool first[MAX_DEPTH];		/* JSON: no comma before the first member */
 	bool in_list[MAX_DEPTH];
 	const char *metric[MAX_DEPTH];	/* Prometheus family prefix per level */
-	char labels[MAX_DEPTH][MAX_LABELS][2][64];
+	char labels[MAX_DEPTH][MAX_LABELS][2][256];
 	int n_labels[MAX_DEPTH];
 	struct prom_family *fam;
 	int n_fam;
@@ -32,41 +35,54 @@ bool xtc_out_started(void)
 	return started;
 }
 
-struct xtc_out *xtc_out_new(enum xtc_out_fmt fmt)
+struct xtc_out *xtc_out_new_to(enum xtc_out_fmt fmt, FILE *f)
 {
 	struct xtc_out *o = calloc(1, sizeof(*o));
 
 	if (!o)
 		return NULL;
 	o->fmt = fmt;
-	started = true;
+	o->f = f;
+	if (f == stdout)
+		started = true;
 	if (fmt == XTC_OUT_JSON)
-		printf("{\"schema\":%d", XTC_JSON_SCHEMA);
+		fprintf(f, "{\"schema\":%d", XTC_JSON_SCHEMA);
 	return o;
 }
 
-static void json_escape(const char *s)
+struct xtc_out *xtc_out_new(enum xtc_out_fmt fmt)
 {
-	putchar('"');
+	return xtc_out_new_to(fmt, stdout);
+}
+
+enum xtc_out_fmt xtc_out_fmt(const struct xtc_out *o)
+{
+	return o->fmt;
+}
+
+static void json_escape(struct xtc_out *o, const char *s)
+{
+	fputc('"', o->f);
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
+			fprintf(o->f, "\\%c", *s);
 		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
+			fprintf(o->f, "\\u%04x", (unsigned char)*s);
 		else
-			putchar(*s);
+			fputc(*s, o->f);
 	}
-	putchar('"');
+	fputc('"', o->f);
 }
 
 static void json_key(struct xtc_out *o, const char *key)
 {
-	if (!o->first[o->depth])
-		putchar(',');
+	/* The top level always holds "schema" first. */
+	if (o->depth == 0 || !o->first[o->depth])
+		fputc(',', o->f);
 	o->first[o->depth] = false;
 	if (key && !o->in_list[o->depth]) {
-		json_escape(key);
-		putchar(':');
+		json_escape(o, key);
+		fputc(':', o->f);
 	}
 }
 
@@ -76,11 +92,11 @@ static void indent(struct xtc_out *o)
 	int d = o->depth, n = 2 * d;
 
 	if (d > 0 && o->in_list[d - 1] && !o->in_list[d] && o->first[d] && n >= 2) {
-		printf("%*s- ", n - 2, "");
+		fprintf(o->f, "%*s- ", n - 2, "");
 		o->first[d] = false;
 		return;
 	}
-	printf("%*s", n, "");
+	fprintf(o->f, "%*s", n, "");
 }
 
 static const char *cur_metric(const struct xtc_out *o)
@@ -99,10 +115,10 @@ void xtc_out_obj_begin(struct xtc_out *o, const char *key)
 		return;
 	if (o->fmt == XTC_OUT_JSON) {
 		json_key(o, key);
-		putchar('{');
+		fputc('{', o->f);
 	} else if (o->fmt == XTC_OUT_TEXT && key) {
 		indent(o);
-		printf("%s:\n", key);
+		fprintf(o->f, "%s:\n", key);
 	}
 	o->depth++;
 	o->first[o->depth] = true;
@@ -114,8 +130,10 @@ void xtc_out_obj_begin(struct xtc_out *o, const char *key)
 void xtc_out_obj_end(struct xtc_out *o)
 {
 	if (o->fmt == XTC_OUT_JSON)
-		putchar('}');
+		fputc('}', o->f);
 	o->depth--;
+	if (o->depth >= 0)
+		o->first[o->depth] = false;
 }
 
 void xtc_out_list_begin(struct xtc_out *o, const char *key, const char *metric)
@@ -124,10 +142,10 @@ void xtc_out_list_begin(struct xtc_out *o, const char *key, const char *metric)
 		return;
 	if (o->fmt == XTC_OUT_JSON) {
 		json_key(o, key);
-		putchar('[');
+		fputc('[', o->f);
 	} else if (o->fmt == XTC_OUT_TEXT) {
 		indent(o);
-		printf("%s:\n", key);
+		fprintf(o->f, "%s:\n", key);
 	}
 	o->depth++;
 	o->first[o->depth] = true;
@@ -139,8 +157,10 @@ void xtc_out_list_begin(struct xtc_out *o, const char *key, const char *metric)
 void xtc_out_list_end(struct xtc_out *o)
 {
 	if (o->fmt == XTC_OUT_JSON)
-		putchar(']');
+		fputc(']', o->f);
 	o->depth--;
+	if (o->depth >= 0)
+		o->first[o->depth] = false;
 }
 
 static struct prom_family *family(struct xtc_out *o, const char *name)
@@ -161,24 +181,61 @@ static struct prom_family *family(struct xtc_out *o, const char *name)
 	return f;
 }
 
-static void prom_sample(struct xtc_out *o, const char *key, __u64 val)
+void xtc_out_help(struct xtc_out *o, const char *name, const char *help)
 {
-	char name[96], line[1024];
 	struct prom_family *f;
-	int d, i, n;
+
+	if (o->fmt != XTC_OUT_PROM || !(f = family(o, name)))
+		return;
+	free(f->help);
+	f->help = strdup(help);
+}
+
+/* Label values escape \, " and newline (the exposition format's rule). */
+static size_t prom_escape(char *dst, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			dst[n++] = '\\';
+			dst[n++] = *s;
+		} else if (*s == '\n') {
+			dst[n++] = '\\';
+			dst[n++] = 'n';
+		} else {
+			dst[n++] = *s;
+		}
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+/* node_exporter calls a network interface "device". */
+static const char *prom_label(const char *key)
+{
+	return !strcmp(key, "interface") ? "device" : key;
+}
+
+static void prom_sample(struct xtc_out *o, const char *key, __u64 val, bool gauge)
+{
+	char name[128], line[4096], esc[600];
+	struct prom_family *f;
+	int d, i, l, n;
 	char *p;
 
-	snprintf(name, sizeof(name), "%s_%s_total", cur_metric(o), key);
+	snprintf(name, sizeof(name), "%s_%s%s", cur_metric(o), key, gauge ? "" : "_total");
 	f = family(o, name);
 	if (!f)
 		return;
+	f->gauge = gauge;
 	n = snprintf(line, sizeof(line), "%s", name);
 	for (d = 1, i = 0; d <= o->depth; d++) {
-		int l;
-
-		for (l = 0; l < o->n_labels[d] && n < (int)sizeof(line); l++, i++)
+		for (l = 0; l < o->n_labels[d] && n < (int)sizeof(line); l++, i++) {
+			prom_escape(esc, sizeof(esc), o->labels[d][l][1]);
 			n += snprintf(line + n, sizeof(line) - n, "%s%s=\"%s\"", i ? "," : "{",
-				      o->labels[d][l][0], o->labels[d][l][1]);
+				      prom_label(o->labels[d][l][0]), esc);
+		}
 	}
 	if (n < (int)sizeof(line))
 		n += snprintf(line + n, sizeof(line) - n, "%s %llu\n", i ? "}" : "",
@@ -200,37 +257,65 @@ void xtc_out_str(struct xtc_out *o, const char *key, const char *val)
 	switch (o->fmt) {
 	case XTC_OUT_JSON:
 		json_key(o, key);
-		json_escape(val);
+		json_escape(o, val);
 		break;
 	case XTC_OUT_TEXT:
 		indent(o);
-		printf("%s: %s\n", key, val);
+		if (key)
+			fprintf(o->f, "%s: %s\n", key, val);
+		else		/* a plain value in a list */
+			fprintf(o->f, "- %s\n", val);
 		break;
 	case XTC_OUT_PROM:
-		if (o->n_labels[d] < MAX_LABELS) {
-			snprintf(o->labels[d][o->n_labels[d]][0], 64, "%s", key);
-			snprintf(o->labels[d][o->n_labels[d]][1], 64, "%s", val);
+		if (key && o->n_labels[d] < MAX_LABELS) {
+			snprintf(o->labels[d][o->n_labels[d]][0], 256, "%s", key);
+			snprintf(o->labels[d][o->n_labels[d]][1], 256, "%s", val);
 			o->n_labels[d]++;
 		}
 		break;
 	}
 }
 
-void xtc_out_u64(struct xtc_out *o, const char *key, __u64 val)
+static void number(struct xtc_out *o, const char *key, __u64 val, bool hex)
 {
 	switch (o->fmt) {
 	case XTC_OUT_JSON:
 		json_key(o, key);
-		printf("%llu", (unsigned long long)val);
+		fprintf(o->f, "%llu", (unsigned long long)val);
 		break;
 	case XTC_OUT_TEXT:
 		indent(o);
-		printf("%s: %llu\n", key, (unsigned long long)val);
+		fprintf(o->f, hex ? "%s: 0x%llx\n" : "%s: %llu\n", key, (unsigned long long)val);
 		break;
 	case XTC_OUT_PROM:
-		prom_sample(o, key, val);
 		break;
 	}
+}
+
+void xtc_out_u64(struct xtc_out *o, const char *key, __u64 val)
+{
+	if (o->fmt == XTC_OUT_PROM)
+		prom_sample(o, key, val, false);
+	else
+		number(o, key, val, false);
+}
+
+void xtc_out_gauge(struct xtc_out *o, const char *key, __u64 val)
+{
+	if (o->fmt == XTC_OUT_PROM)
+		prom_sample(o, key, val, true);
+	else
+		number(o, key, val, false);
+}
+
+void xtc_out_id(struct xtc_out *o, const char *key, __u64 val)
+{
+	number(o, key, val, false);
+}
+
+void xtc_out_hex(struct xtc_out *o, const char *key, __u64 val)
+{
+	number(o, key, val, true);
 }
 
 void xtc_out_bool(struct xtc_out *o, const char *key, bool val)
@@ -238,14 +323,14 @@ void xtc_out_bool(struct xtc_out *o, const char *key, bool val)
 	switch (o->fmt) {
 	case XTC_OUT_JSON:
 		json_key(o, key);
-		fputs(val ? "true" : "false", stdout);
+		fputs(val ? "true" : "false", o->f);
 		break;
 	case XTC_OUT_TEXT:
 		indent(o);
-		printf("%s: %s\n", key, val ? "yes" : "no");
+		fprintf(o->f, "%s: %s\n", key, val ? "yes" : "no");
 		break;
 	case XTC_OUT_PROM:
-		prom_sample(o, key, val);
+		prom_sample(o, key, val, true);
 		break;
 	}
 }
@@ -257,10 +342,21 @@ void xtc_out_free(struct xtc_out *o)
 	if (!o)
 		return;
 	if (o->fmt == XTC_OUT_JSON)
-		puts("}");
+		fputs("}\n", o->f);
 	for (i = 0; i < o->n_fam; i++) {
-		printf("# TYPE %s counter\n%s", o->fam[i].name, o->fam[i].samples ?: "");
-		free(o->fam[i].samples);
+		struct prom_family *f = &o->fam[i];
+
+		if (!f->samples)
+			goto next;
+		if (f->help)
+			fprintf(o->f, "# HELP %s %s\n", f->name, f->help);
+		else
+			fprintf(o->f, "# HELP %s xtc %s\n", f->name, f->name);
+		fprintf(o->f, "# TYPE %s %s\n%s", f->name, f->gauge ? "gauge" : "counter",
+			f->samples);
+next:
+		free(f->samples);
+		free(f->help);
 	}
 	free(o->fam);
 	free(o);

@@ -6,6 +6,7 @@
 #include "plan.h"
 #include "hostroutes.h"
 #include "log.h"
+#include "rule_info.h"
 #include "xdp_attach.h"
 
 __u32 xtc_prog_id(int fd)
@@ -44,6 +45,7 @@ static int collect_ipmap(const struct xtc_model *m, struct xtc_plan *p)
 	}
 	for (s = 0; s < m->n_statics; s++) {
 		all[p->n_ip].prefix = m->statics[s].prefix;
+		all[p->n_ip].origin = XTC_IPMAP_STATIC;
 		all[p->n_ip++].ifindex = m->statics[s].ifindex;
 	}
 	free(host);
@@ -186,7 +188,7 @@ static int cmp_name(const void *a, const void *b)
  * loaded keeps its id (and its counters) when rules are added or moved
  * around it; new rules take ids nobody holds.
  */
-static int assign_ids(struct xtc_model *m, const struct xtc_state *st)
+static int assign_ids(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p)
 {
 	struct xtc_rule_info *info = NULL, **byname = NULL, key, *kp = &key, **hit;
 	unsigned char *taken = NULL;
@@ -234,7 +236,107 @@ static int assign_ids(struct xtc_model *m, const struct xtc_state *st)
 out:
 	free(taken);
 	free(byname);
-	free(info);
+	/* The plan compares rules by name against what the kernel holds. */
+	for (i = 0; i < n; i++)
+		if (info[i].flags & XTC_RI_USED)
+			info[i].name[sizeof(info[i].name) - 1] = 0;
+	p->have_info = info;
+	p->n_have_info = n;
+	return err;
+}
+
+static const char *kind_name(int kind)
+{
+	return kind == XTC_TC_KIND_TCX ? "tcx" : kind == XTC_TC_KIND_CLS_BPF ? "cls_bpf" : "none";
+}
+
+static const char *mode_word(int mode)
+{
+	return mode == XTC_XDP_SKB ? "skb" : "native";
+}
+
+static int iface_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip)
+{
+	const struct xtc_iface_cfg *c = &ip->cur, *w = &ip->want;
+	char detail[128] = "";
+	int h, err = 0;
+
+	if (ip->xdp_on && ip->xdp_off) {
+		if (c->xdp_mode != w->xdp_mode)
+			snprintf(detail, sizeof(detail), "mode %s -> %s", mode_word(c->xdp_mode),
+				 mode_word(w->xdp_mode));
+		if (c->xdp_prio != w->xdp_prio)
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+				 "%spriority %u -> %u", detail[0] ? ", " : "", c->xdp_prio,
+				 w->xdp_prio);
+		err = xtc_changes_add(cs, '~', XTC_CH_XDP, ip->name, true, "%s", detail);
+	} else if (ip->xdp_on) {
+		err = xtc_changes_add(cs, '+', XTC_CH_XDP, ip->name, false, "%s mode, priority %u",
+				      mode_word(w->xdp_mode), w->xdp_prio);
+	} else if (ip->xdp_off) {
+		err = xtc_changes_add(cs, '-', XTC_CH_XDP, ip->name, false, "id %u",
+				      c->xdp_prog_id);
+	}
+	for (h = 0; h < 2 && !err; h++) {
+		enum xtc_change_obj obj = h ? XTC_CH_TC_EGRESS : XTC_CH_TC_INGRESS;
+
+		if (ip->tc_on[h] && ip->tc_off[h])
+			err = xtc_changes_add(cs, '~', obj, ip->name, true, "%s -> %s",
+					      kind_name(c->tc_kind), kind_name(w->tc_kind));
+		else if (ip->tc_on[h])
+			err = xtc_changes_add(cs, '+', obj, ip->name, false, "%s",
+					      kind_name(w->tc_kind));
+		else if (ip->tc_off[h])
+			err = xtc_changes_add(cs, '-', obj, ip->name, false, "%s",
+					      kind_name(c->tc_kind));
+	}
+	if (!err && ip->had && !ip->keep)
+		err = xtc_changes_add(cs, '-', XTC_CH_INTERFACE, ip->name, false, "%s",
+				      ip->gone ? "gone from the host" : "not in the file");
+	return err;
+}
+
+/* What rules the kernel will hold: xtc_rule_info as the apply writes it. */
+static int rule_changes(struct xtc_plan *p, const struct xtc_model *m)
+{
+	struct xtc_rule_info *want;
+	__u32 n = p->n_have_info;
+	int i, err;
+
+	for (i = 0; i < m->n_rules; i++)
+		if (m->rules[i].id >= n)
+			n = m->rules[i].id + 1;
+	want = calloc(n ? n : 1, sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	for (i = 0; i < m->n_rules; i++)
+		xtc_rule_info_from_rule(&m->rules[i], &want[m->rules[i].id]);
+	err = xtc_changes_rules(&p->changes, p->have_info, p->n_have_info, want, n);
+	free(want);
+	return err;
+}
+
+static int build_changes(struct xtc_plan *p, const struct xtc_model *m,
+			 const struct xtc_state *st)
+{
+	struct xtc_changes *cs = &p->changes;
+	int i, err = 0;
+
+	if (p->create)
+		err = xtc_changes_add(cs, '+', XTC_CH_STATE, st->dir, false,
+				      "load the XDP and TC programs and pin them");
+	for (i = 0; i < p->n_ifs && !err; i++)
+		err = iface_changes(cs, &p->ifs[i]);
+	if (!err)
+		err = rule_changes(p, m);
+	if (!err && !xtc_table_diff_empty(&p->tables))
+		err = xtc_changes_add(cs, '~', XTC_CH_CLASSIFIER, NULL, false,
+				      "%zu entries added, %zu changed, %zu removed%s",
+				      p->tables.added, p->tables.changed, p->tables.removed,
+				      p->tables.masks_changed ? "; new match shapes" : "");
+	if (!err && p->ip_changes)
+		err = xtc_changes_add(cs, '~', XTC_CH_IPMAP, NULL, false,
+				      "%zu change(s), %zu entries", p->ip_changes, p->n_ip);
 	return err;
 }
 
@@ -266,7 +368,7 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	if (!p->ifs)
 		return -ENOMEM;
 	t0 = xtc_now();
-	err = assign_ids(m, st);
+	err = assign_ids(m, st, p);
 	if (err)
 		return err;
 	pr_debug("timing: rule ids %.3f s\n", xtc_now() - t0);
@@ -304,7 +406,7 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 		p->tables.masks_changed = p->tss.n_masks > 0;
 		p->info_changes = m->n_rules;
 		p->ip_changes = p->n_ip;
-		return 0;
+		return build_changes(p, m, st);
 	}
 	pr_debug("timing: interfaces and host routes %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
@@ -317,6 +419,8 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	if (!err)
 		err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, true, &p->ip_changes);
 	pr_debug("timing: diff of rule names and ip map %.3f s\n", xtc_now() - t0);
+	if (!err)
+		err = build_changes(p, m, st);
 	return err;
 }
 
@@ -332,46 +436,11 @@ bool xtc_plan_empty(const struct xtc_plan *p)
 	return true;
 }
 
-static const char *kind_name(int kind)
-{
-	return kind == XTC_TC_KIND_TCX ? "tcx" : kind == XTC_TC_KIND_CLS_BPF ? "cls_bpf" : "none";
-}
-
 void xtc_plan_print(const struct xtc_plan *p, bool dry_run)
 {
-	const char *w = "";
-	int i, h;
-
 	if (dry_run)
 		printf("dry run: apply would make these changes (nothing was changed):\n");
-
-	if (p->create)
-		printf("state: %sload the XDP and TC programs and pin them\n", w);
-	for (i = 0; i < p->n_ifs; i++) {
-		const struct xtc_iface_plan *ip = &p->ifs[i];
-
-		if (ip->xdp_off)
-			printf("%s: %sdetach XDP (id %u)\n", ip->name, w, ip->cur.xdp_prog_id);
-		if (ip->xdp_on)
-			printf("%s: %sattach XDP (%s mode, priority %u)\n", ip->name, w,
-			       ip->want.xdp_mode == XTC_XDP_SKB ? "skb" : "native", ip->want.xdp_prio);
-		for (h = 0; h < 2; h++) {
-			if (ip->tc_off[h])
-				printf("%s: %sdetach TC %s (%s)\n", ip->name, w,
-				       h ? "egress" : "ingress", kind_name(ip->cur.tc_kind));
-			if (ip->tc_on[h])
-				printf("%s: %sattach TC %s (%s)\n", ip->name, w,
-				       h ? "egress" : "ingress", kind_name(ip->want.tc_kind));
-		}
-		if (ip->had && !ip->keep)
-			printf("%s: %sstop managing (not in the config)\n", ip->name, w);
-	}
-	if (!xtc_table_diff_empty(&p->tables) || p->info_changes)
-		printf("rules: %s%zu entries added, %zu changed, %zu removed%s\n", w,
-		       p->tables.added, p->tables.changed, p->tables.removed,
-		       p->tables.masks_changed ? "; new match shapes" : "");
-	if (p->ip_changes)
-		printf("ip-to-ifindex map: %s%zu change(s), %zu entries\n", w, p->ip_changes, p->n_ip);
+	xtc_changes_print_text(&p->changes, 50);
 }
 
 void xtc_plan_free(struct xtc_plan *p)
@@ -379,6 +448,9 @@ void xtc_plan_free(struct xtc_plan *p)
 	if (!p)
 		return;
 	xtc_tss_free(&p->tss);
+	xtc_changes_free(&p->changes);
+	free(p->have_info);
+	p->have_info = NULL;
 	free(p->ip);
 	free(p->ifs);
 	p->ip = NULL;

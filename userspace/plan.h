@@ -12,6 +12,7 @@
 #include <string.h>
 #include "ipmap.h"
 #include "model.h"
+#include "plan_changes.h"
 #include "state.h"
 #include "tables.h"
 #include "tc_attach.h"
@@ -41,11 +42,15 @@ struct xtc_plan {
 	size_t n_ip;
 	size_t ip_changes;
 	__u32 max_entries;		/* rules hash capacity needed */
+	struct xtc_rule_info *have_info;	/* xtc_rule_info as the kernel holds it */
+	__u32 n_have_info;
+	struct xtc_changes changes;	/* what the plan changes, for people */
 };
 
 /* Also gives every rule its counter slot: the slot it already has, by name. */
 int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p);
 bool xtc_plan_empty(const struct xtc_plan *p);
+/* The plan in text, one line per change (rule lines after the first 50 summarised). */
 void xtc_plan_print(const struct xtc_plan *p, bool dry_run);
 void xtc_plan_free(struct xtc_plan *p);
 

@@ -46,22 +46,48 @@ static int sub(const struct xtc_state *st, const char *name, char *buf, size_t l
 	return 0;
 }
 
+const char *xtc_state_pin_name(int pin)
+{
+	static char names[XTC_MAP_COUNT][64];
+
+	if (pin == XTC_PIN_TC_INGRESS || pin == XTC_PIN_TC_EGRESS)
+		return prog_pins[pin - XTC_PIN_TC_INGRESS];
+	if (pin < 0 || pin >= XTC_MAP_COUNT)
+		return "?";
+	snprintf(names[pin], sizeof(names[pin]), "maps/%s", xtc_map_names[pin]);
+	return names[pin];
+}
+
+/*
+ * Opens every pin it finds and notes the missing ones, so that status can
+ * name them.  A pin that exists but is of another kind or layout is an error.
+ */
 static int open_pins(struct xtc_state *st)
 {
 	char path[4200];
-	int err;
+	int pin, fd, n_found = 0;
 
-	sub(st, "maps", path, sizeof(path));
-	err = xtc_maps_open_pinned(&st->maps, path);
-	if (err)
-		return err;
-	sub(st, prog_pins[0], path, sizeof(path));
-	st->tc_ingress_fd = bpf_obj_get(path);
-	sub(st, prog_pins[1], path, sizeof(path));
-	st->tc_egress_fd = bpf_obj_get(path);
-	if (st->tc_ingress_fd < 0 || st->tc_egress_fd < 0)
-		return -ENOENT;
-	return 0;
+	for (pin = 0; pin < XTC_PIN_COUNT; pin++) {
+		sub(st, xtc_state_pin_name(pin), path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			if (errno != ENOENT)
+				pr_warn("%s: cannot open: %s\n", path, strerror(errno));
+			st->missing |= 1U << pin;
+			continue;
+		}
+		n_found++;
+		if (pin == XTC_PIN_TC_INGRESS)
+			st->tc_ingress_fd = fd;
+		else if (pin == XTC_PIN_TC_EGRESS)
+			st->tc_egress_fd = fd;
+		else
+			st->maps.fd[pin] = fd;
+	}
+	st->partial = n_found && st->missing;
+	if (!st->missing)
+		return xtc_maps_check(&st->maps, st->dir);
+	return -ENOENT;
 }
 
 static int make_dirs(struct xtc_state *st)
@@ -147,13 +173,7 @@ int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create)
 		return 0;
 	}
 	/* A directory without (all) pins is a state that was never completed. */
-	xtc_maps_close(&st->maps);
-	if (st->tc_ingress_fd >= 0)
-		close(st->tc_ingress_fd);
-	if (st->tc_egress_fd >= 0)
-		close(st->tc_egress_fd);
-	st->tc_ingress_fd = st->tc_egress_fd = -1;
-	return 0;
+	return err == -ENOENT ? 0 : err;
 }
 
 void xtc_state_close(struct xtc_state *st)

@@ -12,13 +12,23 @@
 #include <stdbool.h>
 #include "maps.h"
 
+/* Pins by bit in xtc_state.missing: the maps in enum xtc_map_id order, then these. */
+#define XTC_PIN_TC_INGRESS XTC_MAP_COUNT
+#define XTC_PIN_TC_EGRESS (XTC_MAP_COUNT + 1)
+#define XTC_PIN_COUNT (XTC_MAP_COUNT + 2)
+
 struct xtc_state {
 	char dir[4096];			/* <bpffs>/xtc */
 	int lock_fd;			/* the directory, flock()ed */
-	bool exists;			/* pins were found */
-	struct xtc_maps maps;
+	bool exists;			/* every pin was found */
+	bool partial;			/* the directory holds some pins, not all */
+	__u32 missing;			/* bit XTC_MAP_* / XTC_PIN_*: that pin is gone */
+	struct xtc_maps maps;		/* fd -1 for a missing pin */
 	int tc_ingress_fd, tc_egress_fd;	/* pinned TC programs */
 };
+
+/* "maps/xtc_rules", "progs/tc_ingress": a pin's path under the state directory. */
+const char *xtc_state_pin_name(int pin);
 
 /* Checks that bpffs is mounted at path; explains how to mount it if not. */
 int xtc_state_check_bpffs(const char *bpffs);

@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "tables.h"
 #include "entry_table.h"
 #include "log.h"
+#include "rule_info.h"
 
 #define BATCH 4096
 
@@ -234,44 +236,77 @@ static int info_size(int fd, __u32 *n)
 	return 0;
 }
 
-/* Reads every slot of the rule-info array, in batches. */
+/*
+ * Reads the rule-info hash into an array indexed by rule id, in batches;
+ * ids without an entry stay zero (not XTC_RI_USED).
+ */
 static int read_info(int fd, struct xtc_rule_info **out, __u32 *n)
 {
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi), done = 0, in = 0, next = 0, cnt;
-	struct xtc_rule_info *info;
-	__u32 *keys;
-	int err = 0;
+	struct xtc_rule_info *info = NULL, *vals = NULL;
+	__u32 cap = 0, in = 0, next = 0, cnt, i, *keys = NULL;
+	bool first = true;
+	int err;
 
-	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
-		return -errno;
-	info = calloc(mi.max_entries ? mi.max_entries : 1, sizeof(*info));
-	keys = calloc(mi.max_entries ? mi.max_entries : 1, sizeof(*keys));
-	if (!info || !keys) {
+	err = info_size(fd, &cap);
+	if (err)
+		return err;
+	info = calloc(cap ? cap : 1, sizeof(*info));
+	keys = calloc(BATCH, sizeof(*keys));
+	vals = calloc(BATCH, sizeof(*vals));
+	if (!info || !keys || !vals) {
 		err = -ENOMEM;
 		goto out;
 	}
-	while (done < mi.max_entries) {
-		cnt = mi.max_entries - done;
-		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, keys + done, info + done,
-					 &cnt, NULL)) {
-			if (errno != ENOENT) {
-				err = -errno;
-				goto out;
-			}
-			done += cnt;
-			break;
+	for (;;) {
+		cnt = BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &next, keys, vals, &cnt, NULL);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			goto out;
 		}
-		done += cnt;
+		for (i = 0; i < cnt; i++)
+			if (keys[i] < cap)
+				info[keys[i]] = vals[i];
+		if (err)	/* ENOENT: that was the last batch */
+			break;
 		in = next;
+		first = false;
 	}
+	err = 0;
 	*out = info;
-	*n = mi.max_entries;
+	*n = cap;
 	info = NULL;
 out:
+	free(vals);
 	free(keys);
 	free(info);
 	return err;
+}
+
+/* Writes the used slots among ids[0..n) and deletes the others. */
+static int write_info(int fd, const __u32 *ids, const struct xtc_rule_info *vals, __u32 n)
+{
+	__u32 i, cnt;
+
+	for (i = 0; i < n; i += cnt) {
+		bool used = vals[i].flags & XTC_RI_USED;
+
+		/* A run of the same kind in one batch call. */
+		for (cnt = 1; i + cnt < n && cnt < BATCH &&
+		     !!(vals[i + cnt].flags & XTC_RI_USED) == used; cnt++)
+			;
+		if (used) {
+			__u32 done = cnt;
+
+			if (bpf_map_update_batch(fd, ids + i, vals + i, &done, NULL))
+				return -errno;
+			continue;
+		}
+		for (__u32 k = 0; k < cnt; k++)
+			if (bpf_map_delete_elem(fd, &ids[i + k]) && errno != ENOENT)
+				return -errno;
+	}
+	return 0;
 }
 
 static int zero_rule_stats(int fd, __u32 id, struct xtc_tables_snapshot *save)
@@ -312,7 +347,7 @@ int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, i
 {
 	int fd = m->fd[XTC_MAP_RULE_INFO];
 	struct xtc_rule_info *cur = NULL, *want = NULL;
-	__u32 n = 0, i, n_upd = 0, cnt, *ids = NULL;
+	__u32 n = 0, i, n_upd = 0, *ids = NULL;
 	int k, err;
 
 	*changes = 0;
@@ -329,21 +364,12 @@ int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, i
 	}
 	for (k = 0; k < n_rules; k++) {
 		const struct xtc_rule *r = &rules[k];
-		struct xtc_rule_info *w;
 
 		if (r->id >= n) {
 			err = -E2BIG;
 			goto out;
 		}
-		w = &want[r->id];
-		snprintf(w->name, sizeof(w->name), "%s", r->name);
-		w->prio = r->prio;
-		w->ifindex = r->ifindex;
-		w->target_ifindex = r->target_auto ? XTC_TARGET_AUTO : r->target_ifindex;
-		w->flags = XTC_RI_USED | (r->generated ? XTC_RI_GENERATED : 0);
-		w->action = r->action;
-		w->mode = r->mode;
-		w->dir = r->dir;
+		xtc_rule_info_from_rule(r, &want[r->id]);
 	}
 	ids = calloc(n ? n : 1, sizeof(*ids));
 	if (!ids) {
@@ -368,13 +394,7 @@ int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, i
 		want[n_upd] = want[i];
 		ids[n_upd++] = i;
 	}
-	for (i = 0; i < n_upd; i += cnt) {
-		cnt = n_upd - i;
-		if (bpf_map_update_batch(fd, ids + i, want + i, &cnt, NULL)) {
-			err = -errno;
-			goto out;
-		}
-	}
+	err = write_info(fd, ids, want, n_upd);
 out:
 	free(ids);
 	free(want);
@@ -419,18 +439,47 @@ out:
 	return err;
 }
 
+/* Puts back the slots that differ from the snapshot's. */
+static int restore_info(int fd, const struct xtc_rule_info *want, __u32 n_want)
+{
+	struct xtc_rule_info *cur = NULL, *vals = NULL;
+	__u32 n = 0, i, n_diff = 0, *ids = NULL;
+	int err;
+
+	err = read_info(fd, &cur, &n);
+	if (err)
+		return err;
+	if (n > n_want)
+		n = n_want;
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	vals = calloc(n ? n : 1, sizeof(*vals));
+	if (!ids || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!memcmp(&cur[i], &want[i], sizeof(cur[i])))
+			continue;
+		ids[n_diff] = i;
+		vals[n_diff++] = want[i];
+	}
+	err = write_info(fd, ids, vals, n_diff);
+out:
+	free(vals);
+	free(ids);
+	free(cur);
+	return err;
+}
+
 int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapshot *s)
 {
 	struct xtc_table_diff diff;
-	__u32 i;
 	size_t k;
 	int err;
 
-
 	err = xtc_tables_sync(m, &s->tss, s->fallback, false, &diff);
-	for (i = 0; i < s->n_info && !err; i++)
-		if (bpf_map_update_elem(m->fd[XTC_MAP_RULE_INFO], &i, &s->info[i], BPF_ANY))
-			err = -errno;
+	if (!err)
+		err = restore_info(m->fd[XTC_MAP_RULE_INFO], s->info, s->n_info);
 	for (k = 0; k < s->n_stats && !err; k++)
 		if (bpf_map_update_elem(m->fd[XTC_MAP_RULE_STATS], &s->stats_ids[k],
 					s->stats + k * s->ncpus, BPF_ANY))
@@ -455,4 +504,27 @@ void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s)
 int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n)
 {
 	return read_info(m->fd[XTC_MAP_RULE_INFO], info, n);
+}
+
+int xtc_tables_stamp(const struct xtc_maps *m)
+{
+	struct xtc_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg))
+		return -errno;
+	cfg.applied_at = (__u64)time(NULL);
+	if (bpf_map_update_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+__u64 xtc_tables_applied_at(const struct xtc_maps *m)
+{
+	struct xtc_config cfg;
+	__u32 zero = 0;
+
+	if (m->fd[XTC_MAP_CONFIG] < 0 || bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg))
+		return 0;
+	return cfg.applied_at;
 }

@@ -51,6 +51,11 @@ void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s);
 int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
 		       bool dry_run, bool fresh, size_t *changes, struct xtc_tables_snapshot *save);
 
+/* Records now as the time of the last apply (xtc_config.applied_at). */
+int xtc_tables_stamp(const struct xtc_maps *m);
+/* That time in wall-clock seconds; 0 when never stamped. */
+__u64 xtc_tables_applied_at(const struct xtc_maps *m);
+
 /* Every slot of xtc_rule_info; *info is malloc'ed. */
 int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n);
 

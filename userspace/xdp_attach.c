@@ -28,13 +28,43 @@ _Static_assert(XTC_XDP_MAX_PROGS == MAX_DISPATCHER_ACTIONS,
 /* libxdp reports its fallback and the kernel's refusals only as log lines. */
 #define HEARD_SINGLE "Falling back to loading single prog"
 #define HEARD_PKT_DATA "Extension program changes packet data"
+#define HEARD_KERNEL "Kernel error message: "
 
 static struct {
 	libxdp_print_fn_t xdp_prev;
 	libbpf_print_fn_t bpf_prev;
 	bool single;
 	bool pkt_data;
+	char kernel[256];		/* the kernel's extack message, if any */
 } heard;
+
+/*
+ * Refusals whose fix is known: the kernel's extack text (or, without one,
+ * the errno of a native attach) and what the operator should do.  %1$s is
+ * the interface.
+ */
+static const struct {
+	const char *says;		/* a piece of the kernel's message */
+	const char *fix;
+} known_refusals[] = {
+	{ "does not support XDP in native mode",
+	  "the driver has no native XDP: set xdp_mode = skb for %1$s (in [interface %1$s])" },
+	{ "GRO_HW/CSUM",
+	  "virtio_net cannot run XDP while the host offloads GRO and checksums: run "
+	  "`ethtool -K %1$s gro off` (or turn off guest offloads on the host), or set "
+	  "xdp_mode = skb for %1$s" },
+	{ "Too few free TX rings",
+	  "the driver needs a TX queue per CPU for XDP: add queues (`ethtool -L %1$s combined "
+	  "N`), or set xdp_mode = skb for %1$s" },
+	{ "MTU too large",
+	  "the MTU is too large for XDP on this driver: lower it (`ip link set dev %1$s mtu "
+	  "1500`), or set xdp_mode = skb for %1$s" },
+	{ "Peer MTU is too large",
+	  "the veth peer's MTU is too large for XDP: lower it, or set xdp_mode = skb for %1$s" },
+	{ "rx queues not less than peer tx queues",
+	  "veth XDP needs as many RX queues as the peer has TX queues: recreate the pair with "
+	  "`numrxqueues`/`numtxqueues` to match, or set xdp_mode = skb for %1$s" },
+};
 
 static void hear_line(const char *fmt, va_list ap)
 {
@@ -47,6 +77,11 @@ static void hear_line(const char *fmt, va_list ap)
 			heard.single = true;
 		if (strstr(line, HEARD_PKT_DATA))
 			heard.pkt_data = true;
+		if (strstr(line, HEARD_KERNEL)) {
+			snprintf(heard.kernel, sizeof(heard.kernel), "%s",
+				 strstr(line, HEARD_KERNEL) + strlen(HEARD_KERNEL));
+			heard.kernel[strcspn(heard.kernel, "\n")] = '\0';
+		}
 		free(line);
 	}
 	va_end(cp);
@@ -72,6 +107,7 @@ static void listen_start(void)
 {
 	heard.single = false;
 	heard.pkt_data = false;
+	heard.kernel[0] = '\0';
 	heard.xdp_prev = libxdp_set_print(hear_libxdp);
 	heard.bpf_prev = libbpf_set_print(hear_libbpf);
 }
@@ -210,6 +246,27 @@ static struct xdp_program *make_prog(struct xtc_xdp *skel, const char *ifname, _
 	return prog;
 }
 
+/* Says what to do about a refusal we know; false when we do not know it. */
+static bool explain_refusal(const char *ifname, enum xdp_attach_mode mode, int err)
+{
+	const char *fix = NULL;
+	char msg[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(known_refusals) / sizeof(known_refusals[0]); i++)
+		if (heard.kernel[0] && strstr(heard.kernel, known_refusals[i].says))
+			fix = known_refusals[i].fix;
+	/* Older kernels refuse native mode without a message. */
+	if (!fix && !heard.kernel[0] && mode == XDP_MODE_NATIVE && err == -EOPNOTSUPP)
+		fix = known_refusals[0].fix;
+	if (!fix)
+		return false;
+	snprintf(msg, sizeof(msg), fix, ifname);
+	pr_warn("%s: XDP: the kernel refused %s mode (%s%s%s): %s\n", ifname, mode_name(mode),
+		strerror(-err), heard.kernel[0] ? ": " : "", heard.kernel, msg);
+	return true;
+}
+
 static int attach_prog(struct xdp_program *prog, __u32 ifindex, const char *ifname,
 		       enum xdp_attach_mode mode)
 {
@@ -228,9 +285,10 @@ static int attach_prog(struct xdp_program *prog, __u32 ifindex, const char *ifna
 			"the libxdp 1.3.1 dispatcher; libxdp >= 1.5.5 fixes this (xdp-tools issue "
 			"503). Use xdp = off for this interface so TC classifies alone, or upgrade "
 			"libxdp.\n", ifname);
-	else
-		pr_warn("%s: XDP: cannot attach our program in %s mode: %s (run with -v for "
-			"libxdp's log)\n", ifname, mode_name(mode), strerror(-err));
+	else if (!explain_refusal(ifname, mode, err))
+		pr_warn("%s: XDP: cannot attach our program in %s mode: %s%s%s (run with -vv for "
+			"libxdp's log)\n", ifname, mode_name(mode), strerror(-err),
+			heard.kernel[0] ? "; the kernel says: " : "", heard.kernel);
 	return err;
 }
 

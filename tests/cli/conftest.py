@@ -47,8 +47,8 @@ class Env:
     def state(self):
         return self.bpffs.state
 
-    def pair(self, address=True):
-        p = self.mod.net.pair(address)
+    def pair(self, address=True, name=None):
+        p = self.mod.net.pair(address, name)
         self.pairs.append(p)
         return p
 

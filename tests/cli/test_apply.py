@@ -48,7 +48,7 @@ def test_second_apply_is_no_changes(env, tc_attach):
                                "redirect": "neigh", "target": "auto"})],
                      glob={"tc_attach": tc_attach}, statics={"10.9.9.0/24": a.name})
     first = X.ok(env.xtc(cfg, "apply"))
-    assert "state: load" in first.stdout
+    assert "+ state " in first.stdout
 
     r, before, after, progs = apply_again(env, cfg, [a, b])
     assert r.returncode == 0, r
@@ -81,8 +81,13 @@ def test_changed_rules_are_written_in_place(env):
                           [("icmp-in", dict(icmp, action="drop")),
                            ("dns", {"proto": "udp", "dst_port": "53", "action": "pass"})])
     r = X.ok(env.xtc(drop_cfg, "apply"))
-    assert not [l for l in r.stdout.splitlines() if "attach" in l or "detach" in l], r.stdout
-    assert any(l.startswith("rules: ") and "entries added" in l for l in r.stdout.splitlines())
+    assert not [l for l in r.stdout.splitlines() if "attach" in l or "detach" in l
+                or l.startswith(("+ xdp", "- xdp", "~ xdp", "+ tc_", "- tc_", "~ tc_"))], r.stdout
+    # The plan names each rule change, as the file names the rule.
+    lines = r.stdout.splitlines()
+    assert "~ rule icmp-in: action pass -> drop" in lines, r.stdout
+    assert "+ rule dns" in lines, r.stdout
+    assert any(l.startswith("~ classifier: ") and "entries added" in l for l in lines), r.stdout
     assert X.prog_ids(X.status_json(drop_cfg)) == ids
     assert X.our_progs(env.bpffs.path) == progs
 
@@ -126,11 +131,11 @@ def test_interface_removed_from_file_loses_only_our_programs(env):
                         [("icmp", {"proto": "icmp", "action": "pass"})])
     r = X.ok(env.xtc(only_a, "apply"))
     lines = r.stdout.splitlines()
-    for want in (f"{b.name}: detach XDP (id {b_xdp})", f"{b.name}: detach TC ingress (tcx)",
-                 f"{b.name}: detach TC egress (tcx)",
-                 f"{b.name}: stop managing (not in the config)", f"{b.name}: xtc removed"):
+    for want in (f"- xdp {b.name} (id {b_xdp})", f"- tc_ingress {b.name} (tcx)",
+                 f"- tc_egress {b.name} (tcx)",
+                 f"- interface {b.name} (not in the file)", f"{b.name}: xtc removed"):
         assert want in lines, r.stdout
-    assert not [l for l in lines if l.startswith(a.name)], r.stdout
+    assert not [l for l in lines if a.name in l], r.stdout
 
     # b: ours gone, the other classifier untouched.
     assert X.xdp_prog(b.name) is None
@@ -139,7 +144,7 @@ def test_interface_removed_from_file_loses_only_our_programs(env):
     # a: exactly as before, same program ids.
     assert X.kernel_view(a.name) == a_view
     after = X.status_json(only_a)
-    assert [i["name"] for i in after["interfaces"]] == [a.name]
+    assert [i["interface"] for i in after["interfaces"]] == [a.name]
     assert X.prog_ids(after)[a.name] == ids[a.name]
     X.eventually(lambda: b_xdp not in X.our_progs(env.bpffs.path),
                  what=f"b's XDP program {b_xdp} is freed")

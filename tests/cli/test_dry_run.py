@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-"""`xtc apply --dry-run` prints the plan and changes nothing."""
+"""`xtc apply --dry-run` prints the plan and changes nothing; it exits 3 when
+there is something to do and 0 when there is not, like `git diff --exit-code`."""
 import fcntl
 import os
 
@@ -12,7 +13,7 @@ def plan_lines(out):
     """The plan part of apply's output, without what depends on the host's routes."""
     keep = []
     for line in out.splitlines():
-        if line == HEADER or "ip-to-ifindex" in line.lower():
+        if line == HEADER or "ip-to-ifindex" in line.lower() or line.startswith("~ ipmap"):
             continue
         if " attached (" in line or line.endswith(": xtc removed"):
             continue                    # what apply reports after doing it
@@ -41,18 +42,19 @@ def test_dry_run_on_fresh_state_changes_nothing(env):
     assert X.bare(a.name) and X.bare(b.name)
 
     r = env.xtc(cfg, "apply", "--dry-run")
-    assert r.returncode == 0, r
+    assert r.returncode == X.EXIT_DIFF, r
     assert r.stderr == ""
     lines = r.stdout.splitlines()
     assert lines[0] == HEADER
-    for want in ("state: load the XDP and TC programs and pin them",
-                 f"{a.name}: attach XDP (skb mode, priority 30)",
-                 f"{a.name}: attach TC ingress (tcx)",
-                 f"{a.name}: attach TC egress (tcx)",
-                 f"{b.name}: attach TC ingress (tcx)",
-                 "rules: 2 entries added, 0 changed, 0 removed; new match shapes"):
+    for want in (f"+ state {env.state} (load the XDP and TC programs and pin them)",
+                 f"+ xdp {a.name} (skb mode, priority 30)",
+                 f"+ tc_ingress {a.name} (tcx)",
+                 f"+ tc_egress {a.name} (tcx)",
+                 f"+ tc_ingress {b.name} (tcx)",
+                 "+ rule icmp", "+ rule web",
+                 "~ classifier: 2 entries added, 0 changed, 0 removed; new match shapes"):
         assert want in lines, r.stdout
-    assert not any(l.startswith(f"{b.name}: attach XDP") for l in lines)
+    assert not any(l.startswith(f"+ xdp {b.name}") for l in lines)
 
     assert snapshot(env, [a, b]) == before
     assert not os.path.exists(env.state)
@@ -80,18 +82,21 @@ def test_dry_run_on_existing_state_with_changed_file_changes_nothing(env):
                      [("icmp", {"interface": a.name, "proto": "icmp", "action": "drop"}),
                       ("dns", {"proto": "udp", "dst_port": "53", "action": "pass"})])
     r = env.xtc(new, "apply", "--dry-run")
-    assert r.returncode == 0, r
+    assert r.returncode == X.EXIT_DIFF, r
     assert r.stderr == ""
     lines = r.stdout.splitlines()
     assert lines[0] == HEADER
-    for want in (f"{a.name}: detach XDP (id {a_xdp})",
-                 f"{a.name}: attach XDP (skb mode, priority 40)",
-                 f"{a.name}: attach TC egress (tcx)",
-                 f"{b.name}: detach XDP (id {b_xdp})",
-                 f"{b.name}: stop managing (not in the config)"):
+    for want in (f"~ xdp {a.name}: priority 30 -> 40",
+                 f"    ! disrupts traffic: xdp {a.name} is detached, then attached again; "
+                 "packets in between are not classified by it",
+                 f"+ tc_egress {a.name} (tcx)",
+                 f"- xdp {b.name} (id {b_xdp})",
+                 f"- interface {b.name} (not in the file)",
+                 "- rule web", "+ rule dns", "~ rule icmp: action pass -> drop"):
         assert want in lines, r.stdout
-    assert any(l.startswith("rules: ") and "1 changed" in l for l in lines), r.stdout
-    assert not any(l.startswith("state:") for l in lines)
+    assert not [l for l in lines if a_xdp and f"id {a_xdp}" in l], r.stdout
+    assert any(l.startswith("~ classifier: ") and "1 changed" in l for l in lines), r.stdout
+    assert not any(l.startswith("+ state") for l in lines)
 
     assert snapshot(env, [a, b]) == before
     assert X.status_json(old) == status
@@ -107,14 +112,15 @@ def test_dry_run_with_nothing_to_do_says_no_changes(env):
     X.ok(env.xtc(cfg, "apply"))
     before = snapshot(env, [a])
     for _ in range(3):
-        r = X.ok(env.xtc(cfg, "apply", "--dry-run"))
+        r = env.xtc(cfg, "apply", "--dry-run")
         if r.stdout == "no changes\n":
             break
         # Another run on this host changed its addresses: the map would follow.
-        assert all("ip-to-ifindex" in l for l in r.stdout.splitlines()[1:]), r.stdout
+        assert r.returncode == X.EXIT_DIFF, r
+        assert all(l.startswith("~ ipmap") for l in r.stdout.splitlines()[1:]), r.stdout
         X.ok(env.xtc(cfg, "apply"))
         before = snapshot(env, [a])
-    assert r.stdout == "no changes\n"
+    assert r.stdout == "no changes\n" and r.returncode == 0
     assert snapshot(env, [a]) == before
 
 
@@ -130,6 +136,6 @@ def test_dry_run_takes_no_lock(env):
         r = env.xtc(changed, "apply", "--dry-run", timeout=30)
     finally:
         os.close(fd)
-    assert r.returncode == 0, r
-    assert f"{a.name}: attach TC ingress (tcx)" in r.stdout
+    assert r.returncode == X.EXIT_DIFF, r
+    assert f"+ tc_ingress {a.name} (tcx)" in r.stdout
     assert X.tcx_progs(a.name) == []

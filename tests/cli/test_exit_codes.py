@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """The exit status contract: 0 success, 1 kernel/runtime failure, 2 usage or
-config error; and a usage or config error never touches the kernel."""
+config error, 3 differences (apply --dry-run has changes, status finds the
+kernel off what was applied); a usage or config error never touches the kernel."""
 import json
 import os
 import re
@@ -124,18 +125,36 @@ def test_missing_config_file_is_a_config_error_for_every_command(env):
     assert not wrong, f"exit status for a missing config file is not 2: {wrong}"
 
 
-@pytest.mark.parametrize("cmd", [["status"], ["status", "--json"], ["stats"], ["stats", "--json"],
-                                 ["stats", "--prometheus"]])
-def test_status_stats_when_nothing_loaded_exit_1(env, cmd):
+def test_status_when_nothing_loaded_exits_3_and_says_so(env):
+    """Not loaded is a state the kernel is in, reported on stdout like any problem."""
+    r = X.xtc(env.base, "status")
+    assert r.returncode == X.EXIT_DIFF, r
+    assert "loaded: no" in r.stdout.splitlines()
+    assert "problem: not_loaded" in r.stdout
+    assert env.bpffs.path in r.stdout and "xtc apply" in r.stdout   # where, and what to do
+    assert r.stderr == ""
+    j = X.xtc(env.base, "status", "--json")
+    assert j.returncode == X.EXIT_DIFF, j
+    doc = json.loads(j.stdout)
+    assert doc["loaded"] is False and doc["interfaces"] == []
+    assert [p["problem"] for p in doc["problems"]] == ["not_loaded"]
+    assert not os.path.exists(env.state)
+
+
+@pytest.mark.parametrize("cmd", [["stats"], ["stats", "--json"], ["stats", "--prometheus"]])
+def test_stats_when_nothing_loaded_says_so_and_exits_0(env, cmd):
+    """Counters of nothing are empty, not an error: a textfile collector keeps
+    getting xtc_up 0 instead of a stale file."""
     r = X.xtc(env.base, *cmd)
-    assert r.returncode == X.EXIT_RUNTIME, r
-    assert "not loaded" in r.stderr
-    assert env.bpffs.path in r.stderr          # says where it looked
-    assert "xtc apply" in r.stderr             # and what to do
+    assert r.returncode == 0, r
+    assert "not loaded" in r.stderr and env.bpffs.path in r.stderr and "xtc apply" in r.stderr
     if "--json" in cmd:
-        assert "not loaded" in json.loads(r.stdout)["error"]["message"]
+        doc = json.loads(r.stdout)
+        assert doc["loaded"] is False and doc["rules"] == [] and doc["interfaces"] == []
+    elif "--prometheus" in cmd:
+        assert "xtc_up 0" in r.stdout.splitlines()
     else:
-        assert r.stdout == ""
+        assert "loaded: no" in r.stdout.splitlines()
     assert not os.path.exists(env.state)
 
 

@@ -42,7 +42,7 @@ def held():
 def expected_consistent(env, cfg_ifaces, pairs):
     """The kernel and the pins hold exactly one instance of what cfg_ifaces asks for."""
     status = X.status_json(env.base)
-    assert sorted(i["name"] for i in status["interfaces"]) == sorted(cfg_ifaces)
+    assert sorted(i["interface"] for i in status["interfaces"]) == sorted(cfg_ifaces)
     tc = set()
     for p in pairs:
         want = cfg_ifaces.get(p.name)
@@ -83,7 +83,7 @@ def test_concurrent_applies_both_succeed(env):
         for rc, out, err in res:
             assert rc == 0, (rc, out, err)
             assert err == ""
-        creators = [out for _, out, _ in res if "state: load the XDP and TC programs" in out]
+        creators = [out for _, out, _ in res if "+ state " in out]
         assert len(creators) == 1, res
         other = [out for _, out, _ in res if out is not creators[0]][0]
         # The one that waited found the work done (the host's routes aside).

@@ -29,7 +29,7 @@ def test_unload_one_interface(env):
     assert X.bare(b.name), X.kernel_view(b.name)
     assert X.kernel_view(a.name) == a_view
     status = X.status_json(cfg)
-    assert [i["name"] for i in status["interfaces"]] == [a.name]
+    assert [i["interface"] for i in status["interfaces"]] == [a.name]
     assert X.prog_ids(status)[a.name] == ids[a.name]
     assert not [f for f in env.bpffs.state_listing() if f"_{b.ifindex}_" in f]
     X.eventually(lambda: b_xdp not in X.our_progs(env.bpffs.path), what="b's XDP program freed")

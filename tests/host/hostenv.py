@@ -250,8 +250,14 @@ class Xtc:
     def stats(self):
         return json.loads(self.run("stats", "--json").stdout)
 
-    def status(self):
-        return json.loads(self.run("status", "--json").stdout)
+    def status(self, problems=()):
+        """status --json; exit 3 (problems listed) is allowed for the problems named."""
+        res = self.run("status", "--json", check=False)
+        doc = json.loads(res.stdout)
+        found = sorted({p["problem"] for p in doc["problems"]})
+        assert res.returncode == (3 if found else 0), res
+        assert set(found) <= set(problems), f"unexpected status problems: {doc['problems']}"
+        return doc
 
     def unload(self, check=True):
         return self.run("unload", "--all", check=check)
@@ -274,7 +280,7 @@ class Xtc:
             for hook in ("xdp", "tc_ingress", "tc_egress"):
                 h = ifc.get(hook) or {}
                 if h.get("attached"):
-                    out[(ifc["name"], hook)] = h["program_id"]
+                    out[(ifc["interface"], hook)] = h["program_id"]
         return out
 
 

@@ -335,13 +335,16 @@ def test_fallback_target_deleted(xtc, topo, mode, traffic, fallback, managed, do
     assert xtc.rule_packets(st, "to-gone") == 3 + N
     assert xtc.iface_counter(st, topo.xc, "redirects_failed") == N
     assert xtc.iface_counter(st, topo.xc, "dropped") == (N if fallback == "drop" else 0)
-    status = xtc.status()
-    assert {i["name"] for i in status["interfaces"]} >= {topo.xc, topo.xp1, topo.xp2}
+    # A managed interface that is gone is a problem status names (exit 3).
+    status = xtc.status(problems=["interface_missing"] if managed else ())
+    assert {i["interface"] for i in status["interfaces"]} >= {topo.xc, topo.xp1, topo.xp2}
     if managed:
+        assert [(p["problem"], p["interface"]) for p in status["problems"]] == \
+            [("interface_missing", xf)]
         # The operator removes the gone pod from the file: apply forgets it.
         apply(xtc, topo, mode, rule("to-pod1", interface=topo.xc, dst=topo.v4["pod1"],
                                     proto="udp", dst_port=port, action="drop"))
-        names = {i["name"] for i in xtc.status()["interfaces"]}
+        names = {i["interface"] for i in xtc.status()["interfaces"]}
         assert names == {topo.xc, topo.xp1, topo.xp2}, names
     # The fixture's unload --all must succeed with the interface gone.
 

@@ -24,7 +24,7 @@ from lib.netns import Netns, sh, unique
 REPO = pathlib.Path(__file__).resolve().parent.parent.parent
 XTC = pathlib.Path(os.environ.get("XTC_BIN", REPO / "build" / "xtc")).absolute()
 
-EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DIFF = 0, 1, 2, 3
 
 
 # ---- running xtc ------------------------------------------------------------
@@ -78,6 +78,11 @@ def write_config(path, bpffs, ifaces=None, rules=None, glob=None, statics=None):
     return path
 
 
+def version():
+    """xtc's own version, as `xtc version --json` reports it."""
+    return json.loads(ok(xtc("/dev/null", "version", "--json")).stdout)["version"]
+
+
 def status_json(config):
     r = ok(xtc(config, "status", "--json"))
     return json.loads(r.stdout)
@@ -90,7 +95,7 @@ def stats_json(config):
 
 def iface_status(status, name):
     for i in status["interfaces"]:
-        if i["name"] == name:
+        if i["interface"] == name:
             return i
     return None
 
@@ -99,7 +104,7 @@ def prog_ids(status):
     """{iface: (xdp id, tc ingress id, tc egress id)} from status --json."""
     out = {}
     for i in status["interfaces"]:
-        out[i["name"]] = tuple(i[h].get("program_id") for h in ("xdp", "tc_ingress", "tc_egress"))
+        out[i["interface"]] = tuple(i[h].get("program_id") for h in ("xdp", "tc_ingress", "tc_egress"))
     return out
 
 
@@ -168,9 +173,10 @@ class Net:
         self.octet = 200 + int.from_bytes(os.urandom(1), "big") % 50
         self.subnet = int.from_bytes(os.urandom(1), "big") % 200
 
-    def pair(self, address=True):
-        name = unique("xcli")
-        peer = "p" + name
+    def pair(self, address=True, name=None):
+        """name: the root-namespace end's name (default: a fresh xcli... name)."""
+        name = name or unique("xcli")
+        peer = "p" + unique("x")
         sh(["ip", "link", "add", name, "type", "veth", "peer", "name", peer,
             "netns", self.ns.name])
         p = Pair(self.ns, name, peer, None, None)
@@ -226,6 +232,21 @@ def tcx_progs(ifname, egress=False):
         raise OSError(err, os.strerror(err))
     cnt = struct.unpack_from("I", attr, 24)[0]
     return list(ids[:cnt])
+
+
+def tcx_links(ifname, egress=False):
+    """Link ids on the interface's TCX hook, in run order (BPF_PROG_QUERY's link_ids)."""
+    ids = (ctypes.c_uint32 * 64)()
+    links = (ctypes.c_uint32 * 64)()
+    attr = ctypes.create_string_buffer(128)
+    struct.pack_into("IIIIQI", attr, 0, socket.if_nametoindex(ifname), _BPF_TCX[egress], 0, 0,
+                     ctypes.addressof(ids), 64)
+    struct.pack_into("Q", attr, 40, ctypes.addressof(links))
+    if _libc.syscall(_SYS_BPF, _BPF_PROG_QUERY, attr, 128) < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    cnt = struct.unpack_from("I", attr, 24)[0]
+    return list(links[:cnt])
 
 
 def qdiscs(ifname):

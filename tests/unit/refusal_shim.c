@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * LD_PRELOAD shim for test_xdp_attach.py: stands in for libxdp's attach on a
- * kernel >= 6.13, which no machine here runs.  It reports the verifier's
- * refusal the way the real stack does (a libbpf log line) and fails.
+ * LD_PRELOAD shim for test_xdp_attach.py: stands in for libxdp's attach on
+ * kernels and devices no machine here has.  By default it is a kernel >= 6.13
+ * whose verifier refuses our program in the dispatcher; with
+ * XTC_SHIM_KERNEL_MSG it is a driver that refuses XDP with that extack
+ * message (EOPNOTSUPP).  Either is reported the way the real stack does: a
+ * libbpf log line, then the failure.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -29,7 +33,13 @@ int xdp_program__attach(struct xdp_program *prog, int ifindex, enum xdp_attach_m
 	(void)ifindex;
 	(void)mode;
 	(void)flags;
+	const char *kmsg = getenv("XTC_SHIM_KERNEL_MSG");
+
 	libbpf_set_print(cur);
+	if (cur && kmsg) {
+		say(cur, "libbpf: Kernel error message: %s\n", kmsg);
+		return -EOPNOTSUPP;
+	}
 	if (cur)
 		say(cur, "libbpf: prog 'xtc_xdp': BPF program load failed: Invalid argument\n"
 			 "Extension program changes packet data, while original does not\n");

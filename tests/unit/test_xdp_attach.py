@@ -235,19 +235,49 @@ def test_second_instance(veth, dispatcher_refused):
     assert [p["id"] for p in info["progs"]] == [second] and info["our_pos"] == 0
 
 
-def test_packet_data_refusal_is_explained(veth, tmp_path):
-    """libxdp 1.3.1 on kernels >= 6.13: the kernel refuses our program in the
-    dispatcher.  No kernel here does that, so a shim reports the refusal the
-    way libbpf does; xtc must recognise it and say what to do."""
-    shim = tmp_path / "refusal_shim.so"
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory):
+    shim = tmp_path_factory.mktemp("shim") / "refusal_shim.so"
     cflags = sh(["pkg-config", "--cflags"] + PKGS).stdout.split()
     res = subprocess.run(["gcc", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", *cflags,
                           "-o", str(shim), os.path.join(HERE, "refusal_shim.c")],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+    return shim
+
+
+def test_packet_data_refusal_is_explained(veth, shim):
+    """libxdp 1.3.1 on kernels >= 6.13: the kernel refuses our program in the
+    dispatcher.  No kernel here does that, so a shim reports the refusal the
+    way libbpf does; xtc must recognise it and say what to do."""
     res = sh(["env", f"LD_PRELOAD={shim}", "nsenter", f"--net=/run/netns/{veth.ns.name}",
               veth.drv_path, "attach", veth.a, "skb", "30"], check=False)
     assert res.returncode != 0
     assert "refuses to put a program that changes packet data" in res.stderr, res.stderr
     assert "xdp = off" in res.stderr and "libxdp >= 1.5.5" in res.stderr, res.stderr
+    assert veth.xdp_link(veth.a) == (None, None)
+
+
+# What drivers say through extack when they refuse XDP, and the fix xtc must name.
+DRIVER_REFUSALS = [
+    ("virtio_net: Can't set XDP while host is implementing GRO_HW/CSUM, disable GRO_HW first",
+     ["ethtool -K {dev} gro off", "xdp_mode = skb for {dev}"]),
+    ("Underlying driver does not support XDP in native mode", ["set xdp_mode = skb for {dev}"]),
+    ("virtio_net: Too few free TX rings available", ["ethtool -L {dev} combined",
+                                                     "xdp_mode = skb for {dev}"]),
+    ("veth: Peer MTU is too large to set XDP", ["xdp_mode = skb for {dev}"]),
+]
+
+
+@pytest.mark.parametrize("kmsg,fixes", DRIVER_REFUSALS, ids=[k.split(":")[0] + ":" + k[-12:]
+                                                             for k, _ in DRIVER_REFUSALS])
+def test_driver_refusal_names_the_fix(veth, shim, kmsg, fixes):
+    """A driver's refusal (its extack message) comes with the fix for that driver."""
+    res = sh(["env", f"LD_PRELOAD={shim}", f"XTC_SHIM_KERNEL_MSG={kmsg}", "nsenter",
+              f"--net=/run/netns/{veth.ns.name}", veth.drv_path, "attach", veth.a, "native", "30"],
+             check=False)
+    assert res.returncode != 0
+    assert kmsg in res.stderr, res.stderr       # what the kernel said, verbatim
+    for fix in fixes:
+        assert fix.format(dev=veth.a) in res.stderr, res.stderr
     assert veth.xdp_link(veth.a) == (None, None)

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xtc version: what a bug report needs: xtc's version, the libbpf and libxdp
+ * really loaded (not the headers built against), the kernel, and a build id
+ * of the BPF objects embedded in this binary.
+ */
+#define _GNU_SOURCE		/* dladdr */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "cli.h"
+#include "output.h"
+#include "xtc_tc.skel.h"
+#include "xtc_xdp.skel.h"
+
+/* libxdp has no version call: its file is libxdp.so.MAJOR.MINOR.PATCH. */
+static void libxdp_version(char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	const char *v;
+	Dl_info di;
+
+	snprintf(buf, len, "unknown");
+	if (!dladdr((void *)xdp_program__create, &di) || !di.dli_fname ||
+	    !realpath(di.dli_fname, path))
+		return;
+	v = strstr(path, ".so.");
+	if (v)
+		snprintf(buf, len, "%s", v + 4);
+}
+
+static __u64 fnv1a(__u64 h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Changes whenever the BPF code or its build does: tells two binaries' datapaths apart. */
+static void bpf_build_id(char *buf, size_t len)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	const void *elf;
+	size_t sz;
+
+	elf = xtc_xdp__elf_bytes(&sz);
+	h = fnv1a(h, elf, sz);
+	elf = xtc_tc__elf_bytes(&sz);
+	h = fnv1a(h, elf, sz);
+	snprintf(buf, len, "%016llx", (unsigned long long)h);
+}
+
+int cmd_version(const struct xtc_opts *opts)
+{
+	char xdp[64], build[32];
+	struct utsname u = {};
+	struct xtc_out *o;
+
+	libxdp_version(xdp, sizeof(xdp));
+	bpf_build_id(build, sizeof(build));
+	uname(&u);
+	if (!opts->json) {
+		printf("xtc %s\nlibbpf %s\nlibxdp %s\nbpf objects %s\nkernel %s\n", XTC_VERSION,
+		       libbpf_version_string() + (libbpf_version_string()[0] == 'v'), xdp, build,
+		       u.release);
+		return XTC_EXIT_OK;
+	}
+	o = xtc_out_new(XTC_OUT_JSON);
+	if (!o)
+		return XTC_EXIT_RUNTIME;
+	xtc_out_str(o, "version", XTC_VERSION);
+	xtc_out_str(o, "libbpf", libbpf_version_string() + (libbpf_version_string()[0] == 'v'));
+	xtc_out_str(o, "libxdp", xdp);
+	xtc_out_str(o, "bpf_build_id", build);
+	xtc_out_str(o, "kernel", u.release);
+	xtc_out_free(o);
+	return XTC_EXIT_OK;
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plan_changes.h"
+#include "rule_info.h"
+
+static const char *const obj_names[] = {
+	[XTC_CH_STATE] = "state",
+	[XTC_CH_INTERFACE] = "interface",
+	[XTC_CH_XDP] = "xdp",
+	[XTC_CH_TC_INGRESS] = "tc_ingress",
+	[XTC_CH_TC_EGRESS] = "tc_egress",
+	[XTC_CH_RULE] = "rule",
+	[XTC_CH_CLASSIFIER] = "classifier",
+	[XTC_CH_IPMAP] = "ipmap",
+};
+
+int xtc_changes_add(struct xtc_changes *cs, char op, enum xtc_change_obj obj, const char *name,
+		    bool disruptive, const char *fmt, ...)
+{
+	struct xtc_change *c;
+	va_list ap;
+
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? 2 * cs->cap : 32;
+
+		c = realloc(cs->c, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		cs->c = c;
+		cs->cap = cap;
+	}
+	c = &cs->c[cs->n++];
+	c->op = op;
+	c->obj = obj;
+	c->disruptive = disruptive;
+	snprintf(c->name, sizeof(c->name), "%s", name ?: "");
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+void xtc_changes_free(struct xtc_changes *cs)
+{
+	free(cs->c);
+	memset(cs, 0, sizeof(*cs));
+}
+
+struct named {
+	const struct xtc_rule_info *ri;
+	__u32 rank;			/* position in match order, 1-based */
+	__u32 common_rank;		/* among the rules both sides have */
+	const struct named *other;	/* the same name on the other side */
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->ri->name, ((const struct named *)b)->ri->name);
+}
+
+static int by_prio(const void *a, const void *b)
+{
+	const struct named *x = *(const struct named *const *)a;
+	const struct named *y = *(const struct named *const *)b;
+
+	return x->ri->prio < y->ri->prio ? -1 : x->ri->prio > y->ri->prio;
+}
+
+/* The used slots, sorted by name, each with its rank in match order. */
+static struct named *collect(const struct xtc_rule_info *info, __u32 n, size_t *count)
+{
+	struct named *v = calloc(n ? n : 1, sizeof(*v)), **order;
+	size_t k = 0, i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (info[i].flags & XTC_RI_USED)
+			v[k++].ri = &info[i];
+	order = calloc(k ? k : 1, sizeof(*order));
+	if (!order) {
+		free(v);
+		return NULL;
+	}
+	qsort(v, k, sizeof(*v), by_name);
+	for (i = 0; i < k; i++)
+		order[i] = &v[i];
+	qsort(order, k, sizeof(*order), by_prio);
+	for (i = 0; i < k; i++)
+		order[i]->rank = i + 1;
+	free(order);
+	*count = k;
+	return v;
+}
+
+/* Ranks among the rules both sides have: moving one of them changes what matches first. */
+static int common_ranks(struct named *v, size_t n)
+{
+	struct named **order = calloc(n ? n : 1, sizeof(*order));
+	size_t i, k = 0;
+
+	if (!order)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (v[i].other)
+			order[k++] = &v[i];
+	qsort(order, k, sizeof(*order), by_prio);
+	for (i = 0; i < k; i++)
+		order[i]->common_rank = i + 1;
+	free(order);
+	return 0;
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* "dst_port 80 -> 8080, action drop -> pass"; "" when nothing differs. */
+static void describe(const struct named *h, const struct named *w, char *buf, size_t len)
+{
+	char a[128], b[128];
+	size_t f;
+	int i;
+
+	buf[0] = '\0';
+	for (f = 0; f < xtc_rule_n_fields; f++) {
+		xtc_rule_fields[f].show(h->ri, a, sizeof(a));
+		xtc_rule_fields[f].show(w->ri, b, sizeof(b));
+		if (strcmp(a, b))
+			append(buf, len, "%s%s %s -> %s", buf[0] ? ", " : "",
+			       xtc_rule_fields[f].key, a[0] ? a : "any", b[0] ? b : "any");
+	}
+	for (i = 0; i < XTC_RM_SET_N; i++) {
+		if (!h->ri->set_name[i][0] || strcmp(h->ri->set_name[i], w->ri->set_name[i]))
+			continue;
+		if (h->ri->set_size[i] != w->ri->set_size[i])
+			append(buf, len, "%s@%s %u -> %u entries", buf[0] ? ", " : "",
+			       h->ri->set_name[i], h->ri->set_size[i], w->ri->set_size[i]);
+		else if (h->ri->set_digest[i] != w->ri->set_digest[i])
+			append(buf, len, "%s@%s entries changed", buf[0] ? ", " : "",
+			       h->ri->set_name[i]);
+	}
+	if (h->common_rank != w->common_rank)
+		append(buf, len, "%sposition %u -> %u", buf[0] ? ", " : "", h->rank, w->rank);
+}
+
+int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_info *have, __u32 n_have,
+		      const struct xtc_rule_info *want, __u32 n_want)
+{
+	struct named *h = NULL, *w = NULL, key, *hit;
+	size_t nh = 0, nw = 0, i;
+	char detail[512];
+	int err = -ENOMEM;
+
+	h = collect(have, n_have, &nh);
+	w = collect(want, n_want, &nw);
+	if (!h || !w)
+		goto out;
+	for (i = 0; i < nw; i++) {
+		key.ri = w[i].ri;
+		hit = bsearch(&key, h, nh, sizeof(*h), by_name);
+		if (hit) {
+			hit->other = &w[i];
+			w[i].other = hit;
+		}
+	}
+	if (common_ranks(h, nh) || common_ranks(w, nw))
+		goto out;
+	err = 0;
+	/* Removed first, in the old match order; then added and changed in the new one. */
+	for (i = 0; i < nh && !err; i++)
+		if (!h[i].other)
+			err = xtc_changes_add(cs, '-', XTC_CH_RULE, h[i].ri->name, false, "%s", "");
+	for (i = 0; i < nw && !err; i++) {
+		if (!w[i].other) {
+			err = xtc_changes_add(cs, '+', XTC_CH_RULE, w[i].ri->name, false, "%s", "");
+			continue;
+		}
+		describe(w[i].other, &w[i], detail, sizeof(detail));
+		if (detail[0])
+			err = xtc_changes_add(cs, '~', XTC_CH_RULE, w[i].ri->name, false, "%s",
+					      detail);
+	}
+out:
+	free(h);
+	free(w);
+	return err;
+}
+
+static void print_line(const struct xtc_change *c)
+{
+	printf("%c %s%s%s%s%s%s\n", c->op, obj_names[c->obj], c->name[0] ? " " : "", c->name,
+	       c->detail[0] ? (c->op == '~' ? ": " : " (") : "", c->detail,
+	       c->detail[0] && c->op != '~' ? ")" : "");
+	if (c->disruptive)
+		printf("    ! disrupts traffic: %s %s is detached, then attached again; packets in "
+		       "between are not classified by it\n", obj_names[c->obj], c->name);
+}
+
+void xtc_changes_print_text(const struct xtc_changes *cs, size_t max_rules)
+{
+	size_t i, rules = 0;
+
+	for (i = 0; i < cs->n; i++) {
+		if (cs->c[i].obj == XTC_CH_RULE && ++rules > max_rules)
+			continue;
+		print_line(&cs->c[i]);
+	}
+	if (rules > max_rules)
+		printf("  ... and %zu more rule changes (xtc apply --dry-run --json lists them all)\n",
+		       rules - max_rules);
+}
+
+void xtc_changes_print(struct xtc_out *o, const struct xtc_changes *cs)
+{
+	size_t i;
+
+	xtc_out_list_begin(o, "changes", NULL);
+	for (i = 0; i < cs->n; i++) {
+		const struct xtc_change *c = &cs->c[i];
+		char op[2] = { c->op, 0 };
+
+		xtc_out_obj_begin(o, NULL);
+		xtc_out_str(o, "op", op);
+		xtc_out_str(o, "object", obj_names[c->obj]);
+		if (c->obj == XTC_CH_RULE)
+			xtc_out_str(o, "rule", c->name);
+		else if (c->obj == XTC_CH_STATE)
+			xtc_out_str(o, "state", c->name);
+		else if (c->name[0])
+			xtc_out_str(o, "interface", c->name);
+		if (c->detail[0])
+			xtc_out_str(o, "detail", c->detail);
+		xtc_out_bool(o, "disruptive", c->disruptive);
+		xtc_out_obj_end(o);
+	}
+	xtc_out_list_end(o);
+}
