@@ -5,7 +5,7 @@
 #   strace                     crash-point sweeps and ../shared/tools/check-build-deps
 #   mandoc                     mandoc -Tlint on docs/man/ (tests/install)
 #   lintian                    checks the .deb of `make deb` (tests/install)
-#   dpkg-dev fakeroot          dpkg-shlibdeps and dpkg-deb for `make deb`
+#   dpkg-dev                   dpkg-shlibdeps for `make deb`
 #   systemd                    systemd-analyze verify on packaging/systemd (tests/install)
 #   python3-prometheus-client  parses `xtc stats --prometheus` in the CLI tests
 set -e
@@ -14,7 +14,7 @@ libinih-dev libelf-dev zlib1g-dev bpftool xdp-tools iproute2 iputils-ping ethtoo
 python3 python3-scapy python3-pytest qemu-system-x86 linux-image-amd64 busybox-static
 kmod cpio gzip
 iperf3 sockperf qperf nftables python3-matplotlib
-strace mandoc lintian dpkg-dev fakeroot systemd python3-prometheus-client"
+strace mandoc lintian dpkg-dev systemd python3-prometheus-client"
 
 # One dpkg-query for all of them: the check costs a few milliseconds.
 installed=" $(dpkg-query -W -f='${Package} ${Status}\n' $PKGS 2>/dev/null |
