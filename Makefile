@@ -187,7 +187,8 @@ deb:
 		BASHCOMPDIR=/usr/share/bash-completion/completions
 	$(Q)MAINTAINER='$(DEB_MAINTAINER)' packaging/deb/mkdeb.sh $(DEB_STAGE)/debian/xtc $(XTC_VERSION) $(DEB)
 
-test-install: $(BUILD)/xtc
+test-install: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/xtc
 	$(Q)$(PYTEST) tests/install
 
 # `make -s print-VAR` prints a variable, so tests compile exactly as the build does.
