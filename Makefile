@@ -125,6 +125,72 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
+# Install, uninstall and the Debian package.  The BPF objects are built into
+# build/xtc as libbpf skeletons, so xtc loads nothing else at run time (libxdp
+# loads its own dispatcher from the libxdp1 package): the binary, the man
+# pages, the default config, the example, the systemd unit and the bash
+# completion are all there is to install.  /etc/xtc/xtc.ini is installed only
+# when absent and never removed: it is the operator's.  The binary reads
+# /etc/xtc/xtc.ini unless given -c, so SYSCONFDIR is for staging trees.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/xtc
+SYSCONFDIR  ?= /etc
+# systemd searches /usr/local/lib/systemd/system too; the package uses /lib.
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+DEB_ARCH     = $(shell dpkg --print-architecture)
+DEB          = $(BUILD)/xtc_$(XTC_VERSION)_$(DEB_ARCH).deb
+DEB_STAGE    = $(BUILD)/deb
+DEB_MAINTAINER ?= xtc maintainers <maintainers@users.noreply.b-seed-ec95b4fa.example>
+# Everything install puts down but the config, relative to DESTDIR.
+INSTALLED   = $(SBINDIR)/xtc $(MANDIR)/man8/xtc.8 $(MANDIR)/man5/xtc.ini.5 \
+	      $(DOCDIR)/xtc.ini.example $(UNITDIR)/xtc.service $(BASHCOMPDIR)/xtc
+
+.PHONY: install uninstall deb test-install
+install: $(BUILD)/xtc
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/xtc
+	$(Q)$(INSTALL) -m 0755 $(BUILD)/xtc $(DESTDIR)$(SBINDIR)/xtc
+	$(Q)$(INSTALL) -m 0644 docs/man/xtc.8 $(DESTDIR)$(MANDIR)/man8/xtc.8
+	$(Q)$(INSTALL) -m 0644 docs/man/xtc.ini.5 $(DESTDIR)$(MANDIR)/man5/xtc.ini.5
+	$(Q)$(INSTALL) -m 0644 configs/xtc.ini.example $(DESTDIR)$(DOCDIR)/xtc.ini.example
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/xtc.service.in > $(DESTDIR)$(UNITDIR)/xtc.service.tmp
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xtc.service.tmp && mv $(DESTDIR)$(UNITDIR)/xtc.service.tmp $(DESTDIR)$(UNITDIR)/xtc.service
+	$(Q)$(INSTALL) -m 0644 packaging/bash-completion/xtc $(DESTDIR)$(BASHCOMPDIR)/xtc
+	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/xtc/xtc.ini ]; then \
+		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/xtc/xtc.ini (exists: an installed config is never overwritten)"; \
+	else $(INSTALL) -m 0644 configs/xtc.ini $(DESTDIR)$(SYSCONFDIR)/xtc/xtc.ini; fi
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/xtc/xtc.ini ]; then \
+		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/xtc/xtc.ini (your configuration: remove it yourself)"; fi
+
+# build/xtc_VERSION_ARCH.deb: `make install` into a staging tree with the
+# Debian paths, then packaging/deb/mkdeb.sh (strip, gzip, DEBIAN/).
+# The packaged binary is built apart, in $(BUILD)/deb-build, with Debian's
+# hardening flags (fortify, stack protector, relro, bindnow), as a Debian
+# build would: CFLAGS reaches the compile and the link lines.
+DEB_CFLAGS = $(foreach f,CFLAGS CPPFLAGS LDFLAGS,$(shell DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get $(f)))
+deb:
+	$(Q)rm -rf $(DEB_STAGE)
+	$(Q)$(MAKE) --no-print-directory install BUILD=$(BUILD)/deb-build CFLAGS='$(DEB_CFLAGS)' \
+		DESTDIR=$(abspath $(DEB_STAGE))/debian/xtc \
+		PREFIX=/usr SYSCONFDIR=/etc UNITDIR=/lib/systemd/system \
+		BASHCOMPDIR=/usr/share/bash-completion/completions
+	$(Q)MAINTAINER='$(DEB_MAINTAINER)' packaging/deb/mkdeb.sh $(DEB_STAGE)/debian/xtc $(XTC_VERSION) $(DEB)
+
+test-install: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/xtc
+	$(Q)$(PYTEST) tests/install
+
 # `make -s print-VAR` prints a variable, so tests compile exactly as the build does.
 print-%:
 	@echo '$($*)'

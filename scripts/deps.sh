@@ -1,16 +1,27 @@
 #!/bin/sh
 # Installs the Debian packages xtc needs to build, test, run the demo and the
-# VM suite.  Fast when everything is present: dpkg is asked first.
+# VM suite, and to package it (make deb, make install and their tests).  Fast
+# when everything is present: dpkg is asked first.
+#   strace                     crash-point sweeps and ../shared/tools/check-build-deps
+#   mandoc                     mandoc -Tlint on docs/man/ (tests/install)
+#   lintian                    checks the .deb of `make deb` (tests/install)
+#   dpkg-dev                   dpkg-shlibdeps for `make deb`
+#   systemd                    systemd-analyze verify on packaging/systemd (tests/install)
+#   python3-prometheus-client  parses `xtc stats --prometheus` in the CLI tests
 set -e
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev
 libinih-dev libelf-dev zlib1g-dev bpftool xdp-tools iproute2 iputils-ping ethtool
 python3 python3-scapy python3-pytest qemu-system-x86 linux-image-amd64 busybox-static
 kmod cpio gzip
-iperf3 sockperf qperf nftables python3-matplotlib"
+iperf3 sockperf qperf nftables python3-matplotlib
+strace mandoc lintian dpkg-dev systemd python3-prometheus-client"
 
+# One dpkg-query for all of them: the check costs a few milliseconds.
+installed=" $(dpkg-query -W -f='${Package} ${Status}\n' $PKGS 2>/dev/null |
+	awk '/ ok installed$/ { printf "%s ", $1 }')"
 missing=""
 for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+	case "$installed" in *" $p "*) ;; *) missing="$missing $p" ;; esac
 done
 [ -z "$missing" ] && exit 0
 
