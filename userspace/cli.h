@@ -41,6 +41,7 @@ int cmd_check(const struct xtc_opts *opts);
 int cmd_apply(const struct xtc_opts *opts);
 int cmd_status(const struct xtc_opts *opts);
 int cmd_stats(const struct xtc_opts *opts);
+int cmd_explain(const struct xtc_opts *opts);
 int cmd_unload(const struct xtc_opts *opts);
 int cmd_version(const struct xtc_opts *opts);
 
