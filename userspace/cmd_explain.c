@@ -164,6 +164,7 @@ static int use_xdp(const struct xtc_state *st, struct explain_run *r)
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
 	int fd = bpf_prog_get_fd_by_id(r->prog_id), err;
+	bool forced;
 
 	if (fd < 0) {
 		err = -errno;
@@ -177,7 +178,8 @@ static int use_xdp(const struct xtc_state *st, struct explain_run *r)
 		close(fd);
 		return err;
 	}
-	if (info.type == BPF_PROG_TYPE_XDP && !getenv("XTC_EXPLAIN_FORCE_COPY")) {
+	forced = getenv("XTC_EXPLAIN_FORCE_COPY") && *getenv("XTC_EXPLAIN_FORCE_COPY");
+	if (info.type == BPF_PROG_TYPE_XDP && !forced) {
 		r->prog_fd = fd;
 		r->own_fd = true;
 		r->live = true;
@@ -186,8 +188,9 @@ static int use_xdp(const struct xtc_state *st, struct explain_run *r)
 	err = load_copy(st, fd, r);
 	close(fd);
 	if (!err)
-		pr_info("explain: %s: ran a copy of XDP program id %u on the same maps (a "
-			"dispatcher slot cannot be test-run)\n", r->ifname, r->prog_id);
+		pr_info("explain: %s: ran a copy of XDP program id %u on the same maps (%s)\n",
+			r->ifname, r->prog_id, info.type == BPF_PROG_TYPE_XDP ?
+			"XTC_EXPLAIN_FORCE_COPY is set" : "a dispatcher slot cannot be test-run");
 	return err;
 }
 
