@@ -330,7 +330,24 @@ static void rule_name(const struct xtc_state *st, __u32 id, char *buf, size_t le
 	}
 }
 
-static void print(const struct xtc_opts *opts, const struct xtc_state *st,
+/*
+ * What happens to the packet.  The one thing the program cannot know: a
+ * redirect XDP hands off is carried out only if TC ingress is there to take
+ * it; without it the packet passes.
+ */
+static const char *verdict_of(const struct explain_run *r)
+{
+	const struct xtc_explain *x = &r->res;
+
+	if (x->flags & XTC_EXF_DROP)
+		return "drop";
+	if ((x->flags & XTC_EXF_REDIRECT) &&
+	    (!(x->flags & XTC_EXF_HANDOFF) || r->tc_ingress_attached))
+		return "redirect";
+	return "pass";
+}
+
+static void print_answer(const struct xtc_opts *opts, const struct xtc_state *st,
 		  const struct explain_run *r, const struct xtc_packet *pkt)
 {
 	const struct xtc_explain *x = &r->res;
@@ -347,8 +364,7 @@ static void print(const struct xtc_opts *opts, const struct xtc_state *st,
 	xtc_out_str(o, "hook", hook_names[r->hook]);
 	xtc_out_u64(o, "program_id", r->prog_id);
 	xtc_out_bool(o, "live_program", r->live);
-	xtc_out_str(o, "verdict", x->flags & XTC_EXF_DROP ? "drop" :
-		    x->flags & XTC_EXF_REDIRECT ? "redirect" : "pass");
+	xtc_out_str(o, "verdict", verdict_of(r));
 	if (matched) {
 		rule_name(st, x->rule_id, name, sizeof(name));
 		xtc_out_str(o, "rule", name);
@@ -378,8 +394,8 @@ static void notes(const struct explain_run *r)
 	if ((x->flags & XTC_EXF_HANDOFF) && (x->flags & XTC_EXF_REDIRECT) &&
 	    !r->tc_ingress_attached)
 		pr_warn("explain: %s: XDP hands the redirect to TC ingress, but xtc's TC ingress "
-			"program is not attached: the packet would pass instead (xtc status; xtc "
-			"apply)\n", r->ifname);
+			"program is not attached, so the packet passes (tc_ingress = on; xtc status; "
+			"xtc apply)\n", r->ifname);
 	if ((x->flags & XTC_EXF_FALLBACK) && x->target_ifindex)
 		pr_info("explain: %s: redirect target ifindex %u is gone: redirect_fallback "
 			"applies\n", r->ifname, x->target_ifindex);
@@ -419,7 +435,7 @@ int cmd_explain(const struct xtc_opts *opts)
 	if (len < 0 || run(&r, frame, len))
 		goto out;
 	notes(&r);
-	print(opts, &st, &r, &pkt);
+	print_answer(opts, &st, &r, &pkt);
 	rc = XTC_EXIT_OK;
 out:
 	if (r.own_fd)

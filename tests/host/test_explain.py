@@ -147,6 +147,20 @@ def assert_nothing_counted(before, after, runs):
                 assert v == b[field], f"explain moved {key} {field}: {b[field]} -> {v}"
 
 
+def from_explain(frame):
+    """A TCP or UDP frame from explain's source port (real traffic here uses
+    ephemeral ports, and these sniffers close before it starts)."""
+    etype = frame[12:14]
+    if etype == b"\x08\x00" and len(frame) >= 34 and frame[23] in (6, 17):
+        l4 = 14 + (frame[14] & 0xF) * 4
+    elif etype == b"\x86\xdd" and len(frame) >= 54 and frame[20] in (6, 17):
+        l4 = 54
+    else:
+        return False
+    return frame[l4:l4 + 2] == SPORT.to_bytes(2, "big") or \
+        frame[l4 + 2:l4 + 4] == SPORT.to_bytes(2, "big")
+
+
 def test_explain_agrees_with_traffic(xtc, topo, mode, traffic, doomed_veth):
     v4, v6, xc, xp1, xp2 = topo.v4, topo.v6, topo.xc, topo.xp1, topo.xp2
     gone, gone_peer = doomed_veth
@@ -160,6 +174,9 @@ def test_explain_agrees_with_traffic(xtc, topo, mode, traffic, doomed_veth):
             return f"udp6 [{topo.v6['client']}]:{SPORT} -> [{dst}]:{port}"
         return f"udp {cl} -> {dst}:{port}"
 
+    # A redirect in a test run only records its target: nothing may arrive anywhere.
+    watch = [traffic.sniffer("pod1"), traffic.sniffer("pod2"), traffic.sniffer(None, gone_peer),
+             traffic.sniffer("client")]
     before = counters(xtc)
     ex.expect(xc, udp(v4["pod1"], 6101), "pass", "x-pass", "pass")
     ex.expect(xc, udp(v4["pod1"], 6102), "drop", "x-drop", "drop")
@@ -203,6 +220,9 @@ def test_explain_agrees_with_traffic(xtc, topo, mode, traffic, doomed_veth):
     assert "no xtc program on ingress" in json.loads(r.stdout)["error"]["message"]
 
     assert_nothing_counted(before, counters(xtc), ex.runs)
+    for w in watch:
+        assert w.wait(from_explain, 0, timeout=0.2) == [], "an explained packet was sent"
+        w.close()
 
     # ---- the real packets ----
     # pass and no rule: forwarded by the host (TTL - 1).
@@ -259,6 +279,27 @@ def test_explain_agrees_with_traffic(xtc, topo, mode, traffic, doomed_veth):
             "x-gone": 2 * N, "x-eg-drop": N, "x-v6-drop": N if topo.v6_forwarding else 0}
     assert {r: rules_now[r][0] for r in want} == want
     assert rules_now["x-web"][0] >= 3 and rules_now["x-web~reverse"][0] >= 2
+
+
+def test_explain_handoff_without_tc_ingress(xtc, topo, mode, traffic):
+    """tc_ingress = off beside an XDP redirect: XDP hands the packet to a TC
+    ingress program that is not there, so it passes.  explain says so."""
+    if mode == "off":
+        pytest.skip("needs XDP")
+    xtc.apply(make_config(xtc, topo, mode, rule("h-neigh", interface=topo.xc,
+                                                dst=topo.v4["pod1"], proto="udp", dst_port=6122,
+                                                action="redirect", redirect="neigh",
+                                                target=topo.xp1),
+                          iface_kw={topo.xc: {"tc_ingress": "off"}}))
+    packet = f"udp {topo.v4['client']}:{SPORT} -> {topo.v4['pod1']}:6122"
+    r = xtc.run("explain", topo.xc, packet)
+    assert "TC ingress program is not attached, so the packet passes" in r.stderr
+    Explainer(xtc, topo, mode).expect(topo.xc, packet, "pass", "h-neigh", "redirect", "neigh",
+                                      topo.xp1)
+    sink, sniff = traffic.sink("pod1", 6122), traffic.sniffer("pod1")
+    sent = traffic.send("pod1", 6122, N)
+    assert sorted(sink.wait(N)) == sorted(sent)
+    assert {f.ttl for f in udp_frames(sniff, 6122, N)} == {TTL - 1}, "not forwarded: redirected?"
 
 
 def test_explain_xdp_detached(xtc, topo, mode, traffic):
