@@ -175,6 +175,8 @@ static int use_xdp(const struct xtc_state *st, struct explain_run *r)
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		err = -errno;
+		pr_warn("explain: %s: cannot read XDP program id %u: %s\n", r->ifname, r->prog_id,
+			strerror(errno));
 		close(fd);
 		return err;
 	}
