@@ -235,7 +235,6 @@ struct xtc_meta {
 	__u32 origin_ifindex;		/* the interface XDP ran on */
 };
 
-
 /*
  * xtc explain: one packet through a live program with BPF_PROG_TEST_RUN,
  * classified as usual but neither counted nor handed off.  The caller puts
