@@ -15,17 +15,7 @@ enum xtc_parse_result {
 	XTC_PARSED_ERR = 2,		/* truncated or malformed */
 };
 
-/* What happened to a packet; each maps to one xtc_iface_stats field. */
-enum xtc_event {
-	XTC_EV_NONE = 0,
-	XTC_EV_PARSE_ERR,
-	XTC_EV_NO_MATCH,
-	XTC_EV_PASS,
-	XTC_EV_DROP,
-	XTC_EV_HANDOFF_SENT,
-	XTC_EV_REDIRECT_OK,
-	XTC_EV_REDIRECT_FAILED,
-};
+/* enum xtc_event (what happened to a packet) is in xtc_shared.h: explain reports it. */
 
 _Static_assert((XTC_MAX_MASKS & (XTC_MAX_MASKS - 1)) == 0,
 	       "XTC_MAX_MASKS must be a power of two");
@@ -247,6 +237,27 @@ static __always_inline void xtc_record(struct xtc_iface_stats *st, int event, in
 	}
 	if (dropped)
 		st->dropped++;
+}
+
+/*
+ * The answer to xtc explain (struct xtc_explain in xtc_shared.h) from what
+ * the hook decided; flags brings the hook's own outcome bits.
+ */
+static __always_inline void xtc_explain_fill(struct xtc_explain *r, const struct xtc_search *s,
+					     __u32 target, int event, __u8 flags)
+{
+	if (s->found)
+		flags |= XTC_EXF_MATCHED;
+	if (event == XTC_EV_REDIRECT_FAILED)
+		flags |= XTC_EXF_FALLBACK;
+	r->magic = XTC_EXPLAIN_DONE;
+	r->check = XTC_EXPLAIN_CHECK;
+	r->rule_id = s->found ? s->best.rule_id : XTC_EXPLAIN_NO_RULE;
+	r->target_ifindex = target;
+	r->action = s->found ? s->best.action : XTC_ACT_PASS;
+	r->mode = s->found ? s->best.mode : XTC_MODE_PLAIN;
+	r->event = event;
+	r->flags = flags;
 }
 
 #endif /* XTC_CLASSIFY_BPF_H */

@@ -282,4 +282,57 @@ struct xtc_meta {
 	__u32 origin_ifindex;		/* the interface XDP ran on */
 };
 
+/*
+ * xtc explain: one packet through a live program with BPF_PROG_TEST_RUN,
+ * classified as usual but neither counted nor handed off.  The caller puts
+ * this block where live traffic never carries it, and the program answers
+ * in the same bytes:
+ *   XDP: as metadata in front of the frame (xdp_md.data = its size);
+ *        data_out returns it, still at the start.
+ *   TC:  in __sk_buff.cb[0..4]; ctx_out returns it.
+ * A program sees an explain request only when both magic words are there
+ * (live skb->cb may hold stray bytes of other layers), and then writes
+ * XTC_EXPLAIN_DONE over the first: a block that comes back unchanged was
+ * run by a program that predates this contract.  Host byte order: both
+ * sides are the same machine.
+ */
+#define XTC_EXPLAIN_MAGIC 0x78746345U	/* "xtcE": in */
+#define XTC_EXPLAIN_CHECK 0x78706c01U	/* "xpl" + version 1: in, left as is */
+#define XTC_EXPLAIN_DONE 0x78746352U	/* "xtcR": out, over the magic */
+#define XTC_EXPLAIN_NO_RULE 0xffffffffU	/* rule_id when no rule matched */
+
+/* What happened to a packet: the xtc_iface_stats field it counts in. */
+enum xtc_event {
+	XTC_EV_NONE = 0,
+	XTC_EV_PARSE_ERR,
+	XTC_EV_NO_MATCH,
+	XTC_EV_PASS,
+	XTC_EV_DROP,
+	XTC_EV_HANDOFF_SENT,
+	XTC_EV_REDIRECT_OK,
+	XTC_EV_REDIRECT_FAILED,
+};
+
+/* xtc_explain.flags: the outcome, final for the packet. */
+#define XTC_EXF_MATCHED 0x01		/* a rule matched (rule_id is valid) */
+#define XTC_EXF_DROP 0x02		/* the packet is dropped */
+#define XTC_EXF_REDIRECT 0x04		/* the packet is redirected to target_ifindex */
+#define XTC_EXF_FALLBACK 0x08		/* the redirect cannot be done: redirect_fallback applies */
+#define XTC_EXF_HANDOFF 0x10		/* XDP hands the redirect to TC ingress (xtc_meta) */
+#define XTC_EXF_XDP_OWNS 0x20		/* TC ingress passed it unclassified: XDP classifies here */
+
+struct xtc_explain {
+	__u32 magic;			/* in: XTC_EXPLAIN_MAGIC; out: XTC_EXPLAIN_DONE */
+	__u32 check;			/* in: XTC_EXPLAIN_CHECK */
+	__u32 rule_id;			/* out: the matched rule, or XTC_EXPLAIN_NO_RULE */
+	__u32 target_ifindex;		/* out: resolved redirect target; 0: none */
+	__u8 action;			/* out: the matched rule's enum xtc_action */
+	__u8 mode;			/* out: its enum xtc_redirect_mode */
+	__u8 event;			/* out: enum xtc_event, what a live packet would count */
+	__u8 flags;			/* out: XTC_EXF_* */
+};
+
+/* Fits __sk_buff.cb (5 words) and XDP metadata (a multiple of 4, at most 32). */
+_Static_assert(sizeof(struct xtc_explain) == 20, "struct xtc_explain is cb[0..4]");
+
 #endif /* XTC_SHARED_H */

@@ -2,7 +2,9 @@
 /*
  * xtc's TC programs.  Ingress carries out the redirects that XDP handed off
  * in metadata; where XDP did not run it classifies on its own with the same
- * code.  Egress applies the rules whose direction is egress.
+ * code.  Egress applies the rules whose direction is egress.  An xtc_explain
+ * block in cb (BPF_PROG_TEST_RUN, xtc explain) turns counting into an answer
+ * written back into cb.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -63,9 +65,10 @@ static __always_inline void xtc_pull(struct __sk_buff *skb)
 		bpf_skb_pull_data(skb, want);
 }
 
-static __always_inline int xtc_tc_classify(struct __sk_buff *skb, __u8 dir, int *event)
+/* Classifies without counting; the hook's exit path counts (or explains). */
+static __always_inline int xtc_tc_classify(struct __sk_buff *skb, struct xtc_search *s,
+					   __u32 *target, int *event)
 {
-	struct xtc_search s = { .pkt.dir = dir, .pkt.ifindex = skb->ifindex };
 	void *data, *data_end;
 	int verdict;
 
@@ -73,7 +76,7 @@ static __always_inline int xtc_tc_classify(struct __sk_buff *skb, __u8 dir, int 
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 
-	switch (xtc_extract(data, data_end, skb->len - (__u32)(data_end - data), &s.pkt)) {
+	switch (xtc_extract(data, data_end, skb->len - (__u32)(data_end - data), &s->pkt)) {
 	case XTC_PARSED_ERR:
 		*event = XTC_EV_PARSE_ERR;
 		return malformed_verdict;
@@ -81,25 +84,71 @@ static __always_inline int xtc_tc_classify(struct __sk_buff *skb, __u8 dir, int 
 		*event = XTC_EV_NO_MATCH;
 		return TC_ACT_OK;
 	}
-	if (!xtc_lookup(&s)) {
+	if (!xtc_lookup(s)) {
 		*event = XTC_EV_NO_MATCH;
 		return TC_ACT_OK;
 	}
-	xtc_count_rule(s.best.rule_id, skb->len);
 
-	switch (s.best.action) {
+	switch (s->best.action) {
 	case XTC_ACT_DROP:
 		*event = XTC_EV_DROP;
 		verdict = TC_ACT_SHOT;
 		break;
 	case XTC_ACT_REDIRECT:
-		verdict = xtc_redirect(skb, xtc_resolve_target(&s.pkt, &s.best), s.best.mode, event);
+		*target = xtc_resolve_target(&s->pkt, &s->best);
+		verdict = xtc_redirect(skb, *target, s->best.mode, event);
 		break;
 	default:
 		*event = XTC_EV_PASS;
 		verdict = TC_ACT_OK;
 		break;
 	}
+	return verdict;
+}
+
+/*
+ * xtc explain asks through cb[0..4] (struct xtc_explain): two words that
+ * stray cb contents of other layers do not hold.  Live packets pay one
+ * compare.
+ */
+static __always_inline int xtc_tc_explaining(struct __sk_buff *skb)
+{
+	return skb->cb[0] == XTC_EXPLAIN_MAGIC && skb->cb[1] == XTC_EXPLAIN_CHECK;
+}
+
+/*
+ * The one exit of both hooks: count the packet, or, for xtc explain, write
+ * the answer into cb (BPF_PROG_TEST_RUN returns it in ctx_out) and count
+ * nothing.  A redirect in a test run only records its target: nothing is sent.
+ */
+static __always_inline int xtc_tc_finish(struct __sk_buff *skb, int explain, __u32 hook,
+					 const struct xtc_search *s, __u32 target, int event,
+					 int verdict, int handoff, __u8 flags)
+{
+	struct xtc_iface_stats *st;
+
+	if (explain) {
+		struct xtc_explain r;
+		const __u32 *w = (const __u32 *)&r;
+
+		if (verdict == TC_ACT_SHOT)
+			flags |= XTC_EXF_DROP;
+		else if (verdict == TC_ACT_REDIRECT)
+			flags |= XTC_EXF_REDIRECT;
+		xtc_explain_fill(&r, s, target, event, flags);
+		skb->cb[0] = w[0];
+		skb->cb[1] = w[1];
+		skb->cb[2] = w[2];
+		skb->cb[3] = w[3];
+		skb->cb[4] = w[4];
+		return verdict;
+	}
+	if (s->found)
+		xtc_count_rule(s->best.rule_id, skb->len);
+	st = xtc_iface_stats_get(skb->ifindex, hook);
+	if (st && handoff)
+		st->handoffs_received++;
+	xtc_record(st, event, verdict == TC_ACT_SHOT);
 	return verdict;
 }
 
@@ -135,43 +184,44 @@ static __always_inline int xtc_xdp_active(__u32 ifindex)
 SEC("tc")
 int xtc_tc_ingress(struct __sk_buff *skb)
 {
-	struct xtc_iface_stats *st;
+	struct xtc_search s = { .pkt.dir = XTC_DIR_INGRESS, .pkt.ifindex = skb->ifindex };
+	int explain = xtc_tc_explaining(skb);
+	int verdict = TC_ACT_OK, event = XTC_EV_NONE, handoff = 0;
 	struct xtc_meta *meta;
-	int verdict = TC_ACT_OK, event = XTC_EV_NONE;
-	__u32 target;
+	__u8 flags = 0;
+	__u32 target = 0;
 	__u8 mode;
-
-	st = xtc_iface_stats_get(skb->ifindex, XTC_HOOK_TC_INGRESS);
 
 	meta = xtc_find_meta(skb);
 	if (meta) {
 		target = meta->target_ifindex;
 		mode = meta->mode;
 		meta->magic = 0;
-		if (st)
-			st->handoffs_received++;
+		handoff = 1;
 		verdict = xtc_redirect(skb, target, mode, &event);
 		goto out;
 	}
 	/* XDP already classified this packet and let it pass. */
-	if (xtc_xdp_active(skb->ifindex))
+	if (xtc_xdp_active(skb->ifindex)) {
+		flags = XTC_EXF_XDP_OWNS;
 		goto out;
-	verdict = xtc_tc_classify(skb, XTC_DIR_INGRESS, &event);
+	}
+	verdict = xtc_tc_classify(skb, &s, &target, &event);
 out:
-	xtc_record(st, event, verdict == TC_ACT_SHOT);
-	return verdict;
+	return xtc_tc_finish(skb, explain, XTC_HOOK_TC_INGRESS, &s, target, event, verdict,
+			     handoff, flags);
 }
 
 SEC("tc")
 int xtc_tc_egress(struct __sk_buff *skb)
 {
-	struct xtc_iface_stats *st;
+	struct xtc_search s = { .pkt.dir = XTC_DIR_EGRESS, .pkt.ifindex = skb->ifindex };
+	int explain = xtc_tc_explaining(skb);
 	int verdict, event = XTC_EV_NONE;
+	__u32 target = 0;
 
-	st = xtc_iface_stats_get(skb->ifindex, XTC_HOOK_TC_EGRESS);
-	verdict = xtc_tc_classify(skb, XTC_DIR_EGRESS, &event);
-	xtc_record(st, event, verdict == TC_ACT_SHOT);
-	return verdict;
+	verdict = xtc_tc_classify(skb, &s, &target, &event);
+	return xtc_tc_finish(skb, explain, XTC_HOOK_TC_EGRESS, &s, target, event, verdict, 0, 0);
 }
 
 char _license[] SEC("license") = "GPL";

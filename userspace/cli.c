@@ -89,6 +89,13 @@ static const struct xtc_cmd commands[] = {
 	  "Every prefix in the map, the interface it leads to and where it came from:\n"
 	  "an interface address, a connected route, or [static].\n",
 	  cmd_ipmap, XTC_OPT_JSON, 0, 0 },
+	{ "explain", "[--egress] IFACE PACKET", "run PACKET through the program on IFACE now",
+	  "Builds PACKET and runs it through the program that is attached to IFACE right\n"
+	  "now (BPF_PROG_TEST_RUN), then prints the hook, the verdict, the matching rule,\n"
+	  "the redirect mode and the target. The packet is not counted.\n"
+	  "PACKET: PROTO SRC[:PORT] -> DST[:PORT], PROTO one of tcp udp icmp tcp6 udp6 icmp6;\n"
+	  "IPv6 with a port as [ADDR]:PORT. Example: tcp 10.0.0.1:4000 -> 10.244.1.5:8080\n",
+	  cmd_explain, XTC_OPT_JSON | XTC_OPT_EGRESS, 2, -1 },
 	{ "unload", "--all | IFACE...", "remove xtc, and only xtc, from interfaces",
 	  "Detaches xtc's programs from the named interfaces (or all, and then removes\n"
 	  "xtc's pins). Other XDP programs, TC filters and clsact qdiscs stay.\n",

@@ -43,6 +43,7 @@ int cmd_status(const struct xtc_opts *opts);
 int cmd_stats(const struct xtc_opts *opts);
 int cmd_rules(const struct xtc_opts *opts);
 int cmd_ipmap(const struct xtc_opts *opts);
+int cmd_explain(const struct xtc_opts *opts);
 int cmd_unload(const struct xtc_opts *opts);
 int cmd_version(const struct xtc_opts *opts);
 

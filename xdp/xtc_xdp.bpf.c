@@ -3,7 +3,9 @@
  * xtc's XDP classifier.  Drops are carried out here; redirects are handed to
  * the TC ingress program through a metadata block, because only TC has the
  * neigh and peer redirect helpers.  Everything else passes, and chain-calls
- * the next program in the libxdp dispatcher.
+ * the next program in the libxdp dispatcher.  Under BPF_PROG_TEST_RUN an
+ * xtc_explain block in the metadata turns counting and the handoff into an
+ * answer written back into that block (xtc explain).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -41,20 +43,53 @@ static __always_inline int xtc_write_meta(struct xdp_md *ctx, const struct xtc_r
 	return 0;
 }
 
+static __always_inline int xtc_xdp_fallback(void)
+{
+	return xtc_fallback_action() == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+/*
+ * xtc explain: the answer goes into the request block instead of counters,
+ * and a redirect is not handed off.  What TC ingress would do with the
+ * handoff is told here too: it falls back when the target is gone, which
+ * bpf_check_mtu() finds out the same way as there.
+ */
+static __always_inline int xtc_xdp_explain(struct xdp_md *ctx, struct xtc_explain *ex,
+					   const struct xtc_search *s, __u32 target, int event,
+					   int verdict)
+{
+	__u32 mtu_len = 0;
+	__u8 flags = verdict == XDP_DROP ? XTC_EXF_DROP : 0;
+
+	if (event == XTC_EV_HANDOFF_SENT) {
+		flags |= XTC_EXF_HANDOFF;
+		if (bpf_check_mtu(ctx, target, &mtu_len, 0, 0) < 0)
+			flags |= XTC_EXF_FALLBACK |
+				 (xtc_xdp_fallback() == XDP_DROP ? XTC_EXF_DROP : 0);
+		else
+			flags |= XTC_EXF_REDIRECT;
+	}
+	xtc_explain_fill(ex, s, target, event, flags);
+	return verdict;
+}
+
 SEC("xdp")
 int xtc_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	struct xtc_explain *ex = (void *)(long)ctx->data_meta;
 	struct xtc_search s = {
 		.pkt.dir = XTC_DIR_INGRESS,
 		.pkt.ifindex = ctx->ingress_ifindex,
 	};
-	struct xtc_iface_stats *st;
 	int verdict = XDP_PASS, event;
-	__u32 target;
+	__u32 len = data_end - data, target = 0;
 
-	st = xtc_iface_stats_get(ctx->ingress_ifindex, XTC_HOOK_XDP);
+	/* Live traffic carries no metadata here: the bounds check ends it. */
+	if ((void *)(ex + 1) > data || ex->magic != XTC_EXPLAIN_MAGIC ||
+	    ex->check != XTC_EXPLAIN_CHECK)
+		ex = NULL;
 
 	switch (xtc_extract(data, data_end, 0, &s.pkt)) {
 	case XTC_PARSED_ERR:
@@ -69,7 +104,6 @@ int xtc_xdp(struct xdp_md *ctx)
 		event = XTC_EV_NO_MATCH;
 		goto out;
 	}
-	xtc_count_rule(s.best.rule_id, data_end - data);
 
 	switch (s.best.action) {
 	case XTC_ACT_DROP:
@@ -78,20 +112,28 @@ int xtc_xdp(struct xdp_md *ctx)
 		break;
 	case XTC_ACT_REDIRECT:
 		target = xtc_resolve_target(&s.pkt, &s.best);
-		if (target && !xtc_write_meta(ctx, &s.best, target)) {
+		if (target) {
 			event = XTC_EV_HANDOFF_SENT;
 			break;
 		}
 		event = XTC_EV_REDIRECT_FAILED;
-		if (xtc_fallback_action() == XTC_ACT_DROP)
-			verdict = XDP_DROP;
+		verdict = xtc_xdp_fallback();
 		break;
 	default:
 		event = XTC_EV_PASS;
 		break;
 	}
 out:
-	xtc_record(st, event, verdict == XDP_DROP);
+	if (ex)
+		return xtc_xdp_explain(ctx, ex, &s, target, event, verdict);
+	if (event == XTC_EV_HANDOFF_SENT && xtc_write_meta(ctx, &s.best, target)) {
+		event = XTC_EV_REDIRECT_FAILED;
+		verdict = xtc_xdp_fallback();
+	}
+	if (s.found)
+		xtc_count_rule(s.best.rule_id, len);
+	xtc_record(xtc_iface_stats_get(ctx->ingress_ifindex, XTC_HOOK_XDP), event,
+		   verdict == XDP_DROP);
 	return verdict;
 }
 

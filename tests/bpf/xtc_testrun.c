@@ -7,6 +7,13 @@
  *
  *   xtc-testrun [--repeat N] CONFIG PACKETS
  *   PACKETS: lines of "xdp|tc_ingress|tc_egress IFINDEX HEXBYTES", or "!command"
+ *
+ * A hook written "xdp+explain" (likewise for TC) runs the packet as xtc
+ * explain does: with an xtc_explain block as XDP metadata or in cb.  The
+ * answer is printed as "explain", and "new_iface_keys" tells whether the
+ * run created per-interface counter entries.  "+stray" puts the same block
+ * there with a wrong second word, as stray bytes of another layer might:
+ * the program must treat the packet as live traffic.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +41,21 @@ struct counters {
 };
 
 static int ncpus;
+
+enum { EXPLAIN_NONE, EXPLAIN_ON, EXPLAIN_STRAY };
+
+static int count_keys(int fd)
+{
+	struct xtc_iface_key k, next, *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
 
 static void read_counters(const struct xtc_maps *m, const struct xtc_model *model,
 			  __u32 ifindex, int hook, struct counters *c)
@@ -79,28 +101,40 @@ static int hex_decode(const char *hex, unsigned char *out, size_t cap)
 }
 
 static int run_one(const struct xtc_objs *o, int hook, __u32 ifindex, const unsigned char *pkt,
-		   int len, int repeat, __u32 *retval, unsigned char *out, __u32 *out_len,
-		   __u32 *meta_len, __u32 *duration)
+		   int len, int repeat, int explain, __u32 *retval, unsigned char *out,
+		   __u32 *out_len, __u32 *meta_len, __u32 *duration, struct xtc_explain *ex)
 {
-	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
+	static unsigned char in[sizeof(struct xtc_explain) + MAX_PKT];
+	const struct xtc_explain req = {
+		.magic = XTC_EXPLAIN_MAGIC,
+		.check = explain == EXPLAIN_STRAY ? ~XTC_EXPLAIN_CHECK : XTC_EXPLAIN_CHECK,
+	};
+	__u32 pre = explain && hook == XTC_HOOK_XDP ? sizeof(req) : 0;
+	struct xdp_md xctx = { .data = pre, .data_end = pre + len, .ingress_ifindex = ifindex };
 	struct __sk_buff sctx = { .ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = pkt,
-		.data_size_in = len,
+		.data_in = in,
+		.data_size_in = pre + len,
 		.data_out = out,
 		.data_size_out = MAX_PKT + 64,
 		.repeat = repeat,
 	);
 	int err;
 
+	memcpy(in, &req, pre);
+	memcpy(in + pre, pkt, len);
 	if (hook == XTC_HOOK_XDP) {
 		opts.ctx_in = &xctx;
 		opts.ctx_size_in = sizeof(xctx);
 		opts.ctx_out = &xctx;
 		opts.ctx_size_out = sizeof(xctx);
 	} else {
+		if (explain)
+			memcpy(sctx.cb, &req, sizeof(req));
 		opts.ctx_in = &sctx;
 		opts.ctx_size_in = sizeof(sctx);
+		opts.ctx_out = &sctx;
+		opts.ctx_size_out = sizeof(sctx);
 	}
 	err = bpf_prog_test_run_opts(xtc_objs_prog_fd(o, hook), &opts);
 	if (err)
@@ -109,16 +143,42 @@ static int run_one(const struct xtc_objs *o, int hook, __u32 ifindex, const unsi
 	*out_len = opts.data_size_out;
 	*meta_len = hook == XTC_HOOK_XDP ? xctx.data : 0;
 	*duration = opts.duration;
+	if (hook == XTC_HOOK_XDP && explain && *meta_len >= sizeof(*ex))
+		memcpy(ex, out + *meta_len - sizeof(*ex), sizeof(*ex));	/* right before the frame */
+	else if (explain)
+		memcpy(ex, sctx.cb, sizeof(*ex));
 	return 0;
+}
+
+static void print_explain(const struct xtc_model *model, const struct xtc_explain *ex)
+{
+	const char *name = NULL;
+	int r;
+
+	for (r = 0; r < model->n_rules; r++)
+		if (model->rules[r].id == ex->rule_id)
+			name = model->rules[r].name;
+	printf(", \"explain\": {\"magic\": %u, \"check\": %u, \"rule_id\": %u, \"rule\": ",
+	       ex->magic, ex->check, ex->rule_id);
+	if (name)
+		printf("\"%s\"", name);
+	else
+		printf("null");
+	printf(", \"target_ifindex\": %u, \"action\": %u, \"mode\": %u, \"event\": %u, "
+	       "\"flags\": %u}", ex->target_ifindex, ex->action, ex->mode, ex->event, ex->flags);
 }
 
 static void print_result(const struct xtc_model *model, int hook, __u32 retval,
 			 const unsigned char *out, __u32 meta_len, const struct counters *a,
-			 const struct counters *b, __u32 duration)
+			 const struct counters *b, __u32 duration, const struct xtc_explain *ex,
+			 int new_keys)
 {
 	int r, first = 1;
 	size_t f;
 
+	/* Explain: what the program wrote in front of the block it was given. */
+	if (ex && hook == XTC_HOOK_XDP)
+		meta_len = meta_len >= sizeof(*ex) ? meta_len - sizeof(*ex) : 0;
 	printf("{\"hook\": \"%s\", \"retval\": %u, \"duration_ns\": %u, \"meta\": ",
 	       hook_names[hook], retval, duration);
 	if (meta_len >= sizeof(struct xtc_meta)) {
@@ -154,7 +214,10 @@ static void print_result(const struct xtc_model *model, int hook, __u32 retval,
 		printf("%s\"%s\": %llu", first ? "" : ", ", iface_fields[f], (unsigned long long)d);
 		first = 0;
 	}
-	printf("}}\n");
+	printf("}, \"new_iface_keys\": %d", new_keys);
+	if (ex)
+		print_explain(model, ex);
+	printf("}\n");
 	fflush(stdout);
 }
 
@@ -236,8 +299,9 @@ int main(int argc, char **argv)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		__u32 ifindex, retval = 0, out_len = 0, meta_len = 0, duration = 0;
-		int hook, len, n;
-		char *hex;
+		struct xtc_explain ex = {};
+		int hook, len, n, keys, explain = EXPLAIN_NONE;
+		char *hex, *plus;
 
 		/* "!cmd" changes the world between packets, e.g. deletes a target. */
 		if (line[0] == '!') {
@@ -247,24 +311,33 @@ int main(int argc, char **argv)
 		}
 		if (sscanf(line, "%31s %u %n", hookname, &ifindex, &n) != 2)
 			continue;
+		plus = strchr(hookname, '+');
+		if (plus) {
+			explain = !strcmp(plus, "+explain") ? EXPLAIN_ON :
+				  !strcmp(plus, "+stray") ? EXPLAIN_STRAY : -1;
+			*plus = 0;
+		}
 		for (hook = 0; hook < XTC_HOOK_MAX; hook++)
 			if (!strcmp(hookname, hook_names[hook]))
 				break;
 		hex = line + n;
 		len = hex_decode(hex, pkt, sizeof(pkt));
-		if (hook == XTC_HOOK_MAX || len < 0) {
+		if (hook == XTC_HOOK_MAX || len < 0 || explain < 0) {
 			pr_warn("bad packet line: %s", line);
 			goto out;
 		}
 		read_counters(&o.maps, model, ifindex, hook, &before);
-		err = run_one(&o, hook, ifindex, pkt, len, repeat, &retval, out, &out_len,
-			      &meta_len, &duration);
+		keys = count_keys(o.maps.fd[XTC_MAP_IFACE_STATS]);
+		err = run_one(&o, hook, ifindex, pkt, len, repeat, explain, &retval, out, &out_len,
+			      &meta_len, &duration, &ex);
 		if (err) {
 			printf("{\"hook\": \"%s\", \"error\": \"%s\"}\n", hookname, strerror(-err));
 			continue;
 		}
 		read_counters(&o.maps, model, ifindex, hook, &after);
-		print_result(model, hook, retval, out, meta_len, &before, &after, duration);
+		keys = count_keys(o.maps.fd[XTC_MAP_IFACE_STATS]) - keys;
+		print_result(model, hook, retval, out, meta_len, &before, &after, duration,
+			     explain ? &ex : NULL, keys);
 	}
 	rc = 0;
 out:
