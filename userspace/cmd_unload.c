@@ -52,8 +52,14 @@ int cmd_unload(const struct xtc_opts *opts)
 	if (err < 0)
 		return xtc_read_exit(err);
 	if (err > 0) {
-		printf("xtc is not loaded\n");
-		return opts->all ? XTC_EXIT_OK : XTC_EXIT_RUNTIME;
+		if (opts->all) {
+			printf("xtc is not loaded\n");
+			return XTC_EXIT_OK;
+		}
+		for (i = 0; i < opts->n_args; i++)
+			pr_warn("unload: %s: not managed by xtc (xtc is not loaded)\n",
+				opts->args[i]);
+		return XTC_EXIT_RUNTIME;
 	}
 	seen = calloc(opts->n_args + 1, sizeof(*seen));
 	if (!seen) {

@@ -17,6 +17,7 @@
 #include "output.h"
 #include "xtc_tc.skel.h"
 #include "xtc_xdp.skel.h"
+#include "xtc_probe.skel.h"
 
 /* libxdp has no version call: its file is libxdp.so.MAJOR.MINOR.PATCH. */
 static void libxdp_version(char *buf, size_t len)
@@ -56,6 +57,8 @@ static void bpf_build_id(char *buf, size_t len)
 	elf = xtc_xdp__elf_bytes(&sz);
 	h = fnv1a(h, elf, sz);
 	elf = xtc_tc__elf_bytes(&sz);
+	h = fnv1a(h, elf, sz);
+	elf = xtc_probe__elf_bytes(&sz);
 	h = fnv1a(h, elf, sz);
 	snprintf(buf, len, "%016llx", (unsigned long long)h);
 }

@@ -69,10 +69,14 @@ def test_version_tells_bpf_builds_apart(tmp_path):
     # The same binary agrees with itself; a binary whose embedded objects differ does not.
     assert json.loads(a.stdout)["bpf_build_id"] == json.loads(run("version", "--json").stdout)["bpf_build_id"]
     data = X.XTC.read_bytes()
-    elf = data.find(b"\x7fELF", 1)          # the first embedded BPF object
-    assert elf > 0
     patched = bytearray(data)
-    patched[elf + 0x30] ^= 0xff             # a byte of its section header fields
+    # Every embedded BPF object (e_machine 247): each file that includes a
+    # skeleton holds its own copy.
+    bpf_elf = b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x01\x00\xf7\x00"
+    at = [i for i in range(len(data)) if data.startswith(bpf_elf, i)]
+    assert len(at) >= 3
+    for i in at:
+        patched[i + 0x30] ^= 0xff           # a byte of its section header fields
     other = tmp_path / "xtc"
     other.write_bytes(bytes(patched))
     other.chmod(0o755)
