@@ -239,6 +239,24 @@ case $xdp_status in
 *) fail "xdp-loader does not show xtc_xdp on xd-client" ;;
 esac
 
+header "The rules and the IP-to-ifindex map, as the kernel holds them"
+run xtc rules
+run xtc ipmap
+
+header "What would the datapath do? (xtc explain: the live program, nothing sent or counted)"
+# explain_verdict IFACE PACKET: the verdict word of `xtc explain --json`.
+explain_verdict() {
+	xtc explain --json "$1" "$2" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["verdict"], d.get("rule", "-"), d.get("target", "-"))'
+}
+run xtc explain xd-client "udp $CLIENT_IP:5000 -> $POD2_IP:9999"
+run xtc explain xd-client "tcp $CLIENT_IP:40000 -> $POD1_IP:8080"
+v=$(explain_verdict xd-client "udp $CLIENT_IP:5000 -> $POD2_IP:9999")
+[ "$v" = "drop drop-udp-9999 -" ] || fail "explain says '$v' for UDP to pod2:9999, expected a drop"
+v=$(explain_verdict xd-client "tcp $CLIENT_IP:40000 -> $POD1_IP:8080")
+[ "$v" = "redirect web-to-pod1 xd-pod1" ] ||
+	fail "explain says '$v' for TCP to pod1:8080, expected a redirect to xd-pod1"
+say "OK: explain predicts the drop and the redirect that the traffic below meets"
+
 header "Counters before any traffic"
 run xtc stats
 xtc stats --json >"$RUN/before.json"

@@ -94,7 +94,8 @@ static const struct xtc_cmd commands[] = {
 	  "now (BPF_PROG_TEST_RUN), then prints the hook, the verdict, the matching rule,\n"
 	  "the redirect mode and the target. The packet is not counted.\n"
 	  "PACKET: PROTO SRC[:PORT] -> DST[:PORT], PROTO one of tcp udp icmp tcp6 udp6 icmp6;\n"
-	  "IPv6 with a port as [ADDR]:PORT. Example: tcp 10.0.0.1:4000 -> 10.244.1.5:8080\n",
+	  "IPv6 with a port as [ADDR]:PORT. Quote it: the shell reads > as a redirection.\n"
+	  "Example: xtc explain eth0 'tcp 10.0.0.1:4000 -> 10.244.1.5:8080'\n",
 	  cmd_explain, XTC_OPT_JSON | XTC_OPT_EGRESS, 2, -1 },
 	{ "unload", "--all | IFACE...", "remove xtc, and only xtc, from interfaces",
 	  "Detaches xtc's programs from the named interfaces (or all, and then removes\n"
