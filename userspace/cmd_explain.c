@@ -35,6 +35,8 @@
 #include "explain_packet.h"
 #include "log.h"
 #include "output.h"
+#include "plan.h"
+#include "rule_info.h"
 #include "tc_attach.h"
 #include "xdp_attach.h"
 #include "xtc_shared.h"
@@ -42,9 +44,6 @@
 
 #define FRAME_MAX 256
 
-static const char *const hook_names[XTC_HOOK_MAX] = { "xdp", "tc_ingress", "tc_egress" };
-static const char *const action_names[] = { "pass", "drop", "redirect" };
-static const char *const mode_names[] = { "plain", "neigh", "peer" };
 
 struct explain_run {
 	const char *ifname;
@@ -59,15 +58,6 @@ struct explain_run {
 	__u32 retval;
 	struct xtc_explain res;
 };
-
-static __u32 prog_id_of(int fd)
-{
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
 
 /* The interface's MAC; zeros for an interface without one. */
 static void get_mac(const char *ifname, __u8 mac[6])
@@ -88,7 +78,7 @@ static bool tc_attached(__u32 ifindex, bool egress, int prog_fd)
 {
 	struct xtc_tc_info ti;
 
-	return !xtc_tc_query(ifindex, egress, prog_id_of(prog_fd), &ti) &&
+	return !xtc_tc_query(ifindex, egress, xtc_prog_id(prog_fd), &ti) &&
 	       ti.kind != XTC_TC_KIND_NONE;
 }
 
@@ -230,7 +220,7 @@ static int pick_program(const struct xtc_state *st, bool egress, struct explain_
 			return no_program(r, "xtc's TC egress program is not attached now; xtc status "
 					  "shows it, xtc apply attaches it again");
 		r->prog_fd = st->tc_egress_fd;
-		r->prog_id = prog_id_of(r->prog_fd);
+		r->prog_id = xtc_prog_id(r->prog_fd);
 		r->live = true;
 		return 0;
 	}
@@ -257,7 +247,7 @@ static int pick_program(const struct xtc_state *st, bool egress, struct explain_
 			"not attached now, so TC ingress lets every packet pass unclassified (xtc "
 			"status; xtc apply)\n", r->ifname);
 	r->prog_fd = st->tc_ingress_fd;
-	r->prog_id = prog_id_of(r->prog_fd);
+	r->prog_id = xtc_prog_id(r->prog_fd);
 	r->live = true;
 	return 0;
 }
@@ -363,7 +353,7 @@ static void print_answer(const struct xtc_opts *opts, const struct xtc_state *st
 	xtc_out_str(o, "interface", r->ifname);
 	xtc_out_u64(o, "ifindex", r->ifindex);
 	xtc_out_str(o, "packet", pkt->text);
-	xtc_out_str(o, "hook", hook_names[r->hook]);
+	xtc_out_str(o, "hook", XTC_ENUM_NAME(hook_names, r->hook));
 	xtc_out_u64(o, "program_id", r->prog_id);
 	xtc_out_bool(o, "live_program", r->live);
 	xtc_out_str(o, "verdict", verdict_of(r));
@@ -373,9 +363,9 @@ static void print_answer(const struct xtc_opts *opts, const struct xtc_state *st
 	}
 	xtc_out_bool(o, "matched", matched);
 	if (matched) {
-		xtc_out_str(o, "action", x->action < 3 ? action_names[x->action] : "?");
+		xtc_out_str(o, "action", XTC_ENUM_NAME(action_names, x->action));
 		if (x->action == XTC_ACT_REDIRECT)
-			xtc_out_str(o, "redirect", x->mode < 3 ? mode_names[x->mode] : "?");
+			xtc_out_str(o, "redirect", XTC_ENUM_NAME(mode_names, x->mode));
 	}
 	if (x->target_ifindex) {
 		if (!if_indextoname(x->target_ifindex, target))

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from hostenv import XTC, Bpffs, Topo, Xtc, have_tools
+from hostenv import MODES, XTC, Bpffs, Topo, Xtc, have_tools
+from traffic import Traffic
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +73,16 @@ def xtc(xtc_module):
     yield xtc_module
     res = xtc_module.unload(check=False)
     assert res.returncode == 0, f"xtc unload --all failed: {res.stdout}{res.stderr}"
+
+
+@pytest.fixture(scope="module", params=MODES)
+def mode(request):
+    """The XDP setting a module's traffic tests run under, each in turn."""
+    return request.param
+
+
+@pytest.fixture
+def traffic(topo):
+    t = Traffic(topo)
+    yield t
+    t.close()

@@ -17,24 +17,12 @@ import uuid
 
 import pytest
 
-from hostenv import MODES, link_exists, make_config, sh
+from hostenv import link_exists, make_config, sh
 from lib.nsock import tcp_exchange
-from traffic import TTL, Traffic, rule, udp_frames
+from traffic import TTL, rule, udp_frames
 
 N = 5
 SPORT = 40000           # explain's source port; the rules match any
-
-
-@pytest.fixture(scope="module", params=MODES)
-def mode(request):
-    return request.param
-
-
-@pytest.fixture
-def traffic(topo):
-    t = Traffic(topo)
-    yield t
-    t.close()
 
 
 @pytest.fixture

@@ -12,16 +12,9 @@ import pytest
 from hostenv import (MODES, bpftool_json, has_clsact, make_config, sh, tc_filters,
                      xdp_attached)
 from lib import nsock
-from traffic import Traffic, rule
+from traffic import rule
 
 REAPPLIES = 20
-
-
-@pytest.fixture
-def traffic(topo):
-    t = Traffic(topo)
-    yield t
-    t.close()
 
 
 # ---- hitless re-apply ------------------------------------------------------

@@ -19,18 +19,6 @@ from traffic import TTL, Traffic, rule, udp_frames
 N = 20
 
 
-@pytest.fixture(scope="module", params=MODES)
-def mode(request):
-    return request.param
-
-
-@pytest.fixture
-def traffic(topo):
-    t = Traffic(topo)
-    yield t
-    t.close()
-
-
 def apply(xtc, topo, mode, rules, **kw):
     return xtc.apply(make_config(xtc, topo, mode, rules, **kw))
 
