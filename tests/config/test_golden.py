@@ -63,20 +63,20 @@ def test_path_as_given():
     rel = "invalid/21-bad-proto.ini"
     r = xtc_check(rel, cwd=HERE)
     assert r.returncode == 2
-    assert r.stderr.splitlines()[0].startswith(rel + ":3: bad value 'tcpp' for proto")
+    assert r.stderr.splitlines()[0].startswith("xtc: " + rel + ":3: bad value 'tcpp' for proto")
 
 
 def test_missing_file(tmp_path):
     path = tmp_path / "nope.ini"
     r = xtc_check(path)
     assert r.returncode == 2
-    assert r.stderr == f"{path}: cannot read: No such file or directory\n"
+    assert r.stderr == f"xtc: {path}: cannot read: No such file or directory\n"
 
 
 def test_directory(tmp_path):
     r = xtc_check(tmp_path)
     assert r.returncode == 2
-    assert r.stderr == f"{tmp_path}: is a directory; give the path of an INI file\n"
+    assert r.stderr == f"xtc: {tmp_path}: is a directory; give the path of an INI file\n"
 
 
 def test_unreadable():
@@ -95,7 +95,7 @@ def test_unreadable():
         if r.returncode == 126 or "exec" in r.stderr:
             pytest.skip(f"{XTC} cannot be run as uid {NOBODY}")
         assert r.returncode == 2
-        assert r.stderr == f"{path}: cannot read: Permission denied\n"
+        assert r.stderr == f"xtc: {path}: cannot read: Permission denied\n"
     finally:
         shutil.rmtree(d)
 
@@ -125,7 +125,7 @@ def test_nul_byte(tmp_path):
     path.write_bytes(b"[global]\nxdp_mode = s\x00kb\n")
     r = xtc_check(path)
     assert r.returncode == 2
-    assert r.stderr == f"{path}:2: syntax error: the line holds a NUL byte; give a text file\n"
+    assert r.stderr == f"xtc: {path}:2: syntax error: the line holds a NUL byte; give a text file\n"
 
 
 def test_example_config():
@@ -175,7 +175,7 @@ def test_peer_in_same_namespace():
             f.flush()
             r = xtc_check(f.name)
             assert r.returncode == 2
-            assert r.stderr == (f"{f.name}:4: redirect = peer needs a veth target whose peer is in "
+            assert r.stderr == (f"xtc: {f.name}:4: redirect = peer needs a veth target whose peer is in "
                                 f"another network namespace, but the peer of '{a}' is in "
                                 f"this one\n")
     finally:
