@@ -163,10 +163,8 @@ static struct xtc_model *model_new(const char *path)
 
 	if (!m)
 		return NULL;
-	m->files = calloc(1, sizeof(*m->files));
-	if (m->files)
-		m->files[0] = strdup(path);
-	if (!m->files || !m->files[0]) {
+	/* GROW() is how m->files grows while include files are read. */
+	if (GROW(m->files, m->n_files) || !(m->files[0] = strdup(path))) {
 		xtc_model_free(m);
 		return NULL;
 	}
@@ -185,6 +183,7 @@ int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *d
 {
 	struct ctx c = { .cur = -1 };
 	struct xtc_model *m;
+	double t0;
 	int err;
 
 	*out = NULL;
@@ -192,7 +191,9 @@ int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *d
 	if (!m)
 		return -ENOMEM;
 	c.m = m;
+	t0 = xtc_now();
 	err = cfg_read_all(&c);
+	pr_debug("timing: config read %.3f s\n", xtc_now() - t0);
 	if (!err && c.err)
 		err = c.err;
 	/* Half a file validates into nonsense: then only the read errors are reported. */

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include "config_raw.h"
 #include "config_values.h"
+#include "log.h"
 #include "netdev.h"
 #include "tc_attach.h"
 #include "xtc_shared.h"
@@ -98,28 +99,30 @@ void cfg_collect(struct ctx *c, struct raw_sec *s, const char *const *keys,
 	size_t used = 0;
 	int i, k, n;
 
-	for (n = 0; keys[n]; n++) {
+	for (n = 0; keys[n]; n++)
 		found[n] = NULL;
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 n == 0 ? "" : keys[n + 1] ? ", " : " or ", keys[n]);
-	}
-	cfg_sec_label(s, label, sizeof(label));
 	for (i = 0; i < s->n_kv; i++) {
 		struct raw_kv *kv = &s->kv[i];
 
 		for (k = 0; k < n && strcasecmp(kv->key, keys[k]); k++)
 			;
-		if (k == n) {
-			cfg_problem(c, kv->line, "unknown key '" QS "' in %s: use %s", kv->key,
-				label, list);
+		if (k < n && !found[k]) {
+			kv->key = keys[k];
+			found[k] = kv;
 			continue;
 		}
-		kv->key = keys[k];
-		if (found[k])
+		/* Only problems need the label and the list: most sections have none. */
+		cfg_sec_label(s, label, sizeof(label));
+		if (k < n) {
 			cfg_problem(c, kv->line, "duplicate key '%s' in %s: first set at line %d",
-				kv->key, label, found[k]->line);
-		else
-			found[k] = kv;
+				keys[k], label, found[k]->line);
+			continue;
+		}
+		for (k = 0, used = 0; k < n; k++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 k == 0 ? "" : k == n - 1 ? " or " : ", ", keys[k]);
+		cfg_problem(c, kv->line, "unknown key '" QS "' in %s: use %s", kv->key, label,
+			    list);
 	}
 }
 
@@ -426,6 +429,7 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 	static const enum sec_kind order[] = { SEC_GLOBAL, SEC_IFACE, SEC_SET, SEC_RULE, SEC_STATIC };
 	const struct raw_kv **static_keys = NULL;
 	struct tc_choice *tcs = NULL;
+	double t0 = xtc_now();
 	size_t o;
 	int i, err;
 
@@ -468,12 +472,17 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 	 * key would look like one that matches everything, so they wait until
 	 * the file has no errors.
 	 */
+	pr_debug("timing: config sections %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
 	if (!err && !c->n_errors)
 		err = cfg_check_limits(c, m);
+	pr_debug("timing: config limits %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
 	if (!err && !c->n_errors) {
 		cfg_check_hooks(c, m);
 		err = cfg_check_shadow(c, m);
 	}
+	pr_debug("timing: config hooks and shadowed rules %.3f s\n", xtc_now() - t0);
 	free(static_keys);
 	free(tcs);
 	return err;

@@ -19,6 +19,12 @@ static const struct xtc_set *get_set(struct ctx *c, const struct raw_kv *kv, boo
 	const char *name = kv->val + 1;
 	const struct xtc_set *set = cfg_find_set(c, name);
 
+	if (!cfg_valid_name(name)) {
+		cfg_bad_value(c, kv, ports ? "use a port, a range LOW-HIGH, or @NAME for a "
+			      "[set NAME] of ports" : "use a prefix, or @NAME for a [set NAME] of "
+			      "prefixes");
+		return NULL;
+	}
 	if (!set) {
 		cfg_problem(c, kv->line, "%s = @" QS ": no [set " QS "]: add it or use %s", kv->key,
 			    name, name, ports ? "a port or range" : "a prefix");
@@ -182,14 +188,11 @@ static void check_rule_combos(struct ctx *c, const struct raw_sec *s, const stru
 			      const bool *ok, struct xtc_rule *r)
 {
 	static const int redirect_only[] = { RK_REDIRECT, RK_TARGET, RK_REVERSE };
-	char label[96];
-	size_t i;
-
 	unsigned int fs = side_families(ok[RK_SRC], &r->src, r->src_set);
 	unsigned int fd = side_families(ok[RK_DST], &r->dst, r->dst_set);
-	char ds[96], dd[96];
+	char label[96], ds[96], dd[96];
+	size_t i;
 
-	cfg_sec_label(s, label, sizeof(label));
 	/* An empty set has no family; its own warning says the rule matches nothing. */
 	if (ok[RK_SRC] && ok[RK_DST] && fs && fd && !(fs & fd)) {
 		describe_side(&r->src, r->src_set, fs, ds, sizeof(ds));
@@ -216,6 +219,7 @@ static void check_rule_combos(struct ctx *c, const struct raw_sec *s, const stru
 			cfg_problem(c, f[i]->line, "%s needs proto = tcp or udp", rule_keys[i]);
 
 	if (!f[RK_ACTION]) {
+		cfg_sec_label(s, label, sizeof(label));
 		cfg_problem(c, s->line, "%s has no action: add action = pass, drop or redirect",
 			label);
 		return;

@@ -296,15 +296,22 @@ static bool covers(struct shadow *sh, const struct xtc_rule *a, const struct xtc
 
 /* ---- candidates: a hash of every rule's expansions -------------------- */
 
+/* One slot per expansion; prio beside the hash so that a probe touches one line. */
+struct slot {
+	__u64 hash;			/* 0: empty */
+	__u32 rule;			/* the earliest rule with that expansion */
+	__u32 prio;
+};
+
 struct shadow {
 	const struct xtc_model *m;
 	struct set_index *sets;		/* parallel to m->sets */
 	struct xtc_flow_key shapes[XTC_MAX_MASKS];
 	__u64 subsets[XTC_MAX_MASKS];	/* bit j: shape j is inside shape i */
 	int n_shapes;
+	int n_subsets;			/* shapes that subsets[] knows */
 	int last_shape;
-	__u64 *hashes;			/* open addressing; 0 is empty */
-	__u32 *rule_of;			/* the earliest rule with that expansion */
+	struct slot *slots;		/* open addressing */
 	size_t cap;
 	__u32 cur;			/* rule being added */
 	/* the first expansion of the rule being checked */
@@ -356,21 +363,22 @@ static int add_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc
 {
 	struct shadow *sh = ctx;
 	int shape = shape_of(sh, mask, true);
+	__u32 prio = sh->m->rules[sh->cur].prio;
+	struct slot *sl;
 	__u64 h;
 	size_t j;
 
 	if (shape < 0)
 		return -E2BIG;
 	h = atom_hash(shape, key);
-	for (j = h & (sh->cap - 1); sh->hashes[j]; j = (j + 1) & (sh->cap - 1)) {
-		if (sh->hashes[j] != h)
+	for (j = h & (sh->cap - 1); (sl = &sh->slots[j])->hash; j = (j + 1) & (sh->cap - 1)) {
+		if (sl->hash != h)
 			continue;
-		if (sh->m->rules[sh->cur].prio < sh->m->rules[sh->rule_of[j]].prio)
-			sh->rule_of[j] = sh->cur;
+		if (prio < sl->prio)
+			*sl = (struct slot){ .hash = h, .rule = sh->cur, .prio = prio };
 		return 0;
 	}
-	sh->hashes[j] = h;
-	sh->rule_of[j] = sh->cur;
+	*sl = (struct slot){ .hash = h, .rule = sh->cur, .prio = prio };
 	return 0;
 }
 
@@ -384,43 +392,50 @@ static int first_atom(void *ctx, const struct xtc_flow_key *mask, const struct x
 	return 1;		/* one is enough: stop */
 }
 
-static const struct xtc_rule *lookup(struct shadow *sh, int shape, const struct xtc_flow_key *key)
+static const struct slot *lookup(const struct shadow *sh, __u64 h)
 {
-	__u64 h = atom_hash(shape, key);
 	size_t j;
 
-	for (j = h & (sh->cap - 1); sh->hashes[j]; j = (j + 1) & (sh->cap - 1))
-		if (sh->hashes[j] == h)
-			return &sh->m->rules[sh->rule_of[j]];
+	for (j = h & (sh->cap - 1); sh->slots[j].hash; j = (j + 1) & (sh->cap - 1))
+		if (sh->slots[j].hash == h)
+			return &sh->slots[j];
 	return NULL;
+}
+
+/* Bit j: shape j is inside mask (every bit it tests, mask tests too). */
+static __u64 subset_bits(const struct shadow *sh, const struct xtc_flow_key *mask)
+{
+	const __u32 *mi = (const __u32 *)mask;
+	__u64 bits = 0;
+	size_t w;
+	int j;
+
+	for (j = 0; j < sh->n_shapes; j++) {
+		const __u32 *mj = (const __u32 *)&sh->shapes[j];
+
+		for (w = 0; w < sizeof(*mask) / 4 && !(mj[w] & ~mi[w]); w++)
+			;
+		if (w == sizeof(*mask) / 4)
+			bits |= 1ULL << j;
+	}
+	return bits;
 }
 
 static void find_subsets(struct shadow *sh)
 {
-	int i, j;
-	size_t w;
+	int i;
 
-	for (i = 0; i < sh->n_shapes; i++) {
-		const __u32 *mi = (const __u32 *)&sh->shapes[i];
-
-		sh->subsets[i] = 0;
-		for (j = 0; j < sh->n_shapes; j++) {
-			const __u32 *mj = (const __u32 *)&sh->shapes[j];
-
-			for (w = 0; w < sizeof(sh->shapes[0]) / 4 && !(mj[w] & ~mi[w]); w++)
-				;
-			if (w == sizeof(sh->shapes[0]) / 4)
-				sh->subsets[i] |= 1ULL << j;
-		}
-	}
+	for (i = 0; i < sh->n_shapes; i++)
+		sh->subsets[i] = subset_bits(sh, &sh->shapes[i]);
+	sh->n_subsets = sh->n_shapes;
 }
 
 /* The earliest rule that covers b, or NULL. */
 static const struct xtc_rule *covering_rule(struct shadow *sh, const struct xtc_rule *b, int *err)
 {
 	const struct xtc_rule *best = NULL;
-	__u64 bits;
-	int shape, rc;
+	__u64 hashes[XTC_MAX_MASKS], bits;
+	int shape, rc, n = 0, i;
 
 	sh->got_first = false;
 	rc = xtc_tss_expand(b, first_atom, sh);
@@ -430,22 +445,39 @@ static const struct xtc_rule *covering_rule(struct shadow *sh, const struct xtc_
 	}
 	if (!sh->got_first)
 		return NULL;	/* matches nothing (an empty set): not a shadow */
+	/*
+	 * A rule of no family is one expansion for both; the rule covering it
+	 * may have one per family (src = @set of 0.0.0.0/0 and ::/0).  Its IPv4
+	 * half finds both kinds, and covers() checks the IPv6 half.
+	 */
+	if (!sh->first_mask.family) {
+		sh->first_mask.family = 0xff;
+		sh->first_key.family = XTC_FAMILY_V4;
+	}
+	/* A shape no earlier rule has may still contain earlier ones. */
 	shape = shape_of(sh, &sh->first_mask, false);
-	if (shape < 0)
-		return NULL;
-	for (bits = sh->subsets[shape]; bits && !*err; bits &= bits - 1) {
+	bits = shape >= 0 ? sh->subsets[shape] : subset_bits(sh, &sh->first_mask);
+	/* Hash every probe first and fetch its slot: the misses then overlap. */
+	for (; bits; bits &= bits - 1) {
 		int j = __builtin_ctzll(bits);
 		struct xtc_flow_key k = sh->first_key;
 		const __u32 *mw = (const __u32 *)&sh->shapes[j];
 		__u32 *kw = (__u32 *)&k;
-		const struct xtc_rule *a;
 		size_t w;
 
 		for (w = 0; w < sizeof(k) / 4; w++)
 			kw[w] &= mw[w];
-		a = lookup(sh, j, &k);
-		if (!a || a->prio >= b->prio || (best && a->prio >= best->prio))
+		hashes[n] = atom_hash(j, &k);
+		__builtin_prefetch(&sh->slots[hashes[n] & (sh->cap - 1)]);
+		n++;
+	}
+	for (i = 0; i < n && !*err; i++) {
+		const struct slot *sl = lookup(sh, hashes[i]);
+		const struct xtc_rule *a;
+
+		if (!sl || sl->prio >= b->prio || (best && sl->prio >= best->prio))
 			continue;
+		a = &sh->m->rules[sl->rule];
 		if (covers(sh, a, b, err))
 			best = a;
 	}
@@ -471,53 +503,64 @@ static void shadow_free(struct shadow *sh)
 		free(sh->sets[i].r.max_hi);
 	}
 	free(sh->sets);
-	free(sh->hashes);
-	free(sh->rule_of);
+	free(sh->slots);
 }
 
+/*
+ * One pass in priority order: each rule is checked against the rules before
+ * it, then added.  Mirrors follow the file's rules in m->rules but sit right
+ * behind their originals in priority, so the two runs are merged.
+ */
 int cfg_check_shadow(struct ctx *c, const struct xtc_model *m)
 {
 	struct shadow sh = { .m = m };
+	int r, n_file, next_file, next_mirror, err = 0;
 	size_t atoms = 0;
-	int r, err = 0;
 
+	for (n_file = 0; n_file < m->n_rules && !m->rules[n_file].generated; n_file++)
+		;
 	for (r = 0; r < m->n_rules; r++) {
 		size_t n = xtc_tss_rule_entries(&m->rules[r]);
 
-		atoms = atoms > SIZE_MAX / 4 - n ? SIZE_MAX / 4 : atoms + n;
+		atoms = n > SIZE_MAX / 4 - atoms ? SIZE_MAX / 4 : atoms + n;
 	}
-	for (sh.cap = 1024; sh.cap < 2 * atoms; sh.cap *= 2)
+	for (sh.cap = 1024; sh.cap < atoms + atoms / 2; sh.cap *= 2)
 		;
 	sh.sets = calloc((size_t)m->n_sets + 1, sizeof(*sh.sets));
-	sh.hashes = calloc(sh.cap, sizeof(*sh.hashes));
-	sh.rule_of = malloc(sh.cap * sizeof(*sh.rule_of));
-	if (!sh.sets || !sh.hashes || !sh.rule_of) {
+	sh.slots = calloc(sh.cap, sizeof(*sh.slots));
+	if (!sh.sets || !sh.slots) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (r = 0; r < m->n_rules && !err; r++) {
-		sh.cur = (__u32)r;
-		err = xtc_tss_expand(&m->rules[r], add_atom, &sh);
-	}
-	if (err == -E2BIG) {	/* more shapes than the classifier takes: reported elsewhere */
-		err = 0;
-		goto out;
-	}
-	find_subsets(&sh);
-	for (r = 0; r < m->n_rules && !err; r++) {
-		const struct xtc_rule *b = &m->rules[r], *a;
+	for (next_file = 0, next_mirror = n_file; !err && (next_file < n_file ||
+							    next_mirror < m->n_rules);) {
+		const struct xtc_rule *b, *a;
 		char la[96], lb[96];
 
-		if (b->generated)
-			continue;
-		a = covering_rule(&sh, b, &err);
-		if (!a)
-			continue;
-		cfg_rule_label(a, la, sizeof(la));
-		cfg_rule_label(b, lb, sizeof(lb));
-		cfg_warn_at(c, cfg_file_index(c, b->file), b->line, "%s can never match: %s at "
-			    "%s:%d matches every packet it would", lb, la, a->file, a->line);
+		if (next_mirror < m->n_rules && (next_file == n_file ||
+		    m->rules[next_mirror].prio < m->rules[next_file].prio))
+			r = next_mirror++;
+		else
+			r = next_file++;
+		b = &m->rules[r];
+		a = b->generated ? NULL : covering_rule(&sh, b, &err);
+		if (a) {
+			cfg_rule_label(a, la, sizeof(la));
+			cfg_rule_label(b, lb, sizeof(lb));
+			cfg_warn_at(c, cfg_file_index(c, b->file), b->line, "%s can never match: "
+				    "%s at %s:%d matches every packet it would", lb, la, a->file,
+				    a->line);
+		}
+		sh.cur = (__u32)r;
+		if (!err)
+			err = xtc_tss_expand(b, add_atom, &sh);
+		/* Subsets change only when a shape is new; there are at most XTC_MAX_MASKS. */
+		if (sh.n_shapes != sh.n_subsets)
+			find_subsets(&sh);
 	}
+	/* More shapes than the classifier takes: the limits check said so already. */
+	if (err == -E2BIG)
+		err = 0;
 out:
 	shadow_free(&sh);
 	return err;

@@ -57,6 +57,7 @@ struct raw_sec {
 	int file;			/* index in the model's files */
 	int line;
 	bool bad_name;			/* reported already: skip host lookups */
+	bool entries;			/* takes bare lines: a [set NAME], or a bad one's stand-in */
 	int first_file, first_line;	/* of an earlier section like it, else line 0 */
 	struct raw_kv *kv;
 	int n_kv;

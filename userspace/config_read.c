@@ -145,7 +145,7 @@ static bool check_sec_name(struct ctx *c, enum sec_kind kind, const char *name)
 static void read_header(struct ctx *c, char *s)
 {
 	char *close = strchr(s, ']'), *inner, *rest, *name;
-	enum sec_kind kind = SEC_BAD;
+	enum sec_kind kind = SEC_BAD, word = SEC_BAD;
 	bool bad_name = false;
 	size_t wl;
 
@@ -164,7 +164,7 @@ static void read_header(struct ctx *c, char *s)
 	}
 	wl = strcspn(inner, " \t");
 	name = trim(inner + wl);
-	kind = sec_kind_of(inner, wl);
+	kind = word = sec_kind_of(inner, wl);
 	inner[wl] = '\0';
 	switch (kind) {
 	case SEC_BAD:
@@ -203,12 +203,15 @@ static void read_header(struct ctx *c, char *s)
 			c->err = -ENOMEM;
 		else
 			c->secs[c->cur].bad_name = bad_name;
+		c->secs[c->cur].entries = kind == SEC_SET;
 		return;
 	}
 out:
 	/* Keys that follow belong to no valid section: park them unchecked. */
 	if (add_section(c, SEC_BAD, ""))
 		c->err = -ENOMEM;
+	else	/* and the entries of a [set] without a name */
+		c->secs[c->cur].entries = word == SEC_SET;
 }
 
 static void add_pair(struct ctx *c, const char *key, const char *val)
@@ -238,6 +241,8 @@ static void read_set_line(struct ctx *c, char *s)
 
 	cut_comment(s);
 	s = trim(s);
+	if (sec->kind != SEC_SET)
+		return;
 	if (strchr(s, '=')) {
 		cfg_problem(c, c->lineno, "syntax error: '" QS "' in [set %s]: a set lists one "
 			    "prefix, port or port range per line, without '='", s, sec->name);
@@ -260,7 +265,7 @@ static void read_line(struct ctx *c, char *line)
 		read_header(c, s);
 		return;
 	}
-	if (c->cur >= 0 && c->secs[c->cur].kind == SEC_SET) {
+	if (c->cur >= 0 && c->secs[c->cur].entries) {
 		read_set_line(c, s);
 		return;
 	}

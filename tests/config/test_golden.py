@@ -3,8 +3,12 @@
 
 invalid/NN-name.ini must fail with exit code 2 and exactly the stderr lines
 in invalid/NN-name.expected; valid/NN-name.ini must pass with exit code 0 and
-the stdout in valid/NN-name.expected.  {FILE} in an expected file stands for
-the path given to -c, so the files do not depend on where the checkout is.
+the stdout in valid/NN-name.expected; warn/NN-name.ini must pass with
+warnings: its .expected holds the stderr lines and then the stdout line, and
+with --strict the same file fails.  {FILE} in an expected file stands for the
+path given to -c and {DIR} for its directory (include files are there), so
+the files do not depend on where the checkout is.  Include files of a case
+live in a directory beside it, NN-name.d/, which the *.ini globs skip.
 
 Run as root with /usr/bin/python3 -m pytest; XTC_BIN picks the binary
 (default: build/xtc in the repository).
@@ -22,23 +26,26 @@ REPO = HERE.parent.parent
 XTC = pathlib.Path(os.environ.get("XTC_BIN", REPO / "build" / "xtc")).absolute()
 INVALID = sorted((HERE / "invalid").glob("*.ini"))
 VALID = sorted((HERE / "valid").glob("*.ini"))
+WARN = sorted((HERE / "warn").glob("*.ini"))
 NOBODY = 65534
 
 
-def xtc_check(path, **kw):
+def xtc_check(path, *args, **kw):
     if not XTC.exists():
         pytest.fail(f"{XTC} is missing: run make (or set XTC_BIN)")
-    return subprocess.run([str(XTC), "-c", str(path), "check"], capture_output=True,
+    return subprocess.run([str(XTC), "-c", str(path), "check", *args], capture_output=True,
                           text=True, timeout=30, **kw)
 
 
 def placeholder(text, path):
-    return text.replace(str(path), "{FILE}")
+    path = pathlib.Path(path)
+    return text.replace(str(path), "{FILE}").replace(str(path.parent), "{DIR}")
 
 
 def test_enough_cases():
     assert len(INVALID) >= 30
-    for ini in INVALID + VALID:
+    assert len(WARN) >= 5
+    for ini in INVALID + VALID + WARN:
         assert ini.with_suffix(".expected").exists(), f"{ini.name} has no .expected"
 
 
@@ -56,6 +63,22 @@ def test_valid(ini):
     assert r.stderr == ""
     assert r.returncode == 0
     assert placeholder(r.stdout, ini) == ini.with_suffix(".expected").read_text()
+
+
+@pytest.mark.parametrize("ini", WARN, ids=lambda p: p.stem)
+def test_warnings(ini):
+    expected = ini.with_suffix(".expected").read_text()
+    *warnings, ok_line = expected.splitlines(keepends=True)
+    assert warnings and all(": warning: " in w for w in warnings), expected
+    assert ok_line.endswith(f", {len(warnings)} warning(s)\n")
+    r = xtc_check(ini)
+    assert placeholder(r.stderr + r.stdout, ini) == expected
+    assert r.returncode == 0
+    strict = xtc_check(ini, "--strict")
+    assert placeholder(strict.stderr, ini) == "".join(warnings) + \
+        f"xtc: {{FILE}}: {len(warnings)} warning(s), which --strict makes errors\n"
+    assert strict.returncode == 2
+    assert strict.stdout == ""
 
 
 def test_path_as_given():
