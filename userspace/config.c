@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "config.h"
 #include "config_raw.h"
 #include "log.h"
@@ -215,6 +216,57 @@ int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *d
 		err = -ENOMEM;
 	if (err)
 		xtc_model_free(m);
+	ctx_free(&c);
+	return err;
+}
+
+/* The first [global]'s bpffs: a repeated [global] is check's business, not this. */
+static const char *find_bpffs(const struct ctx *c)
+{
+	int i, k;
+
+	for (i = 0; i < c->n_secs; i++) {
+		const struct raw_sec *s = &c->secs[i];
+
+		if (s->kind != SEC_GLOBAL)
+			continue;
+		for (k = 0; k < s->n_kv; k++)
+			if (!strcasecmp(s->kv[k].key, "bpffs") && *s->kv[k].val)
+				return s->kv[k].val;
+		return NULL;
+	}
+	return NULL;
+}
+
+int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *diag)
+{
+	struct ctx c = { .cur = -1 };
+	const char *bpffs;
+	int err, i, n;
+
+	snprintf(buf, len, "%s", XTC_DEFAULT_BPFFS);
+	c.m = model_new(path);
+	if (!c.m)
+		return -ENOMEM;
+	err = cfg_read_main(&c);
+	if (!err && c.err)
+		err = c.err;
+	if (!err) {
+		bpffs = find_bpffs(&c);
+		if (bpffs)
+			snprintf(buf, len, "%s", bpffs);
+	}
+	/* Only what stopped the reading matters here: the file's own problems are check's. */
+	for (i = 0, n = 0; i < c.n_diags; i++) {
+		if (err && !c.diags[i].line)
+			c.diags[n++] = c.diags[i];
+		else
+			free(c.diags[i].text);
+	}
+	c.n_diags = n;
+	if (move_diags(&c, diag) && !err)
+		err = -ENOMEM;
+	xtc_model_free(c.m);
 	ctx_free(&c);
 	return err;
 }

@@ -58,4 +58,13 @@ void xtc_diag_print(const struct xtc_diag *d);
  */
 int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag);
 
+/*
+ * The [global] bpffs of path (XTC_DEFAULT_BPFFS when it has none), for the
+ * commands that need only the state's location: the rest of the file need
+ * not be valid (an interface in it may be gone), but it is read with the
+ * same rules and limits.  Returns 0, or a negative errno with the reason in
+ * diag when the file cannot be read (-ENOENT when it does not exist).
+ */
+int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *diag);
+
 #endif

@@ -128,6 +128,8 @@ char *cfg_strdup(struct ctx *c, const char *s);
  * any file could not be read whole.
  */
 int cfg_read_all(struct ctx *c);
+/* config_read.c: the main file alone, without its includes. */
+int cfg_read_main(struct ctx *c);
 
 /* config_check.c: checks the raw model as a whole and fills m; 0 or -ENOMEM. */
 int cfg_validate(struct ctx *c, struct xtc_model *m);

@@ -604,6 +604,12 @@ out:
 	return err;
 }
 
+int cfg_read_main(struct ctx *c)
+{
+	c->file = 0;
+	return read_file(c);
+}
+
 int cfg_read_all(struct ctx *c)
 {
 	int err;

@@ -15,6 +15,7 @@ Run as root with /usr/bin/python3 -m pytest; XTC_BIN picks the binary
 """
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -160,8 +161,53 @@ def test_example_config():
     assert r.returncode in (0, 2)
 
 
+def config_key_tables():
+    """{section: [keys]} from the key tables in userspace/config*.c, as the man page's
+    sync test reads them."""
+    tables = {}
+    for src in sorted((REPO / "userspace").glob("config*.c")):
+        for name, body in re.findall(r"static const char \*const (\w+)_keys\[[^\]]*\] = "
+                                     r"\{([^}]*)\}", src.read_text()):
+            tables[name] = re.findall(r'"([^"]+)"', body)
+    return tables
+
+
+def test_example_documents_every_key():
+    tables = config_key_tables()
+    assert sorted(tables) == ["global", "iface", "rule"]
+    text = (REPO / "configs" / "xtc.ini.example").read_text()
+    for name, keys in tables.items():
+        for key in keys:
+            assert re.search(rf"^{key} = ", text, re.M), f"{name} key {key} not in the example"
+    for section in ("global", "interface eth0", "set ", "rule ", "static"):
+        assert f"[{section}" in text
+
+
 def ip(*args):
     subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+def test_example_config_is_clean_where_its_interfaces_exist():
+    """With its interfaces there, the example passes without a problem or a warning."""
+    ns, pods = f"xtcex{os.getpid()}", f"xtcexp{os.getpid()}"
+    try:
+        try:
+            ip("netns", "add", ns)
+            ip("netns", "add", pods)
+            ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p")
+            ip("-n", ns, "link", "add", "veth-pod7", "type", "veth", "peer", "name", "p7",
+               "netns", pods)
+            ip("-n", ns, "link", "add", "veth-pod9", "type", "veth", "peer", "name", "p9")
+        except (subprocess.CalledProcessError, FileNotFoundError) as e:
+            pytest.skip(f"cannot create the example's interfaces: {e}")
+        example = REPO / "configs" / "xtc.ini.example"
+        r = subprocess.run(["ip", "netns", "exec", ns, str(XTC), "-c", str(example), "check",
+                            "--strict"], capture_output=True, text=True, timeout=30)
+        assert r.stderr == ""
+        assert r.returncode == 0
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        subprocess.run(["ip", "netns", "del", pods], capture_output=True)
 
 
 def test_peer_into_other_namespace():

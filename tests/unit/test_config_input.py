@@ -214,3 +214,26 @@ def test_proc_files_are_read_by_content():
     r = check("/proc/self/mountinfo")
     assert r.returncode == 2
     assert r.stderr.startswith("xtc: /proc/self/mountinfo:1: syntax error")
+
+
+def run_xtc(path, *args, timeout=5):
+    return subprocess.run([str(XTC), "-c", str(path), *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_every_command_reads_the_file_the_same_way(tmp_path):
+    """status, stats and unload read only [global] bpffs, with the same limits and case rules."""
+    fifo = tmp_path / "cfg.fifo"
+    os.mkfifo(fifo)
+    for cmd in (["status"], ["stats"], ["unload", "--all"]):
+        for path, what in (("/dev/zero", "character device"), (fifo, "FIFO")):
+            r = run_xtc(path, *cmd)
+            assert r.returncode == 2, (cmd, r)
+            assert r.stderr == (f"xtc: {path}: is a {what}, not a regular file; give the path "
+                                f"of an INI file\n")
+    upper = tmp_path / "upper.ini"
+    gone = tmp_path / "no-bpffs-here"
+    upper.write_text(f"[GLOBAL]\nBPFFS = {gone}\n[interface nosuch0]\n")
+    r = run_xtc(upper, "status")
+    assert r.returncode == 1
+    assert f"mount -t bpf bpf {gone}" in r.stderr
