@@ -411,6 +411,9 @@ static int check_section_dups(struct ctx *c)
 
 		if (s->kind == SEC_BAD || s->kind != prev->kind || strcmp(s->name, prev->name))
 			continue;
+		/* Each include file may have its own [static]: the entries are what must not repeat. */
+		if (s->kind == SEC_STATIC && s->file != prev->file)
+			continue;
 		s->first_file = prev->first_line ? prev->first_file : prev->file;
 		s->first_line = prev->first_line ? prev->first_line : prev->line;
 		c->file = s->file;
