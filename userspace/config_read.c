@@ -382,8 +382,10 @@ static int fill(struct ctx *c, struct reader *r)
 		n = read(r->fd, r->buf + r->end, BUF_SIZE - 1 - r->end);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		cfg_problem(c, 0, "cannot read: %s", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		cfg_problem(c, 0, "cannot read: %s", strerror(-err));
+		return err;
 	}
 	if (!n) {
 		r->eof = true;
