@@ -329,6 +329,15 @@ int cfg_add_mirrors(struct xtc_model *m)
 	return 0;
 }
 
+void cfg_rule_label(const struct xtc_rule *r, char *buf, size_t len)
+{
+	if (r->generated)
+		snprintf(buf, len, "the reverse = yes mirror of [rule %.*s]",
+			 (int)(strlen(r->name) - strlen("~reverse")), r->name);
+	else
+		snprintf(buf, len, "[rule %s]", r->name);
+}
+
 void cfg_check_max_rules(struct ctx *c, const struct xtc_model *m)
 {
 	const struct xtc_rule *r;

@@ -156,6 +156,8 @@ const struct xtc_set *cfg_find_set(const struct ctx *c, const char *name);
 int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model *m);
 int cfg_add_mirrors(struct xtc_model *m);
 void cfg_check_max_rules(struct ctx *c, const struct xtc_model *m);
+/* "[rule NAME]", or "the reverse = yes mirror of [rule NAME]", for messages. */
+void cfg_rule_label(const struct xtc_rule *r, char *buf, size_t len);
 
 /* config_check_limits.c: what the classifier and the maps can hold. */
 int cfg_check_limits(struct ctx *c, const struct xtc_model *m);
@@ -163,9 +165,14 @@ int cfg_check_limits(struct ctx *c, const struct xtc_model *m);
 /* config_check_hooks.c: warnings for rules on hooks that are off. */
 void cfg_check_hooks(struct ctx *c, const struct xtc_model *m);
 
+/* config_cover.c: whether rule a matches every packet rule b matches. */
+struct cover_ctx;
+struct cover_ctx *cfg_cover_new(const struct xtc_model *m);
+void cfg_cover_free(struct cover_ctx *cc);
+/* Exact, over every element combination of both rules' sets; *err is set when out of memory. */
+bool cfg_covers(struct cover_ctx *cc, const struct xtc_rule *a, const struct xtc_rule *b, int *err);
+
 /* config_check_shadow.c: warnings for rules that an earlier rule covers. */
 int cfg_check_shadow(struct ctx *c, const struct xtc_model *m);
-/* "[rule NAME]", or "the reverse = yes mirror of [rule NAME]". */
-void cfg_rule_label(const struct xtc_rule *r, char *buf, size_t len);
 
 #endif
