@@ -78,29 +78,38 @@ static bool cidr_contains(const struct xtc_cidr *outer, const struct xtc_cidr *i
 	return !memcmp(t.addr, outer->addr, sizeof(t.addr));
 }
 
+static void index_free(struct set_index *ix)
+{
+	free(ix->p.sorted);
+	free(ix->r.by_lo);
+	free(ix->r.max_hi);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* Fills ix for set; 0 or -ENOMEM (ix left empty, to be tried again). */
 static int build_index(const struct xtc_set *set, struct set_index *ix)
 {
 	bool seen[2][129] = {};
 	int i, f, q;
 
-	ix->built = true;
 	if (set->ports) {
 		ix->r.n = set->n_ports;
 		ix->r.by_lo = malloc((size_t)(set->n_ports + 1) * sizeof(*ix->r.by_lo));
 		ix->r.max_hi = malloc((size_t)(set->n_ports + 1) * sizeof(*ix->r.max_hi));
 		if (!ix->r.by_lo || !ix->r.max_hi)
-			return -ENOMEM;
+			goto nomem;
 		memcpy(ix->r.by_lo, set->ports_r, (size_t)set->n_ports * sizeof(*ix->r.by_lo));
 		qsort(ix->r.by_lo, (size_t)ix->r.n, sizeof(*ix->r.by_lo), cmp_lo);
 		for (i = 0; i < ix->r.n; i++)
 			ix->r.max_hi[i] = i && ix->r.max_hi[i - 1] > ix->r.by_lo[i].hi ?
 					  ix->r.max_hi[i - 1] : ix->r.by_lo[i].hi;
+		ix->built = true;
 		return 0;
 	}
 	ix->p.n = set->n_prefixes;
 	ix->p.sorted = malloc((size_t)(set->n_prefixes + 1) * sizeof(*ix->p.sorted));
 	if (!ix->p.sorted)
-		return -ENOMEM;
+		goto nomem;
 	memcpy(ix->p.sorted, set->prefixes, (size_t)set->n_prefixes * sizeof(*ix->p.sorted));
 	qsort(ix->p.sorted, (size_t)ix->p.n, sizeof(*ix->p.sorted), cmp_cidr);
 	for (i = 0; i < ix->p.n; i++)
@@ -109,7 +118,11 @@ static int build_index(const struct xtc_set *set, struct set_index *ix)
 		for (q = 0; q <= 128; q++)
 			if (seen[f][q])
 				ix->p.plens[f][ix->p.n_plens[f]++] = (__u8)q;
+	ix->built = true;
 	return 0;
+nomem:
+	index_free(ix);
+	return -ENOMEM;
 }
 
 struct cover_ctx {
@@ -313,11 +326,8 @@ void cfg_cover_free(struct cover_ctx *cc)
 
 	if (!cc)
 		return;
-	for (i = 0; i < cc->m->n_sets; i++) {
-		free(cc->sets[i].p.sorted);
-		free(cc->sets[i].r.by_lo);
-		free(cc->sets[i].r.max_hi);
-	}
+	for (i = 0; i < cc->m->n_sets; i++)
+		index_free(&cc->sets[i]);
 	free(cc->sets);
 	free(cc);
 }
