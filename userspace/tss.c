@@ -378,7 +378,7 @@ static int count_mask(struct shape_count *sc, const struct xtc_flow_key *mask)
 static int count_rule(struct shape_count *sc, const struct xtc_rule *r)
 {
 	static const int both[] = { XTC_FAMILY_V4, XTC_FAMILY_V6 };
-	struct distinct *sp = NULL, *dp = NULL, *sm = NULL, *dm = NULL;
+	struct distinct sp, dp, sm, dm;
 	int fams[2], n_fams = 0, f, i, j, a, b, err;
 
 	if (!r->has_src && !r->has_dst) {
@@ -388,38 +388,28 @@ static int count_rule(struct shape_count *sc, const struct xtc_rule *r)
 			if (!r->family || r->family == both[f])
 				fams[n_fams++] = both[f];
 	}
-	sp = malloc(sizeof(*sp));
-	dp = malloc(sizeof(*dp));
-	sm = malloc(sizeof(*sm));
-	dm = malloc(sizeof(*dm));
-	err = !sp || !dp || !sm || !dm ? -ENOMEM : 0;
+	err = port_masks(r->has_sport, &r->sport, r->sport_set, &sm);
 	if (!err)
-		err = port_masks(r->has_sport, &r->sport, r->sport_set, sm);
-	if (!err)
-		err = port_masks(r->has_dport, &r->dport, r->dport_set, dm);
+		err = port_masks(r->has_dport, &r->dport, r->dport_set, &dm);
 	for (f = 0; f < n_fams && !err; f++) {
 		if (r->has_src || r->has_dst) {
-			side_plens(r->has_src, &r->src, r->src_set, fams[f], sp);
-			side_plens(r->has_dst, &r->dst, r->dst_set, fams[f], dp);
+			side_plens(r->has_src, &r->src, r->src_set, fams[f], &sp);
+			side_plens(r->has_dst, &r->dst, r->dst_set, fams[f], &dp);
 		} else {
-			sp->n = dp->n = 1;
-			sp->v[0] = dp->v[0] = -1;
+			sp.n = dp.n = 1;
+			sp.v[0] = dp.v[0] = -1;
 		}
-		for (i = 0; i < sp->n && !err; i++)
-			for (j = 0; j < dp->n && !err; j++)
-				for (a = 0; a < sm->n && !err; a++)
-					for (b = 0; b < dm->n && !err; b++) {
+		for (i = 0; i < sp.n && !err; i++)
+			for (j = 0; j < dp.n && !err; j++)
+				for (a = 0; a < sm.n && !err; a++)
+					for (b = 0; b < dm.n && !err; b++) {
 						struct xtc_flow_key mask;
 
-						make_mask(r, fams[f], sp->v[i], dp->v[j],
-							  (__u16)sm->v[a], (__u16)dm->v[b], &mask);
+						make_mask(r, fams[f], sp.v[i], dp.v[j],
+							  (__u16)sm.v[a], (__u16)dm.v[b], &mask);
 						err = count_mask(sc, &mask);
 					}
 	}
-	free(sp);
-	free(dp);
-	free(sm);
-	free(dm);
 	return err;
 }
 
