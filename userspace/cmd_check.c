@@ -42,8 +42,7 @@ static void print_json(const struct xtc_opts *opts, const struct xtc_model *m,
 		xtc_out_obj_begin(o, NULL);
 		xtc_out_str(o, "severity", severities[e->level]);
 		xtc_out_str(o, "file", e->file);
-		if (e->line)
-			xtc_out_u64(o, "line", (__u64)e->line);
+		xtc_out_u64(o, "line", (__u64)e->line);	/* 0: about the whole file */
 		xtc_out_str(o, "message", e->text);
 		xtc_out_obj_end(o);
 	}

@@ -57,7 +57,8 @@ def test_error_without_a_line(tmp_path):
     assert r.returncode == 2
     doc = json.loads(r.stdout)
     assert doc["valid"] is False
-    assert doc["problems"] == [{"severity": "error", "file": str(path),
+    # A problem always has a line, 0 when it is about the whole file; the error omits it.
+    assert doc["problems"] == [{"severity": "error", "file": str(path), "line": 0,
                                 "message": "cannot read: No such file or directory"}]
     assert doc["error"] == {"message": "cannot read: No such file or directory",
                             "file": str(path)}
