@@ -2,50 +2,33 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <ini.h>
 #include "cmd_common.h"
+#include "config.h"
 #include "log.h"
 #include "model.h"
-
-struct bpffs_pick {
-	char *buf;
-	size_t len;
-};
-
-static int pick_handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct bpffs_pick *p = user;
-
-	if (!strcmp(section, "global") && !strcmp(name, "bpffs"))
-		snprintf(p->buf, p->len, "%s", value);
-	return 1;
-}
 
 /*
  * Only [global] bpffs matters here, so the rest of the file need not be
  * valid: unload must still find its state after an interface in the file
  * has disappeared.  An unreadable file is an error, never a silent switch
- * to another xtc instance.
+ * to another xtc instance.  The config reader reads it, so that [GLOBAL] and
+ * BPFFS mean what they mean to apply, and a device or a FIFO fails at once.
  */
 int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len)
 {
-	struct bpffs_pick p = { .buf = buf, .len = len };
-	FILE *f;
+	struct xtc_diag diag = {};
+	int err;
 
-	snprintf(buf, len, "%s", XTC_DEFAULT_BPFFS);
-	f = fopen(opts->config, "r");
-	if (!f) {
-		if (errno == ENOENT && !strcmp(opts->config, XTC_DEFAULT_CONFIG)) {
-			pr_debug("%s: absent, using %s\n", opts->config, buf);
-			return 0;
-		}
-		pr_warn("%s: cannot read: %s (xtc needs it to find its state)\n", opts->config,
-			strerror(errno));
-		return -EINVAL;
+	err = xtc_config_bpffs(opts->config, buf, len, &diag);
+	if (err == -ENOENT && !strcmp(opts->config, XTC_DEFAULT_CONFIG)) {
+		pr_debug("%s: absent, using %s\n", opts->config, buf);
+		err = 0;
+	} else if (err) {
+		xtc_diag_print(&diag);
+		err = -EINVAL;
 	}
-	ini_parse_file(f, pick_handler, &p);
-	fclose(f);
-	return 0;
+	xtc_diag_free(&diag);
+	return err;
 }
 
 int xtc_open_any(const struct xtc_opts *opts, struct xtc_state *st)

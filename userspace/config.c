@@ -1,64 +1,119 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The INI reader and validator.  Reading fills a raw model (every section and
- * key as written, with line numbers); validation then checks it as a whole and
- * builds struct xtc_model.  Problems are collected, never fatal on their own,
- * so that one run of `xtc check` shows all of them.
+ * key as written, with file and line); validation then checks it as a whole
+ * and builds struct xtc_model.  Problems are collected, never fatal on their
+ * own, so that one run of `xtc check` shows all of them.
  *
- * Reading is in config_read.c, validation in config_check.c and
- * config_check_rules.c; this file collects the problems and hands them over.
+ * Reading is in config_read.c, validation in the config_check*.c files; this
+ * file collects the problems and hands them over.
  */
-#define _GNU_SOURCE		/* asprintf */
+#define _GNU_SOURCE		/* vasprintf */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "config.h"
 #include "config_raw.h"
 #include "log.h"
 #include "xtc_shared.h"
 
-void cfg_problem(struct ctx *c, int line, const char *fmt, ...)
+static void report(struct ctx *c, enum xtc_diag_level level, int file, int line,
+		   const char *fmt, va_list ap)
 {
-	char *body, *msg;
-	va_list ap;
-	int n;
+	char *text;
 
-	va_start(ap, fmt);
-	n = vasprintf(&body, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		goto nomem;
-	n = line > 0 ? asprintf(&msg, "%s:%d: %s", c->path, line, body)
-		     : asprintf(&msg, "%s: %s", c->path, body);
-	free(body);
-	if (n < 0)
+	if (vasprintf(&text, fmt, ap) < 0)
 		goto nomem;
 	if (GROW(c->diags, c->n_diags)) {
-		free(msg);
+		free(text);
 		goto nomem;
 	}
-	c->diags[c->n_diags] = (struct diag_ent){ .line = line, .seq = c->n_diags, .msg = msg };
+	c->diags[c->n_diags] = (struct diag_ent){
+		.level = level, .file = file, .line = line, .seq = c->n_diags, .text = text,
+	};
 	c->n_diags++;
+	if (level == XTC_DIAG_ERROR)
+		c->n_errors++;
 	return;
 nomem:
 	c->err = -ENOMEM;
+}
+
+void cfg_problem(struct ctx *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, XTC_DIAG_ERROR, c->file, line, fmt, ap);
+	va_end(ap);
+}
+
+void cfg_warn(struct ctx *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, XTC_DIAG_WARNING, c->file, line, fmt, ap);
+	va_end(ap);
+}
+
+void cfg_problem_at(struct ctx *c, int file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, XTC_DIAG_ERROR, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void cfg_warn_at(struct ctx *c, int file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, XTC_DIAG_WARNING, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Model objects hold one of m->files itself, so a pointer comparison finds it. */
+int cfg_file_index(struct ctx *c, const char *file)
+{
+	int i;
+
+	if (c->last_file < c->m->n_files && c->m->files[c->last_file] == file)
+		return c->last_file;
+	for (i = 0; i < c->m->n_files; i++)
+		if (c->m->files[i] == file)
+			return c->last_file = i;
+	return 0;
+}
+
+void cfg_where(const struct ctx *c, int file, int line, char *buf, size_t len)
+{
+	if (file == c->file)
+		snprintf(buf, len, "line %d", line);
+	else
+		snprintf(buf, len, "%s:%d", c->m->files[file], line);
 }
 
 static int diag_cmp(const void *a, const void *b)
 {
 	const struct diag_ent *x = a, *y = b;
 
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
 	if (x->line != y->line)
 		return x->line < y->line ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Hands the collected problems over in line order; returns -ENOMEM or 0. */
+/* Hands the collected problems over in file and line order; returns -ENOMEM or 0. */
 static int move_diags(struct ctx *c, struct xtc_diag *diag)
 {
-	char **msgs;
+	struct xtc_diag_msg *msgs;
 	int i;
 
 	if (!c->n_diags)
@@ -69,8 +124,19 @@ static int move_diags(struct ctx *c, struct xtc_diag *diag)
 		return -ENOMEM;
 	diag->msgs = msgs;
 	for (i = 0; i < c->n_diags; i++) {
-		diag->msgs[diag->n++] = c->diags[i].msg;
-		c->diags[i].msg = NULL;
+		struct diag_ent *e = &c->diags[i];
+		char *file = strdup(c->m->files[e->file]);
+
+		if (!file)
+			return -ENOMEM;
+		diag->msgs[diag->n++] = (struct xtc_diag_msg){
+			.level = e->level, .file = file, .line = e->line, .text = e->text,
+		};
+		e->text = NULL;
+		if (e->level == XTC_DIAG_ERROR)
+			diag->n_errors++;
+		else
+			diag->n_warnings++;
 	}
 	return 0;
 }
@@ -80,7 +146,7 @@ static void ctx_free(struct ctx *c)
 	int i;
 
 	for (i = 0; i < c->n_diags; i++)
-		free(c->diags[i].msg);
+		free(c->diags[i].text);
 	free(c->diags);
 	for (i = 0; i < c->n_secs; i++)
 		free(c->secs[i].kv);
@@ -89,26 +155,21 @@ static void ctx_free(struct ctx *c)
 		free(c->chunks[i]);
 	free(c->chunks);
 	free(c->hosts);
-	free(c->buf);
-	if (c->f)
-		fclose(c->f);
+	free(c->set_index);
 }
 
-int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag)
+static struct xtc_model *model_new(const char *path)
 {
-	struct ctx c = { .path = path, .cur = -1 };
-	struct xtc_model *m = NULL;
-	int err, rc;
+	struct xtc_model *m = calloc(1, sizeof(*m));
 
-	*out = NULL;
-	err = cfg_open(&c);
-	if (err)
-		goto cleanup;
-	m = calloc(1, sizeof(*m));
-	if (!m) {
-		err = -ENOMEM;
-		goto cleanup;
+	if (!m)
+		return NULL;
+	/* GROW() is how m->files grows while include files are read. */
+	if (GROW(m->files, m->n_files) || !(m->files[0] = strdup(path))) {
+		xtc_model_free(m);
+		return NULL;
 	}
+	m->n_files = 1;
 	snprintf(m->path, sizeof(m->path), "%s", path);
 	snprintf(m->bpffs, sizeof(m->bpffs), "%s", XTC_DEFAULT_BPFFS);
 	m->xdp_mode = XTC_XDP_NATIVE;
@@ -116,38 +177,96 @@ int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *d
 	m->tc_attach = XTC_TC_AUTO;
 	m->redirect_fallback = XTC_ACT_PASS;
 	m->max_rules = XTC_DEFAULT_MAX_RULES;
+	return m;
+}
 
-	rc = cfg_read(&c);
-	if (c.err) {
-		err = c.err;
-		if (err != -ENOMEM) {
-			/* Half a file validates into nonsense: report only the read error. */
-			for (rc = 0; rc < c.n_diags; rc++)
-				free(c.diags[rc].msg);
-			c.n_diags = 0;
-			cfg_problem(&c, 0, "cannot read: %s", strerror(-err));
-		}
-		goto cleanup;
-	}
-	if (rc < 0) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	err = cfg_validate(&c, m);
+int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag)
+{
+	struct ctx c = { .cur = -1 };
+	struct xtc_model *m;
+	double t0;
+	int err;
+
+	*out = NULL;
+	m = model_new(path);
+	if (!m)
+		return -ENOMEM;
+	c.m = m;
+	t0 = xtc_now();
+	err = cfg_read_all(&c);
+	pr_debug("timing: config read %.3f s\n", xtc_now() - t0);
 	if (!err && c.err)
 		err = c.err;
-	if (!err && c.n_diags)
+	/* Half a file validates into nonsense: then only the read errors are reported. */
+	if (!err && c.unreadable)
+		err = -EINVAL;
+	if (!err)
+		err = cfg_validate(&c, m);
+	if (!err && c.err)
+		err = c.err;
+	if (!err && c.n_errors)
 		err = -EINVAL;
 	if (!err) {
-		pr_debug("config: %s: %d interface(s), %d rule(s), %d static(s)\n", path,
-			 m->n_ifaces, m->n_rules, m->n_statics);
+		pr_debug("config: %s: %d file(s), %d interface(s), %d rule(s), %d set(s), "
+			 "%d static(s)\n", path, m->n_files, m->n_ifaces, m->n_rules, m->n_sets,
+			 m->n_statics);
 		*out = m;
-		m = NULL;
 	}
-cleanup:
 	if (move_diags(&c, diag) && !err)
 		err = -ENOMEM;
-	xtc_model_free(m);
+	if (err)
+		xtc_model_free(m);
+	ctx_free(&c);
+	return err;
+}
+
+/* The first [global]'s bpffs: a repeated [global] is check's business, not this. */
+static const char *find_bpffs(const struct ctx *c)
+{
+	int i, k;
+
+	for (i = 0; i < c->n_secs; i++) {
+		const struct raw_sec *s = &c->secs[i];
+
+		if (s->kind != SEC_GLOBAL)
+			continue;
+		for (k = 0; k < s->n_kv; k++)
+			if (!strcasecmp(s->kv[k].key, "bpffs") && *s->kv[k].val)
+				return s->kv[k].val;
+		return NULL;
+	}
+	return NULL;
+}
+
+int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *diag)
+{
+	struct ctx c = { .cur = -1 };
+	const char *bpffs;
+	int err, i, n;
+
+	snprintf(buf, len, "%s", XTC_DEFAULT_BPFFS);
+	c.m = model_new(path);
+	if (!c.m)
+		return -ENOMEM;
+	err = cfg_read_main(&c);
+	if (!err && c.err)
+		err = c.err;
+	if (!err) {
+		bpffs = find_bpffs(&c);
+		if (bpffs)
+			snprintf(buf, len, "%s", bpffs);
+	}
+	/* Only what stopped the reading matters here: the file's own problems are check's. */
+	for (i = 0, n = 0; i < c.n_diags; i++) {
+		if (err && !c.diags[i].line)
+			c.diags[n++] = c.diags[i];
+		else
+			free(c.diags[i].text);
+	}
+	c.n_diags = n;
+	if (move_diags(&c, diag) && !err)
+		err = -ENOMEM;
+	xtc_model_free(c.m);
 	ctx_free(&c);
 	return err;
 }
@@ -158,19 +277,33 @@ void xtc_diag_free(struct xtc_diag *d)
 
 	if (!d)
 		return;
-	for (i = 0; i < d->n; i++)
-		free(d->msgs[i]);
+	for (i = 0; i < d->n; i++) {
+		free(d->msgs[i].file);
+		free(d->msgs[i].text);
+	}
 	free(d->msgs);
-	d->msgs = NULL;
-	d->n = 0;
+	memset(d, 0, sizeof(*d));
 }
 
 void xtc_diag_print(const struct xtc_diag *d)
 {
+	bool first_error = true;
+	char line[16];
 	int i;
 
 	if (!d)
 		return;
-	for (i = 0; i < d->n; i++)
-		fprintf(stderr, "%s\n", d->msgs[i]);
+	fflush(stdout);		/* keep stdout and stderr in order in one log */
+	for (i = 0; i < d->n; i++) {
+		const struct xtc_diag_msg *e = &d->msgs[i];
+		bool warn = e->level == XTC_DIAG_WARNING;
+
+		snprintf(line, sizeof(line), ":%d", e->line);
+		fprintf(stderr, "xtc: %s%s: %s%s\n", e->file, e->line ? line : "",
+			warn ? "warning: " : "", e->text);
+		if (!warn && first_error) {
+			xtc_log_set_error(e->file, e->line, e->text);
+			first_error = false;
+		}
+	}
 }

@@ -1,27 +1,70 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Reading the INI file: an inih handler fills a raw model line by line, then
- * a separate pass validates it and resolves interfaces.  Every problem is
- * collected as "FILE:LINE: message" so that check can print them all.
+ * Reading the INI file (and the files it includes): a reader fills a raw
+ * model line by line, then a separate pass validates it and resolves
+ * interfaces.  Every problem is collected with its file and line, so that
+ * check can print them all.
  */
 #ifndef XTC_CONFIG_H
 #define XTC_CONFIG_H
 
 #include "model.h"
 
+/* Input limits: a config is text a person or a generator wrote, never a stream. */
+#define XTC_CONFIG_FILE_MAX (64ULL << 20)	/* bytes per file */
+#define XTC_CONFIG_TOTAL_MAX (256ULL << 20)	/* bytes of the main file and its includes */
+#define XTC_CONFIG_LINE_MAX (64 << 10)		/* bytes per line, without the newline */
+#define XTC_CONFIG_INCLUDES_MAX 4096		/* files one include glob may match */
+
+/*
+ * Classifier limits that check enforces so that apply cannot refuse a file
+ * that check passed: hash entries one rule may expand to (its set elements
+ * and port-range blocks multiplied out), and all rules together.
+ */
+#define XTC_RULE_ENTRIES_MAX 1000000
+#define XTC_TOTAL_ENTRIES_MAX 16777216
+
+enum xtc_diag_level { XTC_DIAG_ERROR, XTC_DIAG_WARNING };
+
+struct xtc_diag_msg {
+	enum xtc_diag_level level;
+	char *file;			/* the file the problem is in (an include file when it is there) */
+	int line;			/* 0 when not about a line */
+	char *text;			/* without "FILE:LINE: " and without "warning: " */
+};
+
 struct xtc_diag {
-	char **msgs;			/* each "FILE:LINE: message" (or "FILE: message") */
+	struct xtc_diag_msg *msgs;	/* in file order (main file, then includes), then line */
 	int n;
+	int n_errors;
+	int n_warnings;
 };
 
 void xtc_diag_free(struct xtc_diag *d);
-void xtc_diag_print(const struct xtc_diag *d);	/* one per line on stderr */
 
 /*
- * Parses and validates path.  Returns 0 and *out, or a negative errno with
- * the reasons in diag: -EINVAL for config problems, -ENOENT/-EACCES/-EISDIR
- * and friends when the file cannot be read.
+ * Prints one line per message on stderr, "xtc: FILE:LINE: text" or
+ * "xtc: FILE:LINE: warning: text" (no ":LINE" when line is 0), and hands the
+ * first error to the log layer for --json error reports.
+ */
+void xtc_diag_print(const struct xtc_diag *d);
+
+/*
+ * Parses and validates path and the files it includes.  Returns 0 and *out
+ * (warnings, if any, are in diag), or a negative errno and no model with the
+ * reasons in diag: -EINVAL for config problems, -ENOENT/-EACCES/-EISDIR and
+ * friends when the main file cannot be read.  Callers that treat warnings as
+ * errors (--strict) test diag->n_warnings themselves.
  */
 int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag);
+
+/*
+ * The [global] bpffs of path (XTC_DEFAULT_BPFFS when it has none), for the
+ * commands that need only the state's location: the rest of the file need
+ * not be valid (an interface in it may be gone), but it is read with the
+ * same rules and limits.  Returns 0, or a negative errno with the reason in
+ * diag when the file cannot be read (-ENOENT when it does not exist).
+ */
+int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *diag);
 
 #endif

@@ -2,15 +2,20 @@
 /*
  * Validating the raw model: [global], [interface NAME] and [static] sections,
  * repeated sections, and the pass that ties it all together into struct
- * xtc_model.  [rule NAME] sections are in config_check_rules.c.
+ * xtc_model.  [set NAME] sections are in config_check_sets.c, [rule NAME]
+ * sections in config_check_rules.c, the checks across rules in
+ * config_check_limits.c, config_check_hooks.c and config_check_shadow.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "config_raw.h"
 #include "config_values.h"
+#include "log.h"
 #include "netdev.h"
+#include "tc_attach.h"
 #include "xtc_shared.h"
 
 /* ---- validation helpers ----------------------------------------------- */
@@ -24,24 +29,41 @@ void cfg_bad_value(struct ctx *c, const struct raw_kv *kv, const char *accepted)
 			accepted);
 }
 
+/* Values xtc knows but refuses: the reason beats "use native or skb". */
+static const struct {
+	const char *key, *val, *why;
+} refused_values[] = {
+	{ "xdp_mode", "offload", "it runs XDP on the NIC itself, which needs a NIC that "
+	  "executes BPF and a program built for it; use native or skb" },
+};
+
 /* Each get_* parses one value, reports it when bad and says whether it was good. */
 bool cfg_get_enum(struct ctx *c, const struct raw_kv *kv, const char *const *names, int *out)
 {
 	char err[XTC_ERR_LEN];
+	size_t i;
 
+	for (i = 0; i < ARRAY_SIZE(refused_values); i++) {
+		if (!strcmp(kv->key, refused_values[i].key) &&
+		    !strcasecmp(kv->val, refused_values[i].val)) {
+			cfg_problem(c, kv->line, "%s = %s is not supported: %s", kv->key,
+				    refused_values[i].val, refused_values[i].why);
+			return false;
+		}
+	}
 	if (!xtc_parse_enum(kv->val, names, out, err, sizeof(err)))
 		return true;
 	cfg_bad_value(c, kv, err);
 	return false;
 }
 
-bool cfg_get_bool(struct ctx *c, const struct raw_kv *kv, const char *accepted, bool *out)
+bool cfg_get_bool(struct ctx *c, const struct raw_kv *kv, bool *out)
 {
 	char err[XTC_ERR_LEN];
 
 	if (!xtc_parse_bool(kv->val, out, err, sizeof(err)))
 		return true;
-	cfg_bad_value(c, kv, accepted);
+	cfg_bad_value(c, kv, err);
 	return false;
 }
 
@@ -66,34 +88,41 @@ void cfg_sec_label(const struct raw_sec *s, char *buf, size_t len)
 
 /*
  * Finds each of keys (NULL-terminated) in s: found[i] is its first
- * occurrence or NULL.  Unknown and repeated keys are reported.
+ * occurrence or NULL.  Key names are matched in any case and then spelled as
+ * in keys, so that messages name them one way.  Unknown and repeated keys
+ * are reported.
  */
-void cfg_collect(struct ctx *c, const struct raw_sec *s, const char *const *keys,
+void cfg_collect(struct ctx *c, struct raw_sec *s, const char *const *keys,
 		 const struct raw_kv **found)
 {
 	char label[96], list[256];
 	size_t used = 0;
 	int i, k, n;
 
-	for (n = 0; keys[n]; n++) {
+	for (n = 0; keys[n]; n++)
 		found[n] = NULL;
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 n == 0 ? "" : keys[n + 1] ? ", " : " or ", keys[n]);
-	}
-	cfg_sec_label(s, label, sizeof(label));
 	for (i = 0; i < s->n_kv; i++) {
-		const struct raw_kv *kv = &s->kv[i];
+		struct raw_kv *kv = &s->kv[i];
 
-		for (k = 0; k < n && strcmp(kv->key, keys[k]); k++)
+		for (k = 0; k < n && strcasecmp(kv->key, keys[k]); k++)
 			;
-		if (k == n)
-			cfg_problem(c, kv->line, "unknown key '" QS "' in %s: use %s", kv->key,
-				label, list);
-		else if (found[k])
-			cfg_problem(c, kv->line, "duplicate key '%s' in %s: first set at line %d",
-				kv->key, label, found[k]->line);
-		else
+		if (k < n && !found[k]) {
+			kv->key = keys[k];
 			found[k] = kv;
+			continue;
+		}
+		/* Only problems need the label and the list: most sections have none. */
+		cfg_sec_label(s, label, sizeof(label));
+		if (k < n) {
+			cfg_problem(c, kv->line, "duplicate key '%s' in %s: first set at line %d",
+				keys[k], label, found[k]->line);
+			continue;
+		}
+		for (k = 0, used = 0; k < n; k++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 k == 0 ? "" : k == n - 1 ? " or " : ", ", keys[k]);
+		cfg_problem(c, kv->line, "unknown key '" QS "' in %s: use %s", kv->key, label,
+			    list);
 	}
 }
 
@@ -140,16 +169,21 @@ bool cfg_host_iface(struct ctx *c, int line, const char *whose, const char *name
 
 /* ---- sections --------------------------------------------------------- */
 
-enum { GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_FALLBACK, GK_MAX_RULES, GK_N };
+enum {
+	GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_FALLBACK, GK_MAX_RULES, GK_INCLUDE,
+	GK_N
+};
 static const char *const global_keys[GK_N + 1] = {
-	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "redirect_fallback", "max_rules", NULL,
+	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "redirect_fallback", "max_rules",
+	"include", NULL,
 };
 /* In the order of the codes they stand for. */
 static const char *const xdp_modes[] = { "native", "skb", NULL };
 static const char *const tc_attaches[] = { "auto", "tcx", "cls_bpf", NULL };
 static const char *const fallbacks[] = { "pass", "drop", NULL };
 
-static void check_global(struct ctx *c, const struct raw_sec *s, struct xtc_model *m)
+/* include is read by config_read.c: its files are part of what is validated here. */
+static void check_global(struct ctx *c, struct raw_sec *s, struct xtc_model *m)
 {
 	const struct raw_kv *f[GK_N];
 	int e;
@@ -166,33 +200,37 @@ static void check_global(struct ctx *c, const struct raw_sec *s, struct xtc_mode
 		m->xdp_mode = (enum xtc_xdp_mode)e;
 	if (f[GK_XDP_PRIO])
 		get_uint(c, f[GK_XDP_PRIO], 1, 1000, &m->xdp_priority);
-	if (f[GK_TC_ATTACH] && cfg_get_enum(c, f[GK_TC_ATTACH], tc_attaches, &e))
+	if (f[GK_TC_ATTACH] && cfg_get_enum(c, f[GK_TC_ATTACH], tc_attaches, &e)) {
 		m->tc_attach = (enum xtc_tc_attach)e;
+		/* apply would refuse it on this kernel (plan.c): so does check. */
+		if (m->tc_attach == XTC_TC_TCX && !xtc_tc_tcx_available())
+			cfg_problem(c, f[GK_TC_ATTACH]->line, "tc_attach = tcx, but this kernel has "
+				    "no TCX (it came in Linux 6.6); use tc_attach = auto or cls_bpf");
+	}
 	if (f[GK_FALLBACK] && cfg_get_enum(c, f[GK_FALLBACK], fallbacks, &e))
 		m->redirect_fallback = e ? XTC_ACT_DROP : XTC_ACT_PASS;
 	if (f[GK_MAX_RULES])
 		get_uint(c, f[GK_MAX_RULES], 1, MAX_RULES_LIMIT, &m->max_rules);
 }
 
-enum { IK_XDP, IK_XDP_MODE, IK_XDP_PRIO, IK_TC_IN, IK_TC_EG, IK_N };
-static const char *const iface_keys[IK_N + 1] = {
-	"xdp", "xdp_mode", "xdp_priority", "tc_ingress", "tc_egress", NULL,
-};
-
 /* Explicit tc_ingress/tc_egress per interface; -1 leaves it to the rules. */
 struct tc_choice {
 	int ingress, egress;
 };
 
-static int check_iface(struct ctx *c, const struct raw_sec *s, bool dup, struct xtc_model *m,
+enum { IK_XDP, IK_XDP_MODE, IK_XDP_PRIO, IK_TC_IN, IK_TC_EG, IK_N };
+static const char *const iface_keys[IK_N + 1] = {
+	"xdp", "xdp_mode", "xdp_priority", "tc_ingress", "tc_egress", NULL,
+};
+
+static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model *m,
 		       struct tc_choice **tcs)
 {
-	static const char on_off[] = "use on or off";
 	const struct raw_kv *f[IK_N];
 	struct xtc_netdev_info info;
 	struct tc_choice tc = { -1, -1 };
 	struct xtc_iface ifc = {
-		.line = s->line, .xdp = true,
+		.file = m->files[s->file], .line = s->line, .xdp = true,
 		.xdp_mode = m->xdp_mode, .xdp_priority = m->xdp_priority,
 	};
 	char label[96];
@@ -201,15 +239,15 @@ static int check_iface(struct ctx *c, const struct raw_sec *s, bool dup, struct 
 
 	cfg_sec_label(s, label, sizeof(label));
 	cfg_collect(c, s, iface_keys, f);
-	if (f[IK_XDP] && cfg_get_bool(c, f[IK_XDP], on_off, &b))
+	if (f[IK_XDP] && cfg_get_bool(c, f[IK_XDP], &b))
 		ifc.xdp = b;
 	if (f[IK_XDP_MODE] && cfg_get_enum(c, f[IK_XDP_MODE], xdp_modes, &e))
 		ifc.xdp_mode = (enum xtc_xdp_mode)e;
 	if (f[IK_XDP_PRIO])
 		get_uint(c, f[IK_XDP_PRIO], 1, 1000, &ifc.xdp_priority);
-	if (f[IK_TC_IN] && cfg_get_bool(c, f[IK_TC_IN], on_off, &b))
+	if (f[IK_TC_IN] && cfg_get_bool(c, f[IK_TC_IN], &b))
 		tc.ingress = b;
-	if (f[IK_TC_EG] && cfg_get_bool(c, f[IK_TC_EG], on_off, &b))
+	if (f[IK_TC_EG] && cfg_get_bool(c, f[IK_TC_EG], &b))
 		tc.egress = b;
 	if (dup || s->bad_name)
 		return 0;
@@ -255,7 +293,7 @@ static void apply_tc_defaults(struct xtc_model *m, const struct tc_choice *tcs)
 }
 
 /* Every entry with a good prefix goes in, so that duplicates are found whatever else is wrong. */
-static int check_static(struct ctx *c, const struct raw_sec *s, struct xtc_model *m,
+static int check_static(struct ctx *c, struct raw_sec *s, struct xtc_model *m,
 			const struct raw_kv ***keys)
 {
 	char err[XTC_ERR_LEN], ctxt[128];
@@ -264,7 +302,7 @@ static int check_static(struct ctx *c, const struct raw_sec *s, struct xtc_model
 
 	for (i = 0; i < s->n_kv; i++) {
 		const struct raw_kv *kv = &s->kv[i];
-		struct xtc_static st = { .line = kv->line };
+		struct xtc_static st = { .file = m->files[s->file], .line = kv->line };
 
 		if (xtc_parse_cidr(kv->key, &st.prefix, err, sizeof(err))) {
 			cfg_problem(c, kv->line, "bad prefix '" QS "' in [static]: %s", kv->key,
@@ -298,7 +336,8 @@ static int cmp_static(const void *a, const void *b)
 	const struct xtc_static *y = *(const struct xtc_static *const *)b;
 	int d = memcmp(&x->prefix, &y->prefix, sizeof(x->prefix));
 
-	return d ? d : (x->line > y->line) - (x->line < y->line);
+	/* Entries are in file order in m->statics: the first of equals comes first. */
+	return d ? d : (x > y) - (x < y);
 }
 
 /* Sorting brings equal prefixes together: fine for tens of thousands of entries. */
@@ -316,12 +355,16 @@ static int check_static_dups(struct ctx *c, const struct xtc_model *m, const str
 		by[i] = &m->statics[i];
 	qsort(by, (size_t)m->n_statics, sizeof(*by), cmp_static);
 	for (i = 1, first = by[0]; i < m->n_statics; i++) {
+		char where[4200];
+
 		if (memcmp(&by[i]->prefix, &first->prefix, sizeof(first->prefix))) {
 			first = by[i];
 			continue;
 		}
+		c->file = cfg_file_index(c, by[i]->file);
+		cfg_where(c, cfg_file_index(c, first->file), first->line, where, sizeof(where));
 		cfg_problem(c, by[i]->line, "duplicate prefix '" QS "' in [static]: the same "
-			"prefix is at line %d", keys[by[i] - m->statics]->key, first->line);
+			"prefix is at %s", keys[by[i] - m->statics]->key, where);
 	}
 	free(by);
 	return 0;
@@ -335,14 +378,23 @@ static int cmp_sec(const void *a, const void *b)
 
 	if (!d)
 		d = strcmp(x->name, y->name);
-	return d ? d : (x->line > y->line) - (x->line < y->line);
+	/* c->secs is in reading order: the first of equals comes first. */
+	return d ? d : (x > y) - (x < y);
 }
+
+static const char *const dup_hints[SEC_N] = {
+	[SEC_GLOBAL] = "; merge them into one",
+	[SEC_IFACE] = "; one section per interface",
+	[SEC_RULE] = "; rule names must be unique",
+	[SEC_STATIC] = "; merge them into one",
+	[SEC_SET] = "; set names must be unique",
+};
 
 /* Sets first_line on every repeat of a section, and reports it. */
 static int check_section_dups(struct ctx *c)
 {
 	struct raw_sec **by;
-	char label[96];
+	char label[96], where[4200];
 	int i;
 
 	if (c->n_secs < 2)
@@ -359,12 +411,16 @@ static int check_section_dups(struct ctx *c)
 
 		if (s->kind == SEC_BAD || s->kind != prev->kind || strcmp(s->name, prev->name))
 			continue;
+		/* Each include file may have its own [static]: the entries are what must not repeat. */
+		if (s->kind == SEC_STATIC && s->file != prev->file)
+			continue;
+		s->first_file = prev->first_line ? prev->first_file : prev->file;
 		s->first_line = prev->first_line ? prev->first_line : prev->line;
+		c->file = s->file;
 		cfg_sec_label(s, label, sizeof(label));
-		cfg_problem(c, s->line, "duplicate section %s: the first is at line %d%s", label,
-			s->first_line, s->kind == SEC_RULE ? "; rule names must be unique" :
-			s->kind == SEC_IFACE ? "; one section per interface" :
-			"; merge them into one");
+		cfg_where(c, s->first_file, s->first_line, where, sizeof(where));
+		cfg_problem(c, s->line, "duplicate section %s: the first is at %s%s", label, where,
+			    dup_hints[s->kind]);
 	}
 	free(by);
 	return 0;
@@ -372,21 +428,27 @@ static int check_section_dups(struct ctx *c)
 
 int cfg_validate(struct ctx *c, struct xtc_model *m)
 {
-	static const enum sec_kind order[] = { SEC_GLOBAL, SEC_IFACE, SEC_RULE, SEC_STATIC };
+	/* Globals give interfaces their defaults; interfaces and sets are what rules use. */
+	static const enum sec_kind order[] = { SEC_GLOBAL, SEC_IFACE, SEC_SET, SEC_RULE, SEC_STATIC };
 	const struct raw_kv **static_keys = NULL;
 	struct tc_choice *tcs = NULL;
+	double t0 = xtc_now();
 	size_t o;
 	int i, err;
 
 	err = check_section_dups(c);
-	/* Globals give interfaces their defaults, interfaces are what rules refer to. */
-	for (o = 0; o < sizeof(order) / sizeof(order[0]) && !err; o++) {
+	for (o = 0; o < ARRAY_SIZE(order) && !err; o++) {
+		if (order[o] == SEC_SET) {
+			err = cfg_check_sets(c, m);
+			continue;
+		}
 		for (i = 0; i < c->n_secs && !err; i++) {
-			const struct raw_sec *s = &c->secs[i];
+			struct raw_sec *s = &c->secs[i];
 			bool dup = s->first_line != 0;
 
 			if (s->kind != order[o])
 				continue;
+			c->file = s->file;
 			if (s->kind == SEC_GLOBAL) {
 				struct xtc_model scratch = *m;
 
@@ -408,6 +470,22 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 		cfg_check_max_rules(c, m);
 		apply_tc_defaults(m, tcs);
 	}
+	/*
+	 * The checks across rules read every rule as a whole: a rule with a bad
+	 * key would look like one that matches everything, so they wait until
+	 * the file has no errors.
+	 */
+	pr_debug("timing: config sections %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
+	if (!err && !c->n_errors)
+		err = cfg_check_limits(c, m);
+	pr_debug("timing: config limits %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
+	if (!err && !c->n_errors) {
+		cfg_check_hooks(c, m);
+		err = cfg_check_shadow(c, m);
+	}
+	pr_debug("timing: config hooks and shadowed rules %.3f s\n", xtc_now() - t0);
 	free(static_keys);
 	free(tcs);
 	return err;

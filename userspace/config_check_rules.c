@@ -7,26 +7,59 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "config_raw.h"
 #include "config_values.h"
 #include "netdev.h"
 #include "xtc_shared.h"
 
+/* The set a value "@NAME" names, if it holds the kind of element key needs; NULL (reported) if not. */
+static const struct xtc_set *get_set(struct ctx *c, const struct raw_kv *kv, bool ports)
+{
+	const char *name = kv->val + 1;
+	const struct xtc_set *set = cfg_find_set(c, name);
+
+	if (!cfg_valid_name(name)) {
+		cfg_bad_value(c, kv, ports ? "use a port, a range LOW-HIGH, or @NAME for a "
+			      "[set NAME] of ports" : "use a prefix, or @NAME for a [set NAME] of "
+			      "prefixes");
+		return NULL;
+	}
+	if (!set) {
+		cfg_problem(c, kv->line, "%s = @" QS ": no [set " QS "]: add it or use %s", kv->key,
+			    name, name, ports ? "a port or range" : "a prefix");
+		return NULL;
+	}
+	if (set->ports != ports) {
+		cfg_problem(c, kv->line, "%s = @%s: [set %s] holds %s, but %s needs %s", kv->key,
+			    name, name, set->ports ? "ports" : "prefixes", kv->key,
+			    ports ? "ports" : "prefixes");
+		return NULL;
+	}
+	return set;
+}
+
 /* Like the get_* in config_check.c, for values that only rules take. */
-static bool get_cidr(struct ctx *c, const struct raw_kv *kv, struct xtc_cidr *out)
+static bool get_cidr(struct ctx *c, const struct raw_kv *kv, struct xtc_cidr *out,
+		     const struct xtc_set **set)
 {
 	char err[XTC_ERR_LEN];
 
+	if (kv->val[0] == '@')
+		return (*set = get_set(c, kv, false)) != NULL;
 	if (!xtc_parse_cidr(kv->val, out, err, sizeof(err)))
 		return true;
 	cfg_bad_value(c, kv, err);
 	return false;
 }
 
-static bool get_ports(struct ctx *c, const struct raw_kv *kv, struct xtc_port_range *out)
+static bool get_ports(struct ctx *c, const struct raw_kv *kv, struct xtc_port_range *out,
+		      const struct xtc_set **set)
 {
 	char err[XTC_ERR_LEN];
 
+	if (kv->val[0] == '@')
+		return (*set = get_set(c, kv, true)) != NULL;
 	if (!xtc_parse_port_range(kv->val, out, err, sizeof(err)))
 		return true;
 	cfg_bad_value(c, kv, err);
@@ -71,6 +104,30 @@ static const char *family_name(__u8 family)
 	return family == XTC_FAMILY_V4 ? "IPv4" : "IPv6";
 }
 
+#define FAM_V4 1
+#define FAM_V6 2
+
+/* The families one side (src or dst) of a rule allows; an absent side allows both. */
+static unsigned int side_families(bool has, const struct xtc_cidr *one, const struct xtc_set *set)
+{
+	if (!has)
+		return FAM_V4 | FAM_V6;
+	if (!set)
+		return one->family == XTC_FAMILY_V4 ? FAM_V4 : FAM_V6;
+	return (set->n_v4 ? FAM_V4 : 0) | (set->n_v6 ? FAM_V6 : 0);
+}
+
+/* "is IPv4", or "@NAME holds only IPv6 prefixes": one side, for a family mismatch. */
+static void describe_side(const struct xtc_cidr *one, const struct xtc_set *set, unsigned int fams,
+			  char *buf, size_t len)
+{
+	if (set)
+		snprintf(buf, len, "@%s holds only %s prefixes", set->name,
+			 fams == FAM_V4 ? "IPv4" : "IPv6");
+	else
+		snprintf(buf, len, "is %s", family_name(one->family));
+}
+
 /* Field by field; ok[k] says key k was given and is good. */
 static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 			    const struct xtc_model *m, struct xtc_rule *r)
@@ -96,21 +153,21 @@ static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 	if (f[RK_DIR] && (ok[RK_DIR] = cfg_get_enum(c, f[RK_DIR], dirs, &e)))
 		r->dir = (__u8)e;
 	if (f[RK_SRC])
-		r->has_src = ok[RK_SRC] = get_cidr(c, f[RK_SRC], &r->src);
+		r->has_src = ok[RK_SRC] = get_cidr(c, f[RK_SRC], &r->src, &r->src_set);
 	if (f[RK_DST])
-		r->has_dst = ok[RK_DST] = get_cidr(c, f[RK_DST], &r->dst);
+		r->has_dst = ok[RK_DST] = get_cidr(c, f[RK_DST], &r->dst, &r->dst_set);
 	if (f[RK_PROTO] && (ok[RK_PROTO] = get_proto(c, f[RK_PROTO], &any, &r->proto)))
 		r->has_proto = !any;
 	if (f[RK_SPORT])
-		r->has_sport = ok[RK_SPORT] = get_ports(c, f[RK_SPORT], &r->sport);
+		r->has_sport = ok[RK_SPORT] = get_ports(c, f[RK_SPORT], &r->sport, &r->sport_set);
 	if (f[RK_DPORT])
-		r->has_dport = ok[RK_DPORT] = get_ports(c, f[RK_DPORT], &r->dport);
+		r->has_dport = ok[RK_DPORT] = get_ports(c, f[RK_DPORT], &r->dport, &r->dport_set);
 	if (f[RK_ACTION] && (ok[RK_ACTION] = cfg_get_enum(c, f[RK_ACTION], actions, &e)))
 		r->action = (__u8)e;
 	if (f[RK_REDIRECT] && (ok[RK_REDIRECT] = cfg_get_enum(c, f[RK_REDIRECT], modes, &e)))
 		r->mode = (__u8)e;
 	if (f[RK_TARGET]) {
-		if (!strcmp(f[RK_TARGET]->val, "auto")) {
+		if (!strcasecmp(f[RK_TARGET]->val, "auto")) {
 			r->target_auto = ok[RK_TARGET] = true;
 			r->target_ifindex = XTC_TARGET_AUTO;
 		} else if (xtc_parse_ifname(f[RK_TARGET]->val, r->target, err, sizeof(err))) {
@@ -123,7 +180,7 @@ static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 		}
 	}
 	if (f[RK_REVERSE])
-		ok[RK_REVERSE] = cfg_get_bool(c, f[RK_REVERSE], "use yes or no", &r->reverse);
+		ok[RK_REVERSE] = cfg_get_bool(c, f[RK_REVERSE], &r->reverse);
 }
 
 /* Checks that need several keys of the rule at once. */
@@ -131,14 +188,21 @@ static void check_rule_combos(struct ctx *c, const struct raw_sec *s, const stru
 			      const bool *ok, struct xtc_rule *r)
 {
 	static const int redirect_only[] = { RK_REDIRECT, RK_TARGET, RK_REVERSE };
-	char label[96];
+	unsigned int fs = side_families(ok[RK_SRC], &r->src, r->src_set);
+	unsigned int fd = side_families(ok[RK_DST], &r->dst, r->dst_set);
+	char label[96], ds[96], dd[96];
 	size_t i;
 
-	cfg_sec_label(s, label, sizeof(label));
-	if (ok[RK_SRC] && ok[RK_DST] && r->src.family != r->dst.family)
-		cfg_problem(c, f[RK_DST]->line, "dst is %s but src is %s: a rule matches one "
-			"address family", family_name(r->dst.family), family_name(r->src.family));
-	r->family = ok[RK_SRC] ? r->src.family : ok[RK_DST] ? r->dst.family : XTC_FAMILY_ANY;
+	/* An empty set has no family; its own warning says the rule matches nothing. */
+	if (ok[RK_SRC] && ok[RK_DST] && fs && fd && !(fs & fd)) {
+		describe_side(&r->src, r->src_set, fs, ds, sizeof(ds));
+		describe_side(&r->dst, r->dst_set, fd, dd, sizeof(dd));
+		cfg_problem(c, f[RK_DST]->line, "dst %s but src %s: a rule matches one address "
+			    "family", dd, ds);
+	}
+	/* Sets may mix families: then each element combination has its own. */
+	r->family = (fs & fd) == FAM_V4 ? XTC_FAMILY_V4 : (fs & fd) == FAM_V6 ? XTC_FAMILY_V6 :
+		    XTC_FAMILY_ANY;
 	if (r->has_proto && (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6)) {
 		__u8 want = r->proto == IPPROTO_ICMP ? XTC_FAMILY_V4 : XTC_FAMILY_V6;
 
@@ -155,6 +219,7 @@ static void check_rule_combos(struct ctx *c, const struct raw_sec *s, const stru
 			cfg_problem(c, f[i]->line, "%s needs proto = tcp or udp", rule_keys[i]);
 
 	if (!f[RK_ACTION]) {
+		cfg_sec_label(s, label, sizeof(label));
 		cfg_problem(c, s->line, "%s has no action: add action = pass, drop or redirect",
 			label);
 		return;
@@ -212,11 +277,11 @@ static int push_rule(struct xtc_model *m, const struct xtc_rule *r)
 	return 0;
 }
 
-int cfg_check_rule(struct ctx *c, const struct raw_sec *s, bool dup, struct xtc_model *m)
+int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model *m)
 {
 	const struct raw_kv *f[RK_N];
 	bool ok[RK_N] = {};
-	struct xtc_rule r = { .line = s->line };
+	struct xtc_rule r = { .file = m->files[s->file], .line = s->line };
 
 	snprintf(r.name, sizeof(r.name), "%s", s->name);
 	cfg_collect(c, s, rule_keys, f);
@@ -238,12 +303,13 @@ int cfg_add_mirrors(struct xtc_model *m)
 	for (i = 0; i < n_file; i++) {
 		const struct xtc_rule *o = &m->rules[i];
 		struct xtc_rule r = {
-			.line = o->line, .id = (__u32)m->n_rules, .prio = o->prio + 1,
-			.dir = XTC_DIR_INGRESS, .family = o->family,
-			.has_src = o->has_dst, .src = o->dst, .has_dst = o->has_src, .dst = o->src,
+			.file = o->file, .line = o->line, .id = (__u32)m->n_rules,
+			.prio = o->prio + 1, .dir = XTC_DIR_INGRESS, .family = o->family,
+			.has_src = o->has_dst, .src = o->dst, .src_set = o->dst_set,
+			.has_dst = o->has_src, .dst = o->src, .dst_set = o->src_set,
 			.has_proto = o->has_proto, .proto = o->proto,
-			.has_sport = o->has_dport, .sport = o->dport,
-			.has_dport = o->has_sport, .dport = o->sport,
+			.has_sport = o->has_dport, .sport = o->dport, .sport_set = o->dport_set,
+			.has_dport = o->has_sport, .dport = o->sport, .dport_set = o->sport_set,
 			.action = XTC_ACT_REDIRECT, .mode = XTC_MODE_NEIGH,
 			.target_ifindex = o->ifindex, .generated = true,
 		};
@@ -263,6 +329,15 @@ int cfg_add_mirrors(struct xtc_model *m)
 	return 0;
 }
 
+void cfg_rule_label(const struct xtc_rule *r, char *buf, size_t len)
+{
+	if (r->generated)
+		snprintf(buf, len, "the reverse = yes mirror of [rule %.*s]",
+			 (int)(strlen(r->name) - strlen("~reverse")), r->name);
+	else
+		snprintf(buf, len, "[rule %s]", r->name);
+}
+
 void cfg_check_max_rules(struct ctx *c, const struct xtc_model *m)
 {
 	const struct xtc_rule *r;
@@ -270,6 +345,7 @@ void cfg_check_max_rules(struct ctx *c, const struct xtc_model *m)
 	if ((__u32)m->n_rules <= m->max_rules)
 		return;
 	r = &m->rules[m->max_rules];
+	c->file = cfg_file_index(c, r->file);
 	if (r->generated)
 		cfg_problem(c, r->line, "the reverse = yes mirror of [rule %.*s] is rule %u, but "
 			"max_rules is %u: raise max_rules (up to %d) or remove rules",

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Private to the config reader and validator: the raw model that reading
- * fills (every section and key as written, with line numbers), the context
- * both passes share, and the functions one file needs from another.
+ * fills (every section and key as written, with file and line), the context
+ * all passes share, and the functions one file needs from another.
  * config.c ties them together behind config.h.
  */
 #ifndef XTC_CONFIG_RAW_H
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "config.h"
 #include "model.h"
 #include "netdev.h"
 
@@ -38,30 +39,36 @@
 		grow_err;							\
 	})
 
-enum sec_kind { SEC_BAD, SEC_GLOBAL, SEC_IFACE, SEC_RULE, SEC_STATIC };
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+enum sec_kind { SEC_BAD, SEC_GLOBAL, SEC_IFACE, SEC_RULE, SEC_STATIC, SEC_SET, SEC_N };
 
 extern const char *const cfg_sec_names[];	/* indexed by enum sec_kind */
 
 struct raw_kv {
-	char *key;
-	char *val;
+	const char *key;		/* canonical (lower case) once cfg_collect() knew it */
+	char *val;			/* NULL for an entry of a [set NAME] section */
 	int line;
 };
 
 struct raw_sec {
 	enum sec_kind kind;
 	char *name;			/* "" for [global] and [static] */
+	int file;			/* index in the model's files */
 	int line;
 	bool bad_name;			/* reported already: skip host lookups */
-	int first_line;			/* of an earlier section like it, else 0 */
+	bool entries;			/* takes bare lines: a [set NAME], or a bad one's stand-in */
+	int first_file, first_line;	/* of an earlier section like it, else line 0 */
 	struct raw_kv *kv;
 	int n_kv;
 };
 
 struct diag_ent {
+	enum xtc_diag_level level;
+	int file;
 	int line;
 	int seq;
-	char *msg;
+	char *text;
 };
 
 /* One rtnetlink lookup per distinct name, however many rules name it. */
@@ -72,59 +79,100 @@ struct host {
 };
 
 struct ctx {
-	const char *path;
-	FILE *f;
-	char *buf;			/* getline() buffer */
-	size_t cap;
-	int lineno;
-	const char *key, *val;		/* the pair the reader just handed to inih */
+	struct xtc_model *m;		/* m->files names every file read */
+	int file;			/* the file problems are about unless said */
+	int last_file;			/* cfg_file_index()'s previous answer */
+	int lineno;			/* while reading */
+	unsigned long long total;	/* bytes read from all files */
 	struct raw_sec *secs;
 	int n_secs;
 	int cur;			/* section that pairs go to; -1 before any */
 	struct diag_ent *diags;
 	int n_diags;
+	int n_errors;
 	char **chunks;			/* string arena: keys, values, names */
 	int n_chunks;
 	char *chunk_pos;		/* free space in the newest chunk */
 	size_t chunk_left;
 	struct host *hosts;		/* interface lookups so far */
 	int n_hosts;
-	int err;			/* -ENOMEM or a read error: stops everything */
+	const struct xtc_set **set_index;	/* m->sets by name */
+	int n_set_index;
+	bool unreadable;		/* a file could not be read whole: validate nothing */
+	int err;			/* -ENOMEM: stops everything */
 };
 
 /*
- * config.c: records a problem as "FILE:LINE: message" (line 0: "FILE: message").
- * Problems are collected, never fatal on their own; running out of memory sets
- * c->err.
+ * config.c: records a problem in c->file (line 0: about the file as a
+ * whole).  Problems are collected, never fatal on their own; running out of
+ * memory sets c->err.
  */
 void cfg_problem(struct ctx *c, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void cfg_warn(struct ctx *c, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void cfg_problem_at(struct ctx *c, int file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void cfg_warn_at(struct ctx *c, int file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The index of a path in c->m->files (for model objects that hold the path). */
+int cfg_file_index(struct ctx *c, const char *file);
 
 /* config_read.c: a copy of s that lives as long as c; NULL when out of memory. */
 char *cfg_strdup(struct ctx *c, const char *s);
 
-/* config_read.c: opens c->path, reporting why it cannot; 0 or a negative errno. */
-int cfg_open(struct ctx *c);
-/* config_read.c: reads the whole file into c->secs; returns ini_parse_stream()'s result. */
-int cfg_read(struct ctx *c);
+/*
+ * config_read.c: reads the main file c->m->files[0] and the files its
+ * [global] include names into c->secs.  Returns 0, or a negative errno when
+ * the main file cannot be read at all (reported); c->unreadable is set when
+ * any file could not be read whole.
+ */
+int cfg_read_all(struct ctx *c);
+/* config_read.c: the main file alone, without its includes. */
+int cfg_read_main(struct ctx *c);
 
 /* config_check.c: checks the raw model as a whole and fills m; 0 or -ENOMEM. */
 int cfg_validate(struct ctx *c, struct xtc_model *m);
 
-/* config_check.c: helpers that config_check_rules.c shares. */
+/* config_check.c: helpers that the other config_check_*.c share. */
 void cfg_bad_value(struct ctx *c, const struct raw_kv *kv, const char *accepted);
 bool cfg_get_enum(struct ctx *c, const struct raw_kv *kv, const char *const *names, int *out);
-bool cfg_get_bool(struct ctx *c, const struct raw_kv *kv, const char *accepted, bool *out);
+bool cfg_get_bool(struct ctx *c, const struct raw_kv *kv, bool *out);
 void cfg_sec_label(const struct raw_sec *s, char *buf, size_t len);
-void cfg_collect(struct ctx *c, const struct raw_sec *s, const char *const *keys,
+void cfg_collect(struct ctx *c, struct raw_sec *s, const char *const *keys,
 		 const struct raw_kv **found);
 int cfg_host_lookup(struct ctx *c, const char *name, struct xtc_netdev_info *info);
 bool cfg_host_iface(struct ctx *c, int line, const char *whose, const char *name,
 		    const char *fix, struct xtc_netdev_info *info);
+bool cfg_valid_name(const char *s);
+/* "line N" in the same file, else "FILE:N": where an earlier thing is. */
+void cfg_where(const struct ctx *c, int file, int line, char *buf, size_t len);
+
+/* config_check_sets.c: [set NAME] sections, checked before the rules that use them. */
+int cfg_check_sets(struct ctx *c, struct xtc_model *m);
+const struct xtc_set *cfg_find_set(const struct ctx *c, const char *name);
 
 /* config_check_rules.c: [rule NAME] sections, in the order cfg_validate() calls them. */
-int cfg_check_rule(struct ctx *c, const struct raw_sec *s, bool dup, struct xtc_model *m);
+int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model *m);
 int cfg_add_mirrors(struct xtc_model *m);
 void cfg_check_max_rules(struct ctx *c, const struct xtc_model *m);
+/* "[rule NAME]", or "the reverse = yes mirror of [rule NAME]", for messages. */
+void cfg_rule_label(const struct xtc_rule *r, char *buf, size_t len);
+
+/* config_check_limits.c: what the classifier and the maps can hold. */
+int cfg_check_limits(struct ctx *c, const struct xtc_model *m);
+
+/* config_check_hooks.c: warnings for rules on hooks that are off. */
+void cfg_check_hooks(struct ctx *c, const struct xtc_model *m);
+
+/* config_cover.c: whether rule a matches every packet rule b matches. */
+struct cover_ctx;
+struct cover_ctx *cfg_cover_new(const struct xtc_model *m);
+void cfg_cover_free(struct cover_ctx *cc);
+/* Exact, over every element combination of both rules' sets; *err is set when out of memory. */
+bool cfg_covers(struct cover_ctx *cc, const struct xtc_rule *a, const struct xtc_rule *b, int *err);
+
+/* config_check_shadow.c: warnings for rules that an earlier rule covers. */
+int cfg_check_shadow(struct ctx *c, const struct xtc_model *m);
 
 #endif

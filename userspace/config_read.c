@@ -1,20 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Reading the INI file into the raw model: every section and key as written,
- * with its line number.  Syntax problems are reported here; what the keys
- * mean is for config_check.c.
+ * Reading the INI files into the raw model: every section and key as written,
+ * with its file and line.  Syntax problems are reported here; what the keys
+ * mean is for the config_check*.c files.
+ *
+ * The reader parses every line itself: inih splits keys at ':' (which breaks
+ * IPv6 keys in [static]), truncates names, joins indented lines, stops
+ * reporting after the first error and knows nothing of bare set entries.
+ * Input is bounded: only regular files, at most XTC_CONFIG_FILE_MAX bytes
+ * each, XTC_CONFIG_LINE_MAX bytes a line and XTC_CONFIG_TOTAL_MAX in all, so
+ * that a wrong -c (a device, a FIFO, a log file) fails at once.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <ini.h>
 #include "config_raw.h"
 #include "config_values.h"
 
-const char *const cfg_sec_names[] = { "?", "global", "interface", "rule", "static" };
+const char *const cfg_sec_names[] = { "?", "global", "interface", "rule", "static", "set" };
+
+static const char sec_kinds[] = "use [global], [interface NAME], [rule NAME], [set NAME] or "
+				"[static]";
 
 static char *trim(char *s)
 {
@@ -42,7 +53,7 @@ static void cut_comment(char *s)
 	}
 }
 
-static bool valid_rule_name(const char *s)
+bool cfg_valid_name(const char *s)
 {
 	size_t len = strlen(s), i;
 
@@ -95,22 +106,48 @@ static int add_section(struct ctx *c, enum sec_kind kind, const char *name)
 	if (GROW(c->secs, c->n_secs))
 		return -ENOMEM;
 	s = &c->secs[c->n_secs];
-	*s = (struct raw_sec){ .kind = kind, .line = c->lineno, .name = cfg_strdup(c, name) };
+	*s = (struct raw_sec){ .kind = kind, .file = c->file, .line = c->lineno,
+			       .name = cfg_strdup(c, name) };
 	if (!s->name)
 		return -ENOMEM;
 	c->cur = c->n_secs++;
 	return 0;
 }
 
+/* The section kind a header's first word names, in any case. */
+static enum sec_kind sec_kind_of(const char *word, size_t len)
+{
+	int i;
+
+	for (i = SEC_GLOBAL; i < SEC_N; i++)
+		if (len == strlen(cfg_sec_names[i]) && !strncasecmp(word, cfg_sec_names[i], len))
+			return (enum sec_kind)i;
+	return SEC_BAD;
+}
+
+/* Whether the name of a section of this kind is good; reports it when not. */
+static bool check_sec_name(struct ctx *c, enum sec_kind kind, const char *name)
+{
+	char err[XTC_ERR_LEN], ifname[IF_NAMESIZE];
+
+	if ((kind == SEC_RULE || kind == SEC_SET) && !cfg_valid_name(name)) {
+		cfg_problem(c, c->lineno, "bad %s name '" QS "': use 1-%zu letters, digits, '.', "
+			    "'_' or '-'", cfg_sec_names[kind], name, RULE_NAME_MAX);
+		return false;
+	}
+	if (kind == SEC_IFACE && xtc_parse_ifname(name, ifname, err, sizeof(err))) {
+		cfg_problem(c, c->lineno, "bad interface name '" QS "': %s", name, err);
+		return false;
+	}
+	return true;
+}
+
 static void read_header(struct ctx *c, char *s)
 {
-	static const char kinds[] = "use [global], [interface NAME], [rule NAME] or [static]";
-	char err[XTC_ERR_LEN], ifname[IF_NAMESIZE];
-	enum sec_kind kind = SEC_BAD;
 	char *close = strchr(s, ']'), *inner, *rest, *name;
+	enum sec_kind kind = SEC_BAD, word = SEC_BAD;
 	bool bad_name = false;
 	size_t wl;
-	int i;
 
 	if (!close) {
 		cfg_problem(c, c->lineno, "syntax error: '" QS "' has no closing ']'", s);
@@ -127,41 +164,37 @@ static void read_header(struct ctx *c, char *s)
 	}
 	wl = strcspn(inner, " \t");
 	name = trim(inner + wl);
-	for (i = SEC_GLOBAL; i <= SEC_STATIC; i++)
-		if (wl == strlen(cfg_sec_names[i]) && !strncmp(inner, cfg_sec_names[i], wl))
-			kind = (enum sec_kind)i;
+	kind = word = sec_kind_of(inner, wl);
 	inner[wl] = '\0';
 	switch (kind) {
 	case SEC_BAD:
 		if (!*inner) {
-			cfg_problem(c, c->lineno, "empty section header []: %s", kinds);
+			cfg_problem(c, c->lineno, "empty section header []: %s", sec_kinds);
 			break;
 		}
 		cfg_problem(c, c->lineno, "unknown section [" QS "%s" QS "]: %s",
-			inner, *name ? " " : "", name, kinds);
+			inner, *name ? " " : "", name, sec_kinds);
 		break;
 	case SEC_GLOBAL:
 	case SEC_STATIC:
 		if (*name) {
 			cfg_problem(c, c->lineno, "section [%s] takes no name, but '" QS "' was "
-				"given", inner, name);
+				"given", cfg_sec_names[kind], name);
+			kind = SEC_BAD;
+		} else if (kind == SEC_GLOBAL && c->file) {
+			cfg_problem(c, c->lineno, "[global] belongs in the main file %s: an include "
+				    "file holds [interface], [rule], [set] and [static] sections",
+				    c->m->files[0]);
 			kind = SEC_BAD;
 		}
 		break;
-	case SEC_IFACE:
-	case SEC_RULE:
+	default:
 		if (!*name) {
-			cfg_problem(c, c->lineno, "section [%s] needs a name: [%s NAME]", inner,
-				inner);
+			cfg_problem(c, c->lineno, "section [%s] needs a name: [%s NAME]",
+				    cfg_sec_names[kind], cfg_sec_names[kind]);
 			kind = SEC_BAD;
-		} else if (kind == SEC_RULE && !valid_rule_name(name)) {
-			cfg_problem(c, c->lineno, "bad rule name '" QS "': use 1-%zu letters, "
-				"digits, '.', '_' or '-'", name, RULE_NAME_MAX);
-			bad_name = true;
-		} else if (kind == SEC_IFACE && xtc_parse_ifname(name, ifname, err, sizeof(err))) {
-			cfg_problem(c, c->lineno, "bad interface name '" QS "': %s", name,
-				err);
-			bad_name = true;
+		} else {
+			bad_name = !check_sec_name(c, kind, name);
 		}
 		break;
 	}
@@ -170,16 +203,56 @@ static void read_header(struct ctx *c, char *s)
 			c->err = -ENOMEM;
 		else
 			c->secs[c->cur].bad_name = bad_name;
+		c->secs[c->cur].entries = kind == SEC_SET;
 		return;
 	}
 out:
 	/* Keys that follow belong to no valid section: park them unchecked. */
 	if (add_section(c, SEC_BAD, ""))
 		c->err = -ENOMEM;
+	else	/* and the entries of a [set] without a name */
+		c->secs[c->cur].entries = word == SEC_SET;
 }
 
-/* Handles one physical line; returns true when it is a key = value pair. */
-static bool read_line(struct ctx *c, char *line)
+static void add_pair(struct ctx *c, const char *key, const char *val)
+{
+	struct raw_sec *s = &c->secs[c->cur];
+	struct raw_kv *kv;
+	char *k;
+
+	if (GROW(s->kv, s->n_kv))
+		goto nomem;
+	kv = &s->kv[s->n_kv];
+	k = cfg_strdup(c, key);
+	*kv = (struct raw_kv){ .key = k, .val = val ? cfg_strdup(c, val) : NULL,
+			       .line = c->lineno };
+	s->n_kv++;
+	if (!k || (val && !kv->val))
+		goto nomem;
+	return;
+nomem:
+	c->err = -ENOMEM;
+}
+
+/* One line of a [set NAME] section: an entry, or a key = value that does not belong. */
+static void read_set_line(struct ctx *c, char *s)
+{
+	const struct raw_sec *sec = &c->secs[c->cur];
+
+	cut_comment(s);
+	s = trim(s);
+	if (sec->kind != SEC_SET)
+		return;
+	if (strchr(s, '=')) {
+		cfg_problem(c, c->lineno, "syntax error: '" QS "' in [set %s]: a set lists one "
+			    "prefix, port or port range per line, without '='", s, sec->name);
+		return;
+	}
+	add_pair(c, s, NULL);
+}
+
+/* Handles one line, without its newline. */
+static void read_line(struct ctx *c, char *line)
 {
 	char *s, *eq, *key, *val;
 
@@ -187,16 +260,20 @@ static bool read_line(struct ctx *c, char *line)
 		line += 3;
 	s = trim(line);
 	if (!*s || *s == ';' || *s == '#')
-		return false;
+		return;
 	if (*s == '[') {
 		read_header(c, s);
-		return false;
+		return;
+	}
+	if (c->cur >= 0 && c->secs[c->cur].entries) {
+		read_set_line(c, s);
+		return;
 	}
 	eq = strchr(s, '=');
 	if (!eq) {
 		cfg_problem(c, c->lineno, "syntax error: '" QS "' is not [section], "
 			"key = value or a comment (; or #)", s);
-		return false;
+		return;
 	}
 	*eq = '\0';
 	key = trim(s);
@@ -206,82 +283,51 @@ static bool read_line(struct ctx *c, char *line)
 	if (!*key) {
 		cfg_problem(c, c->lineno, "syntax error: '= " QS "' has no key before '='",
 			val);
-		return false;
+		return;
 	}
 	if (c->cur < 0) {
 		cfg_problem(c, c->lineno, "key '" QS "' is outside any section: put it under "
 			"[global], [interface NAME], [rule NAME] or [static]", key);
-		return false;
+		return;
 	}
-	c->key = key;
-	c->val = val;
-	return true;
+	add_pair(c, key, val);
+}
+
+/* ---- bounded input ---------------------------------------------------- */
+
+/* Room for the longest line, its newline and a read's worth more. */
+#define READ_CHUNK (64 * 1024)
+#define BUF_SIZE (XTC_CONFIG_LINE_MAX + 1 + READ_CHUNK + 1)
+
+struct reader {
+	int fd;
+	char *buf;
+	size_t start, end;		/* unread bytes are buf[start, end) */
+	unsigned long long bytes;	/* read from this file */
+	bool eof;
+	bool skipping;			/* inside a line that is too long */
+};
+
+enum { LINE_EOF, LINE_OK, LINE_TOO_LONG };
+
+static const char *mode_name(mode_t mode)
+{
+	return S_ISCHR(mode) ? "character device" : S_ISBLK(mode) ? "block device" :
+	       S_ISFIFO(mode) ? "FIFO" : S_ISSOCK(mode) ? "socket" : "special file";
 }
 
 /*
- * inih's own line parser splits keys at ':' (which breaks IPv6 keys in
- * [static]), truncates names at 50 bytes, joins indented lines and stops
- * reporting after the first error.  So this reader parses every line itself,
- * reports syntax errors, and hands inih only a stand-in for each key = value
- * line; inih then calls the handler, which takes the pair from the reader.
+ * Opens c->m->files[c->file] without blocking (a FIFO without a writer must
+ * not hang) and refuses anything but a regular file of bounded size.
+ * Returns the fd or a negative errno (reported).
  */
-static char *reader(char *str, int num, void *stream)
+static int open_config(struct ctx *c)
 {
-	struct ctx *c = stream;
-	ssize_t len;
-
-	while (!c->err) {
-		errno = 0;
-		len = getline(&c->buf, &c->cap, c->f);
-		if (len < 0) {
-			if (ferror(c->f))
-				c->err = errno ? -errno : -EIO;
-			return NULL;
-		}
-		c->lineno++;
-		if (strlen(c->buf) != (size_t)len) {
-			cfg_problem(c, c->lineno, "syntax error: the line holds a NUL byte; "
-				"give a text file");
-			continue;
-		}
-		if (read_line(c, c->buf)) {
-			snprintf(str, (size_t)num, "k=v\n");
-			return str;
-		}
-	}
-	return NULL;
-}
-
-static int on_pair(void *user, const char *section, const char *name, const char *value)
-{
-	struct ctx *c = user;
-	struct raw_sec *s = &c->secs[c->cur];
-	struct raw_kv *kv;
-
-	/* inih's section, name and value describe the stand-in: ignore them. */
-	(void)section;
-	(void)name;
-	(void)value;
-	if (GROW(s->kv, s->n_kv))
-		goto nomem;
-	kv = &s->kv[s->n_kv];
-	*kv = (struct raw_kv){ .key = cfg_strdup(c, c->key), .val = cfg_strdup(c, c->val),
-			       .line = c->lineno };
-	s->n_kv++;
-	if (!kv->key || !kv->val)
-		goto nomem;
-	return 1;
-nomem:
-	c->err = -ENOMEM;
-	return 0;
-}
-
-int cfg_open(struct ctx *c)
-{
+	const char *path = c->m->files[c->file];
 	struct stat st;
 	int fd, err;
 
-	fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		err = -errno;
 		cfg_problem(c, 0, "cannot read: %s", strerror(-err));
@@ -290,25 +336,291 @@ int cfg_open(struct ctx *c)
 	if (fstat(fd, &st)) {
 		err = -errno;
 		cfg_problem(c, 0, "cannot read: %s", strerror(-err));
-		close(fd);
-		return err;
+		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		cfg_problem(c, 0, "is a directory; give the path of an INI file");
-		close(fd);
-		return -EISDIR;
+		err = -EISDIR;
+		goto fail;
 	}
-	c->f = fdopen(fd, "r");
-	if (!c->f) {
-		err = -errno;
+	if (!S_ISREG(st.st_mode)) {
+		cfg_problem(c, 0, "is a %s, not a regular file; give the path of an INI file",
+			    mode_name(st.st_mode));
+		err = -EINVAL;
+		goto fail;
+	}
+	if ((unsigned long long)st.st_size > XTC_CONFIG_FILE_MAX) {
+		cfg_problem(c, 0, "is %llu bytes; xtc reads config files up to %llu MiB",
+			    (unsigned long long)st.st_size, XTC_CONFIG_FILE_MAX >> 20);
+		err = -EFBIG;
+		goto fail;
+	}
+	if (c->total + (unsigned long long)st.st_size > XTC_CONFIG_TOTAL_MAX) {
+		cfg_problem(c, 0, "brings the configuration to %llu bytes; xtc reads up to %llu "
+			    "MiB in all, the main file and its include files together",
+			    c->total + (unsigned long long)st.st_size, XTC_CONFIG_TOTAL_MAX >> 20);
+		err = -EFBIG;
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return err;
+}
+
+/* More bytes into r->buf; 0, or a negative errno (reported). */
+static int fill(struct ctx *c, struct reader *r)
+{
+	ssize_t n;
+
+	if (r->start) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	do {
+		n = read(r->fd, r->buf + r->end, BUF_SIZE - 1 - r->end);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int err = -errno;
+
 		cfg_problem(c, 0, "cannot read: %s", strerror(-err));
-		close(fd);
 		return err;
 	}
+	if (!n) {
+		r->eof = true;
+		return 0;
+	}
+	r->bytes += (unsigned long long)n;
+	c->total += (unsigned long long)n;
+	/* The size fstat() saw can lie: a file that grows, or one under /proc. */
+	if (r->bytes > XTC_CONFIG_FILE_MAX) {
+		cfg_problem(c, 0, "is over %llu MiB; xtc reads config files up to %llu MiB",
+			    XTC_CONFIG_FILE_MAX >> 20, XTC_CONFIG_FILE_MAX >> 20);
+		return -EFBIG;
+	}
+	if (c->total > XTC_CONFIG_TOTAL_MAX) {
+		cfg_problem(c, 0, "brings the configuration over %llu MiB; xtc reads up to %llu "
+			    "MiB in all, the main file and its include files together",
+			    XTC_CONFIG_TOTAL_MAX >> 20, XTC_CONFIG_TOTAL_MAX >> 20);
+		return -EFBIG;
+	}
+	r->end += (size_t)n;
 	return 0;
 }
 
-int cfg_read(struct ctx *c)
+/*
+ * The next line in *line (NUL-terminated, without its newline) and its length
+ * in *len.  Returns LINE_OK, LINE_TOO_LONG (the line was dropped), LINE_EOF,
+ * or a negative errno.
+ */
+static int next_line(struct ctx *c, struct reader *r, char **line, size_t *len)
 {
-	return ini_parse_stream(reader, c, on_pair, c);
+	for (;;) {
+		char *p = r->buf + r->start;
+		char *nl = memchr(p, '\n', r->end - r->start);
+		int err;
+
+		if (nl || (r->eof && r->end > r->start)) {
+			size_t n = nl ? (size_t)(nl - p) : r->end - r->start;
+			bool was_skipping = r->skipping;
+
+			r->start += n + (nl ? 1 : 0);
+			r->skipping = false;
+			if (was_skipping || n > XTC_CONFIG_LINE_MAX)
+				return LINE_TOO_LONG;
+			p[n] = '\0';
+			*line = p;
+			*len = n;
+			return LINE_OK;
+		}
+		if (r->eof) {
+			if (!r->skipping)
+				return LINE_EOF;
+			r->skipping = false;
+			return LINE_TOO_LONG;
+		}
+		if (r->end - r->start > XTC_CONFIG_LINE_MAX) {
+			/* Drop what there is; the rest of the line goes when its newline comes. */
+			r->skipping = true;
+			r->start = r->end = 0;
+		}
+		err = fill(c, r);
+		if (err)
+			return err;
+	}
+}
+
+/* Reads c->m->files[c->file] into c->secs; 0 or a negative errno (reported). */
+static int read_file(struct ctx *c)
+{
+	struct reader r = { .fd = -1 };
+	size_t len = 0;
+	char *line = NULL;
+	int rc = LINE_EOF;
+
+	c->lineno = 0;
+	c->cur = -1;		/* a section does not run on into the next file */
+	r.fd = open_config(c);
+	if (r.fd < 0)
+		return r.fd;
+	r.buf = malloc(BUF_SIZE);
+	if (!r.buf) {
+		close(r.fd);
+		return -ENOMEM;
+	}
+	while (!c->err && (rc = next_line(c, &r, &line, &len)) > 0) {
+		c->lineno++;
+		if (rc == LINE_TOO_LONG)
+			cfg_problem(c, c->lineno, "line is longer than %d KiB",
+				    XTC_CONFIG_LINE_MAX >> 10);
+		else if (strlen(line) != len)
+			cfg_problem(c, c->lineno, "syntax error: the line holds a NUL byte; "
+				"give a text file");
+		else
+			read_line(c, line);
+	}
+	free(r.buf);
+	close(r.fd);
+	return c->err ? c->err : rc < 0 ? rc : 0;
+}
+
+/* ---- include ---------------------------------------------------------- */
+
+/* The [global] include key of the main file, if any (a repeated [global] is an error anyway). */
+static const struct raw_kv *find_include(const struct ctx *c)
+{
+	int i, k;
+
+	for (i = 0; i < c->n_secs; i++) {
+		const struct raw_sec *s = &c->secs[i];
+
+		if (s->kind != SEC_GLOBAL)
+			continue;
+		for (k = 0; k < s->n_kv; k++)
+			if (!strcasecmp(s->kv[k].key, "include"))
+				return &s->kv[k];
+		return NULL;
+	}
+	return NULL;
+}
+
+/* A relative glob is relative to the main file's directory, whose name may hold '*' or '['. */
+static char *include_pattern(const char *main_path, const char *glob_val)
+{
+	const char *slash = strrchr(main_path, '/'), *p;
+	size_t dlen = slash ? (size_t)(slash - main_path) + 1 : 0;
+	char *out, *o;
+
+	if (glob_val[0] == '/' || !dlen)
+		return strdup(glob_val);
+	out = malloc(2 * dlen + strlen(glob_val) + 1);
+	if (!out)
+		return NULL;
+	for (p = main_path, o = out; p < main_path + dlen; p++) {
+		if (strchr("*?[]\\", *p))
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	strcpy(o, glob_val);
+	return out;
+}
+
+static bool same_file(const struct stat *a, const char *path)
+{
+	struct stat b;
+
+	return !stat(path, &b) && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+static int add_file(struct ctx *c, const char *path)
+{
+	char *copy = strdup(path);
+
+	if (!copy || GROW(c->m->files, c->m->n_files)) {
+		free(copy);
+		return -ENOMEM;
+	}
+	c->m->files[c->m->n_files++] = copy;
+	return 0;
+}
+
+/* Reads the files that [global] include matches, in sorted order, after the main file. */
+static int read_includes(struct ctx *c)
+{
+	const struct raw_kv *inc = find_include(c);
+	struct stat main_st;
+	glob_t g = {};
+	char *pattern;
+	size_t i;
+	int rc, err = 0;
+
+	if (!inc)
+		return 0;
+	if (!*inc->val) {
+		cfg_problem(c, inc->line, "missing value for include: use a glob such as "
+			    "/etc/xtc/conf.d/*.ini");
+		return 0;
+	}
+	pattern = include_pattern(c->m->files[0], inc->val);
+	if (!pattern)
+		return -ENOMEM;
+	rc = glob(pattern, 0, NULL, &g);
+	free(pattern);
+	if (rc == GLOB_NOSPACE) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (rc == GLOB_ABORTED) {
+		cfg_problem(c, inc->line, "include = " QS ": cannot read the directory", inc->val);
+		c->unreadable = true;
+		goto out;
+	}
+	if (rc)			/* GLOB_NOMATCH: an empty conf.d is fine */
+		goto out;
+	if (g.gl_pathc > XTC_CONFIG_INCLUDES_MAX) {
+		cfg_problem(c, inc->line, "include = " QS " matches %zu files; xtc reads at most "
+			    "%d", inc->val, g.gl_pathc, XTC_CONFIG_INCLUDES_MAX);
+		c->unreadable = true;
+		goto out;
+	}
+	if (stat(c->m->files[0], &main_st))
+		memset(&main_st, 0, sizeof(main_st));
+	for (i = 0; i < g.gl_pathc && !err; i++) {
+		/* A glob beside the main file may match it: it has been read already. */
+		if (main_st.st_ino && same_file(&main_st, g.gl_pathv[i]))
+			continue;
+		err = add_file(c, g.gl_pathv[i]);
+		if (err)
+			break;
+		c->file = c->m->n_files - 1;
+		err = read_file(c);
+		if (err && err != -ENOMEM) {
+			c->unreadable = true;
+			err = 0;
+		}
+	}
+out:
+	globfree(&g);
+	c->file = 0;
+	return err;
+}
+
+int cfg_read_main(struct ctx *c)
+{
+	c->file = 0;
+	return read_file(c);
+}
+
+int cfg_read_all(struct ctx *c)
+{
+	int err;
+
+	c->file = 0;
+	err = read_file(c);
+	if (err) {
+		c->unreadable = true;
+		return err;
+	}
+	return read_includes(c);
 }

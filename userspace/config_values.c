@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "config_values.h"
 #include "xtc_shared.h"
 
@@ -34,6 +35,22 @@ static int parse_dec(const char *s, size_t len, __u64 max, __u64 *out)
 	return 0;
 }
 
+/* Whether any bit beyond the prefix length is set. */
+static bool host_bits_set(const struct xtc_cidr *c)
+{
+	int bytes = c->family == XTC_FAMILY_V4 ? 4 : 16;
+	int i;
+
+	for (i = 0; i < bytes; i++) {
+		int keep = (int)c->plen - i * 8;
+		__u8 host = keep <= 0 ? 0xff : keep < 8 ? (__u8)(0xff >> keep) : 0;
+
+		if (c->addr[i] & host)
+			return true;
+	}
+	return false;
+}
+
 static void clear_host_bits(struct xtc_cidr *c)
 {
 	int bytes = c->family == XTC_FAMILY_V4 ? 4 : 16;
@@ -49,6 +66,17 @@ static void clear_host_bits(struct xtc_cidr *c)
 	}
 }
 
+int xtc_format_cidr(const struct xtc_cidr *c, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(c->family == XTC_FAMILY_V4 ? AF_INET : AF_INET6, c->addr, addr,
+		       sizeof(addr)))
+		return -errno;
+	snprintf(buf, len, "%s/%u", addr, c->plen);
+	return 0;
+}
+
 int xtc_parse_cidr(const char *s, struct xtc_cidr *out, char *err, size_t errlen)
 {
 	static const char usage[] = "use an IPv4 or IPv6 address with an optional /prefix length, "
@@ -56,7 +84,7 @@ int xtc_parse_cidr(const char *s, struct xtc_cidr *out, char *err, size_t errlen
 	const char *slash = strchr(s, '/');
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
 	struct xtc_cidr c = {};
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN + 8];
 	int max, af;
 	__u64 plen;
 
@@ -78,7 +106,14 @@ int xtc_parse_cidr(const char *s, struct xtc_cidr *out, char *err, size_t errlen
 		return fail(err, errlen, af == AF_INET ? "the prefix length must be 0-32 for IPv4" :
 			    "the prefix length must be 0-128 for IPv6");
 	c.plen = (__u8)plen;
-	clear_host_bits(&c);
+	/* Like ip route: 10.0.0.1/24 is more likely a typo than a way to say 10.0.0.0/24. */
+	if (host_bits_set(&c)) {
+		clear_host_bits(&c);
+		if (xtc_format_cidr(&c, net, sizeof(net)))
+			return fail(err, errlen, "host bits are set");
+		snprintf(err, errlen, "host bits are set; did you mean %s?", net);
+		return -EINVAL;
+	}
 	*out = c;
 	return 0;
 }
@@ -118,13 +153,13 @@ int xtc_parse_proto(const char *s, bool *any, __u8 *proto, char *err, size_t err
 	__u64 v;
 
 	*any = false;
-	if (!strcmp(s, "any")) {
+	if (!strcasecmp(s, "any")) {
 		*any = true;
 		*proto = 0;
 		return 0;
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(s, names[i].name)) {
+		if (!strcasecmp(s, names[i].name)) {
 			*proto = names[i].num;
 			return 0;
 		}
@@ -142,7 +177,7 @@ int xtc_parse_enum(const char *s, const char *const *names, int *out, char *err,
 	int i, n;
 
 	for (n = 0; names[n]; n++) {
-		if (!strcmp(s, names[n])) {
+		if (!strcasecmp(s, names[n])) {
 			*out = n;
 			return 0;
 		}
@@ -156,15 +191,17 @@ int xtc_parse_enum(const char *s, const char *const *names, int *out, char *err,
 
 int xtc_parse_bool(const char *s, bool *out, char *err, size_t errlen)
 {
-	if (!strcmp(s, "yes") || !strcmp(s, "on")) {
-		*out = true;
-		return 0;
+	static const char *const yes[] = { "yes", "on", "true", "1" };
+	static const char *const no[] = { "no", "off", "false", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i]) || !strcasecmp(s, no[i])) {
+			*out = !strcasecmp(s, yes[i]);
+			return 0;
+		}
 	}
-	if (!strcmp(s, "no") || !strcmp(s, "off")) {
-		*out = false;
-		return 0;
-	}
-	return fail(err, errlen, "use on, off, yes or no");
+	return fail(err, errlen, XTC_BOOL_WORDS);
 }
 
 int xtc_parse_uint(const char *s, __u64 min, __u64 max, __u64 *out, char *err, size_t errlen)

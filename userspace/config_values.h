@@ -17,20 +17,25 @@
 
 /*
  * "a.b.c.d/len", "v6addr/len", or an address alone (a host prefix).  Host
- * bits beyond the prefix are cleared: a prefix names a set of addresses.
+ * bits beyond the prefix length are an error that names the network, as
+ * ip route does: "host bits are set; did you mean 10.0.0.0/24?".
  */
 int xtc_parse_cidr(const char *s, struct xtc_cidr *out, char *err, size_t errlen);
+
+/* "addr/len" for c; 0 or a negative errno. */
+int xtc_format_cidr(const struct xtc_cidr *c, char *buf, size_t len);
 
 /* "N" or "N-M" with 0 <= N <= M <= 65535. */
 int xtc_parse_port_range(const char *s, struct xtc_port_range *out, char *err, size_t errlen);
 
-/* tcp | udp | icmp | icmpv6 | any | 0-255; *any is set for "any". */
+/* tcp | udp | icmp | icmpv6 | any (in any case) | 0-255; *any is set for "any". */
 int xtc_parse_proto(const char *s, bool *any, __u8 *proto, char *err, size_t errlen);
 
-/* One of names (NULL-terminated); *out is its index. */
+/* One of names (NULL-terminated), in any case; *out is its index. */
 int xtc_parse_enum(const char *s, const char *const *names, int *out, char *err, size_t errlen);
 
-/* yes | on -> true, no | off -> false. */
+/* The one boolean vocabulary, in any case: yes/no, on/off, true/false, 1/0. */
+#define XTC_BOOL_WORDS "use yes or no (or on/off, true/false, 1/0)"
 int xtc_parse_bool(const char *s, bool *out, char *err, size_t errlen);
 
 /* A decimal number in [min, max]. */

@@ -5,7 +5,7 @@
 #include "entry_table.h"
 
 /* Word-wise multiply-xorshift: fast, and its low bits (the slot) are well mixed. */
-static __u64 key_hash(const struct xtc_flow_key *k)
+__u64 entry_key_hash(const struct xtc_flow_key *k)
 {
 	__u64 w[sizeof(*k) / 8], h = 0x9e3779b97f4a7c15ULL;
 	size_t i;
@@ -36,7 +36,7 @@ static int table_resize(struct entry_table *t, size_t cap)
 	for (i = 0; i < t->cap; i++) {
 		if (!t->used[i])
 			continue;
-		for (j = key_hash(&t->slots[i].key) & (n.cap - 1); n.used[j]; j = (j + 1) & (n.cap - 1))
+		for (j = entry_key_hash(&t->slots[i].key) & (n.cap - 1); n.used[j]; j = (j + 1) & (n.cap - 1))
 			;
 		n.slots[j] = t->slots[i];
 		n.used[j] = 1;
@@ -59,7 +59,7 @@ int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e)
 		if (err)
 			return err;
 	}
-	for (j = key_hash(&e->key) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1)) {
+	for (j = entry_key_hash(&e->key) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1)) {
 		if (!memcmp(&t->slots[j].key, &e->key, sizeof(e->key))) {
 			if (e->val.prio < t->slots[j].val.prio)
 				t->slots[j].val = e->val;
@@ -88,7 +88,7 @@ const struct xtc_rule_val *entry_table_get(const struct entry_table *t,
 
 	if (!t->cap)
 		return NULL;
-	for (j = key_hash(key) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1))
+	for (j = entry_key_hash(key) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1))
 		if (!memcmp(&t->slots[j].key, key, sizeof(*key)))
 			return &t->slots[j].val;
 	return NULL;

@@ -21,6 +21,8 @@ struct entry_table {
 	size_t cap, n;
 };
 
+/* The hash the table uses, for other tables of flow keys. */
+__u64 entry_key_hash(const struct xtc_flow_key *k);
 /* Inserts e; when the key is present, keeps the value with the lower prio. */
 int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e);
 /* Makes room for n entries at once, so that filling never rehashes. */

@@ -5,8 +5,18 @@
 
 void xtc_model_free(struct xtc_model *m)
 {
+	int i;
+
 	if (!m)
 		return;
+	for (i = 0; i < m->n_sets; i++) {
+		free(m->sets[i].prefixes);
+		free(m->sets[i].ports_r);
+	}
+	free(m->sets);
+	for (i = 0; i < m->n_files; i++)
+		free(m->files[i]);
+	free(m->files);
 	free(m->statics);
 	free(m->rules);
 	free(m->ifaces);

@@ -11,7 +11,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 
-#define XTC_NAME_MAX 64			/* rule names */
+#define XTC_NAME_MAX 64			/* rule and set names */
 #define XTC_DEFAULT_CONFIG "/etc/xtc/xtc.ini"
 #define XTC_DEFAULT_BPFFS "/sys/fs/bpf"
 #define XTC_DEFAULT_PRIO 30
@@ -41,8 +41,25 @@ struct xtc_port_range {
 	__u16 hi;
 };
 
+/*
+ * A [set NAME] section: prefixes (IPv4 and IPv6 may mix) or port ranges,
+ * never both.  Entries are unique; the order is the file's.
+ */
+struct xtc_set {
+	char name[XTC_NAME_MAX];
+	const char *file;		/* the file it is in: one of xtc_model.files */
+	int line;			/* of the [set NAME] header */
+	bool ports;			/* holds port ranges, not prefixes */
+	struct xtc_cidr *prefixes;
+	int n_prefixes;
+	struct xtc_port_range *ports_r;
+	int n_ports;
+	int n_v4, n_v6;			/* prefixes of each family, so rules need not count */
+};
+
 struct xtc_rule {
 	char name[XTC_NAME_MAX];
+	const char *file;		/* the file it is in: one of xtc_model.files */
 	int line;			/* line of the [rule NAME] header */
 	__u32 id;			/* counter slot (rule_stats index) */
 	__u32 prio;			/* position in file order; lower wins */
@@ -56,6 +73,13 @@ struct xtc_rule {
 	__u8 proto;
 	bool has_sport, has_dport;
 	struct xtc_port_range sport, dport;
+	/*
+	 * A match on a set (src = @NAME ...): has_src (and so on) is true, the
+	 * single value beside it unused.  The rule matches the cross product of
+	 * the elements; combinations whose src and dst families differ do not
+	 * exist.  NULL when the match is a single value or absent.
+	 */
+	const struct xtc_set *src_set, *dst_set, *sport_set, *dport_set;
 	__u8 action;			/* enum xtc_action */
 	__u8 mode;			/* enum xtc_redirect_mode */
 	bool target_auto;
@@ -67,6 +91,7 @@ struct xtc_rule {
 
 struct xtc_iface {
 	char name[IF_NAMESIZE];
+	const char *file;
 	int line;
 	__u32 ifindex;
 	bool xdp;			/* xdp = on */
@@ -80,11 +105,14 @@ struct xtc_static {
 	struct xtc_cidr prefix;
 	char ifname[IF_NAMESIZE];
 	__u32 ifindex;
+	const char *file;
 	int line;
 };
 
 struct xtc_model {
 	char path[4096];		/* the file it came from */
+	char **files;			/* path, then the include files in the order read */
+	int n_files;
 	char bpffs[4096];
 	enum xtc_xdp_mode xdp_mode;
 	__u32 xdp_priority;
@@ -98,6 +126,8 @@ struct xtc_model {
 	int n_rules;
 	struct xtc_static *statics;
 	int n_statics;
+	struct xtc_set *sets;		/* rules point into it */
+	int n_sets;
 };
 
 void xtc_model_free(struct xtc_model *m);

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The rule compiler; see tss.h.  One function, make_mask(), decides the
+ * shape of every expansion, so that counting shapes (for check) and building
+ * (for apply) cannot disagree.
+ */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tss.h"
@@ -23,6 +29,108 @@ int xtc_port_prefixes(__u16 lo, __u16 hi, __u16 *vals, __u16 *masks)
 	return n;
 }
 
+/* ---- one rule's elements ---------------------------------------------- */
+
+/* One side (src or dst) of a rule: its prefixes; none (n = 0, any) matches every address. */
+struct side {
+	const struct xtc_cidr *v;
+	int n;
+	bool any;
+};
+
+static struct side side_of(bool has, const struct xtc_cidr *one, const struct xtc_set *set)
+{
+	if (!has)
+		return (struct side){ .any = true };
+	if (set)
+		return (struct side){ .v = set->prefixes, .n = set->n_prefixes };
+	return (struct side){ .v = one, .n = 1 };
+}
+
+/* How many options a side offers: an absent side is one (no constraint). */
+static int side_count(const struct side *s)
+{
+	return s->any ? 1 : s->n;
+}
+
+static const struct xtc_cidr *side_elem(const struct side *s, int i)
+{
+	return s->any ? NULL : &s->v[i];
+}
+
+/*
+ * The family of one (src, dst) combination: 0 for any, or -1 when the two
+ * (or the rule's own family, from proto = icmp) disagree: such a
+ * combination does not exist.
+ */
+static int combo_family(const struct xtc_rule *r, const struct xtc_cidr *s,
+			const struct xtc_cidr *d)
+{
+	int fam = r->family;
+
+	if (s) {
+		if (fam && s->family != fam)
+			return -1;
+		fam = s->family;
+	}
+	if (d) {
+		if (fam && d->family != fam)
+			return -1;
+		fam = d->family;
+	}
+	return fam;
+}
+
+/* A side's ports as prefix blocks: all of a set's elements, or the one range, or any. */
+struct blocks {
+	__u16 *val, *mask;
+	int n;
+	__u16 inl_val[32], inl_mask[32];	/* enough unless it is a set */
+};
+
+static int blocks_of(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
+		     struct blocks *b)
+{
+	__u16 v[32], m[32];
+	int i, n = 0;
+
+	b->val = b->inl_val;
+	b->mask = b->inl_mask;
+	if (!has) {
+		b->val[0] = b->mask[0] = 0;
+		b->n = 1;
+		return 0;
+	}
+	if (!set) {
+		b->n = xtc_port_prefixes(one->lo, one->hi, b->val, b->mask);
+		return 0;
+	}
+	for (i = 0; i < set->n_ports; i++)
+		n += xtc_port_prefixes(set->ports_r[i].lo, set->ports_r[i].hi, v, m);
+	if (n > 32) {
+		b->val = malloc((size_t)n * sizeof(*b->val));
+		b->mask = malloc((size_t)n * sizeof(*b->mask));
+		if (!b->val || !b->mask) {
+			free(b->val);
+			free(b->mask);
+			b->val = b->mask = NULL;
+			return -ENOMEM;
+		}
+	}
+	for (i = 0, b->n = 0; i < set->n_ports; i++)
+		b->n += xtc_port_prefixes(set->ports_r[i].lo, set->ports_r[i].hi, b->val + b->n,
+					  b->mask + b->n);
+	return 0;
+}
+
+static void blocks_free(struct blocks *b)
+{
+	if (b->val != b->inl_val)
+		free(b->val);
+	if (b->mask != b->inl_mask)
+		free(b->mask);
+}
+
 static void prefix_mask(__u8 *mask, int bytes, int plen)
 {
 	int i;
@@ -34,43 +142,299 @@ static void prefix_mask(__u8 *mask, int bytes, int plen)
 	}
 }
 
-/* The shape and value every expansion of a rule shares; ports come later. */
-static void rule_base(const struct xtc_rule *r, struct xtc_flow_key *mask,
-		      struct xtc_flow_key *val)
+/* The shape of one expansion; splen/dplen -1 when the side is absent. */
+static void make_mask(const struct xtc_rule *r, int fam, int splen, int dplen, __u16 sm,
+		      __u16 dm, struct xtc_flow_key *mask)
 {
-	int alen = r->family == XTC_FAMILY_V6 ? 16 : 4;
+	int alen = fam == XTC_FAMILY_V6 ? 16 : 4;
 
 	memset(mask, 0, sizeof(*mask));
-	memset(val, 0, sizeof(*val));
 	mask->dir = 0xff;
-	val->dir = r->dir;
-	if (r->ifindex) {
+	if (r->ifindex)
 		mask->ifindex = 0xffffffff;
-		val->ifindex = r->ifindex;
-	}
-	if (r->family) {
+	if (fam)
 		mask->family = 0xff;
-		val->family = r->family;
-	}
-	if (r->has_proto) {
+	if (r->has_proto)
 		mask->proto = 0xff;
-		val->proto = r->proto;
-	}
-	if (r->has_src) {
-		prefix_mask((__u8 *)mask->src, alen, r->src.plen);
-		memcpy(val->src, r->src.addr, alen);
-	}
-	if (r->has_dst) {
-		prefix_mask((__u8 *)mask->dst, alen, r->dst.plen);
-		memcpy(val->dst, r->dst.addr, alen);
-	}
-	if (r->has_sport || r->has_dport) {
+	if (splen >= 0)
+		prefix_mask((__u8 *)mask->src, alen, splen);
+	if (dplen >= 0)
+		prefix_mask((__u8 *)mask->dst, alen, dplen);
+	if (r->has_sport || r->has_dport)
 		mask->flags = XTC_KF_L4;
-		val->flags = XTC_KF_L4;
-	}
+	mask->sport = sm;
+	mask->dport = dm;
 }
 
-static int mask_find(struct xtc_tss *t, const struct xtc_flow_key *mask)
+static void make_key(const struct xtc_rule *r, int fam, const struct xtc_cidr *s,
+		     const struct xtc_cidr *d, __u16 sv, __u16 dv, const struct xtc_flow_key *mask,
+		     struct xtc_flow_key *key)
+{
+	int alen = fam == XTC_FAMILY_V6 ? 16 : 4;
+	__u32 *kw = (__u32 *)key;
+	const __u32 *mw = (const __u32 *)mask;
+	size_t w;
+
+	memset(key, 0, sizeof(*key));
+	key->dir = r->dir;
+	key->ifindex = r->ifindex;
+	key->family = (__u8)fam;
+	key->proto = r->proto;
+	key->flags = XTC_KF_L4;
+	if (s)
+		memcpy(key->src, s->addr, alen);
+	if (d)
+		memcpy(key->dst, d->addr, alen);
+	key->sport = sv;
+	key->dport = dv;
+	for (w = 0; w < sizeof(*key) / 4; w++)
+		kw[w] &= mw[w];
+}
+
+int xtc_tss_expand(const struct xtc_rule *r, xtc_tss_atom_fn fn, void *ctx)
+{
+	struct side src = side_of(r->has_src, &r->src, r->src_set);
+	struct side dst = side_of(r->has_dst, &r->dst, r->dst_set);
+	struct blocks sp, dp;
+	int i, j, a, b, err;
+
+	err = blocks_of(r->has_sport, &r->sport, r->sport_set, &sp);
+	if (err)
+		return err;
+	err = blocks_of(r->has_dport, &r->dport, r->dport_set, &dp);
+	if (err) {
+		blocks_free(&sp);
+		return err;
+	}
+	for (i = 0; i < side_count(&src) && !err; i++) {
+		const struct xtc_cidr *s = side_elem(&src, i);
+
+		for (j = 0; j < side_count(&dst) && !err; j++) {
+			const struct xtc_cidr *d = side_elem(&dst, j);
+			int fam = combo_family(r, s, d);
+
+			if (fam < 0)
+				continue;
+			for (a = 0; a < sp.n && !err; a++) {
+				for (b = 0; b < dp.n && !err; b++) {
+					struct xtc_flow_key mask, key;
+
+					make_mask(r, fam, s ? s->plen : -1, d ? d->plen : -1,
+						  sp.mask[a], dp.mask[b], &mask);
+					make_key(r, fam, s, d, sp.val[a], dp.val[b], &mask, &key);
+					err = fn(ctx, &mask, &key);
+				}
+			}
+		}
+	}
+	blocks_free(&sp);
+	blocks_free(&dp);
+	return err;
+}
+
+/* ---- counting --------------------------------------------------------- */
+
+static size_t sat_mul(size_t a, size_t b)
+{
+	return a && b > SIZE_MAX / a ? SIZE_MAX : a * b;
+}
+
+static size_t sat_add(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static size_t port_blocks(bool has, const struct xtc_port_range *one, const struct xtc_set *set)
+{
+	__u16 v[32], m[32];
+	size_t n = 0;
+	int i;
+
+	if (!has)
+		return 1;
+	if (!set)
+		return (size_t)xtc_port_prefixes(one->lo, one->hi, v, m);
+	for (i = 0; i < set->n_ports; i++)
+		n += (size_t)xtc_port_prefixes(set->ports_r[i].lo, set->ports_r[i].hi, v, m);
+	return n;
+}
+
+/* How many of a side's options have family fam (an absent side: one). */
+static size_t side_in_family(bool has, const struct xtc_cidr *one, const struct xtc_set *set,
+			     int fam)
+{
+	if (!has)
+		return 1;
+	if (set)
+		return (size_t)(fam == XTC_FAMILY_V4 ? set->n_v4 : set->n_v6);
+	return one->family == fam;
+}
+
+size_t xtc_tss_rule_entries(const struct xtc_rule *r)
+{
+	static const int fams[] = { XTC_FAMILY_V4, XTC_FAMILY_V6 };
+	size_t combos = 0, i;
+
+	if (!r->has_src && !r->has_dst) {
+		combos = 1;
+	} else {
+		for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+			if (r->family && r->family != fams[i])
+				continue;
+			combos = sat_add(combos,
+					 sat_mul(side_in_family(r->has_src, &r->src, r->src_set, fams[i]),
+						 side_in_family(r->has_dst, &r->dst, r->dst_set,
+								fams[i])));
+		}
+	}
+	return sat_mul(combos, sat_mul(port_blocks(r->has_sport, &r->sport, r->sport_set),
+				       port_blocks(r->has_dport, &r->dport, r->dport_set)));
+}
+
+/* The distinct values of something small: prefix lengths or port masks of a side. */
+struct distinct {
+	int v[129];
+	int n;
+};
+
+static void distinct_add(struct distinct *d, int v)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i] == v)
+			return;
+	d->v[d->n++] = v;
+}
+
+/* The prefix lengths of a side's options of family fam; {-1} for an absent side. */
+static void side_plens(bool has, const struct xtc_cidr *one, const struct xtc_set *set, int fam,
+		       struct distinct *d)
+{
+	int i;
+
+	d->n = 0;
+	if (!has) {
+		d->v[d->n++] = -1;
+		return;
+	}
+	if (!set) {
+		if (one->family == fam)
+			d->v[d->n++] = one->plen;
+		return;
+	}
+	for (i = 0; i < set->n_prefixes && d->n < 129; i++)
+		if (set->prefixes[i].family == fam)
+			distinct_add(d, set->prefixes[i].plen);
+}
+
+static int port_masks(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
+		      struct distinct *d)
+{
+	struct blocks b;
+	int i, err;
+
+	err = blocks_of(has, one, set, &b);
+	if (err)
+		return err;
+	d->n = 0;
+	for (i = 0; i < b.n; i++)
+		distinct_add(d, b.mask[i]);
+	blocks_free(&b);
+	return 0;
+}
+
+struct shape_count {
+	struct xtc_flow_key masks[XTC_MAX_MASKS];
+	int n;
+	int last;			/* where the previous mask was found: rules come in runs */
+};
+
+/* Adds mask unless known: 0, or -E2BIG when it would be one too many. */
+static int count_mask(struct shape_count *sc, const struct xtc_flow_key *mask)
+{
+	int i;
+
+	if (sc->n && !memcmp(&sc->masks[sc->last], mask, sizeof(*mask)))
+		return 0;
+	for (i = 0; i < sc->n; i++) {
+		if (!memcmp(&sc->masks[i], mask, sizeof(*mask))) {
+			sc->last = i;
+			return 0;
+		}
+	}
+	if (sc->n >= XTC_MAX_MASKS)
+		return -E2BIG;
+	sc->masks[sc->n] = *mask;
+	sc->last = sc->n++;
+	return 0;
+}
+
+/*
+ * Every distinct mask of one rule, from the distinct prefix lengths and port
+ * masks of its sides: the cross product that xtc_tss_expand() walks makes
+ * every combination of them, and nothing else.
+ */
+static int count_rule(struct shape_count *sc, const struct xtc_rule *r)
+{
+	static const int both[] = { XTC_FAMILY_V4, XTC_FAMILY_V6 };
+	struct distinct sp, dp, sm, dm;
+	int fams[2], n_fams = 0, f, i, j, a, b, err;
+
+	if (!r->has_src && !r->has_dst) {
+		fams[n_fams++] = r->family;
+	} else {
+		for (f = 0; f < 2; f++)
+			if (!r->family || r->family == both[f])
+				fams[n_fams++] = both[f];
+	}
+	err = port_masks(r->has_sport, &r->sport, r->sport_set, &sm);
+	if (!err)
+		err = port_masks(r->has_dport, &r->dport, r->dport_set, &dm);
+	for (f = 0; f < n_fams && !err; f++) {
+		if (r->has_src || r->has_dst) {
+			side_plens(r->has_src, &r->src, r->src_set, fams[f], &sp);
+			side_plens(r->has_dst, &r->dst, r->dst_set, fams[f], &dp);
+		} else {
+			sp.n = dp.n = 1;
+			sp.v[0] = dp.v[0] = -1;
+		}
+		for (i = 0; i < sp.n && !err; i++)
+			for (j = 0; j < dp.n && !err; j++)
+				for (a = 0; a < sm.n && !err; a++)
+					for (b = 0; b < dm.n && !err; b++) {
+						struct xtc_flow_key mask;
+
+						make_mask(r, fams[f], sp.v[i], dp.v[j],
+							  (__u16)sm.v[a], (__u16)dm.v[b], &mask);
+						err = count_mask(sc, &mask);
+					}
+	}
+	return err;
+}
+
+int xtc_tss_count_shapes(const struct xtc_rule *rules, int n_rules, int *n_shapes,
+			 const struct xtc_rule **overflow)
+{
+	struct shape_count *sc = calloc(1, sizeof(*sc));
+	int r, err = 0;
+
+	*overflow = NULL;
+	if (!sc)
+		return -ENOMEM;
+	for (r = 0; r < n_rules && !err; r++) {
+		err = count_rule(sc, &rules[r]);
+		if (err == -E2BIG)
+			*overflow = &rules[r];
+	}
+	*n_shapes = sc->n;
+	free(sc);
+	return err;
+}
+
+/* ---- building --------------------------------------------------------- */
+
+static int mask_find(const struct xtc_tss *t, const struct xtc_flow_key *mask)
 {
 	int i;
 
@@ -116,7 +480,7 @@ static __u16 mask_id_for(const struct xtc_tss *t, const struct xtc_mask_list *pr
 	return id;
 }
 
-/* Adds one expansion; returns the mask slot or a negative errno. */
+/* Adds one expansion's shape; returns the mask slot or a negative errno. */
 static int add_shape(struct xtc_tss *t, const struct xtc_mask_list *prev,
 		     const struct xtc_flow_key *mask)
 {
@@ -133,49 +497,36 @@ static int add_shape(struct xtc_tss *t, const struct xtc_mask_list *prev,
 	return i;
 }
 
-static int add_rule(struct xtc_tss *t, struct entry_table *tab, const struct xtc_rule *r,
-		    const struct xtc_mask_list *prev)
+struct build_ctx {
+	struct xtc_tss *t;
+	struct entry_table *tab;
+	const struct xtc_mask_list *prev;
+	const struct xtc_rule *r;
+	int last_slot;			/* expansions of one rule mostly share a shape */
+	struct xtc_flow_key last_mask;
+};
+
+static int put_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
 {
-	__u16 sv[32], sm[32], dv[32], dm[32];
-	struct xtc_flow_key bmask, bval;
-	int ns = 1, nd = 1, i, j, w, err;
+	struct build_ctx *b = ctx;
+	const struct xtc_rule *r = b->r;
+	struct xtc_tss_entry e = { .key = *key };
+	int slot = b->last_slot;
 
-	rule_base(r, &bmask, &bval);
-	sv[0] = sm[0] = dv[0] = dm[0] = 0;
-	if (r->has_sport)
-		ns = xtc_port_prefixes(r->sport.lo, r->sport.hi, sv, sm);
-	if (r->has_dport)
-		nd = xtc_port_prefixes(r->dport.lo, r->dport.hi, dv, dm);
-
-	for (i = 0; i < ns; i++) {
-		for (j = 0; j < nd; j++) {
-			struct xtc_tss_entry e = { .key = bval };
-			struct xtc_flow_key mask = bmask;
-			__u32 *kw = (__u32 *)&e.key;
-			const __u32 *mw = (const __u32 *)&mask;
-			int slot;
-
-			mask.sport = sm[i];
-			mask.dport = dm[j];
-			e.key.sport = sv[i];
-			e.key.dport = dv[j];
-			for (w = 0; w < (int)(sizeof(mask) / 4); w++)
-				kw[w] &= mw[w];
-			slot = add_shape(t, prev, &mask);
-			if (slot < 0)
-				return slot;
-			e.key.mask_id = t->masks[slot].mask.mask_id;
-			e.val.prio = r->prio;
-			e.val.rule_id = r->id;
-			e.val.action = r->action;
-			e.val.mode = r->mode;
-			e.val.target_ifindex = r->target_auto ? XTC_TARGET_AUTO : r->target_ifindex;
-			err = entry_table_put(tab, &e);
-			if (err)
-				return err;
-		}
+	if (slot < 0 || memcmp(&b->last_mask, mask, sizeof(*mask))) {
+		slot = add_shape(b->t, b->prev, mask);
+		if (slot < 0)
+			return slot;
+		b->last_slot = slot;
+		b->last_mask = *mask;
 	}
-	return 0;
+	e.key.mask_id = b->t->masks[slot].mask.mask_id;
+	e.val.prio = r->prio;
+	e.val.rule_id = r->id;
+	e.val.action = r->action;
+	e.val.mode = r->mode;
+	e.val.target_ifindex = r->target_auto ? XTC_TARGET_AUTO : r->target_ifindex;
+	return entry_table_put(b->tab, &e);
 }
 
 static __u8 entry_families(const struct xtc_flow_key *k)
@@ -187,19 +538,11 @@ static __u8 entry_families(const struct xtc_flow_key *k)
 /* How many entries the rules expand to, before shadowed ones are merged. */
 static size_t count_entries(const struct xtc_rule *rules, int n_rules)
 {
-	__u16 v[32], m[32];
 	size_t total = 0;
 	int r;
 
-	for (r = 0; r < n_rules; r++) {
-		size_t ns = 1, nd = 1;
-
-		if (rules[r].has_sport)
-			ns = xtc_port_prefixes(rules[r].sport.lo, rules[r].sport.hi, v, m);
-		if (rules[r].has_dport)
-			nd = xtc_port_prefixes(rules[r].dport.lo, rules[r].dport.hi, v, m);
-		total += ns * nd;
-	}
+	for (r = 0; r < n_rules; r++)
+		total = sat_add(total, xtc_tss_rule_entries(&rules[r]));
 	return total;
 }
 
@@ -216,6 +559,7 @@ int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 		  const struct xtc_mask_list *prev, struct xtc_tss *t)
 {
 	struct entry_table tab = {};
+	struct build_ctx b = { .t = t, .tab = &tab, .prev = prev };
 	unsigned char *slot_of = NULL;	/* mask id -> index in t->masks */
 	size_t i;
 	int r, m, err = 0;
@@ -225,7 +569,9 @@ int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 	if (err)
 		goto out;
 	for (r = 0; r < n_rules; r++) {
-		err = add_rule(t, &tab, &rules[r], prev);
+		b.r = &rules[r];
+		b.last_slot = -1;
+		err = xtc_tss_expand(&rules[r], put_atom, &b);
 		if (err) {
 			if (err == -E2BIG)
 				t->overflow_rule = &rules[r];

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The rule compiler: turns rules in file order into tuple spaces (one mask
- * per distinct shape) and the hash entries the datapath probes.  Port ranges
- * become prefix-masked ports; entries that a higher-priority rule makes
- * unreachable within one space are dropped here, not in the kernel.
+ * per distinct shape) and the hash entries the datapath probes.  A rule with
+ * sets becomes the cross product of their elements, all under its one id and
+ * priority; port ranges become prefix-masked ports; entries that a
+ * higher-priority rule makes unreachable within one space are dropped here,
+ * not in the kernel.
  */
 #ifndef XTC_TSS_H
 #define XTC_TSS_H
@@ -33,6 +35,30 @@ struct xtc_tss {
 int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 		  const struct xtc_mask_list *prev, struct xtc_tss *t);
 void xtc_tss_free(struct xtc_tss *t);
+
+/*
+ * The mask part of xtc_tss_build() alone, without entries: how many distinct
+ * match shapes the rules need.  Returns 0 with *n_shapes, or -E2BIG with
+ * *overflow set to the rule that xtc_tss_build() would name.
+ */
+int xtc_tss_count_shapes(const struct xtc_rule *rules, int n_rules, int *n_shapes,
+			 const struct xtc_rule **overflow);
+
+/*
+ * How many hash entries r expands to before equal keys merge: its element
+ * combinations times the prefix blocks of its port ranges.  Saturates at
+ * SIZE_MAX; cheap (no entry is made).
+ */
+size_t xtc_tss_rule_entries(const struct xtc_rule *r);
+
+/*
+ * Calls fn for every (mask, key) r expands to, in the order xtc_tss_build()
+ * adds them; key is already masked and mask_id is 0 in both.  Stops at and
+ * returns the first nonzero value fn returns; -ENOMEM when out of memory.
+ */
+typedef int (*xtc_tss_atom_fn)(void *ctx, const struct xtc_flow_key *mask,
+			       const struct xtc_flow_key *key);
+int xtc_tss_expand(const struct xtc_rule *r, xtc_tss_atom_fn fn, void *ctx);
 
 /* Splits [lo, hi] into prefix blocks; returns their number (at most 32). */
 int xtc_port_prefixes(__u16 lo, __u16 hi, __u16 *vals, __u16 *masks);

@@ -42,6 +42,11 @@ def tot_len(value):
     return bytes(p)
 
 
+# Named sets: prefixes of both families in one set, ports and ranges.
+SETS = ("[set blocked]\n10.0.0.0/8\n192.168.1.0/24\n2001:db8:1::/48\n"
+        "[set pods]\n192.168.1.0/28\n2001:db8:2::/64\n"
+        "[set web]\n80\n443\n8000-8080\n")
+
 CASES = {
     "ingress_interface": (cfg(rule("only-a0", interface="a0", action="drop")), [
         (tcp4(), "a0", (D, "only-a0", None)),
@@ -162,6 +167,55 @@ CASES = {
         (tcp4(dport=1500), "a0", (D, "a", None)),
         (tcp4(dport=2000), "a0", (P, "b", None)),
         (tcp4(dport=2501), "a0", (D, "c", None)),
+    ]),
+    "set_src_both_families": (cfg(rule("blk", src="@blocked", action="drop"), extra=SETS), [
+        (tcp4(src="10.200.0.1"), "a0", (D, "blk", None)),
+        (udp4(src="192.168.1.77"), "a0", (D, "blk", None)),
+        (tcp4(src="192.168.2.1"), "a0", (P, None, None)),
+        (tcp4(src="11.0.0.1"), "a0", (P, None, None)),
+        (tcp6(src="2001:db8:1::5"), "a0", (D, "blk", None)),
+        (tcp6(src="2001:db8:9::5"), "a0", (P, None, None)),
+    ]),
+    "set_dst": (cfg(rule("to-pods", dst="@pods", proto="tcp", action="drop"), extra=SETS), [
+        (tcp4(dst="192.168.1.10"), "a0", (D, "to-pods", None)),
+        (tcp4(dst="192.168.1.16"), "a0", (P, None, None)),
+        (udp4(dst="192.168.1.10"), "a0", (P, None, None)),
+        (tcp6(dst="2001:db8:2::10"), "a0", (D, "to-pods", None)),
+        (tcp6(dst="2001:db8:3::10"), "a0", (P, None, None)),
+    ]),
+    "set_dst_ports": (cfg(rule("web", proto="tcp", dst_port="@web", action="drop"), extra=SETS), [
+        (tcp4(dport=79), "a0", (P, None, None)),
+        (tcp4(dport=80), "a0", (D, "web", None)),
+        (tcp4(dport=443), "a0", (D, "web", None)),
+        (tcp6(dport=444), "a0", (P, None, None)),
+        (tcp6(dport=8000), "a0", (D, "web", None)),
+        (tcp4(dport=8043), "a0", (D, "web", None)),
+        (tcp4(dport=8080), "a0", (D, "web", None)),
+        (tcp4(dport=8081), "a0", (P, None, None)),
+    ]),
+    "set_src_ports": (cfg(rule("from-web", proto="udp", src_port="@web", action="drop"), extra=SETS), [
+        (udp4(sport=443), "a0", (D, "from-web", None)),
+        (udp6(sport=8080), "a0", (D, "from-web", None)),
+        (udp4(sport=442), "a0", (P, None, None)),
+        (tcp4(sport=443), "a0", (P, None, None)),
+    ]),
+    # The cross product, under one rule and one counter; src and dst of different
+    # families do not combine.
+    "set_cross_product": (cfg(rule("x", src="@blocked", dst="@pods", proto="tcp", dst_port="@web",
+                                   action="drop"),
+                              rule("after", proto="tcp", action="pass"), extra=SETS), [
+        (tcp4(src="10.9.9.9", dst="192.168.1.1", dport=443), "a0", (D, "x", None)),
+        (tcp4(src="192.168.1.200", dst="192.168.1.15", dport=8001), "a0", (D, "x", None)),
+        (tcp6(src="2001:db8:1::1", dst="2001:db8:2::1", dport=80), "a0", (D, "x", None)),
+        (tcp4(src="10.9.9.9", dst="192.168.1.100", dport=443), "a0", (P, "after", None)),
+        (tcp4(src="10.9.9.9", dst="192.168.1.1", dport=22), "a0", (P, "after", None)),
+        (tcp6(src="2001:db8:1::1", dst="2001:db8:7::1", dport=80), "a0", (P, "after", None)),
+        (tcp6(src="2001:db8:5::1", dst="2001:db8:2::1", dport=80), "a0", (P, "after", None)),
+    ]),
+    "set_empty_matches_nothing": (cfg(rule("none", src="@empty", action="drop"),
+                                      extra="[set empty]\n"), [
+        (tcp4(), "a0", (P, None, None)),
+        (tcp6(), "a0", (P, None, None)),
     ]),
     "malformed": (cfg(rule("all", action="drop")), [
         (bad_ihl(), "a0", (P, None, None)),

@@ -1,4 +1,6 @@
 """BPF_PROG_TEST_RUN fixtures: every case through the real XDP and TC objects."""
+import ipaddress
+
 import pytest
 
 from cases import CASES, truncation_packets, cfg, rule
@@ -126,7 +128,9 @@ def test_many_mask_shapes(fx):
     rules, pkts = [], []
     for i in range(40):
         plen = 8 + (i % 25)
-        rules.append(rule(f"r{i}", src=f"10.{i}.0.0/{plen}" if plen <= 16 else f"10.{i}.0.0/16",
+        # The network of 10.i.0.0/plen: host bits in a prefix are an error.
+        net = ipaddress.ip_network(f"10.{i}.0.0/{min(plen, 16)}", strict=False)
+        rules.append(rule(f"r{i}", src=str(net),
                           proto="tcp", dst_port=f"{1000 + i * 10}-{1000 + i * 10 + (i % 7)}",
                           action="drop" if i % 2 else "pass"))
         pkts.append((tcp4(src=f"10.{i}.0.9", dport=1000 + i * 10), i))
