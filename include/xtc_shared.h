@@ -205,7 +205,7 @@ struct xtc_rule_match {
 	__u32 fields;			/* XTC_RM_* */
 };
 
-#define XTC_RI_SET_NAME 56
+#define XTC_RI_SET_NAME 64		/* as rule names: XTC_NAME_MAX */
 struct xtc_rule_info {
 	char name[64];
 	__u32 prio;

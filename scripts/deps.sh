@@ -10,7 +10,7 @@
 #   python3-prometheus-client  parses `xtc stats --prometheus` in the CLI tests
 set -e
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev
-libinih-dev libelf-dev zlib1g-dev bpftool xdp-tools iproute2 iputils-ping ethtool
+libelf-dev zlib1g-dev bpftool xdp-tools iproute2 iputils-ping ethtool
 python3 python3-scapy python3-pytest qemu-system-x86 linux-image-amd64 busybox-static
 kmod cpio gzip
 iperf3 sockperf qperf nftables python3-matplotlib

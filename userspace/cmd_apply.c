@@ -50,7 +50,7 @@ static void print_json(const struct xtc_opts *opts, const struct xtc_model *m,
 	xtc_out_free(o);
 }
 
-/* Config problems: printed, the first error kept for --json. */
+/* Config problems are printed (the first error is kept for --json); --strict fails on warnings. */
 static int load_config(const struct xtc_opts *opts, struct xtc_model **m)
 {
 	struct xtc_diag diag = {};
@@ -58,8 +58,16 @@ static int load_config(const struct xtc_opts *opts, struct xtc_model **m)
 
 	err = xtc_config_load(opts->config, m, &diag);
 	xtc_diag_print(&diag);
-	if (err && diag.n)
-		xtc_log_set_error(NULL, 0, diag.msgs[0]);
+	if (!err && opts->strict && diag.n_warnings) {
+		const struct xtc_diag_msg *w = xtc_diag_failure(&diag);
+
+		xtc_log_set_error(w->file, w->line, w->text);
+		pr_warn("%s: %d warning(s), and --strict makes them errors\n", opts->config,
+			diag.n_warnings);
+		xtc_model_free(*m);
+		*m = NULL;
+		err = -EINVAL;
+	}
 	xtc_diag_free(&diag);
 	return err;
 }

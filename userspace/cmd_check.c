@@ -11,17 +11,6 @@ static const char *const severities[] = {
 	[XTC_DIAG_WARNING] = "warning",
 };
 
-/* The message that fails the check: the first error, or the first warning under --strict. */
-static const struct xtc_diag_msg *failure(const struct xtc_diag *d)
-{
-	int i;
-
-	for (i = 0; i < d->n; i++)
-		if (d->msgs[i].level == XTC_DIAG_ERROR)
-			return &d->msgs[i];
-	return d->n ? &d->msgs[0] : NULL;
-}
-
 static void print_json(const struct xtc_opts *opts, const struct xtc_model *m,
 		       const struct xtc_diag *d, bool valid)
 {
@@ -47,7 +36,7 @@ static void print_json(const struct xtc_opts *opts, const struct xtc_model *m,
 		xtc_out_obj_end(o);
 	}
 	xtc_out_list_end(o);
-	f = valid ? NULL : failure(d);
+	f = valid ? NULL : xtc_diag_failure(d);
 	if (f) {
 		xtc_out_obj_begin(o, "error");
 		xtc_out_str(o, "message", f->text);

@@ -85,7 +85,7 @@ int cmd_version(const struct xtc_opts *opts)
 	xtc_out_str(o, "libbpf", libbpf_version_string() + (libbpf_version_string()[0] == 'v'));
 	xtc_out_str(o, "libxdp", xdp);
 	xtc_out_str(o, "bpf_build_id", build);
-	xtc_out_str(o, "kernel", u.release);
+	xtc_out_str(o, "kernel_release", u.release);
 	xtc_out_free(o);
 	return XTC_EXIT_OK;
 }

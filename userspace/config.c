@@ -271,6 +271,16 @@ int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *d
 	return err;
 }
 
+const struct xtc_diag_msg *xtc_diag_failure(const struct xtc_diag *d)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->msgs[i].level == XTC_DIAG_ERROR)
+			return &d->msgs[i];
+	return d->n ? &d->msgs[0] : NULL;
+}
+
 void xtc_diag_free(struct xtc_diag *d)
 {
 	int i;

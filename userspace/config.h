@@ -41,6 +41,8 @@ struct xtc_diag {
 };
 
 void xtc_diag_free(struct xtc_diag *d);
+/* What fails the file: the first error, or else (under --strict) the first warning. */
+const struct xtc_diag_msg *xtc_diag_failure(const struct xtc_diag *d);
 
 /*
  * Prints one line per message on stderr, "xtc: FILE:LINE: text" or

@@ -380,7 +380,7 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	if (err == -E2BIG) {
 		pr_warn("%s:%d: rule '%s' needs a %dth distinct match shape; xtc supports %d "
 			"(rules that constrain the same fields with the same prefix lengths share "
-			"one)\n", m->path, p->tss.overflow_rule->line, p->tss.overflow_rule->name,
+			"one)\n", p->tss.overflow_rule->file ?: m->path, p->tss.overflow_rule->line, p->tss.overflow_rule->name,
 			XTC_MAX_MASKS + 1, XTC_MAX_MASKS);
 		return err;
 	}

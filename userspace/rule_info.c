@@ -41,6 +41,38 @@ void xtc_prefix_str(__u8 family, const __u8 *addr, __u8 plen, char *buf, size_t 
 	snprintf(buf, len, "%s/%u", a, plen);
 }
 
+static __u32 fnv1a(__u32 h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 16777619U;
+	}
+	return h;
+}
+
+/* A @SET match: its name, size and a digest of its elements, so the plan sees edits. */
+static void note_set(struct xtc_rule_info *w, enum xtc_rm_set i, __u32 field,
+		     const struct xtc_set *set)
+{
+	__u32 h = 2166136261U;
+
+	if (!set)
+		return;
+	w->match.fields |= field << XTC_RM_SET_SHIFT;
+	snprintf(w->set_name[i], sizeof(w->set_name[i]), "%s", set->name);
+	if (set->ports) {
+		w->set_size[i] = set->n_ports;
+		h = fnv1a(h, set->ports_r, set->n_ports * sizeof(*set->ports_r));
+	} else {
+		w->set_size[i] = set->n_prefixes;
+		h = fnv1a(h, set->prefixes, set->n_prefixes * sizeof(*set->prefixes));
+	}
+	w->set_digest[i] = h;
+}
+
 void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *w)
 {
 	struct xtc_rule_match *m = &w->match;
@@ -79,6 +111,10 @@ void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *w)
 		m->dport_lo = r->dport.lo;
 		m->dport_hi = r->dport.hi;
 	}
+	note_set(w, XTC_RM_SET_SRC, XTC_RM_SRC, r->src_set);
+	note_set(w, XTC_RM_SET_DST, XTC_RM_DST, r->dst_set);
+	note_set(w, XTC_RM_SET_SPORT, XTC_RM_SPORT, r->sport_set);
+	note_set(w, XTC_RM_SET_DPORT, XTC_RM_DPORT, r->dport_set);
 }
 
 static bool from_set(const struct xtc_rule_info *ri, __u32 field)

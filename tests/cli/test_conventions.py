@@ -108,8 +108,9 @@ def test_every_message_starts_with_xtc(env, tmp_path):
     a = env.pair()
     bad = tmp_path / "bad.ini"
     bad.write_text("[global]\nbpffs = /nowhere\n[rule r]\naction = dorp\n")
-    cases = [run("-x"), run("status", "--bogus"),
-             run("-c", tmp_path / "missing.ini", "status"), run("unload")]
+    cases = [run("-x"), run("status", "--bogus"), run("-c", bad, "check"),
+             run("-c", bad, "apply"), run("-c", tmp_path / "missing.ini", "status"),
+             run("unload")]
     cfg = env.config({a.name: {}})
     cases.append(env.xtc(cfg, "unload", "nonexistent0"))
     cases.append(env.xtc(cfg, "apply", verbose=True))

@@ -59,7 +59,7 @@ VOCAB = {
                    "classifier", "ipmap"),
     "detail": STR, "disruptive": BOOL,
     # version
-    "version": STR, "libbpf": STR, "libxdp": STR, "bpf_build_id": STR,
+    "version": STR, "libbpf": STR, "libxdp": STR, "bpf_build_id": STR, "kernel_release": STR,
     # explain
     "packet": STR, "live_program": BOOL, "verdict": enum("pass", "drop", "redirect"),
     "matched": BOOL, "fallback": BOOL, "counted": BOOL,

@@ -16,7 +16,7 @@ import pytest
 
 from instlib import REPO, run
 
-LIBS = ["libxdp1", "libbpf1", "libnl-3-200", "libnl-route-3-200", "libinih1",
+LIBS = ["libxdp1", "libbpf1", "libnl-3-200", "libnl-route-3-200",
         "libelf1", "zlib1g", "libc6"]
 FILES = [
     "./etc/xtc/xtc.ini",
