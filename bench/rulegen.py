@@ -6,6 +6,7 @@ show what the rule count costs, not what extra shapes cost.  Addresses come
 from the rule index, so every rule is distinct (the compiler would merge
 duplicates)."""
 import ipaddress
+import os
 
 NTEMPLATES = 10
 
@@ -62,18 +63,40 @@ def write_rules(f, n, prefix="r", action="drop", start=0, override=None):
         f.write("".join(f"{key} = {val}\n" for key, val in kv.items()))
 
 
+# Rules per file: xtc reads files of at most 64 MiB, so 1M rules (72 MB) go into include files.
+CHUNK = 200_000
+
+
 def write_config(path, n, bpffs, ifaces=(), glob=None, extra="", prefix="r", override=None,
                  pre=""):
-    """A complete file: [global], interfaces, `pre` sections, n generated rules, `extra`."""
+    """A complete file: [global], interfaces, `pre` sections, n generated rules, `extra`.
+
+    Beyond CHUNK rules, the rules and `extra` go into PATH.d/part-NNNN.ini, read through
+    `include` in sorted order after the main file, so the rule order is the same."""
     g = {"bpffs": bpffs, "max_rules": max(65536, n + 1024)}
     g.update(glob or {})
+    parts = []
+    if n > CHUNK:
+        d = f"{path}.d"
+        os.makedirs(d, exist_ok=True)
+        for old in os.listdir(d):
+            os.unlink(os.path.join(d, old))
+        parts = [(os.path.join(d, f"part-{k:04d}.ini"), start, min(CHUNK, n - start))
+                 for k, start in enumerate(range(0, n, CHUNK))]
+        g["include"] = os.path.join(d, "*.ini")
     with open(path, "w") as f:
         f.write("[global]\n" + "".join(f"{k} = {v}\n" for k, v in g.items()))
         for name, opts in ifaces:
             f.write(f"[interface {name}]\n" + "".join(f"{k} = {v}\n" for k, v in opts.items()))
         f.write(pre)
-        write_rules(f, n, prefix=prefix, override=override)
-        f.write(extra)
+        if not parts:
+            write_rules(f, n, prefix=prefix, override=override)
+            f.write(extra)
+    for i, (part, start, count) in enumerate(parts):
+        with open(part, "w") as f:
+            write_rules(f, count, prefix=prefix, start=start, override=override)
+            if i == len(parts) - 1:
+                f.write(extra)
 
 
 # The last rule of every generated file, and the packet that hits it.  Being
