@@ -1,6 +1,7 @@
 """xtc's life on an interface: hitless re-apply under traffic, unload that
 leaves nothing of xtc and everything of others, and the refusal to share an
 interface with an XDP program attached without the libxdp dispatcher."""
+import ipaddress
 import os
 import socket
 import subprocess
@@ -82,7 +83,8 @@ def reapply_rules(topo, i, shift=False):
     text += rule(f"var-a-{i}", interface=topo.xc, dst=v4["pod1"], proto="udp",
                  dst_port=6200 + i, action="drop")
     if i % 2:
-        text += rule(f"var-b-{i}", interface=topo.xc, src=f"{v4['client']}/24", proto="tcp",
+        client24 = ipaddress.ip_network(f"{v4['client']}/24", strict=False)
+        text += rule(f"var-b-{i}", interface=topo.xc, src=str(client24), proto="tcp",
                      dst_port=f"{8000 + i}-{8100 + i}", action="drop")
     if i % 3 == 0:
         text += rule("var-c", interface=topo.xc, dst=v6["pod2"], proto="udp", dst_port=6300,
