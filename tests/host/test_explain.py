@@ -17,12 +17,13 @@ import uuid
 
 import pytest
 
-from hostenv import link_exists, make_config, sh
+from hostenv import MODES, link_exists, make_config, sh
 from lib.nsock import tcp_exchange
 from traffic import TTL, rule, udp_frames
 
 N = 5
-SPORT = 40000           # explain's source port; the rules match any
+SPORT = 40000
+XDP_MODES = [m for m in MODES if m != "off"]     # the cases that need an XDP program           # explain's source port; the rules match any
 
 
 @pytest.fixture
@@ -269,11 +270,10 @@ def test_explain_agrees_with_traffic(xtc, topo, mode, traffic, doomed_veth):
     assert rules_now["x-web"][0] >= 3 and rules_now["x-web~reverse"][0] >= 2
 
 
+@pytest.mark.parametrize("mode", XDP_MODES)
 def test_explain_handoff_without_tc_ingress(xtc, topo, mode, traffic):
     """tc_ingress = off beside an XDP redirect: XDP hands the packet to a TC
     ingress program that is not there, so it passes.  explain says so."""
-    if mode == "off":
-        pytest.skip("needs XDP")
     xtc.apply(make_config(xtc, topo, mode, rule("h-neigh", interface=topo.xc,
                                                 dst=topo.v4["pod1"], proto="udp", dst_port=6122,
                                                 action="redirect", redirect="neigh",
@@ -290,12 +290,11 @@ def test_explain_handoff_without_tc_ingress(xtc, topo, mode, traffic):
     assert {f.ttl for f in udp_frames(sniff, 6122, N)} == {TTL - 1}, "not forwarded: redirected?"
 
 
+@pytest.mark.parametrize("mode", XDP_MODES)
 def test_explain_xdp_detached(xtc, topo, mode, traffic):
     """XDP is on in the applied file, but someone detached the program: TC
     ingress then trusts XDP and lets everything pass unclassified.  explain
     runs TC ingress, says so, and the real packet indeed passes."""
-    if mode == "off":
-        pytest.skip("needs XDP")
     xtc.apply(make_config(xtc, topo, mode, rule("d-drop", interface=topo.xc, dst=topo.v4["pod1"],
                                                 proto="udp", dst_port=6121, action="drop"),
                           iface_kw={topo.xc: {"tc_ingress": "on"}}))
