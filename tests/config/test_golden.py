@@ -135,7 +135,7 @@ def test_crlf_and_bom(tmp_path):
 
 
 def test_long_lines(tmp_path):
-    """Lines longer than inih's 200-byte buffer are read whole, not split."""
+    """Lines longer than 200 bytes (stock inih's buffer) are read whole, not split."""
     path = tmp_path / "long.ini"
     path.write_text("[rule web]\naction = pass ; " + "x" * 500 + "\n;" + "y" * 500 + "\n"
                     "proto = tcp\n")

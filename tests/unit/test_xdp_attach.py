@@ -28,7 +28,7 @@ from lib.netns import Netns, unique
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("XTC_BUILD") or os.path.join(ROOT, "build")
-PKGS = ["libxdp", "libbpf", "libnl-3.0", "libnl-route-3.0", "inih"]
+PKGS = ["libxdp", "libbpf", "libnl-3.0", "libnl-route-3.0"]
 SKELS = ["xtc_xdp.skel.h", "xtc_tc.skel.h", "xtc_probe.skel.h"]
 XDP_PASS = 2
 EBUSY = 16
