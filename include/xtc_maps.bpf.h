@@ -54,15 +54,23 @@ struct {
 	__type(value, struct xtc_ipmap_val);
 } xtc_ipmap SEC(".maps");
 
-/* Rule names, matches and settings by id; read by the loader only.  Not
- * preallocated: a large max_rules costs nothing until rules use it. */
+/* Rule names, matches and settings by id; read by the loader only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XTC_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xtc_rule_info);
+} xtc_rule_info SEC(".maps");
+
+/* The sets of the rules that use [set]s, by rule id; read by the loader only.
+ * Not preallocated: most rules have none. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XTC_MAX_RULES);
 	__type(key, __u32);
-	__type(value, struct xtc_rule_info);
-} xtc_rule_info SEC(".maps");
+	__type(value, struct xtc_rule_sets);
+} xtc_rule_sets SEC(".maps");
 
 /* Packets and bytes per rule id, per CPU. */
 struct {

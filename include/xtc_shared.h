@@ -171,7 +171,7 @@ struct xtc_iface_cfg {
 
 /*
  * Rule id -> what the file said, so that rules, stats, status and the plan
- * can describe the loaded rules without the file (hash "xtc_rule_info",
+ * can describe the loaded rules without the file (array "xtc_rule_info",
  * loader only; the datapath never reads it).
  */
 #define XTC_RI_USED 0x01
@@ -185,14 +185,6 @@ struct xtc_iface_cfg {
 #define XTC_RM_DPORT 0x10
 #define XTC_RM_SET_SHIFT 8		/* (XTC_RM_x << XTC_RM_SET_SHIFT): from @SET */
 
-enum xtc_rm_set {			/* index of a set-valued match in set_name[] */
-	XTC_RM_SET_SRC,
-	XTC_RM_SET_DST,
-	XTC_RM_SET_SPORT,
-	XTC_RM_SET_DPORT,
-	XTC_RM_SET_N,
-};
-
 struct xtc_rule_match {
 	__u8 src[16];			/* network order; IPv4 in the first 4 bytes */
 	__u8 dst[16];
@@ -205,7 +197,6 @@ struct xtc_rule_match {
 	__u32 fields;			/* XTC_RM_* */
 };
 
-#define XTC_RI_SET_NAME 64		/* as rule names: XTC_NAME_MAX */
 struct xtc_rule_info {
 	char name[64];
 	__u32 prio;
@@ -216,10 +207,26 @@ struct xtc_rule_info {
 	__u8 mode;
 	__u8 dir;
 	struct xtc_rule_match match;
-	/* For a match from a [set]: its name, size and a digest of its elements. */
-	char set_name[XTC_RM_SET_N][XTC_RI_SET_NAME];
-	__u32 set_size[XTC_RM_SET_N];
-	__u32 set_digest[XTC_RM_SET_N];
+};
+
+/*
+ * The [set]s a rule matches on (hash "xtc_rule_sets", keyed by rule id, only
+ * for rules that use sets; loader only): names, sizes and a digest of the
+ * elements, so that the plan sees an edited set.
+ */
+enum xtc_rm_set {			/* index of a set-valued match */
+	XTC_RM_SET_SRC,
+	XTC_RM_SET_DST,
+	XTC_RM_SET_SPORT,
+	XTC_RM_SET_DPORT,
+	XTC_RM_SET_N,
+};
+
+#define XTC_RI_SET_NAME 64		/* as rule names: XTC_NAME_MAX */
+struct xtc_rule_sets {
+	char name[XTC_RM_SET_N][XTC_RI_SET_NAME];
+	__u32 size[XTC_RM_SET_N];
+	__u32 digest[XTC_RM_SET_N];
 };
 
 /* IP-to-ifindex LPM trie; IPv4 is stored as ::ffff:a.b.c.d, prefixlen + 96. */

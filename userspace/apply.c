@@ -220,7 +220,8 @@ static int write_tables(const struct xtc_model *m, struct xtc_state *st, struct 
 
 	double t0 = xtc_now();
 
-	err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, false, p->create, &n, snap);
+	err = xtc_rule_table_write(&st->maps, p->create ? NULL : &p->have, &p->want, false, &n,
+				   snap);
 	if (err) {
 		pr_warn("rules: cannot write the rule names: %s\n", strerror(-err));
 		return err;
@@ -366,6 +367,8 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_p
 		pr_debug("timing: load and pin the programs and maps %.3f s\n", xtc_now() - t0);
 	} else {
 		err = xtc_tables_snapshot(&st->maps, &snap);
+		snap.rules_before = &p->have;
+		snap.rules_tried = &p->want;
 		if (err) {
 			pr_warn("rules: cannot read the current rules: %s\n", strerror(-err));
 			goto fail;

@@ -12,7 +12,7 @@
 #include "cmd_common.h"
 #include "output.h"
 #include "rule_info.h"
-#include "tables.h"
+#include "rule_table.h"
 
 static const struct xtc_rule_info *sort_base;
 
@@ -38,8 +38,8 @@ static void counters(const struct xtc_state *st, __u32 id, struct xtc_rule_stats
 	}
 }
 
-static void print_rule(struct xtc_out *o, const struct xtc_rule_info *ri, int position,
-		       const struct xtc_rule_stats *sum)
+static void print_rule(struct xtc_out *o, const struct xtc_rule_info *ri,
+		       const struct xtc_rule_sets *rs, int position, const struct xtc_rule_stats *sum)
 {
 	static const char *const set_keys[XTC_RM_SET_N] = { "src_set_size", "dst_set_size",
 		"src_port_set_size", "dst_port_set_size" };
@@ -54,13 +54,13 @@ static void print_rule(struct xtc_out *o, const struct xtc_rule_info *ri, int po
 	xtc_out_id(o, "position", position);
 	xtc_out_bool(o, "generated", ri->flags & XTC_RI_GENERATED);
 	for (f = 0; f < xtc_rule_n_fields; f++) {
-		xtc_rule_fields[f].show(ri, val, sizeof(val));
+		xtc_rule_fields[f].show(ri, rs, val, sizeof(val));
 		if (val[0])
 			xtc_out_str(o, xtc_rule_fields[f].key, val);
 	}
-	for (i = 0; i < XTC_RM_SET_N; i++)
+	for (i = 0; i < XTC_RM_SET_N && rs; i++)
 		if (ri->match.fields & (set_fields[i] << XTC_RM_SET_SHIFT))
-			xtc_out_gauge(o, set_keys[i], ri->set_size[i]);
+			xtc_out_gauge(o, set_keys[i], rs->size[i]);
 	xtc_out_u64(o, "packets", sum->packets);
 	xtc_out_u64(o, "bytes", sum->bytes);
 	xtc_out_obj_end(o);
@@ -70,17 +70,20 @@ int cmd_rules(const struct xtc_opts *opts)
 {
 	int ncpus = libbpf_num_possible_cpus(), err, rc = XTC_EXIT_RUNTIME;
 	struct xtc_rule_stats *per = NULL, sum;
-	struct xtc_rule_info *info = NULL;
+	struct xtc_rule_table t = {};
+	struct xtc_rule_info *info;
 	struct xtc_out *o = NULL;
 	struct xtc_state st;
-	__u32 n = 0, n_used = 0, i, *order = NULL;
+	__u32 n, n_used = 0, i, *order = NULL;
 
 	err = xtc_open_for_reading(opts, &st);
 	if (err)
 		return xtc_read_exit(err);
 	per = calloc(ncpus > 0 ? ncpus : 1, sizeof(*per));
-	if (!per || ncpus <= 0 || xtc_read_rule_info(&st.maps, &info, &n))
+	if (!per || ncpus <= 0 || xtc_rule_table_read(&st.maps, &t))
 		goto out;
+	info = t.info;
+	n = t.n;
 	order = calloc(n ? n : 1, sizeof(*order));
 	if (!order)
 		goto out;
@@ -97,14 +100,14 @@ int cmd_rules(const struct xtc_opts *opts)
 	xtc_out_list_begin(o, "rules", NULL);
 	for (i = 0; i < n_used; i++) {
 		counters(&st, order[i], per, ncpus, &sum);
-		print_rule(o, &info[order[i]], (int)i + 1, &sum);
+		print_rule(o, &info[order[i]], t.sets[order[i]], (int)i + 1, &sum);
 	}
 	xtc_out_list_end(o);
 	rc = XTC_EXIT_OK;
 out:
 	xtc_out_free(o);
 	free(order);
-	free(info);
+	xtc_rule_table_free(&t);
 	free(per);
 	xtc_state_close(&st);
 	return rc;

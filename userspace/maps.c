@@ -17,6 +17,7 @@ const char *const xtc_map_names[XTC_MAP_COUNT] = {
 	[XTC_MAP_RULE_STATS] = "xtc_rule_stats",
 	[XTC_MAP_IFACE_STATS] = "xtc_iface_stats",
 	[XTC_MAP_RULE_INFO] = "xtc_rule_info",
+	[XTC_MAP_RULE_SETS] = "xtc_rule_sets",
 };
 
 void xtc_maps_init(struct xtc_maps *m)
@@ -54,15 +55,18 @@ int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries)
 	struct bpf_map *rules = find(obj, XTC_MAP_RULES);
 	struct bpf_map *stats = find(obj, XTC_MAP_RULE_STATS);
 	struct bpf_map *info = find(obj, XTC_MAP_RULE_INFO);
+	struct bpf_map *sets = find(obj, XTC_MAP_RULE_SETS);
 	int err;
 
-	if (!rules || !stats || !info)
+	if (!rules || !stats || !info || !sets)
 		return -ENOENT;
 	err = bpf_map__set_max_entries(rules, max_entries);
 	if (!err)
 		err = bpf_map__set_max_entries(stats, max_rules);
 	if (!err)
 		err = bpf_map__set_max_entries(info, max_rules);
+	if (!err)
+		err = bpf_map__set_max_entries(sets, max_rules);
 	return err;
 }
 
@@ -147,6 +151,7 @@ int xtc_maps_check(const struct xtc_maps *m, const char *dir)
 		[XTC_MAP_IFACE_STATS] = { sizeof(struct xtc_iface_key),
 					  sizeof(struct xtc_iface_stats) },
 		[XTC_MAP_RULE_INFO] = { sizeof(__u32), sizeof(struct xtc_rule_info) },
+		[XTC_MAP_RULE_SETS] = { sizeof(__u32), sizeof(struct xtc_rule_sets) },
 	};
 	int i;
 

@@ -190,16 +190,21 @@ static int cmp_name(const void *a, const void *b)
  */
 static int assign_ids(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p)
 {
-	struct xtc_rule_info *info = NULL, **byname = NULL, key, *kp = &key, **hit;
+	struct xtc_rule_info *info, **byname = NULL, key, *kp = &key, **hit;
 	unsigned char *taken = NULL;
-	__u32 n = 0, i, n_used = 0, next = 0;
+	__u32 n, i, n_used = 0, next = 0;
 	int r, err = 0;
 
 	if (!st->exists)
 		return 0;
-	err = xtc_read_rule_info(&st->maps, &info, &n);
+	err = xtc_rule_table_read(&st->maps, &p->have);
 	if (err)
 		return err;
+	info = p->have.info;
+	n = p->have.n;
+	/* The plan compares rules by name against what the kernel holds. */
+	for (i = 0; i < n; i++)
+		info[i].name[sizeof(info[i].name) - 1] = 0;
 	byname = calloc(n ? n : 1, sizeof(*byname));
 	taken = calloc(n ? n : 1, 1);
 	if (!byname || !taken) {
@@ -207,10 +212,8 @@ static int assign_ids(struct xtc_model *m, const struct xtc_state *st, struct xt
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		if (info[i].flags & XTC_RI_USED) {
-			info[i].name[sizeof(info[i].name) - 1] = 0;
+		if (info[i].flags & XTC_RI_USED)
 			byname[n_used++] = &info[i];
-		}
 	qsort(byname, n_used, sizeof(*byname), cmp_name);
 	for (r = 0; r < m->n_rules; r++) {
 		snprintf(key.name, sizeof(key.name), "%s", m->rules[r].name);
@@ -236,12 +239,6 @@ static int assign_ids(struct xtc_model *m, const struct xtc_state *st, struct xt
 out:
 	free(taken);
 	free(byname);
-	/* The plan compares rules by name against what the kernel holds. */
-	for (i = 0; i < n; i++)
-		if (info[i].flags & XTC_RI_USED)
-			info[i].name[sizeof(info[i].name) - 1] = 0;
-	p->have_info = info;
-	p->n_have_info = n;
 	return err;
 }
 
@@ -296,28 +293,7 @@ static int iface_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip
 	return err;
 }
 
-/* What rules the kernel will hold: xtc_rule_info as the apply writes it. */
-static int rule_changes(struct xtc_plan *p, const struct xtc_model *m)
-{
-	struct xtc_rule_info *want;
-	__u32 n = p->n_have_info;
-	int i, err;
-
-	for (i = 0; i < m->n_rules; i++)
-		if (m->rules[i].id >= n)
-			n = m->rules[i].id + 1;
-	want = calloc(n ? n : 1, sizeof(*want));
-	if (!want)
-		return -ENOMEM;
-	for (i = 0; i < m->n_rules; i++)
-		xtc_rule_info_from_rule(&m->rules[i], &want[m->rules[i].id]);
-	err = xtc_changes_rules(&p->changes, p->have_info, p->n_have_info, want, n);
-	free(want);
-	return err;
-}
-
-static int build_changes(struct xtc_plan *p, const struct xtc_model *m,
-			 const struct xtc_state *st)
+static int build_changes(struct xtc_plan *p, const struct xtc_state *st)
 {
 	struct xtc_changes *cs = &p->changes;
 	int i, err = 0;
@@ -328,7 +304,7 @@ static int build_changes(struct xtc_plan *p, const struct xtc_model *m,
 	for (i = 0; i < p->n_ifs && !err; i++)
 		err = iface_changes(cs, &p->ifs[i]);
 	if (!err)
-		err = rule_changes(p, m);
+		err = xtc_changes_rules(&p->changes, &p->have, &p->want);
 	if (!err && !xtc_table_diff_empty(&p->tables))
 		err = xtc_changes_add(cs, '~', XTC_CH_CLASSIFIER, NULL, false,
 				      "%zu entries added, %zu changed, %zu removed%s",
@@ -401,12 +377,15 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 		if (!p->ifs[i].keep)
 			plan_iface(p, &p->ifs[i], NULL);
 
+	err = xtc_rule_table_want(m->rules, m->n_rules, p->have.n, &p->want);
+	if (err)
+		return err;
 	if (!st->exists) {
 		p->tables.added = p->tss.n_entries;
 		p->tables.masks_changed = p->tss.n_masks > 0;
 		p->info_changes = m->n_rules;
 		p->ip_changes = p->n_ip;
-		return build_changes(p, m, st);
+		return build_changes(p, st);
 	}
 	pr_debug("timing: interfaces and host routes %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
@@ -414,13 +393,13 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	pr_debug("timing: diff against the kernel's entries %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
 	if (!err)
-		err = xtc_rule_info_sync(&st->maps, m->rules, m->n_rules, true, false, &p->info_changes,
-					 NULL);
+		err = xtc_rule_table_write(&st->maps, &p->have, &p->want, true, &p->info_changes,
+					   NULL);
 	if (!err)
 		err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, true, &p->ip_changes);
 	pr_debug("timing: diff of rule names and ip map %.3f s\n", xtc_now() - t0);
 	if (!err)
-		err = build_changes(p, m, st);
+		err = build_changes(p, st);
 	return err;
 }
 
@@ -449,8 +428,8 @@ void xtc_plan_free(struct xtc_plan *p)
 		return;
 	xtc_tss_free(&p->tss);
 	xtc_changes_free(&p->changes);
-	free(p->have_info);
-	p->have_info = NULL;
+	xtc_rule_table_free(&p->have);
+	xtc_rule_table_free(&p->want);
 	free(p->ip);
 	free(p->ifs);
 	p->ip = NULL;

@@ -13,6 +13,7 @@
 #include "ipmap.h"
 #include "model.h"
 #include "plan_changes.h"
+#include "rule_table.h"
 #include "state.h"
 #include "tables.h"
 #include "tc_attach.h"
@@ -42,8 +43,8 @@ struct xtc_plan {
 	size_t n_ip;
 	size_t ip_changes;
 	__u32 max_entries;		/* rules hash capacity needed */
-	struct xtc_rule_info *have_info;	/* xtc_rule_info as the kernel holds it */
-	__u32 n_have_info;
+	struct xtc_rule_table have;	/* the rules as the kernel describes them now */
+	struct xtc_rule_table want;	/* and as the file does */
 	struct xtc_changes changes;	/* what the plan changes, for people */
 };
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE		/* vasprintf */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ int xtc_changes_add(struct xtc_changes *cs, char op, enum xtc_change_obj obj, co
 {
 	struct xtc_change *c;
 	va_list ap;
+	int n;
 
 	if (cs->n == cs->cap) {
 		size_t cap = cs->cap ? 2 * cs->cap : 32;
@@ -33,25 +35,37 @@ int xtc_changes_add(struct xtc_changes *cs, char op, enum xtc_change_obj obj, co
 		cs->c = c;
 		cs->cap = cap;
 	}
-	c = &cs->c[cs->n++];
+	c = &cs->c[cs->n];
 	c->op = op;
 	c->obj = obj;
 	c->disruptive = disruptive;
+	c->detail = NULL;
 	snprintf(c->name, sizeof(c->name), "%s", name ?: "");
-	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-	va_end(ap);
+	/* Most records (100k "+ rule" of a first apply) have no detail: keep them small. */
+	if (fmt) {
+		va_start(ap, fmt);
+		n = vasprintf(&c->detail, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -ENOMEM;
+	}
+	cs->n++;
 	return 0;
 }
 
 void xtc_changes_free(struct xtc_changes *cs)
 {
+	size_t i;
+
+	for (i = 0; i < cs->n; i++)
+		free(cs->c[i].detail);
 	free(cs->c);
 	memset(cs, 0, sizeof(*cs));
 }
 
 struct named {
 	const struct xtc_rule_info *ri;
+	const struct xtc_rule_sets *rs;
 	__u32 rank;			/* position in match order, 1-based */
 	__u32 common_rank;		/* among the rules both sides have */
 	const struct named *other;	/* the same name on the other side */
@@ -71,16 +85,19 @@ static int by_prio(const void *a, const void *b)
 }
 
 /* The used slots, sorted by name, each with its rank in match order. */
-static struct named *collect(const struct xtc_rule_info *info, __u32 n, size_t *count)
+static struct named *collect(const struct xtc_rule_table *t, size_t *count)
 {
-	struct named *v = calloc(n ? n : 1, sizeof(*v)), **order;
+	struct named *v = calloc(t->n ? t->n : 1, sizeof(*v)), **order;
 	size_t k = 0, i;
 
 	if (!v)
 		return NULL;
-	for (i = 0; i < n; i++)
-		if (info[i].flags & XTC_RI_USED)
-			v[k++].ri = &info[i];
+	for (i = 0; i < t->n; i++) {
+		if (!(t->info[i].flags & XTC_RI_USED))
+			continue;
+		v[k].ri = &t->info[i];
+		v[k++].rs = t->sets[i];
+	}
 	order = calloc(k ? k : 1, sizeof(*order));
 	if (!order) {
 		free(v);
@@ -138,36 +155,37 @@ static void describe(const struct named *h, const struct named *w, char *buf, si
 
 	buf[0] = '\0';
 	for (f = 0; f < xtc_rule_n_fields; f++) {
-		xtc_rule_fields[f].show(h->ri, a, sizeof(a));
-		xtc_rule_fields[f].show(w->ri, b, sizeof(b));
+		xtc_rule_fields[f].show(h->ri, h->rs, a, sizeof(a));
+		xtc_rule_fields[f].show(w->ri, w->rs, b, sizeof(b));
 		if (strcmp(a, b))
 			append(buf, len, "%s%s %s -> %s", buf[0] ? ", " : "",
 			       xtc_rule_fields[f].key, a[0] ? a : "any", b[0] ? b : "any");
 	}
-	for (i = 0; i < XTC_RM_SET_N; i++) {
-		if (!h->ri->set_name[i][0] || strcmp(h->ri->set_name[i], w->ri->set_name[i]))
+	for (i = 0; i < XTC_RM_SET_N && h->rs && w->rs; i++) {
+		const struct xtc_rule_sets *hs = h->rs, *ws = w->rs;
+
+		if (!hs->name[i][0] || strcmp(hs->name[i], ws->name[i]))
 			continue;
-		if (h->ri->set_size[i] != w->ri->set_size[i])
-			append(buf, len, "%s@%s %u -> %u entries", buf[0] ? ", " : "",
-			       h->ri->set_name[i], h->ri->set_size[i], w->ri->set_size[i]);
-		else if (h->ri->set_digest[i] != w->ri->set_digest[i])
-			append(buf, len, "%s@%s entries changed", buf[0] ? ", " : "",
-			       h->ri->set_name[i]);
+		if (hs->size[i] != ws->size[i])
+			append(buf, len, "%s@%s %u -> %u entries", buf[0] ? ", " : "", hs->name[i],
+			       hs->size[i], ws->size[i]);
+		else if (hs->digest[i] != ws->digest[i])
+			append(buf, len, "%s@%s entries changed", buf[0] ? ", " : "", hs->name[i]);
 	}
 	if (h->common_rank != w->common_rank)
 		append(buf, len, "%sposition %u -> %u", buf[0] ? ", " : "", h->rank, w->rank);
 }
 
-int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_info *have, __u32 n_have,
-		      const struct xtc_rule_info *want, __u32 n_want)
+int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
+		      const struct xtc_rule_table *want)
 {
 	struct named *h = NULL, *w = NULL, key, *hit;
 	size_t nh = 0, nw = 0, i;
 	char detail[512];
 	int err = -ENOMEM;
 
-	h = collect(have, n_have, &nh);
-	w = collect(want, n_want, &nw);
+	h = collect(have, &nh);
+	w = collect(want, &nw);
 	if (!h || !w)
 		goto out;
 	for (i = 0; i < nw; i++) {
@@ -184,10 +202,10 @@ int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_info *have, 
 	/* Removed first, in the old match order; then added and changed in the new one. */
 	for (i = 0; i < nh && !err; i++)
 		if (!h[i].other)
-			err = xtc_changes_add(cs, '-', XTC_CH_RULE, h[i].ri->name, false, "%s", "");
+			err = xtc_changes_add(cs, '-', XTC_CH_RULE, h[i].ri->name, false, NULL);
 	for (i = 0; i < nw && !err; i++) {
 		if (!w[i].other) {
-			err = xtc_changes_add(cs, '+', XTC_CH_RULE, w[i].ri->name, false, "%s", "");
+			err = xtc_changes_add(cs, '+', XTC_CH_RULE, w[i].ri->name, false, NULL);
 			continue;
 		}
 		describe(w[i].other, &w[i], detail, sizeof(detail));
@@ -203,9 +221,10 @@ out:
 
 static void print_line(const struct xtc_change *c)
 {
+	const char *d = c->detail ?: "";
+
 	printf("%c %s%s%s%s%s%s\n", c->op, obj_names[c->obj], c->name[0] ? " " : "", c->name,
-	       c->detail[0] ? (c->op == '~' ? ": " : " (") : "", c->detail,
-	       c->detail[0] && c->op != '~' ? ")" : "");
+	       d[0] ? (c->op == '~' ? ": " : " (") : "", d, d[0] && c->op != '~' ? ")" : "");
 	if (c->disruptive)
 		printf("    ! disrupts traffic: %s %s is detached, then attached again; packets in "
 		       "between are not classified by it\n", obj_names[c->obj], c->name);
@@ -243,7 +262,7 @@ void xtc_changes_print(struct xtc_out *o, const struct xtc_changes *cs)
 			xtc_out_str(o, "state", c->name);
 		else if (c->name[0])
 			xtc_out_str(o, "interface", c->name);
-		if (c->detail[0])
+		if (c->detail && c->detail[0])
 			xtc_out_str(o, "detail", c->detail);
 		xtc_out_bool(o, "disruptive", c->disruptive);
 		xtc_out_obj_end(o);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "output.h"
+#include "rule_table.h"
 #include "xtc_shared.h"
 
 enum xtc_change_obj {
@@ -28,7 +29,7 @@ struct xtc_change {
 	char op;			/* '+' added, '-' removed, '~' changed */
 	enum xtc_change_obj obj;
 	char name[64];			/* the interface, rule or state directory */
-	char detail[512];		/* "" or what changes, e.g. "dst_port 80 -> 8080" */
+	char *detail;			/* NULL or what changes, e.g. "dst_port 80 -> 8080" */
 	bool disruptive;		/* traffic on the interface is interrupted meanwhile */
 };
 
@@ -37,19 +38,18 @@ struct xtc_changes {
 	size_t n, cap;
 };
 
-/* Appends a record; detail is printf-style.  0 or -ENOMEM. */
+/* Appends a record; detail is printf-style, fmt NULL for none.  0 or -ENOMEM. */
 int xtc_changes_add(struct xtc_changes *cs, char op, enum xtc_change_obj obj, const char *name,
 		    bool disruptive, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void xtc_changes_free(struct xtc_changes *cs);
 
 /*
  * The rule records: rules in want but not in have are added, the reverse
- * removed, and rules in both are compared field by field (and by their order
- * relative to each other).  Both arrays are indexed by rule id; unused slots
- * lack XTC_RI_USED.
+ * removed, and rules in both are compared field by field, set by set, and by
+ * their order relative to each other.
  */
-int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_info *have, __u32 n_have,
-		      const struct xtc_rule_info *want, __u32 n_want);
+int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
+		      const struct xtc_rule_table *want);
 
 /* Text: one line per record, rule records beyond max_rules summarised. */
 void xtc_changes_print_text(const struct xtc_changes *cs, size_t max_rules);

@@ -54,30 +54,38 @@ static __u32 fnv1a(__u32 h, const void *data, size_t len)
 }
 
 /* A @SET match: its name, size and a digest of its elements, so the plan sees edits. */
-static void note_set(struct xtc_rule_info *w, enum xtc_rm_set i, __u32 field,
-		     const struct xtc_set *set)
+static void note_set(struct xtc_rule_info *w, struct xtc_rule_sets *rs, enum xtc_rm_set i,
+		     __u32 field, const struct xtc_set *set)
 {
 	__u32 h = 2166136261U;
 
-	if (!set)
+	if (!set || !rs)
 		return;
 	w->match.fields |= field << XTC_RM_SET_SHIFT;
-	snprintf(w->set_name[i], sizeof(w->set_name[i]), "%s", set->name);
+	snprintf(rs->name[i], sizeof(rs->name[i]), "%s", set->name);
 	if (set->ports) {
-		w->set_size[i] = set->n_ports;
+		rs->size[i] = set->n_ports;
 		h = fnv1a(h, set->ports_r, set->n_ports * sizeof(*set->ports_r));
 	} else {
-		w->set_size[i] = set->n_prefixes;
+		rs->size[i] = set->n_prefixes;
 		h = fnv1a(h, set->prefixes, set->n_prefixes * sizeof(*set->prefixes));
 	}
-	w->set_digest[i] = h;
+	rs->digest[i] = h;
 }
 
-void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *w)
+bool xtc_rule_has_sets(const struct xtc_rule *r)
+{
+	return r->src_set || r->dst_set || r->sport_set || r->dport_set;
+}
+
+void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *w,
+			     struct xtc_rule_sets *rs)
 {
 	struct xtc_rule_match *m = &w->match;
 
 	memset(w, 0, sizeof(*w));
+	if (rs)
+		memset(rs, 0, sizeof(*rs));
 	snprintf(w->name, sizeof(w->name), "%s", r->name);
 	w->prio = r->prio;
 	w->ifindex = r->ifindex;
@@ -111,10 +119,10 @@ void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *w)
 		m->dport_lo = r->dport.lo;
 		m->dport_hi = r->dport.hi;
 	}
-	note_set(w, XTC_RM_SET_SRC, XTC_RM_SRC, r->src_set);
-	note_set(w, XTC_RM_SET_DST, XTC_RM_DST, r->dst_set);
-	note_set(w, XTC_RM_SET_SPORT, XTC_RM_SPORT, r->sport_set);
-	note_set(w, XTC_RM_SET_DPORT, XTC_RM_DPORT, r->dport_set);
+	note_set(w, rs, XTC_RM_SET_SRC, XTC_RM_SRC, r->src_set);
+	note_set(w, rs, XTC_RM_SET_DST, XTC_RM_DST, r->dst_set);
+	note_set(w, rs, XTC_RM_SET_SPORT, XTC_RM_SPORT, r->sport_set);
+	note_set(w, rs, XTC_RM_SET_DPORT, XTC_RM_DPORT, r->dport_set);
 }
 
 static bool from_set(const struct xtc_rule_info *ri, __u32 field)
@@ -122,22 +130,27 @@ static bool from_set(const struct xtc_rule_info *ri, __u32 field)
 	return ri->match.fields & (field << XTC_RM_SET_SHIFT);
 }
 
-static void show_set(const struct xtc_rule_info *ri, enum xtc_rm_set i, char *buf, size_t len)
+static void show_set(const struct xtc_rule_sets *rs, enum xtc_rm_set i, char *buf, size_t len)
 {
-	snprintf(buf, len, "@%.*s", XTC_RI_SET_NAME, ri->set_name[i]);
+	snprintf(buf, len, "@%.*s", XTC_RI_SET_NAME, rs ? rs->name[i] : "?");
 }
 
-static void show_iface(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_iface(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		      char *buf, size_t len)
 {
+	(void)rs;
 	xtc_ifname_of(ri->ifindex, buf, len);
 }
 
-static void show_dir(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_dir(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		    char *buf, size_t len)
 {
+	(void)rs;
 	snprintf(buf, len, "%s", XTC_ENUM_NAME(dir_names, ri->dir));
 }
 
-static void show_addr(const struct xtc_rule_info *ri, bool dst, char *buf, size_t len)
+static void show_addr(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs, bool dst,
+		      char *buf, size_t len)
 {
 	const struct xtc_rule_match *m = &ri->match;
 	__u32 f = dst ? XTC_RM_DST : XTC_RM_SRC;
@@ -146,24 +159,28 @@ static void show_addr(const struct xtc_rule_info *ri, bool dst, char *buf, size_
 	if (!(m->fields & f))
 		return;
 	if (from_set(ri, f))
-		show_set(ri, dst ? XTC_RM_SET_DST : XTC_RM_SET_SRC, buf, len);
+		show_set(rs, dst ? XTC_RM_SET_DST : XTC_RM_SET_SRC, buf, len);
 	else
 		xtc_prefix_str(m->family, dst ? m->dst : m->src, dst ? m->dst_plen : m->src_plen,
 			       buf, len);
 }
 
-static void show_src(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_src(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		    char *buf, size_t len)
 {
-	show_addr(ri, false, buf, len);
+	show_addr(ri, rs, false, buf, len);
 }
 
-static void show_dst(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_dst(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		    char *buf, size_t len)
 {
-	show_addr(ri, true, buf, len);
+	show_addr(ri, rs, true, buf, len);
 }
 
-static void show_proto(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_proto(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		      char *buf, size_t len)
 {
+	(void)rs;
 	static const struct {
 		__u8 num;
 		const char *name;
@@ -179,7 +196,8 @@ static void show_proto(const struct xtc_rule_info *ri, char *buf, size_t len)
 			snprintf(buf, len, "%s", names[i].name);
 }
 
-static void show_ports(const struct xtc_rule_info *ri, bool dst, char *buf, size_t len)
+static void show_ports(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs, bool dst,
+		       char *buf, size_t len)
 {
 	const struct xtc_rule_match *m = &ri->match;
 	__u32 f = dst ? XTC_RM_DPORT : XTC_RM_SPORT;
@@ -189,37 +207,45 @@ static void show_ports(const struct xtc_rule_info *ri, bool dst, char *buf, size
 	if (!(m->fields & f))
 		return;
 	if (from_set(ri, f))
-		show_set(ri, dst ? XTC_RM_SET_DPORT : XTC_RM_SET_SPORT, buf, len);
+		show_set(rs, dst ? XTC_RM_SET_DPORT : XTC_RM_SET_SPORT, buf, len);
 	else if (lo == hi)
 		snprintf(buf, len, "%u", lo);
 	else
 		snprintf(buf, len, "%u-%u", lo, hi);
 }
 
-static void show_sport(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_sport(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		      char *buf, size_t len)
 {
-	show_ports(ri, false, buf, len);
+	show_ports(ri, rs, false, buf, len);
 }
 
-static void show_dport(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_dport(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		      char *buf, size_t len)
 {
-	show_ports(ri, true, buf, len);
+	show_ports(ri, rs, true, buf, len);
 }
 
-static void show_action(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_action(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		       char *buf, size_t len)
 {
+	(void)rs;
 	snprintf(buf, len, "%s", XTC_ENUM_NAME(action_names, ri->action));
 }
 
-static void show_mode(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_mode(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		     char *buf, size_t len)
 {
+	(void)rs;
 	buf[0] = '\0';
 	if (ri->action == XTC_ACT_REDIRECT)
 		snprintf(buf, len, "%s", XTC_ENUM_NAME(mode_names, ri->mode));
 }
 
-static void show_target(const struct xtc_rule_info *ri, char *buf, size_t len)
+static void show_target(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs,
+		       char *buf, size_t len)
 {
+	(void)rs;
 	buf[0] = '\0';
 	if (ri->action != XTC_ACT_REDIRECT)
 		return;

@@ -12,13 +12,20 @@
 #include "model.h"
 #include "xtc_shared.h"
 
-/* What the loader writes for r (used, names, matches, verdict). */
-void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *out);
+/* What the loader writes for r: used, names, matches, verdict, and its sets (sets may
+ * be NULL for a rule without any). */
+void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *out,
+			     struct xtc_rule_sets *sets);
+bool xtc_rule_has_sets(const struct xtc_rule *r);
 
 struct xtc_rule_field {
 	const char *key;		/* the config key it shows, e.g. "dst_port" */
-	/* The value as the config would say it; "" when the rule leaves it open. */
-	void (*show)(const struct xtc_rule_info *ri, char *buf, size_t len);
+	/*
+	 * The value as the config would say it; "" when the rule leaves it open.
+	 * rs: the rule's sets, NULL when it has none.
+	 */
+	void (*show)(const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs, char *buf,
+		     size_t len);
 };
 
 extern const struct xtc_rule_field xtc_rule_fields[];

@@ -8,7 +8,7 @@
 #include "tables.h"
 #include "entry_table.h"
 #include "log.h"
-#include "rule_info.h"
+#include "rule_table.h"
 
 #define BATCH 4096
 
@@ -225,183 +225,6 @@ out:
 	return err;
 }
 
-static int info_size(int fd, __u32 *n)
-{
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi);
-
-	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
-		return -errno;
-	*n = mi.max_entries;
-	return 0;
-}
-
-/*
- * Reads the rule-info hash into an array indexed by rule id, in batches;
- * ids without an entry stay zero (not XTC_RI_USED).
- */
-static int read_info(int fd, struct xtc_rule_info **out, __u32 *n)
-{
-	struct xtc_rule_info *info = NULL, *vals = NULL;
-	__u32 cap = 0, in = 0, next = 0, cnt, i, *keys = NULL;
-	bool first = true;
-	int err;
-
-	err = info_size(fd, &cap);
-	if (err)
-		return err;
-	info = calloc(cap ? cap : 1, sizeof(*info));
-	keys = calloc(BATCH, sizeof(*keys));
-	vals = calloc(BATCH, sizeof(*vals));
-	if (!info || !keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		cnt = BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &next, keys, vals, &cnt, NULL);
-		if (err && errno != ENOENT) {
-			err = -errno;
-			goto out;
-		}
-		for (i = 0; i < cnt; i++)
-			if (keys[i] < cap)
-				info[keys[i]] = vals[i];
-		if (err)	/* ENOENT: that was the last batch */
-			break;
-		in = next;
-		first = false;
-	}
-	err = 0;
-	*out = info;
-	*n = cap;
-	info = NULL;
-out:
-	free(vals);
-	free(keys);
-	free(info);
-	return err;
-}
-
-/* Writes the used slots among ids[0..n) and deletes the others. */
-static int write_info(int fd, const __u32 *ids, const struct xtc_rule_info *vals, __u32 n)
-{
-	__u32 i, cnt;
-
-	for (i = 0; i < n; i += cnt) {
-		bool used = vals[i].flags & XTC_RI_USED;
-
-		/* A run of the same kind in one batch call. */
-		for (cnt = 1; i + cnt < n && cnt < BATCH &&
-		     !!(vals[i + cnt].flags & XTC_RI_USED) == used; cnt++)
-			;
-		if (used) {
-			__u32 done = cnt;
-
-			if (bpf_map_update_batch(fd, ids + i, vals + i, &done, NULL))
-				return -errno;
-			continue;
-		}
-		for (__u32 k = 0; k < cnt; k++)
-			if (bpf_map_delete_elem(fd, &ids[i + k]) && errno != ENOENT)
-				return -errno;
-	}
-	return 0;
-}
-
-static int zero_rule_stats(int fd, __u32 id, struct xtc_tables_snapshot *save)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct xtc_rule_stats *z, *old;
-	__u32 *ids;
-	int err = 0;
-
-	if (ncpus <= 0)
-		return ncpus ? ncpus : -EINVAL;
-	if (save) {
-		ids = realloc(save->stats_ids, (save->n_stats + 1) * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		save->stats_ids = ids;
-		old = realloc(save->stats, (save->n_stats + 1) * ncpus * sizeof(*old));
-		if (!old)
-			return -ENOMEM;
-		save->stats = old;
-		save->ncpus = ncpus;
-		old += save->n_stats * ncpus;
-		if (bpf_map_lookup_elem(fd, &id, old))
-			return -errno;
-		ids[save->n_stats++] = id;
-	}
-	z = calloc(ncpus, sizeof(*z));
-	if (!z)
-		return -ENOMEM;
-	if (bpf_map_update_elem(fd, &id, z, BPF_ANY))
-		err = -errno;
-	free(z);
-	return err;
-}
-
-int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
-		       bool dry_run, bool fresh, size_t *changes, struct xtc_tables_snapshot *save)
-{
-	int fd = m->fd[XTC_MAP_RULE_INFO];
-	struct xtc_rule_info *cur = NULL, *want = NULL;
-	__u32 n = 0, i, n_upd = 0, *ids = NULL;
-	int k, err;
-
-	*changes = 0;
-	err = fresh ? info_size(fd, &n) : read_info(fd, &cur, &n);
-	if (err)
-		return err;
-	/* Maps made by this apply hold nothing yet: no need to read them back. */
-	if (fresh && !(cur = calloc(n ? n : 1, sizeof(*cur))))
-		return -ENOMEM;
-	want = calloc(n ? n : 1, sizeof(*want));
-	if (!want) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (k = 0; k < n_rules; k++) {
-		const struct xtc_rule *r = &rules[k];
-
-		if (r->id >= n) {
-			err = -E2BIG;
-			goto out;
-		}
-		xtc_rule_info_from_rule(r, &want[r->id]);
-	}
-	ids = calloc(n ? n : 1, sizeof(*ids));
-	if (!ids) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (!memcmp(&want[i], &cur[i], sizeof(want[i])))
-			continue;
-		(*changes)++;
-		if (dry_run)
-			continue;
-		/*
-		 * Counters belong to the rule: they go when a used slot is given up
-		 * or renamed, so that a slot is always clean when it is taken.
-		 */
-		if ((cur[i].flags & XTC_RI_USED) && strcmp(want[i].name, cur[i].name)) {
-			err = zero_rule_stats(m->fd[XTC_MAP_RULE_STATS], i, save);
-			if (err)
-				goto out;
-		}
-		want[n_upd] = want[i];
-		ids[n_upd++] = i;
-	}
-	err = write_info(fd, ids, want, n_upd);
-out:
-	free(ids);
-	free(want);
-	free(cur);
-	return err;
-}
-
 int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s)
 {
 	struct entry_table cur = {};
@@ -431,7 +254,6 @@ int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s)
 	for (i = 0; i < cur.cap; i++)
 		if (cur.used[i])
 			s->tss.entries[s->tss.n_entries++] = cur.slots[i];
-	err = read_info(m->fd[XTC_MAP_RULE_INFO], &s->info, &s->n_info);
 out:
 	entry_table_free(&cur);
 	if (err)
@@ -439,47 +261,16 @@ out:
 	return err;
 }
 
-/* Puts back the slots that differ from the snapshot's. */
-static int restore_info(int fd, const struct xtc_rule_info *want, __u32 n_want)
-{
-	struct xtc_rule_info *cur = NULL, *vals = NULL;
-	__u32 n = 0, i, n_diff = 0, *ids = NULL;
-	int err;
-
-	err = read_info(fd, &cur, &n);
-	if (err)
-		return err;
-	if (n > n_want)
-		n = n_want;
-	ids = calloc(n ? n : 1, sizeof(*ids));
-	vals = calloc(n ? n : 1, sizeof(*vals));
-	if (!ids || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (!memcmp(&cur[i], &want[i], sizeof(cur[i])))
-			continue;
-		ids[n_diff] = i;
-		vals[n_diff++] = want[i];
-	}
-	err = write_info(fd, ids, vals, n_diff);
-out:
-	free(vals);
-	free(ids);
-	free(cur);
-	return err;
-}
-
 int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapshot *s)
 {
 	struct xtc_table_diff diff;
-	size_t k;
+	size_t k, n;
 	int err;
 
 	err = xtc_tables_sync(m, &s->tss, s->fallback, false, &diff);
-	if (!err)
-		err = restore_info(m->fd[XTC_MAP_RULE_INFO], s->info, s->n_info);
+	/* What was tried may be written in part: writing back every slot it changed is safe. */
+	if (!err && s->rules_before && s->rules_tried)
+		err = xtc_rule_table_write(m, s->rules_tried, s->rules_before, false, &n, NULL);
 	for (k = 0; k < s->n_stats && !err; k++)
 		if (bpf_map_update_elem(m->fd[XTC_MAP_RULE_STATS], &s->stats_ids[k],
 					s->stats + k * s->ncpus, BPF_ANY))
@@ -492,19 +283,13 @@ void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s)
 	if (!s)
 		return;
 	xtc_tss_free(&s->tss);
-	free(s->info);
 	free(s->stats_ids);
 	free(s->stats);
-	s->info = NULL;
 	s->stats_ids = NULL;
 	s->stats = NULL;
 	s->n_stats = 0;
 }
 
-int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n)
-{
-	return read_info(m->fd[XTC_MAP_RULE_INFO], info, n);
-}
 
 int xtc_tables_stamp(const struct xtc_maps *m)
 {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include "maps.h"
 #include "tss.h"
+#include "rule_table.h"
 
 struct xtc_table_diff {
 	size_t added, changed, removed;
@@ -29,8 +30,9 @@ int xtc_tables_sync(const struct xtc_maps *m, const struct xtc_tss *t, __u32 fal
 struct xtc_tables_snapshot {
 	struct xtc_tss tss;
 	__u32 fallback;
-	struct xtc_rule_info *info;	/* every slot of xtc_rule_info */
-	__u32 n_info;
+	/* The rule table the plan read, and the one apply tried to write (borrowed). */
+	const struct xtc_rule_table *rules_before;
+	const struct xtc_rule_table *rules_tried;
 	/* Counters of slots that changed hands, as they were (per CPU). */
 	__u32 *stats_ids;
 	struct xtc_rule_stats *stats;
@@ -42,22 +44,10 @@ int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s)
 int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapshot *s);
 void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s);
 
-/*
- * Makes xtc_rule_info describe rules; *changes counts slots written; fresh
- * says the map was just created (all slots empty).  A slot
- * that changes hands has its counters zeroed; save, when given, keeps the
- * old values so that a failed apply can put them back.
- */
-int xtc_rule_info_sync(const struct xtc_maps *m, const struct xtc_rule *rules, int n_rules,
-		       bool dry_run, bool fresh, size_t *changes, struct xtc_tables_snapshot *save);
-
 /* Records now as the time of the last apply (xtc_config.applied_at). */
 int xtc_tables_stamp(const struct xtc_maps *m);
 /* That time in wall-clock seconds; 0 when never stamped. */
 __u64 xtc_tables_applied_at(const struct xtc_maps *m);
-
-/* Every slot of xtc_rule_info; *info is malloc'ed. */
-int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n);
 
 static inline bool xtc_table_diff_empty(const struct xtc_table_diff *d)
 {

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "rule_info.h"
+#include "rule_table.h"
+#include "tables.h"
+
+#define BATCH 4096
+
+static bool has_sets(const struct xtc_rule_info *ri)
+{
+	return ri->match.fields >> XTC_RM_SET_SHIFT;
+}
+
+static int map_size(int fd, __u32 *n)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -errno;
+	*n = mi.max_entries;
+	return 0;
+}
+
+static int alloc(struct xtc_rule_table *t, __u32 n)
+{
+	memset(t, 0, sizeof(*t));
+	t->info = calloc(n ? n : 1, sizeof(*t->info));
+	t->sets = calloc(n ? n : 1, sizeof(*t->sets));
+	t->n = n;
+	if (t->info && t->sets)
+		return 0;
+	xtc_rule_table_free(t);
+	return -ENOMEM;
+}
+
+void xtc_rule_table_free(struct xtc_rule_table *t)
+{
+	__u32 i;
+
+	if (!t)
+		return;
+	for (i = 0; t->sets && i < t->n; i++)
+		free(t->sets[i]);
+	free(t->info);
+	free(t->sets);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The whole array in batches: one call per BATCH slots, not one per rule. */
+static int read_array(int fd, struct xtc_rule_info *info, __u32 n)
+{
+	__u32 done = 0, in = 0, next = 0, cnt, *keys;
+	int err = 0;
+
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (done < n) {
+		cnt = n - done;
+		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, keys + done, info + done,
+					 &cnt, NULL)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		done += cnt;
+		in = next;
+	}
+	free(keys);
+	return err;
+}
+
+static int read_sets(int fd, struct xtc_rule_sets **sets, __u32 n)
+{
+	struct xtc_rule_sets *vals = calloc(BATCH, sizeof(*vals));
+	__u32 in = 0, next = 0, cnt, i, *keys = calloc(BATCH, sizeof(*keys));
+	bool first = true;
+	int err = -ENOMEM;
+
+	if (!vals || !keys)
+		goto out;
+	for (;;) {
+		cnt = BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &next, keys, vals, &cnt, NULL);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
+		for (i = 0; i < cnt; i++) {
+			if (keys[i] >= n || sets[keys[i]])
+				continue;
+			sets[keys[i]] = malloc(sizeof(**sets));
+			if (!sets[keys[i]]) {
+				err = -ENOMEM;
+				goto out;
+			}
+			*sets[keys[i]] = vals[i];
+		}
+		if (err)	/* ENOENT: that was the last batch */
+			break;
+		in = next;
+		first = false;
+	}
+	err = 0;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
+{
+	__u32 n = 0;
+	int err;
+
+	err = map_size(m->fd[XTC_MAP_RULE_INFO], &n);
+	if (!err)
+		err = alloc(t, n);
+	if (!err)
+		err = read_array(m->fd[XTC_MAP_RULE_INFO], t->info, n);
+	if (!err)
+		err = read_sets(m->fd[XTC_MAP_RULE_SETS], t->sets, n);
+	if (err)
+		xtc_rule_table_free(t);
+	return err;
+}
+
+int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n)
+{
+	int err;
+
+	*info = NULL;
+	err = map_size(m->fd[XTC_MAP_RULE_INFO], n);
+	if (err)
+		return err;
+	*info = calloc(*n ? *n : 1, sizeof(**info));
+	if (!*info)
+		return -ENOMEM;
+	err = read_array(m->fd[XTC_MAP_RULE_INFO], *info, *n);
+	if (err) {
+		free(*info);
+		*info = NULL;
+	}
+	return err;
+}
+
+int xtc_rule_table_want(const struct xtc_rule *rules, int n_rules, __u32 n,
+			struct xtc_rule_table *t)
+{
+	int k, err;
+
+	for (k = 0; k < n_rules; k++)
+		if (rules[k].id >= n)
+			n = rules[k].id + 1;
+	err = alloc(t, n);
+	for (k = 0; k < n_rules && !err; k++) {
+		const struct xtc_rule *r = &rules[k];
+
+		if (xtc_rule_has_sets(r) && !(t->sets[r->id] = malloc(sizeof(**t->sets)))) {
+			err = -ENOMEM;
+			break;
+		}
+		xtc_rule_info_from_rule(r, &t->info[r->id], t->sets[r->id]);
+	}
+	if (err)
+		xtc_rule_table_free(t);
+	return err;
+}
+
+static const struct xtc_rule_info no_info;
+static const struct xtc_rule_sets no_sets;
+
+static const struct xtc_rule_info *info_at(const struct xtc_rule_table *t, __u32 id)
+{
+	return t && id < t->n ? &t->info[id] : &no_info;
+}
+
+static const struct xtc_rule_sets *sets_at(const struct xtc_rule_table *t, __u32 id)
+{
+	return t && id < t->n && t->sets[id] ? t->sets[id] : &no_sets;
+}
+
+bool xtc_rule_table_same(const struct xtc_rule_table *a, const struct xtc_rule_table *b,
+			 __u32 id)
+{
+	return !memcmp(info_at(a, id), info_at(b, id), sizeof(struct xtc_rule_info)) &&
+	       !memcmp(sets_at(a, id), sets_at(b, id), sizeof(struct xtc_rule_sets));
+}
+
+static int zero_rule_stats(int fd, __u32 id, struct xtc_tables_snapshot *save)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct xtc_rule_stats *z, *old;
+	__u32 *ids;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	if (save) {
+		ids = realloc(save->stats_ids, (save->n_stats + 1) * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		save->stats_ids = ids;
+		old = realloc(save->stats, (save->n_stats + 1) * ncpus * sizeof(*old));
+		if (!old)
+			return -ENOMEM;
+		save->stats = old;
+		save->ncpus = ncpus;
+		old += save->n_stats * ncpus;
+		if (bpf_map_lookup_elem(fd, &id, old))
+			return -errno;
+		ids[save->n_stats++] = id;
+	}
+	z = calloc(ncpus, sizeof(*z));
+	if (!z)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, z, BPF_ANY))
+		err = -errno;
+	free(z);
+	return err;
+}
+
+/* The sets of one slot: written when the rule has them, deleted when it had. */
+static int write_sets(int fd, __u32 id, const struct xtc_rule_info *was,
+		      const struct xtc_rule_info *now, const struct xtc_rule_sets *sets)
+{
+	if (has_sets(now))
+		return bpf_map_update_elem(fd, &id, sets, BPF_ANY) ? -errno : 0;
+	if (has_sets(was) && bpf_map_delete_elem(fd, &id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *have,
+			 const struct xtc_rule_table *want, bool dry_run, size_t *changes,
+			 struct xtc_tables_snapshot *save)
+{
+	struct xtc_rule_info *vals = NULL;
+	__u32 n = 0, i, n_upd = 0, done, *ids = NULL;
+	int err;
+
+	*changes = 0;
+	err = map_size(m->fd[XTC_MAP_RULE_INFO], &n);
+	if (err)
+		return err;
+	for (i = 0; i < want->n; i++)
+		if (i >= n && (want->info[i].flags & XTC_RI_USED))
+			return -E2BIG;
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	vals = calloc(n ? n : 1, sizeof(*vals));
+	if (!ids || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct xtc_rule_info *was = info_at(have, i), *now = info_at(want, i);
+
+		if (xtc_rule_table_same(have, want, i))
+			continue;
+		(*changes)++;
+		if (dry_run)
+			continue;
+		/*
+		 * Counters belong to the rule: they go when a used slot is given up
+		 * or renamed, so that a slot is always clean when it is taken.
+		 */
+		if ((was->flags & XTC_RI_USED) && strcmp(now->name, was->name)) {
+			err = zero_rule_stats(m->fd[XTC_MAP_RULE_STATS], i, save);
+			if (err)
+				goto out;
+		}
+		err = write_sets(m->fd[XTC_MAP_RULE_SETS], i, was, now, sets_at(want, i));
+		if (err)
+			goto out;
+		ids[n_upd] = i;
+		vals[n_upd++] = *now;
+	}
+	for (i = 0; i < n_upd; i += done) {
+		done = n_upd - i;
+		if (bpf_map_update_batch(m->fd[XTC_MAP_RULE_INFO], ids + i, vals + i, &done, NULL)) {
+			err = -errno;
+			goto out;
+		}
+	}
+out:
+	free(vals);
+	free(ids);
+	return err;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The rules as the kernel describes them, by rule id: the xtc_rule_info
+ * array and, for rules that use [set]s, the xtc_rule_sets hash.  The plan
+ * reads it once and compares it with what the file wants; apply writes the
+ * difference, and a failed apply writes the old table back.
+ */
+#ifndef XTC_RULE_TABLE_H
+#define XTC_RULE_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "maps.h"
+#include "model.h"
+#include "xtc_shared.h"
+
+struct xtc_rule_table {
+	struct xtc_rule_info *info;	/* n slots; unused ones lack XTC_RI_USED */
+	struct xtc_rule_sets **sets;	/* n slots; NULL for rules without sets (most) */
+	__u32 n;
+};
+
+/* What the kernel holds now. */
+int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t);
+/* What the file wants, with n slots at least (more if a rule id needs them). */
+int xtc_rule_table_want(const struct xtc_rule *rules, int n_rules, __u32 n,
+			struct xtc_rule_table *t);
+void xtc_rule_table_free(struct xtc_rule_table *t);
+
+/* Whether slot id of a and b describe the same rule the same way. */
+bool xtc_rule_table_same(const struct xtc_rule_table *a, const struct xtc_rule_table *b,
+			 __u32 id);
+
+struct xtc_tables_snapshot;
+
+/*
+ * Makes the kernel hold want, where it now holds have (NULL: maps just made,
+ * all empty); *changes counts the slots that differ.  A slot that changes
+ * hands has its counters zeroed; save, when given, keeps the old counters
+ * so that a failed apply can put them back.
+ */
+int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *have,
+			 const struct xtc_rule_table *want, bool dry_run, size_t *changes,
+			 struct xtc_tables_snapshot *save);
+
+/* Only the info array, for the commands that need names and verdicts. */
+int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n);
+
+#endif
