@@ -72,6 +72,15 @@ struct {
 	__type(value, struct xtc_rule_sets);
 } xtc_rule_sets SEC(".maps");
 
+/* The elements of the sets rules use, for `xtc rules`; read by the loader only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XTC_MAX_ENTRIES);
+	__type(key, struct xtc_set_elem_key);
+	__type(value, struct xtc_set_elem);
+} xtc_set_elems SEC(".maps");
+
 /* Packets and bytes per rule id, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

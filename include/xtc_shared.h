@@ -226,7 +226,29 @@ enum xtc_rm_set {			/* index of a set-valued match */
 struct xtc_rule_sets {
 	char name[XTC_RM_SET_N][XTC_RI_SET_NAME];
 	__u32 size[XTC_RM_SET_N];
-	__u32 digest[XTC_RM_SET_N];
+	__u32 pad;
+	__u64 digest[XTC_RM_SET_N];	/* of the elements, whatever their order */
+};
+
+/*
+ * The elements of every [set] in use (hash "xtc_set_elems", loader only), so
+ * that `xtc rules` can list them: keyed by the set's digest and size, so that
+ * one set is stored once however many rules use it, and an element once
+ * written never changes.
+ */
+struct xtc_set_elem_key {
+	__u64 digest;
+	__u32 size;
+	__u32 index;			/* 0 .. size - 1 */
+};
+
+struct xtc_set_elem {
+	__u8 ports;			/* 1: a port range; 0: a prefix */
+	__u8 family;			/* XTC_FAMILY_V4 or XTC_FAMILY_V6 */
+	__u8 plen;
+	__u8 pad;
+	__u16 lo, hi;			/* the port range */
+	__u8 addr[16];			/* the prefix, network order */
 };
 
 /* IP-to-ifindex LPM trie; IPv4 is stored as ::ffff:a.b.c.d, prefixlen + 96. */

@@ -5,6 +5,7 @@
  * argument that merely starts with '-' but is no option ("->" in a packet
  * of `xtc explain`) is positional.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -239,8 +240,76 @@ static void set_opt(struct xtc_opts *opts, const struct xtc_opt *o, const char *
 struct parsed {
 	const char *cmd_name;
 	unsigned int seen;		/* XTC_OPT_* given */
-	const char *first_opt[16];	/* how each was spelled, for messages */
+	char first_opt[16][24];		/* how each was spelled, for messages */
 };
+
+static void note_opt(struct xtc_opts *opts, struct parsed *p, const struct xtc_opt *o,
+		     const char *val, bool spelled_long)
+{
+	int bit = __builtin_ctz(o->flag);
+
+	set_opt(opts, o, val);
+	if (!(p->seen & o->flag)) {
+		if (!spelled_long)
+			snprintf(p->first_opt[bit], sizeof(p->first_opt[bit]), "-%c", o->short_name);
+		else
+			snprintf(p->first_opt[bit], sizeof(p->first_opt[bit]), "--%s", o->name);
+	}
+	p->seen |= o->flag;
+}
+
+/* A long option, --name or --name=value. */
+static int parse_long(int argc, char **argv, int *i, struct xtc_opts *opts, struct parsed *p)
+{
+	const char *a = argv[*i], *eq = strchr(a + 2, '='), *val;
+	const struct xtc_opt *o = find_long(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+
+	if (!o) {
+		pr_warn("unknown option '%s'; xtc --help lists them\n", a);
+		return -1;
+	}
+	if (eq && !o->arg) {
+		pr_warn("option --%s takes no value\n", o->name);
+		return -1;
+	}
+	val = eq ? eq + 1 : NULL;
+	if (o->arg && !val) {
+		if (*i + 1 >= argc) {
+			pr_warn("option --%s needs %s\n", o->name, o->arg);
+			return -1;
+		}
+		val = argv[++*i];
+	}
+	note_opt(opts, p, o, val, true);
+	return 0;
+}
+
+/* -v, -vv, -jv: flags; -cFILE or -vc FILE: the last one takes a value, as with getopt. */
+static int parse_short(int argc, char **argv, int *i, struct xtc_opts *opts, struct parsed *p)
+{
+	const char *c;
+
+	for (c = argv[*i] + 1; *c; c++) {
+		const struct xtc_opt *o = find_short(*c);
+		const char *val = NULL;
+
+		if (!o) {
+			pr_warn("unknown option '-%c'; xtc --help lists them\n", *c);
+			return -1;
+		}
+		if (o->arg) {
+			val = c[1] ? c + 1 : NULL;
+			if (!val && *i + 1 >= argc) {
+				pr_warn("option -%c needs %s\n", *c, o->arg);
+				return -1;
+			}
+			note_opt(opts, p, o, val ?: argv[++*i], false);
+			return 0;
+		}
+		note_opt(opts, p, o, NULL, false);
+	}
+	return 0;
+}
 
 static int parse(int argc, char **argv, struct xtc_opts *opts, struct parsed *p)
 {
@@ -248,8 +317,7 @@ static int parse(int argc, char **argv, struct xtc_opts *opts, struct parsed *p)
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		const struct xtc_opt *o;
+		const char *a = argv[i];
 
 		if (options_done || a[0] != '-' || !a[1] || !strcmp(a, "->")) {
 			if (!p->cmd_name)
@@ -262,56 +330,37 @@ static int parse(int argc, char **argv, struct xtc_opts *opts, struct parsed *p)
 			options_done = true;
 			continue;
 		}
-		if (a[1] == '-') {
-			const char *eq = strchr(a + 2, '=');
-
-			o = find_long(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
-			if (!o) {
-				pr_warn("unknown option '%s'; xtc --help lists them\n", a);
-				return -1;
-			}
-			if (eq && !o->arg) {
-				pr_warn("option --%s takes no value\n", o->name);
-				return -1;
-			}
-			val = eq ? eq + 1 : NULL;
-		} else {
-			o = find_short(a[1]);
-			if (!o) {
-				pr_warn("unknown option '-%c'; xtc --help lists them\n", a[1]);
-				return -1;
-			}
-			/* -vv, -jv: a cluster of flags; -cFILE: a value */
-			if (a[2] && !o->arg) {
-				const char *c;
-
-				for (c = a + 1; *c; c++) {
-					const struct xtc_opt *f = find_short(*c);
-
-					if (!f || f->arg) {
-						pr_warn("unknown option cluster '%s'\n", a);
-						return -1;
-					}
-					set_opt(opts, f, NULL);
-					p->seen |= f->flag;
-				}
-				continue;
-			}
-			val = a[2] ? a + 2 : NULL;
-		}
-		if (o->arg && !val) {
-			if (i + 1 >= argc) {
-				pr_warn("option %s needs %s\n", a, o->arg);
-				return -1;
-			}
-			val = argv[++i];
-		}
-		set_opt(opts, o, val);
-		if (!(p->seen & o->flag))
-			p->first_opt[__builtin_ctz(o->flag)] = a;
-		p->seen |= o->flag;
+		if ((a[1] == '-' ? parse_long : parse_short)(argc, argv, &i, opts, p))
+			return -1;
 	}
 	return 0;
+}
+
+/*
+ * Whether --json was asked for anywhere before "--": a usage error found
+ * before the parser reaches it must still be reported as JSON.
+ */
+static bool wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json"))
+			return true;
+		if (a[0] == '-' && a[1] != '-' && strcmp(a, "->")) {
+			for (a++; *a; a++) {
+				const struct xtc_opt *o = find_short(*a);
+
+				if (*a == 'j')
+					return true;
+				if (!o || o->arg)
+					break;		/* the rest is a value */
+			}
+		}
+	}
+	return false;
 }
 
 static int check_combination(const struct xtc_cmd *c, const struct xtc_opts *opts,
@@ -378,6 +427,7 @@ int xtc_cli_main(int argc, char **argv)
 	const struct xtc_cmd *c = NULL;
 	int rc;
 
+	opts.json = wants_json(argc, argv);
 	if (parse(argc, argv, &opts, &p))
 		goto bad_usage;
 	xtc_log_set_level(opts.verbose >= 2 ? XTC_LOG_LIBS :
@@ -400,14 +450,21 @@ int xtc_cli_main(int argc, char **argv)
 	if (p.seen & XTC_OPT_VERSION)
 		return cmd_version(&opts);
 	if (!c) {
-		usage(stderr);
-		return XTC_EXIT_USAGE;
+		pr_warn("no command given; xtc help lists them\n");
+		if (!opts.json)
+			usage(stderr);
+		goto bad_usage;
 	}
 	if (check_combination(c, &opts, &p))
 		goto bad_usage;
 	rc = c->run(&opts);
 	if (opts.json && (rc == XTC_EXIT_RUNTIME || rc == XTC_EXIT_USAGE))
 		json_error();
+	/* Output that did not arrive (a full disk, a closed pipe) is a failure. */
+	if ((fflush(stdout) || ferror(stdout)) && rc != XTC_EXIT_USAGE) {
+		pr_warn("cannot write the output: %s\n", strerror(errno ?: EIO));
+		rc = XTC_EXIT_RUNTIME;
+	}
 	return rc;
 bad_usage:
 	if (opts.json)

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "output.h"
 #include "plan.h"
+#include "set_elems.h"
 #include "state.h"
 #include "tables.h"
 
@@ -91,6 +92,13 @@ int cmd_apply(const struct xtc_opts *opts)
 	err = xtc_state_open(&st, m->bpffs, !opts->dry_run);
 	if (err)
 		goto out;
+	if (st.partial) {
+		/* Building on half a state would attach a second datapath beside the first. */
+		pr_warn("%s: xtc's state is incomplete (xtc status names what is gone); run `xtc "
+			"unload --all`, which takes down what the state still records, then apply "
+			"again\n", st.dir);
+		goto out;
+	}
 	err = xtc_plan_build(m, &st, &p);
 	if (err) {
 		rc = err == -E2BIG || err == -EOPNOTSUPP ? XTC_EXIT_USAGE : XTC_EXIT_RUNTIME;
@@ -99,6 +107,9 @@ int cmd_apply(const struct xtc_opts *opts)
 	if (xtc_plan_empty(&p)) {
 		res = NO_CHANGES;
 		rc = XTC_EXIT_OK;
+		/* Repairs a listing of set elements that a killed apply left short. */
+		if (!opts->dry_run)
+			xtc_set_elems_sync(&st.maps, m);
 		if (!opts->json)
 			printf("no changes\n");
 		goto out;
@@ -117,10 +128,12 @@ int cmd_apply(const struct xtc_opts *opts)
 		rc = XTC_EXIT_OK;
 		if (xtc_tables_stamp(&st.maps))
 			pr_debug("cannot record the time of this apply\n");
+		/* Only for `xtc rules`: a failure is reported, and the next apply repairs it. */
+		xtc_set_elems_sync(&st.maps, m);
 	}
 out:
 	/* An apply that created nothing leaves no empty state directory behind. */
-	if (rc != XTC_EXIT_OK && !opts->dry_run && !st.exists && st.lock_fd >= 0)
+	if (rc != XTC_EXIT_OK && !opts->dry_run && !st.exists && !st.partial && st.lock_fd >= 0)
 		xtc_state_remove(&st);
 	if (opts->json)
 		print_json(opts, m, &p, res);

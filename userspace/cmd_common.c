@@ -66,10 +66,12 @@ int xtc_open_existing(const struct xtc_opts *opts, struct xtc_state *st, bool lo
 		err = xtc_state_open(st, bpffs, true);
 		if (err)
 			return err;
-		/* Leftovers of an interrupted apply, or of an unload we waited for. */
-		if (!st->exists)
+		/* An empty directory: an apply that never pinned, or an unload we waited for. */
+		if (!st->exists && !st->partial)
 			xtc_state_remove(st);
 	}
+	if (st->partial)
+		return 2;
 	if (!st->exists) {
 		xtc_state_close(st);
 		return 1;
@@ -81,8 +83,14 @@ int xtc_open_for_reading(const struct xtc_opts *opts, struct xtc_state *st)
 {
 	int err = xtc_open_existing(opts, st, false);
 
-	if (err > 0) {
+	if (err == 1) {
 		pr_warn("xtc is not loaded: no state under %s (run xtc apply)\n", st->dir);
+		return -ENOENT;
+	}
+	if (err == 2) {
+		pr_warn("xtc's state under %s is incomplete; xtc status says what is missing and "
+			"what to do\n", st->dir);
+		xtc_state_close(st);
 		return -ENOENT;
 	}
 	return err;

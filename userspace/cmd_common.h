@@ -13,8 +13,10 @@
 int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len);
 
 /*
- * Opens the pinned state, with the lock when asked; 1 (state closed) when xtc
- * is not loaded, a negative errno on failure.
+ * Opens the pinned state, with the lock when asked: 0 when it is complete, 2
+ * when some pins are gone or of another version (st->missing, st->foreign
+ * say which; the others are open), 1 (state closed) when xtc is not loaded,
+ * a negative errno on failure.
  */
 int xtc_open_existing(const struct xtc_opts *opts, struct xtc_state *st, bool lock);
 

@@ -13,6 +13,7 @@
 #include "output.h"
 #include "rule_info.h"
 #include "rule_table.h"
+#include "set_elems.h"
 
 static const struct xtc_rule_info *sort_base;
 
@@ -38,11 +39,32 @@ static void counters(const struct xtc_state *st, __u32 id, struct xtc_rule_stats
 	}
 }
 
-static void print_rule(struct xtc_out *o, const struct xtc_rule_info *ri,
-		       const struct xtc_rule_sets *rs, int position, const struct xtc_rule_stats *sum)
+/* The elements of one set, as the kernel holds them (xtc_set_elems). */
+static void print_elems(struct xtc_out *o, const struct xtc_state *st, const char *key,
+			const struct xtc_rule_sets *rs, int i)
+{
+	struct xtc_set_elem e;
+	char buf[64];
+	__u32 k;
+
+	xtc_out_list_begin(o, key, NULL);
+	for (k = 0; k < rs->size[i]; k++) {
+		if (xtc_set_elem_get(&st->maps, rs->digest[i], rs->size[i], k, &e))
+			break;		/* a killed apply left it short: apply repairs it */
+		xtc_set_elem_str(&e, buf, sizeof(buf));
+		xtc_out_str(o, NULL, buf);
+	}
+	xtc_out_list_end(o);
+}
+
+static void print_rule(struct xtc_out *o, const struct xtc_state *st,
+		       const struct xtc_rule_info *ri, const struct xtc_rule_sets *rs, int position,
+		       const struct xtc_rule_stats *sum)
 {
 	static const char *const set_keys[XTC_RM_SET_N] = { "src_set_size", "dst_set_size",
 		"src_port_set_size", "dst_port_set_size" };
+	static const char *const elem_keys[XTC_RM_SET_N] = { "src_set_entries",
+		"dst_set_entries", "src_port_set_entries", "dst_port_set_entries" };
 	static const __u32 set_fields[XTC_RM_SET_N] = { XTC_RM_SRC, XTC_RM_DST, XTC_RM_SPORT,
 		XTC_RM_DPORT };
 	char val[128];
@@ -58,9 +80,12 @@ static void print_rule(struct xtc_out *o, const struct xtc_rule_info *ri,
 		if (val[0])
 			xtc_out_str(o, xtc_rule_fields[f].key, val);
 	}
-	for (i = 0; i < XTC_RM_SET_N && rs; i++)
-		if (ri->match.fields & (set_fields[i] << XTC_RM_SET_SHIFT))
-			xtc_out_gauge(o, set_keys[i], rs->size[i]);
+	for (i = 0; i < XTC_RM_SET_N && rs; i++) {
+		if (!(ri->match.fields & (set_fields[i] << XTC_RM_SET_SHIFT)))
+			continue;
+		xtc_out_gauge(o, set_keys[i], rs->size[i]);
+		print_elems(o, st, elem_keys[i], rs, i);
+	}
 	xtc_out_u64(o, "packets", sum->packets);
 	xtc_out_u64(o, "bytes", sum->bytes);
 	xtc_out_obj_end(o);
@@ -100,7 +125,7 @@ int cmd_rules(const struct xtc_opts *opts)
 	xtc_out_list_begin(o, "rules", NULL);
 	for (i = 0; i < n_used; i++) {
 		counters(&st, order[i], per, ncpus, &sum);
-		print_rule(o, &info[order[i]], t.sets[order[i]], (int)i + 1, &sum);
+		print_rule(o, &st, &info[order[i]], t.sets[order[i]], (int)i + 1, &sum);
 	}
 	xtc_out_list_end(o);
 	rc = XTC_EXIT_OK;

@@ -174,8 +174,10 @@ static int write_atomically(const char *path, const struct xtc_state *st, int nc
 	FILE *f;
 	int fd, err = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.xtc-XXXXXX", path) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.xtc-XXXXXX", path) >= sizeof(tmp)) {
+		pr_warn("stats: %.64s...: the path is too long\n", path);
 		return -ENAMETOOLONG;
+	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		err = -errno;
@@ -218,12 +220,16 @@ int cmd_stats(const struct xtc_opts *opts)
 	struct xtc_out *o;
 
 	err = xtc_open_any(opts, &st);
-	if (err || ncpus <= 0) {
+	if (err == -ENOENT && opts->prometheus) {
+		/* No bpffs, so no xtc: a scrape must still learn that (xtc_up 0). */
+		rc = XTC_EXIT_RUNTIME;
+		st.exists = false;
+	} else if (err || ncpus <= 0) {
 		xtc_state_close(&st);
 		return err ? xtc_read_exit(err) : XTC_EXIT_RUNTIME;
 	}
 	/* Not loaded is news, not a failure: the output says so (loaded: no, xtc_up 0). */
-	if (!st.exists)
+	if (!st.exists && !err)
 		pr_warn("xtc is not loaded: no state under %s (run xtc apply)\n", st.dir);
 	if (opts->output) {
 		if (write_atomically(opts->output, &st, ncpus))

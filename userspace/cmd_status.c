@@ -217,14 +217,21 @@ static bool print_ifaces(struct xtc_out *o, const struct xtc_state *st,
 
 static void note_pins(const struct xtc_state *st, struct problems *ps)
 {
+	bool ifaces = st->maps.fd[XTC_MAP_IFACES] >= 0;
+	const char *fix = ifaces ?
+		"run `xtc unload --all` (it takes down what the state still records), then xtc apply" :
+		"without maps/xtc_ifaces xtc cannot tell where it attached: detach xtc_xdp and xtc's "
+		"TC programs by hand (xdp-loader status, bpftool link), then `xtc unload --all`";
 	int pin;
 
-	for (pin = 0; pin < XTC_PIN_COUNT; pin++)
-		if (st->missing & (1U << pin))
-			add_problem(ps, "pin_missing", NULL, "%s/%s is gone (removed by hand?): "
-				    "xtc cannot read or repair an incomplete state; unload it with "
-				    "`xtc unload --all`, then apply again", st->dir,
-				    xtc_state_pin_name(pin));
+	for (pin = 0; pin < XTC_PIN_COUNT; pin++) {
+		if (st->foreign & (1U << pin))
+			add_problem(ps, "pin_foreign", NULL, "%s/%s was made by another version of xtc "
+				    "(its layout differs): %s", st->dir, xtc_state_pin_name(pin), fix);
+		else if (st->missing & (1U << pin))
+			add_problem(ps, "pin_missing", NULL, "%s/%s is gone (removed by hand?): %s",
+				    st->dir, xtc_state_pin_name(pin), fix);
+	}
 }
 
 int cmd_status(const struct xtc_opts *opts)

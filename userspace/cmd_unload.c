@@ -51,7 +51,19 @@ int cmd_unload(const struct xtc_opts *opts)
 	err = xtc_open_existing(opts, &st, true);
 	if (err < 0)
 		return xtc_read_exit(err);
-	if (err > 0) {
+	if (err == 2 && st.maps.fd[XTC_MAP_IFACES] < 0) {
+		/* What xtc attached where is written nowhere else. */
+		pr_warn("unload: %s/maps/xtc_ifaces is gone, so xtc cannot tell where it attached: "
+			"detach xtc_xdp by hand (xdp-loader status; ip link set dev IFACE xdp off) "
+			"and any cls_bpf filter of prio 0x7874%s\n", st.dir,
+			opts->all ? "; removing the pins detaches its TCX links" : "");
+		rc = XTC_EXIT_RUNTIME;
+		if (opts->all && xtc_state_remove(&st) == 0)
+			printf("pins removed from %s\n", st.dir);
+		xtc_state_close(&st);
+		return rc;
+	}
+	if (err == 1) {
 		if (opts->all) {
 			printf("xtc is not loaded\n");
 			return XTC_EXIT_OK;

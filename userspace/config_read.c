@@ -327,6 +327,16 @@ static int open_config(struct ctx *c)
 	struct stat st;
 	int fd, err;
 
+	/*
+	 * Look before opening: opening some devices does something (a watchdog
+	 * starts).  The fstat below still checks what was opened, in case the
+	 * path changed in between.
+	 */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		cfg_problem(c, 0, "is a %s, not a regular file; give the path of an INI file",
+			    mode_name(st.st_mode));
+		return -EINVAL;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		err = -errno;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
@@ -72,8 +73,9 @@ static void put_prefixed(const char *text)
 
 void xtc_vlog(enum xtc_log_level level, const char *fmt, va_list ap)
 {
-	char buf[4096];
+	char buf[4096], *text = buf;
 	va_list cp;
+	int n;
 
 	if (level == XTC_LOG_WARN) {
 		va_copy(cp, ap);
@@ -83,8 +85,15 @@ void xtc_vlog(enum xtc_log_level level, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	fflush(stdout);	/* keep plan lines and messages in order in one log */
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	put_prefixed(buf);
+	va_copy(cp, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, cp);
+	va_end(cp);
+	/* A verifier log comes as one message; its end, where the error is, matters most. */
+	if (n >= (int)sizeof(buf) && (text = malloc((size_t)n + 1)))
+		vsnprintf(text, (size_t)n + 1, fmt, ap);
+	put_prefixed(text ?: buf);
+	if (text != buf)
+		free(text);
 }
 
 void xtc_log(enum xtc_log_level level, const char *fmt, ...)

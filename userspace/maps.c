@@ -18,6 +18,7 @@ const char *const xtc_map_names[XTC_MAP_COUNT] = {
 	[XTC_MAP_IFACE_STATS] = "xtc_iface_stats",
 	[XTC_MAP_RULE_INFO] = "xtc_rule_info",
 	[XTC_MAP_RULE_SETS] = "xtc_rule_sets",
+	[XTC_MAP_SET_ELEMS] = "xtc_set_elems",
 };
 
 void xtc_maps_init(struct xtc_maps *m)
@@ -56,9 +57,10 @@ int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries)
 	struct bpf_map *stats = find(obj, XTC_MAP_RULE_STATS);
 	struct bpf_map *info = find(obj, XTC_MAP_RULE_INFO);
 	struct bpf_map *sets = find(obj, XTC_MAP_RULE_SETS);
+	struct bpf_map *elems = find(obj, XTC_MAP_SET_ELEMS);
 	int err;
 
-	if (!rules || !stats || !info || !sets)
+	if (!rules || !stats || !info || !sets || !elems)
 		return -ENOENT;
 	err = bpf_map__set_max_entries(rules, max_entries);
 	if (!err)
@@ -67,6 +69,9 @@ int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries)
 		err = bpf_map__set_max_entries(info, max_rules);
 	if (!err)
 		err = bpf_map__set_max_entries(sets, max_rules);
+	/* Every element becomes one classifier entry at least. */
+	if (!err)
+		err = bpf_map__set_max_entries(elems, max_entries);
 	return err;
 }
 
@@ -137,7 +142,7 @@ int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir)
 	return 0;
 }
 
-int xtc_maps_check(const struct xtc_maps *m, const char *dir)
+__u32 xtc_maps_check(const struct xtc_maps *m)
 {
 	static const struct {
 		__u32 key, value;
@@ -152,7 +157,9 @@ int xtc_maps_check(const struct xtc_maps *m, const char *dir)
 					  sizeof(struct xtc_iface_stats) },
 		[XTC_MAP_RULE_INFO] = { sizeof(__u32), sizeof(struct xtc_rule_info) },
 		[XTC_MAP_RULE_SETS] = { sizeof(__u32), sizeof(struct xtc_rule_sets) },
+		[XTC_MAP_SET_ELEMS] = { sizeof(struct xtc_set_elem_key), sizeof(struct xtc_set_elem) },
 	};
+	__u32 bad = 0;
 	int i;
 
 	for (i = 0; i < XTC_MAP_COUNT; i++) {
@@ -161,15 +168,13 @@ int xtc_maps_check(const struct xtc_maps *m, const char *dir)
 
 		if (m->fd[i] < 0)
 			continue;
-		if (bpf_obj_get_info_by_fd(m->fd[i], &mi, &len))
-			return -errno;
-		if (mi.key_size == want[i].key && mi.value_size == want[i].value)
-			continue;
-		pr_warn("%s/maps/%s: made by another version of xtc (key %u, value %u bytes; this "
-			"xtc uses %u and %u): unload it with the xtc that loaded it, or detach its "
-			"programs and remove %s\n", dir, xtc_map_names[i], mi.key_size,
-			mi.value_size, want[i].key, want[i].value, dir);
-		return -EPROTO;
+		if (bpf_obj_get_info_by_fd(m->fd[i], &mi, &len) || mi.key_size != want[i].key ||
+		    mi.value_size != want[i].value) {
+			pr_debug("maps/%s: key %u, value %u bytes; this xtc uses %u and %u\n",
+				 xtc_map_names[i], mi.key_size, mi.value_size, want[i].key,
+				 want[i].value);
+			bad |= 1U << i;
+		}
 	}
-	return 0;
+	return bad;
 }

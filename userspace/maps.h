@@ -17,6 +17,7 @@ enum xtc_map_id {
 	XTC_MAP_IFACE_STATS,
 	XTC_MAP_RULE_INFO,
 	XTC_MAP_RULE_SETS,
+	XTC_MAP_SET_ELEMS,
 	XTC_MAP_COUNT,
 };
 
@@ -39,9 +40,9 @@ int xtc_maps_from_obj(struct bpf_object *obj, struct xtc_maps *m);
 int xtc_maps_pin(const struct xtc_maps *m, const char *dir);
 int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir);
 /*
- * Checks that every open map has the key and value sizes this xtc uses: pins
- * made by another version would be read wrongly.  dir is for the message.
+ * The open maps whose key or value size is not this xtc's (bit per
+ * enum xtc_map_id): pins made by another version would be read wrongly.
  */
-int xtc_maps_check(const struct xtc_maps *m, const char *dir);
+__u32 xtc_maps_check(const struct xtc_maps *m);
 
 #endif

@@ -60,18 +60,55 @@ enum xtc_out_fmt xtc_out_fmt(const struct xtc_out *o)
 	return o->fmt;
 }
 
-static void json_escape(struct xtc_out *o, const char *s)
+/* Length of the valid UTF-8 sequence at s, 0 when it is not one. */
+static int utf8_len(const unsigned char *s)
 {
+	int n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	if (s[0] >= 0xf5)
+		n = 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * Names come from the kernel and may hold any byte: JSON gets valid UTF-8
+ * (a stray byte becomes \u00XX), text gets no control characters.
+ */
+static void json_escape(struct xtc_out *o, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int n;
+
 	fputc('"', o->f);
-	for (; *s; s++) {
+	while (*s) {
+		n = utf8_len(s);
 		if (*s == '"' || *s == '\\')
 			fprintf(o->f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(o->f, "\\u%04x", (unsigned char)*s);
+		else if (*s < 0x20 || *s == 0x7f || !n)
+			fprintf(o->f, "\\u%04x", *s);
+		else
+			fwrite(s, 1, n, o->f);
+		s += n ? n : 1;
+	}
+	fputc('"', o->f);
+}
+
+static void text_escape(struct xtc_out *o, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (; *s; s++) {
+		if (*s < 0x20 || *s == 0x7f)
+			fprintf(o->f, "\\x%02x", *s);
 		else
 			fputc(*s, o->f);
 	}
-	fputc('"', o->f);
 }
 
 static void json_key(struct xtc_out *o, const char *key)
@@ -192,20 +229,29 @@ void xtc_out_help(struct xtc_out *o, const char *name, const char *help)
 }
 
 /* Label values escape \, " and newline (the exposition format's rule). */
-static size_t prom_escape(char *dst, size_t len, const char *s)
+static size_t prom_escape(char *dst, size_t len, const char *str)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	size_t n = 0;
+	int u;
 
-	for (; *s && n + 3 < len; s++) {
+	while (*s && n + 5 < len) {
+		u = utf8_len(s);
 		if (*s == '\\' || *s == '"') {
 			dst[n++] = '\\';
-			dst[n++] = *s;
+			dst[n++] = (char)*s;
 		} else if (*s == '\n') {
 			dst[n++] = '\\';
 			dst[n++] = 'n';
+		} else if (!u) {
+			/* The format is UTF-8: a stray byte becomes U+FFFD. */
+			memcpy(dst + n, "\xef\xbf\xbd", 3);
+			n += 3;
 		} else {
-			dst[n++] = *s;
+			memcpy(dst + n, s, u);
+			n += u;
 		}
+		s += u ? u : 1;
 	}
 	dst[n] = '\0';
 	return n;
@@ -231,10 +277,15 @@ static void prom_sample(struct xtc_out *o, const char *key, __u64 val, bool gaug
 	f->gauge = gauge;
 	n = snprintf(line, sizeof(line), "%s", name);
 	for (d = 1, i = 0; d <= o->depth; d++) {
-		for (l = 0; l < o->n_labels[d] && n < (int)sizeof(line); l++, i++) {
-			prom_escape(esc, sizeof(esc), o->labels[d][l][1]);
-			n += snprintf(line + n, sizeof(line) - n, "%s%s=\"%s\"", i ? "," : "{",
-				      prom_label(o->labels[d][l][0]), esc);
+		for (l = 0; l < o->n_labels[d] && n < (int)sizeof(line); l++) {
+			const char *key = o->labels[d][l][0], *val = o->labels[d][l][1];
+
+			/* interface = * (every interface) names no device: no label. */
+			if (!strcmp(key, "interface") && !strcmp(val, "*"))
+				continue;
+			prom_escape(esc, sizeof(esc), val);
+			n += snprintf(line + n, sizeof(line) - n, "%s%s=\"%s\"", i++ ? "," : "{",
+				      prom_label(key), esc);
 		}
 	}
 	if (n < (int)sizeof(line))
@@ -262,9 +313,11 @@ void xtc_out_str(struct xtc_out *o, const char *key, const char *val)
 	case XTC_OUT_TEXT:
 		indent(o);
 		if (key)
-			fprintf(o->f, "%s: %s\n", key, val);
+			fprintf(o->f, "%s: ", key);
 		else		/* a plain value in a list */
-			fprintf(o->f, "- %s\n", val);
+			fputs("- ", o->f);
+		text_escape(o, val);
+		fputc('\n', o->f);
 		break;
 	case XTC_OUT_PROM:
 		if (key && o->n_labels[d] < MAX_LABELS) {

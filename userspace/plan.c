@@ -305,7 +305,12 @@ static int build_changes(struct xtc_plan *p, const struct xtc_state *st)
 		err = iface_changes(cs, &p->ifs[i]);
 	if (!err)
 		err = xtc_changes_rules(&p->changes, &p->have, &p->want);
-	if (!err && !xtc_table_diff_empty(&p->tables))
+	if (!err && p->tables.fallback_changed)
+		err = xtc_changes_add(cs, '~', XTC_CH_SETTING, "redirect_fallback", false, "%s -> %s",
+				      XTC_ENUM_NAME(action_names, p->tables.fallback_was),
+				      XTC_ENUM_NAME(action_names, p->tables.fallback_now));
+	if (!err && (p->tables.added || p->tables.changed || p->tables.removed ||
+		     p->tables.masks_changed))
 		err = xtc_changes_add(cs, '~', XTC_CH_CLASSIFIER, NULL, false,
 				      "%zu entries added, %zu changed, %zu removed%s",
 				      p->tables.added, p->tables.changed, p->tables.removed,

@@ -17,6 +17,7 @@ static const char *const obj_names[] = {
 	[XTC_CH_RULE] = "rule",
 	[XTC_CH_CLASSIFIER] = "classifier",
 	[XTC_CH_IPMAP] = "ipmap",
+	[XTC_CH_SETTING] = "setting",
 };
 
 int xtc_changes_add(struct xtc_changes *cs, char op, enum xtc_change_obj obj, const char *name,
@@ -40,7 +41,9 @@ int xtc_changes_add(struct xtc_changes *cs, char op, enum xtc_change_obj obj, co
 	c->obj = obj;
 	c->disruptive = disruptive;
 	c->detail = NULL;
-	snprintf(c->name, sizeof(c->name), "%s", name ?: "");
+	c->name = strdup(name ?: "");
+	if (!c->name)
+		return -ENOMEM;
 	/* Most records (100k "+ rule" of a first apply) have no detail: keep them small. */
 	if (fmt) {
 		va_start(ap, fmt);
@@ -57,8 +60,10 @@ void xtc_changes_free(struct xtc_changes *cs)
 {
 	size_t i;
 
-	for (i = 0; i < cs->n; i++)
+	for (i = 0; i < cs->n; i++) {
 		free(cs->c[i].detail);
+		free(cs->c[i].name);
+	}
 	free(cs->c);
 	memset(cs, 0, sizeof(*cs));
 }
@@ -84,6 +89,20 @@ static int by_prio(const void *a, const void *b)
 	return x->ri->prio < y->ri->prio ? -1 : x->ri->prio > y->ri->prio;
 }
 
+/* The named rules in match order. */
+static struct named **in_order(struct named *v, size_t n)
+{
+	struct named **order = calloc(n ? n : 1, sizeof(*order));
+	size_t i;
+
+	if (!order)
+		return NULL;
+	for (i = 0; i < n; i++)
+		order[i] = &v[i];
+	qsort(order, n, sizeof(*order), by_prio);
+	return order;
+}
+
 /* The used slots, sorted by name, each with its rank in match order. */
 static struct named *collect(const struct xtc_rule_table *t, size_t *count)
 {
@@ -98,15 +117,12 @@ static struct named *collect(const struct xtc_rule_table *t, size_t *count)
 		v[k].ri = &t->info[i];
 		v[k++].rs = t->sets[i];
 	}
-	order = calloc(k ? k : 1, sizeof(*order));
+	qsort(v, k, sizeof(*v), by_name);
+	order = in_order(v, k);
 	if (!order) {
 		free(v);
 		return NULL;
 	}
-	qsort(v, k, sizeof(*v), by_name);
-	for (i = 0; i < k; i++)
-		order[i] = &v[i];
-	qsort(order, k, sizeof(*order), by_prio);
 	for (i = 0; i < k; i++)
 		order[i]->rank = i + 1;
 	free(order);
@@ -115,21 +131,13 @@ static struct named *collect(const struct xtc_rule_table *t, size_t *count)
 }
 
 /* Ranks among the rules both sides have: moving one of them changes what matches first. */
-static int common_ranks(struct named *v, size_t n)
+static void common_ranks(struct named **order, size_t n)
 {
-	struct named **order = calloc(n ? n : 1, sizeof(*order));
 	size_t i, k = 0;
 
-	if (!order)
-		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		if (v[i].other)
-			order[k++] = &v[i];
-	qsort(order, k, sizeof(*order), by_prio);
-	for (i = 0; i < k; i++)
-		order[i]->common_rank = i + 1;
-	free(order);
-	return 0;
+		if (order[i]->other)
+			order[i]->common_rank = ++k;
 }
 
 static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -179,7 +187,7 @@ static void describe(const struct named *h, const struct named *w, char *buf, si
 int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
 		      const struct xtc_rule_table *want)
 {
-	struct named *h = NULL, *w = NULL, key, *hit;
+	struct named *h = NULL, *w = NULL, key, *hit, **ho = NULL, **wo = NULL;
 	size_t nh = 0, nw = 0, i;
 	char detail[512];
 	int err = -ENOMEM;
@@ -196,24 +204,30 @@ int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
 			w[i].other = hit;
 		}
 	}
-	if (common_ranks(h, nh) || common_ranks(w, nw))
+	ho = in_order(h, nh);
+	wo = in_order(w, nw);
+	if (!ho || !wo)
 		goto out;
+	common_ranks(ho, nh);
+	common_ranks(wo, nw);
 	err = 0;
 	/* Removed first, in the old match order; then added and changed in the new one. */
 	for (i = 0; i < nh && !err; i++)
-		if (!h[i].other)
-			err = xtc_changes_add(cs, '-', XTC_CH_RULE, h[i].ri->name, false, NULL);
+		if (!ho[i]->other)
+			err = xtc_changes_add(cs, '-', XTC_CH_RULE, ho[i]->ri->name, false, NULL);
 	for (i = 0; i < nw && !err; i++) {
-		if (!w[i].other) {
-			err = xtc_changes_add(cs, '+', XTC_CH_RULE, w[i].ri->name, false, NULL);
+		if (!wo[i]->other) {
+			err = xtc_changes_add(cs, '+', XTC_CH_RULE, wo[i]->ri->name, false, NULL);
 			continue;
 		}
-		describe(w[i].other, &w[i], detail, sizeof(detail));
+		describe(wo[i]->other, wo[i], detail, sizeof(detail));
 		if (detail[0])
-			err = xtc_changes_add(cs, '~', XTC_CH_RULE, w[i].ri->name, false, "%s",
+			err = xtc_changes_add(cs, '~', XTC_CH_RULE, wo[i]->ri->name, false, "%s",
 					      detail);
 	}
 out:
+	free(ho);
+	free(wo);
 	free(h);
 	free(w);
 	return err;
@@ -260,6 +274,8 @@ void xtc_changes_print(struct xtc_out *o, const struct xtc_changes *cs)
 			xtc_out_str(o, "rule", c->name);
 		else if (c->obj == XTC_CH_STATE)
 			xtc_out_str(o, "state", c->name);
+		else if (c->obj == XTC_CH_SETTING)
+			xtc_out_str(o, "setting", c->name);
 		else if (c->name[0])
 			xtc_out_str(o, "interface", c->name);
 		if (c->detail && c->detail[0])

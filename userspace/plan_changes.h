@@ -23,12 +23,13 @@ enum xtc_change_obj {
 	XTC_CH_RULE,
 	XTC_CH_CLASSIFIER,		/* the hash entries behind the rules */
 	XTC_CH_IPMAP,
+	XTC_CH_SETTING,			/* a [global] setting the datapath reads */
 };
 
 struct xtc_change {
 	char op;			/* '+' added, '-' removed, '~' changed */
 	enum xtc_change_obj obj;
-	char name[64];			/* the interface, rule or state directory */
+	char *name;			/* the interface, rule, setting or state directory */
 	char *detail;			/* NULL or what changes, e.g. "dst_port 80 -> 8080" */
 	bool disruptive;		/* traffic on the interface is interrupted meanwhile */
 };

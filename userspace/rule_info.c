@@ -53,24 +53,32 @@ static __u32 fnv1a(__u32 h, const void *data, size_t len)
 	return h;
 }
 
-/* A @SET match: its name, size and a digest of its elements, so the plan sees edits. */
+__u64 xtc_set_digest(const struct xtc_set *set)
+{
+	int k, n = set->ports ? set->n_ports : set->n_prefixes;
+	__u64 sum = 0;
+
+	/* A sum of element hashes: the order of the lines in [set] changes nothing. */
+	for (k = 0; k < n; k++) {
+		__u32 h = set->ports ? fnv1a(2166136261U, &set->ports_r[k], sizeof(set->ports_r[k])) :
+			  fnv1a(2166136261U, &set->prefixes[k], sizeof(set->prefixes[k]));
+		__u64 x = h * 0x9e3779b97f4a7c15ULL;
+
+		sum += x ^ (x >> 29);
+	}
+	return sum;
+}
+
+/* A @SET match: its name, size and digest, so the plan sees edits. */
 static void note_set(struct xtc_rule_info *w, struct xtc_rule_sets *rs, enum xtc_rm_set i,
 		     __u32 field, const struct xtc_set *set)
 {
-	__u32 h = 2166136261U;
-
 	if (!set || !rs)
 		return;
 	w->match.fields |= field << XTC_RM_SET_SHIFT;
 	snprintf(rs->name[i], sizeof(rs->name[i]), "%s", set->name);
-	if (set->ports) {
-		rs->size[i] = set->n_ports;
-		h = fnv1a(h, set->ports_r, set->n_ports * sizeof(*set->ports_r));
-	} else {
-		rs->size[i] = set->n_prefixes;
-		h = fnv1a(h, set->prefixes, set->n_prefixes * sizeof(*set->prefixes));
-	}
-	rs->digest[i] = h;
+	rs->size[i] = set->ports ? set->n_ports : set->n_prefixes;
+	rs->digest[i] = xtc_set_digest(set);
 }
 
 bool xtc_rule_has_sets(const struct xtc_rule *r)

@@ -17,6 +17,8 @@
 void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *out,
 			     struct xtc_rule_sets *sets);
 bool xtc_rule_has_sets(const struct xtc_rule *r);
+/* The digest of a set's elements, whatever their order (xtc_rule_sets.digest). */
+__u64 xtc_set_digest(const struct xtc_set *set);
 
 struct xtc_rule_field {
 	const char *key;		/* the config key it shows, e.g. "dst_port" */

@@ -84,10 +84,17 @@ static int open_pins(struct xtc_state *st)
 		else
 			st->maps.fd[pin] = fd;
 	}
+	/* A map of another layout is as good as gone: reading it would be wrong. */
+	st->foreign = xtc_maps_check(&st->maps);
+	for (pin = 0; pin < XTC_MAP_COUNT; pin++) {
+		if (!(st->foreign & (1U << pin)))
+			continue;
+		close(st->maps.fd[pin]);
+		st->maps.fd[pin] = -1;
+		st->missing |= 1U << pin;
+	}
 	st->partial = n_found && st->missing;
-	if (!st->missing)
-		return xtc_maps_check(&st->maps, st->dir);
-	return -ENOENT;
+	return st->missing ? -ENOENT : 0;
 }
 
 static int make_dirs(struct xtc_state *st)

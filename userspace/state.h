@@ -23,6 +23,7 @@ struct xtc_state {
 	bool exists;			/* every pin was found */
 	bool partial;			/* the directory holds some pins, not all */
 	__u32 missing;			/* bit XTC_MAP_* / XTC_PIN_*: that pin is gone */
+	__u32 foreign;			/* bit XTC_MAP_*: made by another xtc version; not opened */
 	struct xtc_maps maps;		/* fd -1 for a missing pin */
 	int tc_ingress_fd, tc_egress_fd;	/* pinned TC programs */
 };

@@ -192,6 +192,8 @@ int xtc_tables_sync(const struct xtc_maps *m, const struct xtc_tss *t, __u32 fal
 	masks_to_list(t, next);
 	diff->masks_changed = memcmp(next, live, sizeof(*next)) != 0;
 	diff->fallback_changed = cfg.redirect_fallback != fallback;
+	diff->fallback_was = cfg.redirect_fallback;
+	diff->fallback_now = fallback;
 	if (dry_run)
 		goto out;
 

@@ -17,6 +17,7 @@ struct xtc_table_diff {
 	size_t added, changed, removed;
 	bool masks_changed;
 	bool fallback_changed;
+	__u32 fallback_was, fallback_now;	/* XTC_ACT_PASS or XTC_ACT_DROP */
 };
 
 /* The tuple-space list the datapath uses now. */

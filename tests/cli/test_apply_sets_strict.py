@@ -5,6 +5,7 @@ import json
 import os
 
 from lib import xtc_cli as X
+from lib.netns import sh
 
 
 def set_config(env, a, members, extra=""):
@@ -25,6 +26,14 @@ def test_sets_in_rules_and_in_the_plan(env):
     rules = json.loads(X.ok(env.xtc(env.base, "rules", "--json")).stdout)["rules"]
     assert [(r["rule"], r["src"], r["src_set_size"], r["proto"]) for r in rules] == \
         [("blk", "@blocked", 3, "udp")]
+    # What the set holds, as the kernel holds it: no file needed.
+    assert rules[0]["src_set_entries"] == three
+    text = X.ok(env.xtc(env.base, "rules")).stdout
+    assert "    src_set_entries:\n      - 10.61.0.0/16\n      - 10.62.1.0/24\n" in text, text
+
+    # The same elements in another order: nothing to do.
+    r = env.xtc(set_config(env, a, three[::-1]), "apply", "--dry-run")
+    assert r.returncode == 0 or all(l.startswith("~ ipmap") for l in r.stdout.splitlines()[1:]), r
 
     # One more element: the plan says the set grew.
     four = set_config(env, a, three + ["10.63.0.0/16"])
@@ -39,6 +48,12 @@ def test_sets_in_rules_and_in_the_plan(env):
     assert r.returncode == X.EXIT_DIFF, r
     assert "~ rule blk: @blocked entries changed" in r.stdout.splitlines(), r.stdout
     X.ok(env.xtc(other, "apply"))
+    rules = json.loads(X.ok(env.xtc(env.base, "rules", "--json")).stdout)["rules"]
+    assert rules[0]["src_set_entries"] == three + ["10.64.0.0/16"]
+    # Sets no rule uses any more are dropped from the kernel, the others kept once.
+    elems = json.loads(sh(["bpftool", "-j", "map", "dump", "pinned",
+                           f"{env.state}/maps/xtc_set_elems"]).stdout)
+    assert len(elems) == 4, elems
     r = env.xtc(other, "apply", "--dry-run")
     assert (r.returncode, r.stdout) == (0, "no changes\n") or \
         all(l.startswith("~ ipmap") for l in r.stdout.splitlines()[1:]), r.stdout

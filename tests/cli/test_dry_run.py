@@ -2,6 +2,7 @@
 """`xtc apply --dry-run` prints the plan and changes nothing; it exits 3 when
 there is something to do and 0 when there is not, like `git diff --exit-code`."""
 import fcntl
+import json
 import os
 
 from lib import xtc_cli as X
@@ -139,3 +140,16 @@ def test_dry_run_takes_no_lock(env):
     assert r.returncode == X.EXIT_DIFF, r
     assert f"+ tc_ingress {a.name} (tcx)" in r.stdout
     assert X.tcx_progs(a.name) == []
+
+
+def test_dry_run_names_a_changed_setting(env):
+    """A [global] setting the datapath reads is named in the plan, with both values."""
+    a = env.pair()
+    X.ok(env.xtc(env.config({a.name: {}}), "apply"))
+    drop = env.config({a.name: {}}, glob={"redirect_fallback": "drop"})
+    r = env.xtc(drop, "apply", "--dry-run")
+    assert r.returncode == X.EXIT_DIFF, r
+    assert "~ setting redirect_fallback: pass -> drop" in r.stdout.splitlines(), r.stdout
+    doc = json.loads(env.xtc(drop, "apply", "--dry-run", "--json").stdout)
+    assert {"op": "~", "object": "setting", "setting": "redirect_fallback",
+            "detail": "pass -> drop", "disruptive": False} in doc["changes"]

@@ -35,6 +35,8 @@ VOCAB = {
     "redirects_failed": INT, "dropped": INT, "other_programs": INT,
     "src_set_size": INT, "dst_set_size": INT, "src_port_set_size": INT,
     "dst_port_set_size": INT,
+    "src_set_entries": LIST, "dst_set_entries": LIST, "src_port_set_entries": LIST,
+    "dst_port_set_entries": LIST,
     # the kernel and the hooks
     "kernel": OBJ, "xdp_dispatcher_usable": BOOL, "tcx_available": BOOL,
     "xdp": OBJ, "tc_ingress": OBJ, "tc_egress": OBJ, "configured": BOOL, "attached": BOOL,
@@ -43,8 +45,8 @@ VOCAB = {
     "chain_call_actions": LIST, "ours": BOOL, "hook": HOOKS,
     # problems, of status and of check
     "problems": LIST,
-    "problem": enum("not_loaded", "pin_missing", "interface_missing", "xdp_detached",
-                    "tc_ingress_detached", "tc_egress_detached"),
+    "problem": enum("not_loaded", "pin_missing", "pin_foreign", "interface_missing",
+                    "xdp_detached", "tc_ingress_detached", "tc_egress_detached"),
     "severity": enum("error", "warning"), "valid": BOOL,
     # a rule's matches and verdict, as the file says them
     "direction": enum("ingress", "egress"), "src": STR, "dst": STR, "proto": STR,
@@ -56,7 +58,8 @@ VOCAB = {
     "dry_run": BOOL, "result": enum("no_changes", "would_change", "applied", "failed"),
     "changes": LIST, "op": enum("+", "-", "~"),
     "object": enum("state", "interface", "xdp", "tc_ingress", "tc_egress", "rule",
-                   "classifier", "ipmap"),
+                   "classifier", "ipmap", "setting"),
+    "setting": STR,
     "detail": STR, "disruptive": BOOL,
     # version
     "version": STR, "libbpf": STR, "libxdp": STR, "bpf_build_id": STR, "kernel_release": STR,
@@ -68,6 +71,9 @@ VOCAB = {
 LISTS = {"interfaces": "interface", "rules": "rule", "programs": "name", "ipmap": "prefix",
          "changes": "op", "problems": "message"}
 XDP_ACTIONS = {"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"}
+# Lists of plain words rather than objects.
+WORD_LISTS = {"chain_call_actions", "src_set_entries", "dst_set_entries",
+              "src_port_set_entries", "dst_port_set_entries"}
 
 
 def check(doc, where="$"):
@@ -86,8 +92,10 @@ def check(doc, where="$"):
             assert val in words, f"{path}: {val!r} is not one of {sorted(words)}"
         if typ is OBJ:
             seen |= check(val, path)
-        elif key == "chain_call_actions":
-            assert set(val) <= XDP_ACTIONS, f"{path}: {val}"
+        elif key in WORD_LISTS:
+            assert all(type(v) is str for v in val), f"{path}: {val}"
+            if key == "chain_call_actions":
+                assert set(val) <= XDP_ACTIONS, f"{path}: {val}"
         elif typ is LIST:
             for i, item in enumerate(val):
                 assert isinstance(item, dict), f"{path}[{i}]: not an object"
@@ -118,13 +126,23 @@ def test_the_vocabulary_checker_can_fail():
 def test_every_command_speaks_one_vocabulary(env, tmp_path):
     a, b = env.pair(), env.pair()
     rules = [("icmp-in", {"interface": a.name, "proto": "icmp", "action": "pass"}),
-             ("web", {"proto": "tcp", "dst_port": "80-90", "action": "drop"}),
+             ("web", {"proto": "tcp", "src": "10.77.0.0/16", "dst_port": "80-90",
+                      "action": "drop"}),
+             ("web-shadowed", {"proto": "tcp", "src": "10.77.1.0/24", "dst_port": "85",
+                               "action": "pass"}),
+             ("dns", {"proto": "udp", "src_port": "53", "action": "pass"}),
+             ("blk", {"src": "@blocked", "proto": "udp", "dst_port": "@ports",
+                      "action": "drop"}),
              ("fwd", {"interface": a.name, "dst": "10.9.9.0/24", "action": "redirect",
                       "redirect": "neigh", "target": b.name, "reverse": "yes"})]
+    sets = "\n[set blocked]\n10.61.0.0/16\nfd00:61::/32\n\n[set ports]\n9000-9010\n"
     cfg = env.config({a.name: {"tc_ingress": "on"}, b.name: {"xdp": "off"}}, rules,
                      statics={"10.9.9.0/24": b.name})
     cls = env.config({a.name: {"tc_ingress": "on"}, b.name: {"xdp": "off"}}, rules,
                      glob={"tc_attach": "cls_bpf"}, statics={"10.9.9.0/24": b.name})
+    for path in (cfg, cls):
+        with open(path, "a") as f:
+            f.write(sets)
     bad = tmp_path / "bad.ini"
     bad.write_text("[global]\nbpffs = /nowhere\n[rule r]\naction = dorp\n")
     docs = {}
@@ -141,6 +159,8 @@ def test_every_command_speaks_one_vocabulary(env, tmp_path):
         docs[cmd] = run_json(cfg, cmd)
     docs["explain"] = run_json(cfg, "explain", a.name, "tcp", f"{a.peer_ip}:999", "->",
                                "10.9.9.9:80")
+    docs["explain redirect"] = run_json(cfg, "explain", a.name, f"udp {a.peer_ip}:999 -> "
+                                        "10.9.9.9:53")
     docs["explain egress"] = run_json(cfg, "explain", "--egress", b.name, "udp",
                                       "10.1.1.1:53", "->", "10.2.2.2:53", rc=(1,))
     docs["apply cls_bpf"] = run_json(cls, "apply")
@@ -175,7 +195,9 @@ def test_every_command_speaks_one_vocabulary(env, tmp_path):
     # The same word for the same thing: the names a command prints are the keys above.
     assert {"interface", "rule", "rules", "interfaces", "program_id", "problems", "changes",
             "action", "hook", "prio", "handle", "verdict", "origin"} <= seen
-    unused = set(VOCAB) - seen - {"src_set_size", "dst_set_size", "src_port_set_size",
-                                  "dst_port_set_size", "interface_count", "severity",
-                                  "target_ifindex", "fallback", "redirect", "src", "src_port"}
+    assert [p["severity"] for p in docs["check"]["problems"]] == ["warning"]
+    assert docs["explain redirect"]["target"] == b.name
+    # dst_set_size and src_port_set_size: no rule here needs them, and nothing else prints them.
+    unused = set(VOCAB) - seen - {"dst_set_size", "dst_set_entries", "src_port_set_size",
+                                  "src_port_set_entries", "setting"}
     assert not unused, f"vocabulary words no command printed: {sorted(unused)}"

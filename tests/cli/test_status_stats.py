@@ -111,7 +111,7 @@ def test_status_names_a_missing_interface_and_a_detached_tc_hook(loaded):
 
 
 def test_status_names_a_missing_pin(loaded):
-    env, cfg, a, _ = loaded
+    env, cfg, a, b = loaded
     os.unlink(os.path.join(env.state, "maps", "xtc_rule_info"))
     r = env.xtc(cfg, "status", "--json")
     assert r.returncode == X.EXIT_DIFF, r
@@ -119,15 +119,56 @@ def test_status_names_a_missing_pin(loaded):
     assert st["loaded"] is False
     pins = [p for p in st["problems"] if p["problem"] == "pin_missing"]
     assert len(pins) == 1 and "maps/xtc_rule_info" in pins[0]["message"], st["problems"]
+    assert "xtc unload --all" in pins[0]["message"]
     # What can still be read is still shown.
     assert X.iface_status(st, a.name)["xdp"]["attached"] is True
+    recover_as_status_says(env, cfg, [a, b])
 
 
-def test_stats_text_agrees_with_json(loaded):
-    env, cfg, a, _ = loaded
-    assert a.ping(2) == 2
-    j = X.stats_json(cfg)
-    text = X.ok(env.xtc(cfg, "stats")).stdout
-    assert "rules:" in text and "interfaces:" in text
-    block = text[text.index("rule: icmp-a"):]
-    assert f"packets: {X.rule_packets(j, 'icmp-a')}" in block.split("- rule:")[0]
+def test_status_names_a_map_of_another_version(loaded):
+    """An upgrade leaves pins of the old layout: status names them, and its advice works."""
+    env, cfg, a, b = loaded
+    path = os.path.join(env.state, "maps", "xtc_config")
+    os.unlink(path)
+    sh(["bpftool", "map", "create", path, "type", "array", "key", "4", "value", "8",
+        "entries", "1", "name", "xtc_config"])
+    r = env.xtc(cfg, "status", "--json")
+    assert r.returncode == X.EXIT_DIFF, r
+    st = json.loads(r.stdout)
+    foreign = [p for p in st["problems"] if p["problem"] == "pin_foreign"]
+    assert len(foreign) == 1 and "maps/xtc_config" in foreign[0]["message"], st["problems"]
+    assert "another version" in foreign[0]["message"]
+    recover_as_status_says(env, cfg, [a, b])
+
+
+def recover_as_status_says(env, cfg, pairs):
+    """apply refuses to build on half a state; unload --all takes down what the state
+    records; apply then starts afresh."""
+    r = env.xtc(cfg, "apply")
+    assert r.returncode == X.EXIT_RUNTIME, r
+    assert "incomplete" in r.stderr and "xtc unload --all" in r.stderr
+    for cmd in (["rules"], ["ipmap"]):
+        r = env.xtc(cfg, *cmd)
+        assert r.returncode == X.EXIT_RUNTIME and "incomplete" in r.stderr, r
+    X.ok(env.xtc(cfg, "unload", "--all"))
+    assert not os.path.exists(env.state)
+    for p in pairs:
+        assert X.bare(p.name), X.kernel_view(p.name)
+    X.ok(env.xtc(cfg, "apply"))
+    assert X.ok(env.xtc(cfg, "status")).returncode == 0
+
+
+def test_without_the_interfaces_map_unload_says_what_is_left(loaded):
+    env, cfg, a, b = loaded
+    xdp = X.xdp_prog(a.name)
+    os.unlink(os.path.join(env.state, "maps", "xtc_ifaces"))
+    st = json.loads(env.xtc(cfg, "status", "--json").stdout)
+    assert "cannot tell where it attached" in st["problems"][0]["message"]
+    r = env.xtc(cfg, "unload", "--all")
+    assert r.returncode == X.EXIT_RUNTIME, r
+    assert "xtc_ifaces is gone" in r.stderr and "xdp off" in r.stderr
+    # The pins are gone, and with them the TCX links; the XDP program is the operator's now.
+    assert not os.path.exists(env.state)
+    assert X.tcx_progs(a.name) == [] and X.tcx_progs(b.name, egress=True) == []
+    assert X.xdp_prog(a.name) == xdp
+    sh(["ip", "link", "set", "dev", a.name, "xdpgeneric", "off"])
