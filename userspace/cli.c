@@ -12,8 +12,8 @@
 #include "log.h"
 #include "model.h"
 #include "output.h"
+#include "util.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 enum {
 	XTC_OPT_CONFIG = 1 << 0,

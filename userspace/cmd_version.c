@@ -15,6 +15,7 @@
 #include <xdp/libxdp.h>
 #include "cli.h"
 #include "output.h"
+#include "util.h"
 #include "xtc_tc.skel.h"
 #include "xtc_xdp.skel.h"
 #include "xtc_probe.skel.h"
@@ -35,31 +36,19 @@ static void libxdp_version(char *buf, size_t len)
 		snprintf(buf, len, "%s", v + 4);
 }
 
-static __u64 fnv1a(__u64 h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* Changes whenever the BPF code or its build does: tells two binaries' datapaths apart. */
 static void bpf_build_id(char *buf, size_t len)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = XTC_FNV64_INIT;
 	const void *elf;
 	size_t sz;
 
 	elf = xtc_xdp__elf_bytes(&sz);
-	h = fnv1a(h, elf, sz);
+	h = xtc_fnv1a64(h, elf, sz);
 	elf = xtc_tc__elf_bytes(&sz);
-	h = fnv1a(h, elf, sz);
+	h = xtc_fnv1a64(h, elf, sz);
 	elf = xtc_probe__elf_bytes(&sz);
-	h = fnv1a(h, elf, sz);
+	h = xtc_fnv1a64(h, elf, sz);
 	snprintf(buf, len, "%016llx", (unsigned long long)h);
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "maps.h"
+#include <stdlib.h>
 #include <string.h>
 #include "log.h"
 #include "xtc_shared.h"
@@ -177,4 +178,46 @@ __u32 xtc_maps_check(const struct xtc_maps *m)
 		}
 	}
 	return bad;
+}
+
+#define BATCH 4096
+
+int xtc_map_for_each(int fd, size_t key_size, size_t value_size,
+		     int (*fn)(const void *key, const void *value, void *ctx), void *ctx)
+{
+	char *keys = calloc(BATCH, key_size), *vals = calloc(BATCH, value_size);
+	char *in = calloc(1, key_size), *out = calloc(1, key_size);
+	bool first = true;
+	__u32 i, n;
+	int err = -ENOMEM;
+
+	if (!keys || !vals || !in || !out)
+		goto out;
+	for (;;) {
+		n = BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, vals, &n, NULL);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			int e = fn(keys + i * key_size, vals + i * value_size, ctx);
+
+			if (e) {
+				err = e;
+				goto out;
+			}
+		}
+		if (err)	/* ENOENT: that was the last batch */
+			break;
+		memcpy(in, out, key_size);
+		first = false;
+	}
+	err = 0;
+out:
+	free(out);
+	free(in);
+	free(vals);
+	free(keys);
+	return err;
 }

@@ -45,4 +45,11 @@ int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir);
  */
 __u32 xtc_maps_check(const struct xtc_maps *m);
 
+/*
+ * Calls fn for every entry of a hash map, read in batches (one syscall per
+ * few thousand entries, not per entry); stops at fn's first error.
+ */
+int xtc_map_for_each(int fd, size_t key_size, size_t value_size,
+		     int (*fn)(const void *key, const void *value, void *ctx), void *ctx);
+
 #endif

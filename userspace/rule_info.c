@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "rule_info.h"
+#include "util.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *const xtc_action_names[] = { "pass", "drop", "redirect" };
 const char *const xtc_mode_names[] = { "plain", "neigh", "peer" };
@@ -41,18 +41,6 @@ void xtc_prefix_str(__u8 family, const __u8 *addr, __u8 plen, char *buf, size_t 
 	snprintf(buf, len, "%s/%u", a, plen);
 }
 
-static __u32 fnv1a(__u32 h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 16777619U;
-	}
-	return h;
-}
-
 __u64 xtc_set_digest(const struct xtc_set *set)
 {
 	int k, n = set->ports ? set->n_ports : set->n_prefixes;
@@ -60,9 +48,9 @@ __u64 xtc_set_digest(const struct xtc_set *set)
 
 	/* A sum of element hashes: the order of the lines in [set] changes nothing. */
 	for (k = 0; k < n; k++) {
-		__u32 h = set->ports ? fnv1a(2166136261U, &set->ports_r[k], sizeof(set->ports_r[k])) :
-			  fnv1a(2166136261U, &set->prefixes[k], sizeof(set->prefixes[k]));
-		__u64 x = h * 0x9e3779b97f4a7c15ULL;
+		__u64 x = set->ports ?
+			  xtc_fnv1a64(XTC_FNV64_INIT, &set->ports_r[k], sizeof(set->ports_r[k])) :
+			  xtc_fnv1a64(XTC_FNV64_INIT, &set->prefixes[k], sizeof(set->prefixes[k]));
 
 		sum += x ^ (x >> 29);
 	}

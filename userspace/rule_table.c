@@ -75,42 +75,18 @@ static int read_array(int fd, struct xtc_rule_info *info, __u32 n)
 	return err;
 }
 
-static int read_sets(int fd, struct xtc_rule_sets **sets, __u32 n)
+static int put_sets(const void *key, const void *val, void *ctx)
 {
-	struct xtc_rule_sets *vals = calloc(BATCH, sizeof(*vals));
-	__u32 in = 0, next = 0, cnt, i, *keys = calloc(BATCH, sizeof(*keys));
-	bool first = true;
-	int err = -ENOMEM;
+	struct xtc_rule_table *t = ctx;
+	__u32 id = *(const __u32 *)key;
 
-	if (!vals || !keys)
-		goto out;
-	for (;;) {
-		cnt = BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &next, keys, vals, &cnt, NULL);
-		if (err && errno != ENOENT) {
-			err = -errno;
-			goto out;
-		}
-		for (i = 0; i < cnt; i++) {
-			if (keys[i] >= n || sets[keys[i]])
-				continue;
-			sets[keys[i]] = malloc(sizeof(**sets));
-			if (!sets[keys[i]]) {
-				err = -ENOMEM;
-				goto out;
-			}
-			*sets[keys[i]] = vals[i];
-		}
-		if (err)	/* ENOENT: that was the last batch */
-			break;
-		in = next;
-		first = false;
-	}
-	err = 0;
-out:
-	free(keys);
-	free(vals);
-	return err;
+	if (id >= t->n || t->sets[id])
+		return 0;
+	t->sets[id] = malloc(sizeof(*t->sets[id]));
+	if (!t->sets[id])
+		return -ENOMEM;
+	memcpy(t->sets[id], val, sizeof(*t->sets[id]));
+	return 0;
 }
 
 int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
@@ -124,7 +100,8 @@ int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
 	if (!err)
 		err = read_array(m->fd[XTC_MAP_RULE_INFO], t->info, n);
 	if (!err)
-		err = read_sets(m->fd[XTC_MAP_RULE_SETS], t->sets, n);
+		err = xtc_map_for_each(m->fd[XTC_MAP_RULE_SETS], sizeof(__u32),
+				       sizeof(struct xtc_rule_sets), put_sets, t);
 	if (err)
 		xtc_rule_table_free(t);
 	return err;

@@ -99,65 +99,42 @@ out:
 	return err;
 }
 
-/* Every key of the map that belongs to no wanted set. */
-static int stale_keys(int fd, const struct group *want, size_t n_want,
-		      struct xtc_set_elem_key **out, size_t *n_out)
+struct stale {
+	const struct group *want;
+	size_t n_want;
+	struct xtc_set_elem_key *keys;
+	size_t n, cap;
+};
+
+/* Notes a key that belongs to no wanted set. */
+static int note_stale(const void *key, const void *val, void *ctx)
 {
-	struct xtc_set_elem_key *keys = calloc(BATCH, sizeof(*keys)), *stale = NULL, in, next;
-	struct xtc_set_elem *vals = calloc(BATCH, sizeof(*vals));
-	size_t n = 0, cap = 0;
-	bool first = true;
-	__u32 cnt, i;
-	int err = -ENOMEM;
+	const struct xtc_set_elem_key *k = key;
+	struct group g = { .digest = k->digest, .size = k->size };
+	struct stale *s = ctx;
 
-	if (!keys || !vals)
-		goto out;
-	for (;;) {
-		cnt = BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &next, keys, vals, &cnt, NULL);
-		if (err && errno != ENOENT) {
-			err = -errno;
-			goto out;
-		}
-		for (i = 0; i < cnt; i++) {
-			struct group g = { keys[i].digest, keys[i].size, NULL };
+	(void)val;
+	if (bsearch(&g, s->want, s->n_want, sizeof(*s->want), cmp_group))
+		return 0;
+	if (s->n == s->cap) {
+		struct xtc_set_elem_key *p = realloc(s->keys, (s->cap = s->cap ? 2 * s->cap : 256) *
+						     sizeof(*p));
 
-			if (bsearch(&g, want, n_want, sizeof(*want), cmp_group))
-				continue;
-			if (n == cap) {
-				struct xtc_set_elem_key *p = realloc(stale, (cap = cap ? 2 * cap : 256) *
-								     sizeof(*p));
-				if (!p) {
-					err = -ENOMEM;
-					goto out;
-				}
-				stale = p;
-			}
-			stale[n++] = keys[i];
-		}
-		if (err)	/* ENOENT: that was the last batch */
-			break;
-		in = next;
-		first = false;
+		if (!p)
+			return -ENOMEM;
+		s->keys = p;
 	}
-	err = 0;
-	*out = stale;
-	*n_out = n;
-	stale = NULL;
-out:
-	free(stale);
-	free(keys);
-	free(vals);
-	return err;
+	s->keys[s->n++] = *k;
+	return 0;
 }
 
 int xtc_set_elems_sync(const struct xtc_maps *m, const struct xtc_model *model)
 {
 	int fd = m->fd[XTC_MAP_SET_ELEMS];
-	struct xtc_set_elem_key *stale = NULL;
+	struct stale stale = {};
 	struct group *want = NULL;
 	struct xtc_set_elem e;
-	size_t n_want = 0, n_stale = 0, i;
+	size_t n_want = 0, i;
 	int err;
 
 	err = wanted(model, &want, &n_want);
@@ -165,15 +142,18 @@ int xtc_set_elems_sync(const struct xtc_maps *m, const struct xtc_model *model)
 		if (want[i].size && xtc_set_elem_get(m, want[i].digest, want[i].size,
 						     want[i].size - 1, &e))
 			err = write_group(fd, &want[i]);
+	stale.want = want;
+	stale.n_want = n_want;
 	if (!err)
-		err = stale_keys(fd, want, n_want, &stale, &n_stale);
-	for (i = 0; i < n_stale && !err; i++)
-		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT)
+		err = xtc_map_for_each(fd, sizeof(struct xtc_set_elem_key),
+				       sizeof(struct xtc_set_elem), note_stale, &stale);
+	for (i = 0; i < stale.n && !err; i++)
+		if (bpf_map_delete_elem(fd, &stale.keys[i]) && errno != ENOENT)
 			err = -errno;
 	if (err)
 		pr_warn("rules: cannot write the elements of the sets (for xtc rules): %s\n",
 			strerror(-err));
-	free(stale);
+	free(stale.keys);
 	free(want);
 	return err;
 }

@@ -25,46 +25,20 @@ int xtc_tables_live_masks(const struct xtc_maps *m, struct xtc_mask_list *live)
 	return 0;
 }
 
+static int put_entry(const void *key, const void *val, void *ctx)
+{
+	struct xtc_tss_entry e;
+
+	memcpy(&e.key, key, sizeof(e.key));
+	memcpy(&e.val, val, sizeof(e.val));
+	return entry_table_put(ctx, &e);
+}
+
 /* Reads every entry of the rules hash into t. */
 static int dump_rules(int fd, struct entry_table *t)
 {
-	struct xtc_flow_key *keys = calloc(BATCH, sizeof(*keys));
-	struct xtc_rule_val *vals = calloc(BATCH, sizeof(*vals));
-	struct xtc_flow_key in, out;
-	bool first = true;
-	int err = 0;
-	__u32 i, n;
-
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		n = BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, NULL);
-		if (err && errno != ENOENT) {
-			err = -errno;
-			goto out;
-		}
-		for (i = 0; i < n; i++) {
-			struct xtc_tss_entry e = { .key = keys[i], .val = vals[i] };
-			int e2 = entry_table_put(t, &e);
-
-			if (e2) {
-				err = e2;
-				goto out;
-			}
-		}
-		if (err)	/* ENOENT: that was the last batch */
-			break;
-		in = out;
-		first = false;
-	}
-	err = 0;
-out:
-	free(keys);
-	free(vals);
-	return err;
+	return xtc_map_for_each(fd, sizeof(struct xtc_flow_key), sizeof(struct xtc_rule_val),
+				put_entry, t);
 }
 
 static int update_entries(int fd, const struct xtc_tss_entry **list, size_t n)
