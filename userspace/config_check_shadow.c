@@ -1,19 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Shadowed rules: a rule that can never match because one earlier rule
- * matches every packet it would.  Reported as warnings; reverse = yes
- * mirrors are never reported, but they may be the earlier rule.
+ * Shadowed rules: a rule that can never match because earlier rules match
+ * every packet it would.  Reported as warnings; reverse = yes mirrors are
+ * never reported, but they may be among the earlier rules.
  *
- * Finding the earlier rule must stay near-linear for a million rules, so
- * candidates come from a tuple-space search over the rules' own expansions
- * (the classifier's entries): every earlier rule with an expansion that
- * contains the rule's first expansion.  Each candidate is then checked
- * exactly, field by field, against the whole rule (every element
- * combination of its sets; config_cover.c).  A candidate must cover the
- * rule alone: a rule that only several earlier rules cover together is not
- * found.  That would need a search over unions; one earlier rule is what
- * the warning promises to name.
+ * Finding the earlier rules must stay near-linear for a million rules, so
+ * they come from a tuple-space search over the rules' own expansions (the
+ * classifier's entries).  First one rule alone: every earlier rule with an
+ * expansion that contains the rule's first expansion is checked exactly,
+ * field by field, against the whole rule (every element combination of its
+ * sets; config_cover.c).  Then a union: the first expansion's lowest packet
+ * is looked up the way the classifier would, in every tuple space; when no
+ * earlier rule matches it the rule is not shadowed, which is the answer for
+ * nearly every rule at the cost of one probe per space.  Otherwise the
+ * rule's packets become boxes (config_cover_union.c) and the earliest rule
+ * that matches a packet still left is taken out, again and again, until
+ * nothing is left (shadowed, by the rules taken out) or a packet is left
+ * that no earlier rule matches (not shadowed).  Each rule taken out takes at
+ * least that packet, so the rules named are ones the classifier would pick
+ * for some of the packets.  At most UNION_MAX_RULES rules are taken out for
+ * one rule, and config_cover_union.c caps the boxes and the work; past a cap
+ * the rule is taken as not shadowed.
  */
+#define _GNU_SOURCE		/* asprintf */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +30,7 @@
 #include <string.h>
 #include "config_raw.h"
 #include "entry_table.h"
+#include "log.h"
 #include "tss.h"
 #include "xtc_shared.h"
 
@@ -31,11 +41,19 @@ struct slot {
 	__u32 prio;
 };
 
+/* Earlier rules a union may take before the answer is "unknown": no warning. */
+#define UNION_MAX_RULES 256
+
 struct shadow {
 	const struct xtc_model *m;
 	struct cover_ctx *cover;
+	struct cover_union *un;
+	const struct xtc_rule *by[UNION_MAX_RULES];	/* the rules that cover the one checked */
+	int n_by;
+	int n_unknown;			/* rules a cap left unanswered */
 	struct xtc_flow_key shapes[XTC_MAX_MASKS];
 	__u64 subsets[XTC_MAX_MASKS];	/* bit j: shape j is inside shape i */
+	__u8 kinds[XTC_MAX_MASKS];	/* KIND_* of the packets shape i's expansions can match */
 	int n_shapes;
 	int n_subsets;			/* shapes that subsets[] knows */
 	int last_shape;
@@ -61,6 +79,24 @@ static int shape_of(struct shadow *sh, const struct xtc_flow_key *mask, bool add
 		return -1;
 	sh->shapes[sh->n_shapes] = *mask;
 	return sh->last_shape = sh->n_shapes++;
+}
+
+/*
+ * What kinds of packet a shape can match, as the classifier's mask list
+ * keeps them: a probe for a packet of a kind no expansion of the shape
+ * matches is skipped, so that a rule pays for the spaces of its own kind.
+ */
+#define KIND_FAMS 0x03			/* XTC_FB_* */
+#define KIND_PROTOS 0x3c		/* XTC_PB_* << 2 */
+#define KIND_DIRS 0xc0			/* 1 << (6 + enum xtc_dir) */
+
+static __u8 key_kind(const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
+{
+	__u8 k = key->family == XTC_FAMILY_V4 ? XTC_FB_V4 : key->family == XTC_FAMILY_V6 ?
+		 XTC_FB_V6 : XTC_FB_V4 | XTC_FB_V6;
+
+	k |= (mask->proto ? xtc_proto_bit(key->proto) : XTC_PB_ALL) << 2;
+	return k | (key->dir ? 0x80 : 0x40);
 }
 
 static __u64 atom_hash(int shape, const struct xtc_flow_key *key)
@@ -89,6 +125,7 @@ static int add_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc
 
 	if (shape < 0)
 		return -E2BIG;
+	sh->kinds[shape] |= key_kind(mask, key);
 	h = atom_hash(shape, key);
 	for (j = h & (sh->cap - 1); (sl = &sh->slots[j])->hash; j = (j + 1) & (sh->cap - 1)) {
 		if (sl->hash != h)
@@ -149,25 +186,143 @@ static void find_subsets(struct shadow *sh)
 	sh->n_subsets = sh->n_shapes;
 }
 
-/* The earliest rule that covers b, or NULL. */
-static const struct xtc_rule *covering_rule(struct shadow *sh, const struct xtc_rule *b, int *err)
-{
-	const struct xtc_rule *best = NULL;
-	__u64 hashes[XTC_MAX_MASKS], bits;
-	int shape, rc, n = 0, i;
+/* A found expansion of an earlier rule: which rule, and its priority. */
+struct hit {
+	__u32 rule, prio;
+	bool contains;			/* contains b's whole first expansion */
+};
 
+/*
+ * The expansions that contain packet key p, one probe per tuple space, of
+ * rules before b; contains marks those in the spaces of subsets (bits), that
+ * contain b's first expansion whole.  Every probe is hashed and its slot
+ * fetched first: the misses then overlap.
+ */
+static int probe(const struct shadow *sh, const struct xtc_rule *b, const struct xtc_flow_key *p,
+		 __u64 subsets, struct hit *hits)
+{
+	static const struct xtc_flow_key any_proto = { .proto = 0xff };
+	__u64 hashes[XTC_MAX_MASKS];
+	__u8 kind = key_kind(&any_proto, p);
+	int shape[XTC_MAX_MASKS], j, i, m = 0, n = 0;
+
+	for (j = 0; j < sh->n_shapes; j++) {
+		struct xtc_flow_key k = *p;
+		const __u32 *mw = (const __u32 *)&sh->shapes[j];
+		__u32 *kw = (__u32 *)&k;
+		size_t w;
+
+		if (!(sh->kinds[j] & kind & KIND_FAMS) || !(sh->kinds[j] & kind & KIND_PROTOS) ||
+		    !(sh->kinds[j] & kind & KIND_DIRS))
+			continue;
+		for (w = 0; w < sizeof(k) / 4; w++)
+			kw[w] &= mw[w];
+		shape[m] = j;
+		hashes[m] = atom_hash(j, &k);
+		__builtin_prefetch(&sh->slots[hashes[m] & (sh->cap - 1)]);
+		m++;
+	}
+	for (i = 0; i < m; i++) {
+		const struct slot *sl = lookup(sh, hashes[i]);
+
+		if (sl && sl->prio < b->prio)
+			hits[n++] = (struct hit){ sl->rule, sl->prio, (subsets >> shape[i]) & 1 };
+	}
+	return n;
+}
+
+/*
+ * The earliest of hits that runs where b does and matches p, or NULL.  A
+ * hit that does not match p is two expansions with one hash: the earlier
+ * rule keeps the slot, so the other may go unseen, which can only miss a
+ * warning.
+ */
+static const struct xtc_rule *earliest_match(struct shadow *sh, const struct xtc_rule *b,
+					     const struct xtc_flow_key *p, struct hit *hits, int n,
+					     int *err)
+{
+	const struct xtc_rule *a;
+	int i, best;
+
+	for (;;) {
+		for (i = 0, best = -1; i < n; i++)
+			if (best < 0 || hits[i].prio < hits[best].prio)
+				best = i;
+		if (best < 0)
+			return NULL;
+		a = &sh->m->rules[hits[best].rule];
+		if (cfg_scope_covers(a, b) && cfg_rule_matches(sh->cover, a, p, err))
+			return a;
+		if (*err)
+			return NULL;
+		hits[best] = hits[--n];
+	}
+}
+
+/*
+ * The earlier rules that together cover b, a0 (which matches a packet of b)
+ * first, into sh->by; sh->n_by stays 0 when some packet of b is left, or
+ * when a cap made the answer unknown.
+ */
+static int union_cover(struct shadow *sh, const struct xtc_rule *b, const struct xtc_rule *a0)
+{
+	struct hit hits[XTC_MAX_MASKS];
+	const struct xtc_rule *a = a0;
+	struct xtc_flow_key p;
+	bool removed;
+	int n, err;
+
+	sh->n_by = 0;
+	err = cfg_union_start(sh->un, b);
+	while (!err && cfg_union_point(sh->un, &p)) {
+		if (!a) {
+			p.dir = b->dir;
+			p.ifindex = b->ifindex;
+			n = probe(sh, b, &p, 0, hits);
+			a = earliest_match(sh, b, &p, hits, n, &err);
+			if (!a)
+				break;
+		}
+		if (sh->n_by == UNION_MAX_RULES) {
+			err = -E2BIG;
+			break;
+		}
+		err = cfg_union_subtract(sh->un, a, &removed);
+		/* a matches a packet that was left: it cannot take nothing, or the loop would not end. */
+		if (!err && !removed)
+			err = -E2BIG;
+		sh->by[sh->n_by++] = a;
+		a = NULL;
+	}
+	if (err || cfg_union_point(sh->un, &p))
+		sh->n_by = 0;
+	if (err != -E2BIG)
+		return err;
+	sh->n_unknown++;
+	return 0;
+}
+
+/* The earlier rules that cover b, into sh->by: one when one rule does. */
+static int covering_rules(struct shadow *sh, const struct xtc_rule *b)
+{
+	const struct xtc_rule *best = NULL, *a0;
+	struct hit hits[XTC_MAX_MASKS];
+	int shape, rc, n, i, err = 0;
+	__u64 bits;
+
+	sh->n_by = 0;
 	sh->got_first = false;
 	rc = xtc_tss_expand(b, first_atom, sh);
-	if (rc < 0) {
-		*err = rc;
-		return NULL;
-	}
+	if (rc < 0)
+		return rc;
 	if (!sh->got_first)
-		return NULL;	/* matches nothing (an empty set): not a shadow */
+		return 0;	/* matches nothing (an empty set): not a shadow */
 	/*
 	 * A rule of no family is one expansion for both; the rule covering it
 	 * may have one per family (src = @set of 0.0.0.0/0 and ::/0).  Its IPv4
-	 * half finds both kinds, and covers() checks the IPv6 half.
+	 * half finds both kinds, and covers() checks the IPv6 half.  The key is
+	 * then the lowest packet of the expansion, a real one: no ports means
+	 * no XTC_KF_L4, and ports come with proto = tcp or udp.
 	 */
 	if (!sh->first_mask.family) {
 		sh->first_mask.family = 0xff;
@@ -176,35 +331,77 @@ static const struct xtc_rule *covering_rule(struct shadow *sh, const struct xtc_
 	/* A shape no earlier rule has may still contain earlier ones. */
 	shape = shape_of(sh, &sh->first_mask, false);
 	bits = shape >= 0 ? sh->subsets[shape] : subset_bits(sh, &sh->first_mask);
-	/* Hash every probe first and fetch its slot: the misses then overlap. */
-	for (; bits; bits &= bits - 1) {
-		int j = __builtin_ctzll(bits);
-		struct xtc_flow_key k = sh->first_key;
-		const __u32 *mw = (const __u32 *)&sh->shapes[j];
-		__u32 *kw = (__u32 *)&k;
-		size_t w;
+	n = probe(sh, b, &sh->first_key, bits, hits);
+	for (i = 0; i < n && !err; i++) {
+		const struct xtc_rule *a = &sh->m->rules[hits[i].rule];
 
-		for (w = 0; w < sizeof(k) / 4; w++)
-			kw[w] &= mw[w];
-		hashes[n] = atom_hash(j, &k);
-		__builtin_prefetch(&sh->slots[hashes[n] & (sh->cap - 1)]);
-		n++;
-	}
-	for (i = 0; i < n && !*err; i++) {
-		const struct slot *sl = lookup(sh, hashes[i]);
-		const struct xtc_rule *a;
-
-		if (!sl || sl->prio >= b->prio || (best && sl->prio >= best->prio))
-			continue;
-		a = &sh->m->rules[sl->rule];
-		if (cfg_covers(sh->cover, a, b, err))
+		if (hits[i].contains && (!best || hits[i].prio < best->prio) &&
+		    cfg_covers(sh->cover, a, b, &err))
 			best = a;
 	}
-	return best;
+	if (err)
+		return err;
+	if (best) {
+		sh->by[sh->n_by++] = best;
+		return 0;
+	}
+	a0 = earliest_match(sh, b, &sh->first_key, hits, n, &err);
+	if (!a0 || err)
+		return err;
+	return union_cover(sh, b, a0);
+}
+
+static int cmp_prio(const void *x, const void *y)
+{
+	const struct xtc_rule *a = *(const struct xtc_rule *const *)x;
+	const struct xtc_rule *b = *(const struct xtc_rule *const *)y;
+
+	return a->prio < b->prio ? -1 : a->prio > b->prio;
+}
+
+/* How many covering rules a warning names before "and N more". */
+#define NAMED 3
+
+/* "[rule A] at F:L, [rule C] at F:L and 2 more": the covering rules in file order. */
+static char *name_rules(struct shadow *sh)
+{
+	char *out = NULL, *prev, la[96];
+	int i, named = sh->n_by > NAMED + 1 ? NAMED : sh->n_by, rc = 0;
+
+	qsort(sh->by, (size_t)sh->n_by, sizeof(sh->by[0]), cmp_prio);
+	for (i = 0; i < named && rc >= 0; i++) {
+		const char *sep = !i ? "" : i + 1 < named || named < sh->n_by ? ", " : " and ";
+
+		cfg_rule_label(sh->by[i], la, sizeof(la));
+		prev = out;
+		rc = asprintf(&out, "%s%s%s at %s:%d", prev ? prev : "", sep, la, sh->by[i]->file,
+			      sh->by[i]->line);
+		free(prev);
+	}
+	if (rc >= 0 && named < sh->n_by) {
+		prev = out;
+		rc = asprintf(&out, "%s and %d more", prev, sh->n_by - named);
+		free(prev);
+	}
+	return rc < 0 ? NULL : out;
+}
+
+static int warn_shadowed(struct ctx *c, struct shadow *sh, const struct xtc_rule *b)
+{
+	char lb[96], *names = name_rules(sh);
+
+	if (!names)
+		return -ENOMEM;
+	cfg_rule_label(b, lb, sizeof(lb));
+	cfg_warn_at(c, cfg_file_index(c, b->file), b->line, "%s can never match: %s %s every "
+		    "packet it would", lb, names, sh->n_by == 1 ? "matches" : "together match");
+	free(names);
+	return 0;
 }
 
 static void shadow_free(struct shadow *sh)
 {
+	cfg_union_free(sh->un);
 	cfg_cover_free(sh->cover);
 	free(sh->slots);
 }
@@ -230,15 +427,15 @@ int cfg_check_shadow(struct ctx *c, const struct xtc_model *m)
 	for (sh.cap = 1024; sh.cap < atoms + atoms / 2; sh.cap *= 2)
 		;
 	sh.cover = cfg_cover_new(m);
+	sh.un = sh.cover ? cfg_union_new(sh.cover) : NULL;
 	sh.slots = calloc(sh.cap, sizeof(*sh.slots));
-	if (!sh.cover || !sh.slots) {
+	if (!sh.un || !sh.slots) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (next_file = 0, next_mirror = n_file; !err && (next_file < n_file ||
 							    next_mirror < m->n_rules);) {
-		const struct xtc_rule *b, *a;
-		char la[96], lb[96];
+		const struct xtc_rule *b;
 
 		if (next_mirror < m->n_rules && (next_file == n_file ||
 		    m->rules[next_mirror].prio < m->rules[next_file].prio))
@@ -246,14 +443,11 @@ int cfg_check_shadow(struct ctx *c, const struct xtc_model *m)
 		else
 			r = next_file++;
 		b = &m->rules[r];
-		a = b->generated ? NULL : covering_rule(&sh, b, &err);
-		if (a) {
-			cfg_rule_label(a, la, sizeof(la));
-			cfg_rule_label(b, lb, sizeof(lb));
-			cfg_warn_at(c, cfg_file_index(c, b->file), b->line, "%s can never match: "
-				    "%s at %s:%d matches every packet it would", lb, la, a->file,
-				    a->line);
-		}
+		sh.n_by = 0;
+		if (!b->generated)
+			err = covering_rules(&sh, b);
+		if (!err && sh.n_by)
+			err = warn_shadowed(c, &sh, b);
 		sh.cur = (__u32)r;
 		if (!err)
 			err = xtc_tss_expand(b, add_atom, &sh);
@@ -264,6 +458,9 @@ int cfg_check_shadow(struct ctx *c, const struct xtc_model *m)
 	/* More shapes than the classifier takes: the limits check said so already. */
 	if (err == -E2BIG)
 		err = 0;
+	if (sh.n_unknown)
+		pr_debug("shadowed rules: %d rule(s) not checked against several earlier rules "
+			 "together: too much work\n", sh.n_unknown);
 out:
 	shadow_free(&sh);
 	return err;

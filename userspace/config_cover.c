@@ -5,8 +5,9 @@
  * indexes, built the first time a set is asked about, so that a question
  * about a set of thousands costs a few binary searches per element.  An
  * element is contained when one element of the other side contains it: a
- * union of several (10.0.0.0/9 and 10.128.0.0/9 for 10.0.0.0/8) is not
- * looked for.
+ * union of several (10.0.0.0/9 and 10.128.0.0/9 for 10.0.0.0/8) is
+ * config_cover_union.c's question, which asks this file whether a rule
+ * matches one packet and which elements of a set overlap a range.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -270,6 +271,16 @@ static bool side_has_family(const struct cside *s, __u8 fam)
 }
 
 /*
+ * Whether a runs wherever b runs: the same direction, and interface = * or
+ * b's own interface.  A named rule never stands in for * however many
+ * interfaces the file has: the scope the warning promises is per rule.
+ */
+bool cfg_scope_covers(const struct xtc_rule *a, const struct xtc_rule *b)
+{
+	return a->dir == b->dir && (!a->ifname[0] || !strcmp(a->ifname, b->ifname));
+}
+
+/*
  * Whether a matches every packet b matches.  The classifier sees only IP
  * packets, so a rule without addresses and family is the union of its IPv4
  * and IPv6 halves, and an absent side is the /0 of the half's family.  A
@@ -283,7 +294,7 @@ bool cfg_covers(struct cover_ctx *cc, const struct xtc_rule *a, const struct xtc
 	struct cside asp = sport_side(a), adp = dport_side(a), bsp = sport_side(b), bdp = dport_side(b);
 	size_t i;
 
-	if (a->dir != b->dir || (a->ifname[0] && strcmp(a->ifname, b->ifname)))
+	if (!cfg_scope_covers(a, b))
 		return false;
 	if (a->has_proto && (!b->has_proto || a->proto != b->proto))
 		return false;
@@ -303,6 +314,79 @@ bool cfg_covers(struct cover_ctx *cc, const struct xtc_rule *a, const struct xtc
 			return false;
 	}
 	return !*err;
+}
+
+/*
+ * Whether a matches the packet whose key the classifier would extract as p
+ * (family, addresses, proto, XTC_KF_L4 and the ports it goes with); the
+ * scope (direction, interface) is the caller's.
+ */
+bool cfg_rule_matches(struct cover_ctx *cc, const struct xtc_rule *a, const struct xtc_flow_key *p,
+		      int *err)
+{
+	struct cside as = src_side(a), ad = dst_side(a), asp = sport_side(a), adp = dport_side(a);
+	struct xtc_port_range sp = { p->sport, p->sport }, dp = { p->dport, p->dport };
+	struct xtc_cidr s = { .family = p->family }, d = { .family = p->family };
+	int alen = p->family == XTC_FAMILY_V6 ? 16 : 4;
+
+	if (a->family && a->family != p->family)
+		return false;
+	if (a->has_proto && a->proto != p->proto)
+		return false;
+	if ((a->has_sport || a->has_dport) && !(p->flags & XTC_KF_L4))
+		return false;
+	s.plen = d.plen = (__u8)(alen * 8);
+	memcpy(s.addr, p->src, alen);
+	memcpy(d.addr, p->dst, alen);
+	return ports_in(cc, &asp, &sp, err) && ports_in(cc, &adp, &dp, err) &&
+	       prefix_in(cc, &as, &s, err) && prefix_in(cc, &ad, &d, err) && !*err;
+}
+
+static int addr_cmp(const __u8 *a, const __u8 *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/*
+ * The prefixes of family fam in a prefix set that overlap [lo, hi] (16-byte
+ * network-order bounds, IPv4 in the first 4 bytes): fn for each, found in
+ * the sorted index.  Prefixes of one length are sorted by address and
+ * aligned, so those that overlap are the run from lo cut to that length up
+ * to hi: a binary search per length the set has.  Returns 0, fn's first
+ * nonzero value, or -ENOMEM.
+ */
+int cfg_cover_set_prefixes(struct cover_ctx *cc, const struct xtc_set *set, __u8 fam,
+			   const __u8 *lo, const __u8 *hi, cfg_prefix_fn fn, void *arg)
+{
+	const struct prefix_index *p;
+	struct set_index *ix = index_of(cc, set);
+	int f, q, first, last, mid, rc;
+
+	if (!ix)
+		return -ENOMEM;
+	p = &ix->p;
+	f = fam_slot(fam);
+	for (q = 0; q < p->n_plens[f]; q++) {
+		struct xtc_cidr t = { .family = fam };
+
+		memcpy(t.addr, lo, sizeof(t.addr));
+		truncate_cidr(&t, p->plens[f][q]);
+		for (first = 0, last = p->n; first < last;) {
+			mid = (first + last) / 2;
+			if (cmp_cidr(&p->sorted[mid], &t) < 0)
+				first = mid + 1;
+			else
+				last = mid;
+		}
+		for (; first < p->n && p->sorted[first].family == fam &&
+		       p->sorted[first].plen == t.plen && addr_cmp(p->sorted[first].addr, hi) <= 0;
+		     first++) {
+			rc = fn(arg, &p->sorted[first]);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
 }
 
 struct cover_ctx *cfg_cover_new(const struct xtc_model *m)

@@ -171,8 +171,32 @@ struct cover_ctx *cfg_cover_new(const struct xtc_model *m);
 void cfg_cover_free(struct cover_ctx *cc);
 /* Exact, over every element combination of both rules' sets; *err is set when out of memory. */
 bool cfg_covers(struct cover_ctx *cc, const struct xtc_rule *a, const struct xtc_rule *b, int *err);
+/* Whether a runs wherever b does: its direction, and interface = * or b's own. */
+bool cfg_scope_covers(const struct xtc_rule *a, const struct xtc_rule *b);
+/* Whether a matches the packet with classifier key p, scope aside; *err as above. */
+struct xtc_flow_key;
+bool cfg_rule_matches(struct cover_ctx *cc, const struct xtc_rule *a, const struct xtc_flow_key *p,
+		      int *err);
+/* fn for each prefix of family fam in a prefix set that overlaps [lo, hi] (16 bytes each). */
+typedef int (*cfg_prefix_fn)(void *arg, const struct xtc_cidr *c);
+int cfg_cover_set_prefixes(struct cover_ctx *cc, const struct xtc_set *set, __u8 fam,
+			   const __u8 *lo, const __u8 *hi, cfg_prefix_fn fn, void *arg);
 
-/* config_check_shadow.c: warnings for rules that an earlier rule covers. */
+/*
+ * config_cover_union.c: the packets of one rule that earlier rules leave,
+ * as boxes; see there for the caps.  start and subtract return 0, -E2BIG
+ * when a cap is hit (the answer is then unknown: no warning), or -ENOMEM.
+ */
+struct cover_union;
+struct cover_union *cfg_union_new(struct cover_ctx *cc);
+void cfg_union_free(struct cover_union *u);
+int cfg_union_start(struct cover_union *u, const struct xtc_rule *b);
+/* Whether packets remain; if so *p is the key of one (dir and ifindex left 0). */
+bool cfg_union_point(const struct cover_union *u, struct xtc_flow_key *p);
+/* Takes a's packets out; *removed says whether any were left to take. */
+int cfg_union_subtract(struct cover_union *u, const struct xtc_rule *a, bool *removed);
+
+/* config_check_shadow.c: warnings for rules that earlier rules cover. */
 int cfg_check_shadow(struct ctx *c, const struct xtc_model *m);
 
 #endif
