@@ -61,7 +61,7 @@ static const struct xtc_cmd commands[] = {
 	{ "check", "[--strict]", "validate FILE and print every problem; touch nothing",
 	  "Reads FILE (and its include files) and checks everything apply would refuse,\n"
 	  "without touching the kernel. Problems are printed as FILE:LINE: message.\n"
-	  "Warnings (a rule that an earlier rule covers, a rule on a hook that is off)\n"
+	  "Warnings (a rule that earlier rules cover, a rule on a hook that is off)\n"
 	  "do not fail the check unless --strict is given.\n",
 	  cmd_check, XTC_OPT_JSON | XTC_OPT_STRICT, 0, 0 },
 	{ "apply", "[--dry-run] [--strict]", "make the kernel match FILE",

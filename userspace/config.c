@@ -220,28 +220,10 @@ int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *d
 	return err;
 }
 
-/* The first [global]'s bpffs: a repeated [global] is check's business, not this. */
-static const char *find_bpffs(const struct ctx *c)
-{
-	int i, k;
-
-	for (i = 0; i < c->n_secs; i++) {
-		const struct raw_sec *s = &c->secs[i];
-
-		if (s->kind != SEC_GLOBAL)
-			continue;
-		for (k = 0; k < s->n_kv; k++)
-			if (!strcasecmp(s->kv[k].key, "bpffs") && *s->kv[k].val)
-				return s->kv[k].val;
-		return NULL;
-	}
-	return NULL;
-}
-
 int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *diag)
 {
 	struct ctx c = { .cur = -1 };
-	const char *bpffs;
+	const struct raw_kv *bpffs;
 	int err, i, n;
 
 	snprintf(buf, len, "%s", XTC_DEFAULT_BPFFS);
@@ -252,9 +234,9 @@ int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *d
 	if (!err && c.err)
 		err = c.err;
 	if (!err) {
-		bpffs = find_bpffs(&c);
-		if (bpffs)
-			snprintf(buf, len, "%s", bpffs);
+		bpffs = cfg_global_key(&c, "bpffs");
+		if (bpffs && *bpffs->val)
+			snprintf(buf, len, "%s", bpffs->val);
 	}
 	/* Only what stopped the reading matters here: the file's own problems are check's. */
 	for (i = 0, n = 0; i < c.n_diags; i++) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include "config.h"
 #include "model.h"
+#include "util.h"
 #include "netdev.h"
 
 #define RULE_NAME_MAX (XTC_NAME_MAX - sizeof("~reverse"))	/* room for the mirror's name */
@@ -39,7 +40,6 @@
 		grow_err;							\
 	})
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 enum sec_kind { SEC_BAD, SEC_GLOBAL, SEC_IFACE, SEC_RULE, SEC_STATIC, SEC_SET, SEC_N };
 
@@ -117,6 +117,9 @@ void cfg_warn_at(struct ctx *c, int file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* The index of a path in c->m->files (for model objects that hold the path). */
 int cfg_file_index(struct ctx *c, const char *file);
+
+/* config_read.c: a key of the first [global] section, or NULL. */
+const struct raw_kv *cfg_global_key(const struct ctx *c, const char *key);
 
 /* config_read.c: a copy of s that lives as long as c; NULL when out of memory. */
 char *cfg_strdup(struct ctx *c, const char *s);

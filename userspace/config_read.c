@@ -497,8 +497,11 @@ static int read_file(struct ctx *c)
 
 /* ---- include ---------------------------------------------------------- */
 
-/* The [global] include key of the main file, if any (a repeated [global] is an error anyway). */
-static const struct raw_kv *find_include(const struct ctx *c)
+/*
+ * A key of the first [global], if it is there: a repeated [global] is
+ * check's business, and an error anyway.
+ */
+const struct raw_kv *cfg_global_key(const struct ctx *c, const char *key)
 {
 	int i, k;
 
@@ -508,7 +511,7 @@ static const struct raw_kv *find_include(const struct ctx *c)
 		if (s->kind != SEC_GLOBAL)
 			continue;
 		for (k = 0; k < s->n_kv; k++)
-			if (!strcasecmp(s->kv[k].key, "include"))
+			if (!strcasecmp(s->kv[k].key, key))
 				return &s->kv[k];
 		return NULL;
 	}
@@ -558,7 +561,7 @@ static int add_file(struct ctx *c, const char *path)
 /* Reads the files that [global] include matches, in sorted order, after the main file. */
 static int read_includes(struct ctx *c)
 {
-	const struct raw_kv *inc = find_include(c);
+	const struct raw_kv *inc = cfg_global_key(c, "include");
 	struct stat main_st;
 	glob_t g = {};
 	char *pattern;
