@@ -6,16 +6,9 @@ import pytest
 from cases import CASES, truncation_packets, cfg, rule
 from packets import tcp4, tcp6
 from testrun import (ACT_REDIRECT, DROP, META_MAGIC, META_VERSION, MODE, PASS, REDIRECT,
-                     TC_ACT_REDIRECT, XDP_PASS, Fixture, check_refused, verdict)
+                     TC_ACT_REDIRECT, XDP_PASS, check_refused, verdict)
 
 HOOKS = ("xdp", "tc_ingress")
-
-
-@pytest.fixture(scope="module")
-def fx():
-    f = Fixture()
-    yield f
-    f.close()
 
 
 def check(fx, res, pkt, expect, hook):

@@ -7,14 +7,7 @@ import random
 import pytest
 
 from cases import CASES, cfg, rule, truncation_packets
-from testrun import Fixture, check_refused, verdict
-
-
-@pytest.fixture(scope="module")
-def fx():
-    f = Fixture()
-    yield f
-    f.close()
+from testrun import check_refused, verdict
 
 
 def mutations(corpus, n, seed=1234):

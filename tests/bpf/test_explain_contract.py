@@ -7,7 +7,7 @@ import pytest
 
 from cases import CASES, cfg, rule
 from packets import tcp4, tcp6, udp4
-from testrun import (TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_DROP, XDP_PASS, Fixture,
+from testrun import (TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_DROP, XDP_PASS,
                      check_refused)
 
 EXPLAIN_DONE, EXPLAIN_CHECK, NO_RULE = 0x78746352, 0x78706C01, 0xFFFFFFFF
@@ -20,13 +20,6 @@ ACT = {"pass": 0, "drop": 1, "redirect": 2}
 EVENT_FIELD = {EV["parse_err"]: "parse_errors", EV["no_match"]: "no_match",
                EV["handoff_sent"]: "handoffs_sent", EV["redirect_ok"]: "redirects_ok",
                EV["redirect_failed"]: "redirects_failed"}
-
-
-@pytest.fixture(scope="module")
-def fx():
-    f = Fixture()
-    yield f
-    f.close()
 
 
 def uncounted(res):

@@ -6,16 +6,9 @@ import pytest
 
 from cases import cfg, rule
 from packets import tcp4, tcp6, udp4
-from testrun import DROP, PASS, REDIRECT, Fixture, verdict
+from testrun import DROP, PASS, REDIRECT, verdict
 
 HOOKS = ("xdp", "tc_ingress")
-
-
-@pytest.fixture(scope="module")
-def fx():
-    f = Fixture()
-    yield f
-    f.close()
 
 
 @pytest.mark.parametrize("hook", HOOKS)

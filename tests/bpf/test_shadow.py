@@ -14,7 +14,7 @@ from scapy.all import IP, Ether, IPv6, IPv6ExtHdrFragment, Raw
 
 from cases import SETS, cfg, rule
 from packets import MAC, icmp4, icmp6, tcp4, tcp6, udp4, udp6
-from testrun import TESTRUN, Fixture
+from testrun import TESTRUN
 
 XTC = TESTRUN.replace("xtc-testrun", "xtc")
 
@@ -149,13 +149,6 @@ def sample_packet(rnd, kv, seam=((), ())):
         pkt = make[(proto, fam)](src=src, dst=dst, sport=sport, dport=dport)
     iface = kv.get("interface")
     return iface if iface not in (None, "*") else rnd.choice(["a0", "a1"]), pkt
-
-
-@pytest.fixture(scope="module")
-def fx():
-    f = Fixture()
-    yield f
-    f.close()
 
 
 SHADOW = re.compile(r"\[rule (\S+)\] can never match: (.*) (?:matches|together match) "
