@@ -201,13 +201,36 @@ out:
 	return err;
 }
 
+struct entry_list {
+	struct xtc_tss_entry *e;
+	size_t n, cap;
+};
+
+static int push_entry(const void *key, const void *val, void *ctx)
+{
+	struct entry_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4096;
+		struct xtc_tss_entry *e = realloc(l->e, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		l->e = e;
+		l->cap = cap;
+	}
+	memcpy(&l->e[l->n].key, key, sizeof(struct xtc_flow_key));
+	memcpy(&l->e[l->n].val, val, sizeof(struct xtc_rule_val));
+	l->n++;
+	return 0;
+}
+
 int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s)
 {
-	struct entry_table cur = {};
+	struct entry_list l = {};
 	struct xtc_mask_list live;
 	struct xtc_config cfg;
 	__u32 zero = 0;
-	size_t i;
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -219,19 +242,11 @@ int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s)
 		return err;
 	s->tss.n_masks = live.count;
 	memcpy(s->tss.masks, live.ent, live.count * sizeof(live.ent[0]));
-	err = dump_rules(m->fd[XTC_MAP_RULES], &cur);
-	if (err)
-		goto out;
-	s->tss.entries = malloc((cur.n ? cur.n : 1) * sizeof(*s->tss.entries));
-	if (!s->tss.entries) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < cur.cap; i++)
-		if (cur.used[i])
-			s->tss.entries[s->tss.n_entries++] = cur.slots[i];
-out:
-	entry_table_free(&cur);
+	/* A list is all a restore needs: no lookup table to build. */
+	err = xtc_map_for_each(m->fd[XTC_MAP_RULES], sizeof(struct xtc_flow_key),
+			       sizeof(struct xtc_rule_val), push_entry, &l);
+	s->tss.entries = l.e;
+	s->tss.n_entries = l.n;
 	if (err)
 		xtc_tables_snapshot_free(s);
 	return err;
