@@ -832,6 +832,32 @@ def case_rollback_leaves_others(e):
         b.cleanup()
 
 
+def case_explain_in_a_dispatcher_slot(e):
+    """xtc explain under the dispatcher: the slot (an extension program) cannot be
+    test-run, so explain runs a copy of it on the same maps and says so; the answer
+    agrees with real traffic and counts nothing."""
+    e.apply(20)
+    e.xdp_filter(port_rule=False)
+    e.agree(order=["xdpfilt_alw_all", "xtc_xdp"], xtc_prio=20)
+    answers = {}
+    for port, want in ((9999, ("drop", "drop-udp9999")), (7777, ("pass", "see-udp7777"))):
+        c0 = xtc_rule(e.ini, want[1])
+        p = sh([XTC, "-c", e.ini, "explain", "--json", e.iface,
+                f"udp 10.77.{e.n}.2:4000 -> {e.local}:{port}"])
+        d = json.loads(p.stdout)
+        answers[port] = d
+        check((d["hook"], d["verdict"], d.get("rule")) == ("xdp",) + want,
+              f"explain for udp/{port}: {d}")
+        check(d["live_program"] is False and d["counted"] is False,
+              f"explain should run a copy of the dispatcher slot: {d}")
+        check("dispatcher slot cannot be test-run" in p.stderr,
+              f"explain does not say it ran a copy: {p.stderr.strip()!r}")
+        check(xtc_rule(e.ini, want[1]) == c0, f"explain counted a packet in {want[1]}")
+        e.udp(port)
+        wait_until(lambda: xtc_rule(e.ini, want[1]) == c0 + UDP,
+                   f"real udp/{port} to meet rule {want[1]} as explain said")
+
+
 CASES = [
     ("xtc_alone_default_prio", case_xtc_alone_default_prio),
     ("xdpfilter_drop_before_xtc", case_xdpfilter_drop_before_xtc),
@@ -857,6 +883,7 @@ CASES = [
     ("mode_mismatch_refused", case_mode_mismatch_refused),
     ("legacy_prog_refused", case_legacy_prog_refused),
     ("rollback_leaves_others", case_rollback_leaves_others),
+    ("explain_in_a_dispatcher_slot", case_explain_in_a_dispatcher_slot),
 ]
 SPARE = [0]        # index of the spare veth pair, for cases that need two interfaces
 
