@@ -323,17 +323,22 @@ def union_rules(rnd):
     return [(f"u{i}", kv) for i, kv in enumerate(seq) if valid(kv)]
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_union_shadowed_rules_never_match(fx, tmp_path, seed):
-    rnd = random.Random(1000 + seed)
+def union_case(fx, tmp_path, rnd):
+    """A generated rule set with unions that the classifier can hold, what check says
+    shadows what, and its config."""
     for _ in range(20):
         rules = union_rules(rnd)
         config = cfg(*(rule(name, **kv) for name, kv in rules), extra=SETS + UNION_SETS)
         shadowed = shadowed_rules(fx, tmp_path, rules, config)
         if shadowed is not None:
-            break
-    else:
-        pytest.fail("every rule set needed more match shapes than the classifier has")
+            return rules, config, shadowed
+    pytest.fail("every rule set needed more match shapes than the classifier has")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_union_shadowed_rules_never_match(fx, tmp_path, seed):
+    rnd = random.Random(1000 + seed)
+    rules, config, shadowed = union_case(fx, tmp_path, rnd)
     assert any(len(by) > 1 for by in shadowed.values()), \
         f"no rule covered by a union: the generator should make some {shadowed}"
     assert_never_match(fx, rnd, rules, config, shadowed, per_rule=40)
@@ -414,12 +419,7 @@ def model_shadowed(rules):
 def test_warnings_are_exact(fx, tmp_path, seed):
     rnd = random.Random(2000 + seed)
     if seed % 4:
-        for _ in range(20):
-            rules = union_rules(rnd)
-            config = cfg(*(rule(name, **kv) for name, kv in rules), extra=SETS + UNION_SETS)
-            shadowed = shadowed_rules(fx, tmp_path, rules, config)
-            if shadowed is not None:
-                break
+        rules, _, shadowed = union_case(fx, tmp_path, rnd)
     else:
         rules = [r for r in (random_rule(rnd, i) for i in range(30)) if valid(r[1])]
         shadowed = shadowed_rules(fx, tmp_path, rules, cfg(*(rule(name, **kv)
