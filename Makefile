@@ -22,15 +22,19 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CFLAGS    ?= -O2 -g
 XTC_VERSION ?= 0.1.0
-XTC_CFLAGS = $(CFLAGS) -DXTC_VERSION=\"$(XTC_VERSION)\" -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuserspace -I$(BUILD) $(PKG_CFLAGS)
+# userspace/ is in layers, lowest first; a file includes only its own layer and
+# those below it (tests/unit/test_layers.py checks).
+LAYERS    := util model kernel config engine cli
+XTC_CFLAGS = $(CFLAGS) -DXTC_VERSION=\"$(XTC_VERSION)\" -Wall -Wextra -Werror -std=gnu11 -Iinclude \
+	     $(addprefix -Iuserspace/,$(LAYERS)) -I$(BUILD) $(PKG_CFLAGS)
 BPF_CFLAGS = -g -O2 -target bpf -Wall -Wextra -Werror -Iinclude -I$(ARCH_INC)
 
 BPF_SRCS  := xdp/xtc_xdp.bpf.c xdp/xtc_probe.bpf.c tc/xtc_tc.bpf.c
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
-LIB_SRCS  := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+LIB_SRCS  := $(filter-out userspace/cli/main.c,$(wildcard $(patsubst %,userspace/%/*.c,$(LAYERS))))
 LIB_OBJS  := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-HDRS      := $(wildcard include/*.h userspace/*.h)
+HDRS      := $(wildcard include/*.h $(patsubst %,userspace/%/*.h,$(LAYERS)))
 TESTRUN   := $(BUILD)/xtc-testrun
 # Small drivers that let tests call one loader module directly.
 DRIVERS   := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/*_drv.c))
@@ -56,21 +60,18 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 		> $@.tmp 2> $@.log || { cat $@.log; rm -f $@.tmp; exit 1; }
 	$(Q)mv $@.tmp $@ && rm -f $@.log
 
-$(BUILD)/obj/%.o: userspace/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
+$(BUILD)/obj/%.o: userspace/%.c $(HDRS) $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(XTC_CFLAGS) -c $< -o $@
 
 $(BUILD)/libxtc.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/xtc: $(BUILD)/obj/main.o $(BUILD)/libxtc.a
+$(BUILD)/xtc: $(BUILD)/obj/cli/main.o $(BUILD)/libxtc.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-
-$(BUILD)/obj/main.o: userspace/main.c $(HDRS) $(SKELS) | $(BUILD)/obj
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(XTC_CFLAGS) -c $< -o $@
 
 $(TESTRUN): tests/bpf/xtc_testrun.c $(BUILD)/libxtc.a $(HDRS) $(SKELS)
 	$(call msg,LINK,$@)

@@ -162,10 +162,10 @@ def test_example_config():
 
 
 def config_key_tables():
-    """{section: [keys]} from the key tables in userspace/config*.c, as the man page's
+    """{section: [keys]} from the key tables in userspace/config/config*.c, as the man page's
     sync test reads them."""
     tables = {}
-    for src in sorted((REPO / "userspace").glob("config*.c")):
+    for src in sorted((REPO / "userspace" / "config").glob("config*.c")):
         for name, body in re.findall(r"static const char \*const (\w+)_keys\[[^\]]*\] = "
                                      r"\{([^}]*)\}", src.read_text()):
             tables[name] = re.findall(r'"([^"]+)"', body)

@@ -3,7 +3,7 @@
 
 xtc(8) must document every command `xtc --help` lists and every option that
 `xtc --help` and `xtc help COMMAND` print, and every exit status; xtc.ini(5)
-every key of the key tables in userspace/config*.c, in the section it belongs
+every key of the key tables in userspace/config/config*.c, in the section it belongs
 to.  A new option, command or key without its man entry fails here.
 """
 import pathlib
@@ -154,9 +154,9 @@ def test_xtc8_names_files_and_see_also():
 
 
 def config_keys():
-    """{section: [keys]} from the key tables of userspace/config*.c."""
+    """{section: [keys]} from the key tables of userspace/config/config*.c."""
     keys = {}
-    for src in sorted((REPO / "userspace").glob("config*.c")):
+    for src in sorted((REPO / "userspace" / "config").glob("config*.c")):
         for table, body in KEY_TABLE.findall(src.read_text()):
             section = TABLE_SECTION.get(table, table)
             keys.setdefault(section, []).extend(re.findall(r'"([^"\\]+)"', body))

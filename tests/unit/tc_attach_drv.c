@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Test driver for userspace/tc_attach.c: one call per run, the result as one
+ * Test driver for userspace/kernel/tc_attach.c: one call per run, the result as one
  * line of JSON on stdout, exit status 0 only when the call returned 0.
  *
  *   tc_attach_drv tcx-available

@@ -1,4 +1,4 @@
-"""userspace/tc_attach.c against a real kernel, through tests/unit/tc_attach_drv.c.
+"""userspace/kernel/tc_attach.c against a real kernel, through tests/unit/tc_attach_drv.c.
 
 Each test gets a fresh namespace with a veth pair and its own bpffs instance
 (`ip netns exec` remounts /sys, so /sys/fs/bpf would not be visible in it).

@@ -1,4 +1,4 @@
-"""userspace/xdp_attach.c on the running kernel, through tests/unit/xdp_attach_drv.c.
+"""userspace/kernel/xdp_attach.c on the running kernel, through tests/unit/xdp_attach_drv.c.
 
 Each driver call is its own process, so every check after an attach also
 proves that the attachment outlives the loader.  What the kernel can do with

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Drives userspace/xdp_attach.c for tests/unit/test_xdp_attach.py: one call
+ * Drives userspace/kernel/xdp_attach.c for tests/unit/test_xdp_attach.py: one call
  * per run, so that every check also proves that what was attached outlives
  * the process.  Results go to stdout as one JSON object; log lines to stderr.
  *

@@ -103,7 +103,7 @@ struct ctx {
 };
 
 /*
- * config.c: records a problem in c->file (line 0: about the file as a
+ * config_diag.c: records a problem in c->file (line 0: about the file as a
  * whole).  Problems are collected, never fatal on their own; running out of
  * memory sets c->err.
  */
@@ -137,10 +137,11 @@ int cfg_read_main(struct ctx *c);
 /* config_check.c: checks the raw model as a whole and fills m; 0 or -ENOMEM. */
 int cfg_validate(struct ctx *c, struct xtc_model *m);
 
-/* config_check.c: helpers that the other config_check_*.c share. */
+/* config_keys.c: what the config_check*.c files read values with. */
 void cfg_bad_value(struct ctx *c, const struct raw_kv *kv, const char *accepted);
 bool cfg_get_enum(struct ctx *c, const struct raw_kv *kv, const char *const *names, int *out);
 bool cfg_get_bool(struct ctx *c, const struct raw_kv *kv, bool *out);
+bool cfg_get_uint(struct ctx *c, const struct raw_kv *kv, __u64 min, __u64 max, __u32 *out);
 void cfg_sec_label(const struct raw_sec *s, char *buf, size_t len);
 void cfg_collect(struct ctx *c, struct raw_sec *s, const char *const *keys,
 		 const struct raw_kv **found);
