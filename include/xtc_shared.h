@@ -143,10 +143,20 @@ struct xtc_mask_list {
 };
 
 /* Runtime settings (array map "xtc_config", one element). */
+#define XTC_OWNER_MAGIC 0x78746331	/* "xtc1" */
+#define XTC_STATE_SCHEMA 2		/* bumped whenever a pinned map's layout changes */
 struct xtc_config {
 	__u32 active;			/* which xtc_mask_list copy is live: 0 or 1 */
 	__u32 redirect_fallback;	/* XTC_ACT_PASS or XTC_ACT_DROP */
 	__u64 applied_at;		/* loader only: wall-clock seconds of the last apply */
+	/*
+	 * Loader only: whose maps these are.  xtc recognises its programs in the
+	 * kernel, pins or not, by their name and by this mark in the xtc_config
+	 * map they use (see userspace/kernel/owner.c).
+	 */
+	__u32 magic;			/* XTC_OWNER_MAGIC */
+	__u32 schema;			/* XTC_STATE_SCHEMA of the xtc that made them */
+	__u64 state_id;			/* hash of the state directory's path */
 };
 
 /*

@@ -7,12 +7,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "apply.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "output.h"
-#include "plan.h"
+#include "reconcile.h"
 #include "set_elems.h"
 #include "state.h"
 #include "tables.h"
@@ -77,7 +76,8 @@ int cmd_apply(const struct xtc_opts *opts)
 {
 	struct xtc_state st = { .lock_fd = -1 };
 	struct xtc_model *m = NULL;
-	struct xtc_plan p = {};
+	struct xtc_run run = {};
+	struct xtc_plan *p = &run.plan;
 	enum result res = FAILED;
 	int err, rc = XTC_EXIT_RUNTIME;
 	double t0 = xtc_now();
@@ -92,19 +92,12 @@ int cmd_apply(const struct xtc_opts *opts)
 	err = xtc_state_open(&st, m->bpffs, !opts->dry_run);
 	if (err)
 		goto out;
-	if (st.partial) {
-		/* Building on half a state would attach a second datapath beside the first. */
-		pr_warn("%s: xtc's state is incomplete (xtc status names what is gone); run `xtc "
-			"unload --all`, which takes down what the state still records, then apply "
-			"again\n", st.dir);
-		goto out;
-	}
-	err = xtc_plan_build(m, &st, &p);
+	err = xtc_reconcile_plan(m, &st, &run);
 	if (err) {
 		rc = err == -E2BIG || err == -EOPNOTSUPP ? XTC_EXIT_USAGE : XTC_EXIT_RUNTIME;
 		goto out;
 	}
-	if (xtc_plan_empty(&p)) {
+	if (xtc_plan_empty(p)) {
 		res = NO_CHANGES;
 		rc = XTC_EXIT_OK;
 		/* Repairs a listing of set elements that a killed apply left short. */
@@ -115,14 +108,14 @@ int cmd_apply(const struct xtc_opts *opts)
 		goto out;
 	}
 	if (!opts->json)
-		xtc_plan_print(&p, opts->dry_run);
+		xtc_plan_print(p, opts->dry_run);
 	if (opts->dry_run) {
 		/* Like git diff --exit-code: scripts can ask "is there anything to do?" */
 		res = WOULD_CHANGE;
 		rc = XTC_EXIT_DIFF;
 		goto out;
 	}
-	err = xtc_apply_plan(m, &st, &p, opts->json);
+	err = xtc_reconcile_apply(m, &st, &run, opts->json);
 	if (!err) {
 		res = APPLIED;
 		rc = XTC_EXIT_OK;
@@ -136,8 +129,8 @@ out:
 	if (rc != XTC_EXIT_OK && !opts->dry_run && !st.exists && !st.partial && st.lock_fd >= 0)
 		xtc_state_remove(&st);
 	if (opts->json)
-		print_json(opts, m, &p, res);
-	xtc_plan_free(&p);
+		print_json(opts, m, p, res);
+	xtc_run_free(&run);
 	xtc_state_close(&st);
 	xtc_model_free(m);
 	return rc;

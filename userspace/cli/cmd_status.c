@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "cmd_common.h"
 #include "output.h"
-#include "plan.h"
+#include "observe.h"
 #include "rule_info.h"
 #include "tables.h"
 #include "tc_attach.h"
@@ -215,22 +215,64 @@ static bool print_ifaces(struct xtc_out *o, const struct xtc_state *st,
 	return tcx;
 }
 
-static void note_pins(const struct xtc_state *st, struct problems *ps)
+static void note_pins(const struct xtc_state *st, const struct xtc_observed *ob,
+		      struct problems *ps)
 {
-	bool ifaces = st->maps.fd[XTC_MAP_IFACES] >= 0;
-	const char *fix = ifaces ?
-		"run `xtc unload --all` (it takes down what the state still records), then xtc apply" :
-		"without maps/xtc_ifaces xtc cannot tell where it attached: detach xtc_xdp and xtc's "
-		"TC programs by hand (xdp-loader status, bpftool link), then `xtc unload --all`";
 	int pin;
 
+	if (st->unsafe)
+		add_problem(ps, "state_dir_unsafe", NULL, "%s", st->unsafe_why);
 	for (pin = 0; pin < XTC_PIN_COUNT; pin++) {
 		if (st->foreign & (1U << pin))
 			add_problem(ps, "pin_foreign", NULL, "%s/%s was made by another version of xtc "
-				    "(its layout differs): %s", st->dir, xtc_state_pin_name(pin), fix);
+				    "(its layout differs): run `xtc unload --all`, then xtc apply",
+				    st->dir, xtc_state_pin_name(pin));
 		else if (st->missing & (1U << pin))
-			add_problem(ps, "pin_missing", NULL, "%s/%s is gone (removed by hand?): %s",
-				    st->dir, xtc_state_pin_name(pin), fix);
+			add_problem(ps, "pin_missing", NULL, "%s/%s is gone (removed by hand?): run "
+				    "xtc apply, which %s", st->dir, xtc_state_pin_name(pin),
+				    ob->recover_from[pin] ? "takes it back from the running programs" :
+				    "makes it anew");
+	}
+}
+
+/* What observe found in the kernel that no record explains. */
+static void note_kernel(const struct xtc_observed *ob, struct problems *ps)
+{
+	int i, k, h;
+
+	for (i = 0; i < ob->n_ifs; i++) {
+		const struct xtc_obs_iface *oi = &ob->ifs[i];
+
+		for (k = 0; k < oi->xdp.n_ours; k++) {
+			if (oi->xdp.stale[k])
+				add_problem(ps, "program_stale", oi->name, "%s: xtc's XDP program %u "
+					    "runs on maps that are no longer pinned; run xtc apply to "
+					    "replace it", oi->name, oi->xdp.ids[k]);
+			else if (!oi->recorded || oi->rec.xdp_prog_id != oi->xdp.ids[k])
+				add_problem(ps, "program_unrecorded", oi->name, "%s: xtc's XDP "
+					    "program %u is attached but not recorded (an earlier run "
+					    "stopped half way?); run xtc apply, which adopts or removes "
+					    "it", oi->name, oi->xdp.ids[k]);
+		}
+		if (oi->recorded && (oi->rec.flags & XTC_IF_XDP) && oi->xdp.foreign_id)
+			add_problem(ps, "xdp_replaced", oi->name, "%s: XDP now runs %s (id %u), "
+				    "which is not xtc's; remove it (xdp-loader unload) and run xtc "
+				    "apply", oi->name, oi->xdp.foreign_name, oi->xdp.foreign_id);
+		for (h = 0; h < 2; h++) {
+			const struct xtc_obs_tc *t = &oi->tc[h];
+
+			if (t->foreign_id && oi->recorded && oi->rec.tc_kind == XTC_TC_KIND_CLS_BPF)
+				add_problem(ps, "tc_slot_foreign", oi->name, "%s: TC %s: xtc's "
+					    "cls_bpf slot (prio 0x%x, handle 0x%x) holds %s (id %u), "
+					    "which is not xtc's; remove that filter, then run xtc apply",
+					    oi->name, h ? "egress" : "ingress", t->prio, t->handle,
+					    t->foreign_name, t->foreign_id);
+			else if (t->kind != XTC_TC_KIND_NONE && !oi->recorded)
+				add_problem(ps, "program_unrecorded", oi->name, "%s: xtc's TC %s "
+					    "program %u is attached but not recorded; run xtc apply, "
+					    "which adopts or removes it", oi->name,
+					    h ? "egress" : "ingress", t->prog_id);
+		}
 	}
 }
 
@@ -239,6 +281,7 @@ int cmd_status(const struct xtc_opts *opts)
 	struct xtc_rule_info *info = NULL;
 	struct problems ps = {};
 	struct xtc_mask_list live;
+	struct xtc_observed ob = {};
 	struct xtc_state st;
 	struct xtc_out *o;
 	__u64 applied_at;
@@ -258,10 +301,14 @@ int cmd_status(const struct xtc_opts *opts)
 	}
 	xtc_out_str(o, "state", st.dir);
 	xtc_out_bool(o, "loaded", st.exists);
-	if (!st.exists && !st.partial)
+	if (!st.exists && !st.partial && !st.unsafe)
 		add_problem(&ps, "not_loaded", NULL, "xtc is not loaded: no state under %s (run "
 			    "xtc apply)", st.dir);
-	note_pins(&st, &ps);
+	if (!xtc_observe(&st, false, &ob)) {
+		note_pins(&st, &ob, &ps);
+		note_kernel(&ob, &ps);
+	}
+	xtc_observed_free(&ob);
 	applied_at = xtc_tables_applied_at(&st.maps);
 	if (applied_at)
 		xtc_out_gauge(o, "last_apply_timestamp_seconds", applied_at);

@@ -1,38 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* xtc unload: remove xtc, and only xtc, from interfaces. */
+/*
+ * xtc unload: remove xtc, and only xtc, from interfaces.  It runs the
+ * reconciler with less wanted, so it finds our programs in the kernel
+ * whether or not their pins and records survived.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "apply.h"
 #include "cli.h"
 #include "cmd_common.h"
 #include "log.h"
+#include "reconcile.h"
 #include "state.h"
 
-/* Whether to unload this interface; marks the name as seen. */
-static bool wanted(const struct xtc_opts *opts, const char *name, bool *seen)
-{
-	int i;
-
-	if (opts->all)
-		return true;
-	for (i = 0; i < opts->n_args; i++) {
-		if (!strcmp(opts->args[i], name)) {
-			seen[i] = true;
-			return true;
-		}
-	}
-	return false;
-}
-
-static int count_ifaces(const struct xtc_state *st)
+static int count_records(const struct xtc_state *st)
 {
 	__u32 key, next, *prev = NULL;
-	int n = 0;
+	int n = 0, fd = st->maps.fd[XTC_MAP_IFACES];
 
-	while (!bpf_map_get_next_key(st->maps.fd[XTC_MAP_IFACES], prev, &next)) {
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		n++;
@@ -40,72 +28,70 @@ static int count_ifaces(const struct xtc_state *st)
 	return n;
 }
 
+/* The state, locked when there is one: unload must not race an apply. */
+static int open_locked(const struct xtc_opts *opts, struct xtc_state *st)
+{
+	char bpffs[4096];
+	int err;
+
+	err = xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
+	if (err)
+		return err;
+	if (xtc_state_check_bpffs(bpffs))
+		return -ENOENT;
+	err = xtc_state_open(st, bpffs, false);
+	if (err || st->lock_fd < 0)
+		return err;
+	xtc_state_close(st);
+	return xtc_state_open(st, bpffs, true);
+}
+
 int cmd_unload(const struct xtc_opts *opts)
 {
-	__u32 key, next, *prev = NULL;
-	struct xtc_iface_cfg cfg;
-	struct xtc_state st;
-	bool *seen;
+	struct xtc_state st = { .lock_fd = -1, .tc_ingress_fd = -1, .tc_egress_fd = -1 };
+	struct xtc_run run = {};
+	bool *known, dir = false;
 	int i, err, rc = XTC_EXIT_OK;
 
-	err = xtc_open_existing(opts, &st, true);
-	if (err < 0)
-		return xtc_read_exit(err);
-	if (err == 2 && st.maps.fd[XTC_MAP_IFACES] < 0) {
-		/* What xtc attached where is written nowhere else. */
-		pr_warn("unload: %s/maps/xtc_ifaces is gone, so xtc cannot tell where it attached: "
-			"detach xtc_xdp by hand (xdp-loader status; ip link set dev IFACE xdp off) "
-			"and any cls_bpf filter of prio 0x7874%s\n", st.dir,
-			opts->all ? "; removing the pins detaches its TCX links" : "");
+	xtc_maps_init(&st.maps);
+	known = calloc(opts->n_args + 1, sizeof(*known));
+	if (!known)
+		return XTC_EXIT_RUNTIME;
+	err = open_locked(opts, &st);
+	if (err) {
+		rc = xtc_read_exit(err);
+		goto out;
+	}
+	dir = st.lock_fd >= 0;
+	err = xtc_reconcile_plan_unload(&st, opts->args, opts->n_args, opts->all, known, &run);
+	if (err) {
 		rc = XTC_EXIT_RUNTIME;
-		if (opts->all && xtc_state_remove(&st) == 0)
-			printf("pins removed from %s\n", st.dir);
-		xtc_state_close(&st);
-		return rc;
-	}
-	if (err == 1) {
-		if (opts->all) {
-			printf("xtc is not loaded\n");
-			return XTC_EXIT_OK;
-		}
-		for (i = 0; i < opts->n_args; i++)
-			pr_warn("unload: %s: not managed by xtc (xtc is not loaded)\n",
-				opts->args[i]);
-		return XTC_EXIT_RUNTIME;
-	}
-	seen = calloc(opts->n_args + 1, sizeof(*seen));
-	if (!seen) {
-		xtc_state_close(&st);
-		return XTC_EXIT_RUNTIME;
-	}
-	while (!bpf_map_get_next_key(st.maps.fd[XTC_MAP_IFACES], prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(st.maps.fd[XTC_MAP_IFACES], &key, &cfg))
-			continue;
-		cfg.name[sizeof(cfg.name) - 1] = 0;
-		if (!wanted(opts, cfg.name, seen))
-			continue;
-		if (xtc_iface_remove(&st, &cfg, key)) {
-			rc = XTC_EXIT_RUNTIME;
-			continue;
-		}
-		/* Its entry is gone, so walk again from the start. */
-		prev = NULL;
+		goto out;
 	}
 	for (i = 0; i < opts->n_args; i++) {
-		if (seen[i])
+		if (known[i])
 			continue;
-		pr_warn("unload: %s: not managed by xtc\n", opts->args[i]);
+		pr_warn("unload: %s: not managed by xtc%s\n", opts->args[i],
+			dir ? "" : " (xtc is not loaded)");
 		rc = XTC_EXIT_RUNTIME;
 	}
-	if (!count_ifaces(&st)) {
+	if (opts->all && !dir && xtc_plan_empty(&run.plan)) {
+		printf("xtc is not loaded\n");
+		goto out;
+	}
+	if (!xtc_plan_empty(&run.plan) && xtc_reconcile_apply(NULL, &st, &run, false))
+		rc = XTC_EXIT_RUNTIME;
+	if (dir && (opts->all || !count_records(&st)) && rc == XTC_EXIT_OK) {
 		if (xtc_state_remove(&st))
 			rc = XTC_EXIT_RUNTIME;
 		else
 			printf("xtc unloaded; pins removed from %s\n", st.dir);
+	} else if (!dir && rc == XTC_EXIT_OK) {
+		printf("xtc unloaded\n");
 	}
-	free(seen);
+out:
+	xtc_run_free(&run);
+	free(known);
 	xtc_state_close(&st);
 	return rc;
 }

@@ -8,10 +8,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "apply.h"
+#include "failpoint.h"
 #include "log.h"
 #include "objs.h"
+#include "owner.h"
 #include "xdp_attach.h"
-#include "xtc_tc.skel.h"
 
 enum undo_kind {
 	UNDO_XDP_ATTACH,		/* detach what we attached */
@@ -50,6 +51,24 @@ static int push(struct undo_log *l, const struct undo *u)
 	return 0;
 }
 
+/* Progress lines on stdout, unless the output is JSON. */
+static bool quiet;
+
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* ---- kernel steps, each behind a failpoint ----------------------------- */
+
 static int tc_prog_fd(const struct xtc_state *st, bool egress)
 {
 	return egress ? st->tc_egress_fd : st->tc_ingress_fd;
@@ -63,6 +82,8 @@ static int tc_on(struct xtc_state *st, const char *name, __u32 ifindex, bool egr
 
 	xtc_state_link_path(st, ifindex, egress, pin, sizeof(pin));
 	err = xtc_tc_attach(kind, ifindex, egress, tc_prog_fd(st, egress), pin, created_qdisc);
+	if (!err)
+		err = xtc_failpoint("tc_attach");
 	if (err)
 		pr_warn("%s: attaching TC %s failed: %s\n", name, egress ? "egress" : "ingress",
 			strerror(-err));
@@ -77,9 +98,35 @@ static int tc_off(struct xtc_state *st, const char *name, __u32 ifindex, bool eg
 
 	xtc_state_link_path(st, ifindex, egress, pin, sizeof(pin));
 	err = xtc_tc_detach(kind, ifindex, egress, pin, remove_qdisc);
+	if (!err)
+		err = xtc_failpoint("tc_detach");
 	if (err)
 		pr_warn("%s: detaching TC %s failed: %s\n", name, egress ? "egress" : "ingress",
 			strerror(-err));
+	return err;
+}
+
+static int xdp_on(struct xtc_state *st, const char *name, __u32 ifindex,
+		  const struct xtc_iface_cfg *w, __u32 *id, bool *single)
+{
+	int err = xtc_xdp_attach(&st->maps, ifindex, name, w->xdp_mode, w->xdp_prio, XTC_ACT_PASS,
+				 id, single);
+
+	if (!err)
+		err = xtc_failpoint("xdp_attach");
+	if (err)
+		pr_warn("%s: attaching XDP failed: %s\n", name, strerror(-err));
+	return err;
+}
+
+static int xdp_off(const char *name, __u32 ifindex, __u32 id)
+{
+	int err = xtc_xdp_detach(ifindex, name, id);
+
+	if (!err)
+		err = xtc_failpoint("xdp_detach");
+	if (err)
+		pr_warn("%s: detaching XDP failed: %s\n", name, strerror(-err));
 	return err;
 }
 
@@ -107,20 +154,24 @@ static int set_entry(const struct xtc_state *st, __u32 ifindex, const struct xtc
 	if (bpf_map_update_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex, cfg, BPF_ANY))
 		return -errno;
 	create_counters(st, ifindex, cfg->flags);
-	return 0;
+	return xtc_failpoint("iface_record");
 }
 
-static void forget_iface(const struct xtc_state *st, __u32 ifindex)
+static int forget_iface(const struct xtc_state *st, __u32 ifindex)
 {
 	int h;
 
-	bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex);
+	if (bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex) && errno != ENOENT)
+		return -errno;
 	for (h = 0; h < XTC_HOOK_MAX; h++) {
 		struct xtc_iface_key k = { .ifindex = ifindex, .hook = h };
 
 		bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACE_STATS], &k);
 	}
+	return xtc_failpoint("iface_forget");
 }
+
+/* ---- undo -------------------------------------------------------------- */
 
 /*
  * The old program came back with a new id: the entry that the remaining
@@ -144,6 +195,7 @@ static void note_reattach(struct undo_log *l, __u32 ifindex, __u32 id, bool sing
 
 static void run_undo(struct xtc_state *st, struct undo_log *l)
 {
+	char pin[4400];
 	__u32 id;
 	bool single, created;
 
@@ -160,74 +212,155 @@ static void run_undo(struct xtc_state *st, struct undo_log *l)
 				note_reattach(l, u->ifindex, id, single);
 			break;
 		case UNDO_TC_ATTACH:
-			tc_off(st, u->name, u->ifindex, u->egress, u->cfg.tc_kind,
-			       u->cfg.flags & XTC_IF_QDISC_OURS);
+			xtc_state_link_path(st, u->ifindex, u->egress, pin, sizeof(pin));
+			xtc_tc_detach(u->cfg.tc_kind, u->ifindex, u->egress, pin,
+				      u->cfg.flags & XTC_IF_QDISC_OURS);
 			break;
 		case UNDO_TC_DETACH:
 			tc_on(st, u->name, u->ifindex, u->egress, u->cfg.tc_kind, &created);
 			break;
 		case UNDO_IFACE_ENTRY:
 			if (u->had_entry)
-				set_entry(st, u->ifindex, &u->cfg);
+				bpf_map_update_elem(st->maps.fd[XTC_MAP_IFACES], &u->ifindex, &u->cfg,
+						    BPF_ANY);
 			else
-				forget_iface(st, u->ifindex);
+				bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACES], &u->ifindex);
 			break;
 		}
 	}
 }
 
-/* Loads the TC object, which creates every map, and pins both. */
-static int create_state(const struct xtc_model *m, struct xtc_state *st, const struct xtc_plan *p)
+/* ---- the state --------------------------------------------------------- */
+
+/* Takes a pin back from the live program that still holds it. */
+static int repin(struct xtc_state *st, const struct xtc_observed *ob, int pin, __u32 from)
 {
+	struct xtc_prog_seen ps;
+	int fd, err;
+
+	if (pin == XTC_PIN_TC_INGRESS || pin == XTC_PIN_TC_EGRESS) {
+		fd = bpf_prog_get_fd_by_id(from);
+		if (fd < 0)
+			return -errno;
+	} else {
+		err = xtc_prog_inspect(from, ob->state_id, &ps);
+		if (err)
+			return err;
+		fd = xtc_prog_map_fd(&ps, xtc_map_names[pin]);
+		if (fd < 0)
+			return fd;
+	}
+	err = xtc_state_pin_one(st, pin, fd);
+	close(fd);
+	if (!err)
+		err = xtc_failpoint("state_repin");
+	return err;
+}
+
+static __u32 map_max_entries(int fd)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return 0;
+	return mi.max_entries;
+}
+
+/* Makes what is gone for good: loads the objects on the maps that remain. */
+static int create_pins(const struct xtc_model *m, struct xtc_state *st,
+		       const struct xtc_observed *ob, const struct xtc_plan *p)
+{
+	__u32 stats_slots = map_max_entries(st->maps.fd[XTC_MAP_RULE_STATS]);
 	struct xtc_objs_opts oo = {
-		.max_rules = m->max_rules,
-		.max_entries = p->max_entries,
+		.max_rules = stats_slots ?: m ? m->max_rules : XTC_DEFAULT_MAX_RULES,
+		.max_entries = p->max_entries ?: XTC_DEFAULT_MAX_RULES * 4,
 		.malformed_action = XTC_ACT_PASS,
+		.reuse = &st->maps,
 	};
 	struct xtc_objs o;
-	int err;
+	int pin, fd, err;
 
 	err = xtc_objs_load(&o, &oo);
 	if (err)
 		return err;
-	err = xtc_state_pin(st, &o.maps, xtc_objs_prog_fd(&o, XTC_HOOK_TC_INGRESS),
-			    xtc_objs_prog_fd(&o, XTC_HOOK_TC_EGRESS));
-	if (!err) {
-		/* Pins left by an incomplete state were replaced or kept: drop our old fds. */
-		xtc_maps_close(&st->maps);
-		if (st->tc_ingress_fd >= 0)
-			close(st->tc_ingress_fd);
-		if (st->tc_egress_fd >= 0)
-			close(st->tc_egress_fd);
-		st->maps = o.maps;
-		xtc_maps_init(&o.maps);
-		st->tc_ingress_fd = dup(xtc_objs_prog_fd(&o, XTC_HOOK_TC_INGRESS));
-		st->tc_egress_fd = dup(xtc_objs_prog_fd(&o, XTC_HOOK_TC_EGRESS));
-		st->exists = true;
-	} else {
-		pr_warn("%s: cannot pin: %s\n", st->dir, strerror(-err));
+	/* Marked before any pin exists, so that no observer ever sees them unmarked. */
+	err = xtc_owner_stamp(o.maps.fd[XTC_MAP_CONFIG], ob->state_id);
+	for (pin = 0; pin < XTC_PIN_COUNT && !err; pin++) {
+		if (!(p->state.create & (1U << pin)))
+			continue;
+		fd = pin == XTC_PIN_TC_INGRESS ? xtc_objs_prog_fd(&o, XTC_HOOK_TC_INGRESS) :
+		     pin == XTC_PIN_TC_EGRESS ? xtc_objs_prog_fd(&o, XTC_HOOK_TC_EGRESS) :
+		     o.maps.fd[pin];
+		err = xtc_state_pin_one(st, pin, fd);
+		if (!err)
+			err = xtc_failpoint("state_pin");
+		if (err)
+			pr_warn("%s: cannot pin %s: %s\n", st->dir, xtc_state_pin_name(pin),
+				strerror(-err));
 	}
 	xtc_objs_destroy(&o);
 	return err;
 }
 
-static int write_tables(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p,
+static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
+			const struct xtc_observed *ob, const struct xtc_plan *p)
+{
+	const struct xtc_state_plan *s = &p->state;
+	int pin, err = 0;
+
+	for (pin = 0; pin < XTC_PIN_COUNT && !err; pin++) {
+		if (!(s->repin & (1U << pin)))
+			continue;
+		err = repin(st, ob, pin, s->recover_from[pin]);
+		if (err)
+			pr_warn("%s: cannot take %s back from program %u: %s\n", st->dir,
+				xtc_state_pin_name(pin), s->recover_from[pin], strerror(-err));
+	}
+	if (!err)
+		err = xtc_state_reopen(st);
+	if (!err && s->create) {
+		err = create_pins(m, st, ob, p);
+		if (!err)
+			err = xtc_state_reopen(st);
+	}
+	if (!err && !st->exists) {
+		pr_warn("%s: the state is still incomplete after repair\n", st->dir);
+		err = -ENOENT;
+	}
+	if (!err && !xtc_owner_marked(st->maps.fd[XTC_MAP_CONFIG], ob->state_id)) {
+		err = xtc_owner_stamp(st->maps.fd[XTC_MAP_CONFIG], ob->state_id);
+		if (!err)
+			err = xtc_failpoint("state_stamp");
+	}
+	return err;
+}
+
+/* ---- rules ------------------------------------------------------------- */
+
+static int write_tables(const struct xtc_model *m, struct xtc_state *st,
+			const struct xtc_observed *ob, struct xtc_plan *p,
 			struct xtc_tables_snapshot *snap)
 {
+	bool fresh_info = p->state.create & (1U << XTC_MAP_RULE_INFO);
 	struct xtc_table_diff diff;
 	size_t n;
 	int err;
 
 	double t0 = xtc_now();
 
-	err = xtc_rule_table_write(&st->maps, p->create ? NULL : &p->have, &p->want, false, &n,
+	err = xtc_rule_table_write(&st->maps, fresh_info ? NULL : &ob->have, &p->want, false, &n,
 				   snap);
+	if (!err)
+		err = xtc_failpoint("rules_info");
 	if (err) {
 		pr_warn("rules: cannot write the rule names: %s\n", strerror(-err));
 		return err;
 	}
 	pr_debug("timing: rule names %.3f s\n", xtc_now() - t0);
 	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, false, &diff);
+	if (!err)
+		err = xtc_failpoint("rules_classifier");
 	if (err) {
 		pr_warn("rules: cannot write %zu entries into the classifier: %s%s\n",
 			p->tss.n_entries, strerror(-err),
@@ -236,72 +369,117 @@ static int write_tables(const struct xtc_model *m, struct xtc_state *st, struct 
 		return err;
 	}
 	err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, false, &n);
+	if (!err)
+		err = xtc_failpoint("rules_ipmap");
 	if (err)
 		pr_warn("ip-to-ifindex map: cannot write %zu entries: %s\n", p->n_ip,
 			strerror(-err));
 	return err;
 }
 
-/* Progress lines on stdout, unless the output is JSON. */
-static bool quiet;
+/* ---- interfaces -------------------------------------------------------- */
 
-static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void progress(const char *fmt, ...)
+/* What the record says before any attach: nothing the datapath would trust too early. */
+static struct xtc_iface_cfg entry_before(const struct xtc_iface_plan *ip)
 {
-	va_list ap;
+	struct xtc_iface_cfg e = ip->keep ? ip->want : ip->cur;
+	bool xdp_stays = ip->keep && (ip->want.flags & XTC_IF_XDP) &&
+			 (!ip->xdp_on || (ip->xdp_first && (ip->cur.flags & XTC_IF_XDP)));
 
-	if (quiet)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
+	/*
+	 * TC trusts XTC_IF_XDP to mean that XDP has classified the packet, so
+	 * it is set only while one of our XDP programs is attached.
+	 */
+	if (!xdp_stays) {
+		e.flags &= ~(XTC_IF_XDP | XTC_IF_XDP_SINGLE);
+		e.xdp_prog_id = 0;
+	} else if (ip->xdp_on) {
+		e.xdp_prog_id = ip->cur.xdp_prog_id;
+	}
+	e.flags |= ip->cur.flags & XTC_IF_QDISC_OURS;
+	return e;
 }
 
-static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo_log *l)
+static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo_log *l,
+		     struct undo *u)
 {
-	struct undo u = { .ifindex = ip->ifindex, .had_entry = ip->had, .cfg = ip->cur };
-	struct xtc_iface_cfg mid = ip->cur;
-	bool created = false, single = false;
+	bool single = false;
+	int i, err;
+
+	if (ip->xdp_on && ip->xdp_first) {
+		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, &ip->want.xdp_prog_id, &single);
+		if (err)
+			return err;
+		u->kind = UNDO_XDP_ATTACH;
+		u->cfg.xdp_prog_id = ip->want.xdp_prog_id;
+		if ((err = push(l, u)))
+			return err;
+	}
+	for (i = 0; i < ip->n_xdp_off; i++) {
+		err = xdp_off(ip->name, ip->ifindex, ip->xdp_off[i]);
+		if (err)
+			return err;
+		u->kind = UNDO_XDP_DETACH;
+		u->cfg = ip->cur;
+		if ((err = push(l, u)))
+			return err;
+	}
+	if (ip->xdp_on && !ip->xdp_first) {
+		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, &ip->want.xdp_prog_id, &single);
+		if (err)
+			return err;
+		u->kind = UNDO_XDP_ATTACH;
+		u->cfg.xdp_prog_id = ip->want.xdp_prog_id;
+		if ((err = push(l, u)))
+			return err;
+	}
+	if (ip->xdp_on) {
+		if (single)
+			ip->want.flags |= XTC_IF_XDP_SINGLE;
+		progress("%s: XDP attached (%s mode, priority %u, id %u%s)\n", ip->name,
+			 ip->want.xdp_mode == XTC_XDP_SKB ? "skb" : "native", ip->want.xdp_prio,
+			 ip->want.xdp_prog_id, single ? "; single program: this kernel cannot run "
+			 "the libxdp dispatcher" : "");
+	}
+	return 0;
+}
+
+static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip,
+		    const struct xtc_obs_iface *oi, struct undo_log *l)
+{
+	struct undo u = { .ifindex = ip->ifindex, .had_entry = ip->had };
+	struct xtc_iface_cfg before = entry_before(ip);
+	bool created = false;
 	int h, err;
 
 	snprintf(u.name, sizeof(u.name), "%s", ip->name);
+	if (oi && oi->recorded)
+		u.cfg = oi->rec;
 	u.kind = UNDO_IFACE_ENTRY;
-	err = push(l, &u);
-	if (err)
+	if ((err = push(l, &u)))
 		return err;
-
-	if (ip->xdp_off) {
-		/* TC must stop trusting XDP before XDP goes away. */
-		mid.flags &= ~(XTC_IF_XDP | XTC_IF_XDP_SINGLE);
-		if (!ip->gone) {
-			err = set_entry(st, ip->ifindex, &mid);
-			if (!err)
-				err = xtc_xdp_detach(ip->ifindex, ip->name, ip->cur.xdp_prog_id);
-			if (err) {
-				pr_warn("%s: detaching XDP failed: %s\n", ip->name, strerror(-err));
-				return err;
-			}
-		}
-		u.kind = UNDO_XDP_DETACH;
-		if ((err = push(l, &u)))
-			return err;
+	if (ip->gone && !ip->keep)
+		goto forget;
+	if ((ip->had || ip->keep) && (!ip->had || memcmp(&oi->rec, &before, sizeof(before)))) {
+		err = set_entry(st, ip->ifindex, &before);
+		if (err)
+			goto fail_record;
 	}
 	for (h = 0; h < 2; h++) {
-		if (!ip->tc_off[h] || ip->gone)
+		if (!ip->tc_off[h])
 			continue;
-		bool other_cls = ip->cur.tc_kind == XTC_TC_KIND_CLS_BPF &&
-				 (ip->cur.flags & (h ? XTC_IF_TC_INGRESS : XTC_IF_TC_EGRESS)) &&
-				 !ip->tc_off[!h];
-		err = tc_off(st, ip->name, ip->ifindex, h, ip->cur.tc_kind,
-			     (ip->cur.flags & XTC_IF_QDISC_OURS) && !other_cls && !ip->tc_on[h]);
+		err = tc_off(st, ip->name, ip->ifindex, h, ip->tc_off_kind[h], ip->tc_off_qdisc[h]);
 		if (err)
 			return err;
 		u.kind = UNDO_TC_DETACH;
 		u.egress = h;
+		u.cfg.tc_kind = ip->tc_off_kind[h];
 		if ((err = push(l, &u)))
 			return err;
 	}
+	err = xdp_steps(st, ip, l, &u);
+	if (err)
+		return err;
 	for (h = 0; h < 2; h++) {
 		if (!ip->tc_on[h])
 			continue;
@@ -317,105 +495,82 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo
 		if ((err = push(l, &u)))
 			return err;
 		progress("%s: TC %s attached (%s)\n", ip->name, h ? "egress" : "ingress",
-		       ip->want.tc_kind == XTC_TC_KIND_TCX ? "tcx" : "cls_bpf");
+			 ip->want.tc_kind == XTC_TC_KIND_TCX ? "tcx" : "cls_bpf");
 	}
-	if (ip->xdp_on) {
-		err = xtc_xdp_attach(&st->maps, ip->ifindex, ip->name, ip->want.xdp_mode,
-				     ip->want.xdp_prio, XTC_ACT_PASS, &ip->want.xdp_prog_id, &single);
-		if (err) {
-			pr_warn("%s: attaching XDP failed: %s\n", ip->name, strerror(-err));
-			return err;
-		}
-		if (single)
-			ip->want.flags |= XTC_IF_XDP_SINGLE;
-		u.kind = UNDO_XDP_ATTACH;
-		u.cfg.xdp_prog_id = ip->want.xdp_prog_id;
-		if ((err = push(l, &u)))
-			return err;
-		progress("%s: XDP attached (%s mode, priority %u, id %u%s)\n", ip->name,
-		       ip->want.xdp_mode == XTC_XDP_SKB ? "skb" : "native", ip->want.xdp_prio,
-		       ip->want.xdp_prog_id,
-		       single ? "; single program: this kernel cannot run the libxdp dispatcher" : "");
-	}
-	if (!ip->keep) {
-		forget_iface(st, ip->ifindex);
-		progress("%s: xtc removed\n", ip->name);
+	if (ip->keep) {
+		err = set_entry(st, ip->ifindex, &ip->want);
+		if (err)
+			goto fail_record;
 		return 0;
 	}
-	err = set_entry(st, ip->ifindex, &ip->want);
+forget:
+	if (!ip->had)
+		return 0;
+	err = forget_iface(st, ip->ifindex);
 	if (err)
-		pr_warn("%s: cannot record its state: %s\n", ip->name, strerror(-err));
+		goto fail_record;
+	progress("%s: xtc removed\n", ip->name);
+	return 0;
+fail_record:
+	pr_warn("%s: cannot record its state: %s\n", ip->name, strerror(-err));
 	return err;
 }
 
-int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p,
-		   bool json)
+int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
+		   const struct xtc_observed *ob, struct xtc_plan *p, bool json)
 {
 	struct xtc_tables_snapshot snap = {};
 	struct undo_log l = {};
-	bool created = false, have_snap = false;
-	int i, err;
+	bool have_snap = false;
+	int i, err = 0;
 
 	quiet = json;
 	double t0 = xtc_now();
 
-	if (p->create) {
-		err = create_state(m, st, p);
+	if (!xtc_state_plan_empty(&p->state)) {
+		err = ensure_state(m, st, ob, p);
 		if (err)
 			goto fail;
-		created = true;
-		pr_debug("timing: load and pin the programs and maps %.3f s\n", xtc_now() - t0);
-	} else {
-		err = xtc_tables_snapshot(&st->maps, &snap);
-		snap.rules_before = &p->have;
-		snap.rules_tried = &p->want;
-		if (err) {
-			pr_warn("rules: cannot read the current rules: %s\n", strerror(-err));
-			goto fail;
-		}
-		have_snap = true;
+		pr_debug("timing: state %.3f s\n", xtc_now() - t0);
 	}
-	t0 = xtc_now();
-	err = write_tables(m, st, p, have_snap ? &snap : NULL);
-	if (err)
-		goto fail;
-	pr_debug("timing: write the rules %.3f s\n", xtc_now() - t0);
+	if (p->rules) {
+		if (!p->state.fresh) {
+			err = xtc_tables_snapshot(&st->maps, &snap);
+			snap.rules_before = &ob->have;
+			snap.rules_tried = &p->want;
+			if (err) {
+				pr_warn("rules: cannot read the current rules: %s\n", strerror(-err));
+				goto fail;
+			}
+			have_snap = true;
+		}
+		t0 = xtc_now();
+		err = write_tables(m, st, ob, p, have_snap ? &snap : NULL);
+		if (err)
+			goto fail;
+		pr_debug("timing: write the rules %.3f s\n", xtc_now() - t0);
+	}
 	for (i = 0; i < p->n_ifs; i++) {
 		if (xtc_iface_plan_empty(&p->ifs[i]))
 			continue;
-		err = do_iface(st, &p->ifs[i], &l);
+		err = do_iface(st, &p->ifs[i], xtc_observed_iface(ob, p->ifs[i].ifindex), &l);
 		if (err)
 			goto fail;
 	}
-	progress("rules: %d rule(s), %zu classifier entries in %d match shape(s); "
-	       "%zu IP-to-ifindex entries\n", m->n_rules, p->tss.n_entries, p->tss.n_masks, p->n_ip);
+	if (p->rules)
+		progress("rules: %d rule(s), %zu classifier entries in %d match shape(s); "
+			 "%zu IP-to-ifindex entries\n", m->n_rules, p->tss.n_entries, p->tss.n_masks,
+			 p->n_ip);
 	goto out;
 fail:
 	run_undo(st, &l);
-	if (created)
+	if (p->state.fresh && st->lock_fd >= 0)
 		xtc_state_remove(st);
 	else if (have_snap && xtc_tables_restore(&st->maps, &snap))
 		pr_warn("rules: could not restore the previous rules\n");
-	pr_warn("apply failed; every change was rolled back\n");
+	pr_warn("apply failed; the changes were rolled back\n");
 out:
 	xtc_tables_snapshot_free(&snap);
-	free(l.u);
-	return err;
-}
-
-int xtc_iface_remove(struct xtc_state *st, const struct xtc_iface_cfg *cur, __u32 ifindex)
-{
-	struct xtc_iface_plan ip = { .ifindex = ifindex, .had = true, .cur = *cur };
-	struct undo_log l = {};
-	char name[IF_NAMESIZE];
-	int err;
-
-	snprintf(ip.name, sizeof(ip.name), "%s", cur->name);
-	ip.gone = !if_indextoname(ifindex, name) || strcmp(name, cur->name);
-	ip.xdp_off = cur->flags & XTC_IF_XDP;
-	ip.tc_off[0] = cur->flags & XTC_IF_TC_INGRESS;
-	ip.tc_off[1] = cur->flags & XTC_IF_TC_EGRESS;
-	err = do_iface(st, &ip, &l);
 	free(l.u);
 	return err;
 }

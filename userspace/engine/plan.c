@@ -2,177 +2,38 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include "plan.h"
-#include "hostroutes.h"
 #include "log.h"
 #include "rule_info.h"
-#include "xdp_attach.h"
 
-__u32 xtc_prog_id(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.id;
-}
+/* ---- rules ------------------------------------------------------------- */
 
 /* Host addresses and connected routes, then [static] on top. */
-static int collect_ipmap(const struct xtc_model *m, struct xtc_plan *p)
+static int collect_ipmap(const struct xtc_model *m, const struct xtc_observed *ob,
+			 struct xtc_plan *p)
 {
-	struct xtc_ipmap_entry *host = NULL, *all;
-	size_t n_host = 0, i;
-	int err, s;
+	struct xtc_ipmap_entry *all;
+	size_t i;
+	int s;
 
-	err = xtc_host_routes(&host, &n_host);
-	if (err) {
-		pr_warn("cannot read the host's addresses and routes: %s\n", strerror(-err));
-		return err;
-	}
-	all = calloc(n_host + m->n_statics + 1, sizeof(*all));
-	if (!all) {
-		free(host);
+	all = calloc(ob->n_host_ip + m->n_statics + 1, sizeof(*all));
+	if (!all)
 		return -ENOMEM;
-	}
-	for (i = 0; i < n_host; i++) {
+	for (i = 0; i < ob->n_host_ip; i++) {
 		for (s = 0; s < m->n_statics; s++)
-			if (!memcmp(&m->statics[s].prefix, &host[i].prefix, sizeof(host[i].prefix)))
+			if (!memcmp(&m->statics[s].prefix, &ob->host_ip[i].prefix,
+				    sizeof(ob->host_ip[i].prefix)))
 				break;
 		if (s == m->n_statics)
-			all[p->n_ip++] = host[i];
+			all[p->n_ip++] = ob->host_ip[i];
 	}
 	for (s = 0; s < m->n_statics; s++) {
 		all[p->n_ip].prefix = m->statics[s].prefix;
 		all[p->n_ip].origin = XTC_IPMAP_STATIC;
 		all[p->n_ip++].ifindex = m->statics[s].ifindex;
 	}
-	free(host);
 	p->ip = all;
 	return 0;
-}
-
-static struct xtc_iface_plan *add_iface(struct xtc_plan *p, const char *name, __u32 ifindex)
-{
-	struct xtc_iface_plan *ip;
-	int i;
-
-	for (i = 0; i < p->n_ifs; i++)
-		if (p->ifs[i].ifindex == ifindex)
-			return &p->ifs[i];
-	ip = &p->ifs[p->n_ifs++];
-	memset(ip, 0, sizeof(*ip));
-	snprintf(ip->name, sizeof(ip->name), "%s", name);
-	ip->ifindex = ifindex;
-	return ip;
-}
-
-/* Drops flags for attachments the kernel no longer has (someone removed them). */
-static void verify_current(struct xtc_iface_plan *ip, const struct xtc_state *st)
-{
-	struct xtc_xdp_info xi;
-	struct xtc_tc_info ti;
-	__u32 ids[2] = { xtc_prog_id(st->tc_ingress_fd), xtc_prog_id(st->tc_egress_fd) };
-	int h;
-
-	if (ip->gone) {
-		ip->cur.flags = 0;
-		return;
-	}
-	if ((ip->cur.flags & XTC_IF_XDP) &&
-	    (xtc_xdp_query(ip->ifindex, ip->cur.xdp_prog_id, &xi) || xi.our_pos < 0)) {
-		pr_debug("%s: our XDP program %u is no longer attached\n", ip->name,
-			 ip->cur.xdp_prog_id);
-		ip->cur.flags &= ~(XTC_IF_XDP | XTC_IF_XDP_SINGLE);
-		ip->cur.xdp_prog_id = 0;
-	}
-	for (h = 0; h < 2; h++) {
-		__u32 flag = h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
-
-		if (!(ip->cur.flags & flag))
-			continue;
-		if (xtc_tc_query(ip->ifindex, h, ids[h], &ti) || ti.kind == XTC_TC_KIND_NONE) {
-			pr_debug("%s: our TC %s program is no longer attached\n", ip->name,
-				 h ? "egress" : "ingress");
-			ip->cur.flags &= ~flag;
-		}
-	}
-}
-
-static void read_current(struct xtc_plan *p, const struct xtc_state *st)
-{
-	__u32 key, next, *prev = NULL;
-	struct xtc_iface_cfg cfg;
-
-	if (!st->exists)
-		return;
-	while (!bpf_map_get_next_key(st->maps.fd[XTC_MAP_IFACES], prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(st->maps.fd[XTC_MAP_IFACES], &key, &cfg))
-			continue;
-		char name[IF_NAMESIZE] = "";
-		struct xtc_iface_plan *ip;
-
-		cfg.name[sizeof(cfg.name) - 1] = 0;
-		ip = add_iface(p, cfg.name, key);
-		ip->had = true;
-		ip->cur = cfg;
-		ip->gone = !if_indextoname(key, name) || strcmp(name, cfg.name);
-		verify_current(ip, st);
-	}
-}
-
-static void plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip, const struct xtc_iface *mi)
-{
-	struct xtc_iface_cfg *w = &ip->want;
-	int h;
-
-	memset(w, 0, sizeof(*w));
-	if (mi) {
-		ip->keep = true;
-		snprintf(w->name, sizeof(w->name), "%s", mi->name);
-		if (mi->xdp) {
-			w->flags |= XTC_IF_XDP;
-			w->xdp_mode = mi->xdp_mode;
-			w->xdp_prio = mi->xdp_priority;
-		}
-		if (mi->tc_ingress)
-			w->flags |= XTC_IF_TC_INGRESS;
-		if (mi->tc_egress)
-			w->flags |= XTC_IF_TC_EGRESS;
-		if (mi->tc_ingress || mi->tc_egress)
-			w->tc_kind = p->tc_kind;
-	}
-	if (w->flags & XTC_IF_XDP) {
-		if (!(ip->cur.flags & XTC_IF_XDP) || ip->cur.xdp_mode != w->xdp_mode ||
-		    ip->cur.xdp_prio != w->xdp_prio) {
-			ip->xdp_off = ip->cur.flags & XTC_IF_XDP;
-			ip->xdp_on = true;
-		} else {
-			w->xdp_prog_id = ip->cur.xdp_prog_id;
-			w->flags |= ip->cur.flags & XTC_IF_XDP_SINGLE;
-		}
-	} else {
-		ip->xdp_off = ip->cur.flags & XTC_IF_XDP;
-	}
-	for (h = 0; h < 2; h++) {
-		__u32 flag = h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
-		bool have = ip->cur.flags & flag;
-
-		if (w->flags & flag) {
-			if (!have || ip->cur.tc_kind != w->tc_kind) {
-				ip->tc_off[h] = have;
-				ip->tc_on[h] = true;
-			}
-		} else {
-			ip->tc_off[h] = have;
-		}
-	}
-	/* A clsact we created stays ours while any cls_bpf filter of ours remains. */
-	if (w->tc_kind == XTC_TC_KIND_CLS_BPF)
-		w->flags |= ip->cur.flags & XTC_IF_QDISC_OURS;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -180,7 +41,7 @@ static int cmp_name(const void *a, const void *b)
 	const struct xtc_rule_info *x = *(const struct xtc_rule_info *const *)a;
 	const struct xtc_rule_info *y = *(const struct xtc_rule_info *const *)b;
 
-	return strcmp(x->name, y->name);
+	return strncmp(x->name, y->name, sizeof(x->name));
 }
 
 /*
@@ -188,25 +49,19 @@ static int cmp_name(const void *a, const void *b)
  * loaded keeps its id (and its counters) when rules are added or moved
  * around it; new rules take ids nobody holds.
  */
-static int assign_ids(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p)
+static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob)
 {
-	struct xtc_rule_info *info, **byname = NULL, key, *kp = &key, **hit;
+	const struct xtc_rule_info *info = ob->have.info;
+	const struct xtc_rule_info **byname = NULL, *kp, **hit;
+	struct xtc_rule_info key;
+	__u32 n = ob->have.n, i, n_used = 0, next = 0;
 	unsigned char *taken = NULL;
-	__u32 n, i, n_used = 0, next = 0;
 	int r, err = 0;
 
-	if (!st->exists)
+	if (!n)
 		return 0;
-	err = xtc_rule_table_read(&st->maps, &p->have);
-	if (err)
-		return err;
-	info = p->have.info;
-	n = p->have.n;
-	/* The plan compares rules by name against what the kernel holds. */
-	for (i = 0; i < n; i++)
-		info[i].name[sizeof(info[i].name) - 1] = 0;
-	byname = calloc(n ? n : 1, sizeof(*byname));
-	taken = calloc(n ? n : 1, 1);
+	byname = calloc(n, sizeof(*byname));
+	taken = calloc(n, 1);
 	if (!byname || !taken) {
 		err = -ENOMEM;
 		goto out;
@@ -215,6 +70,7 @@ static int assign_ids(struct xtc_model *m, const struct xtc_state *st, struct xt
 		if (info[i].flags & XTC_RI_USED)
 			byname[n_used++] = &info[i];
 	qsort(byname, n_used, sizeof(*byname), cmp_name);
+	kp = &key;
 	for (r = 0; r < m->n_rules; r++) {
 		snprintf(key.name, sizeof(key.name), "%s", m->rules[r].name);
 		hit = bsearch(&kp, byname, n_used, sizeof(*byname), cmp_name);
@@ -242,6 +98,250 @@ out:
 	return err;
 }
 
+int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p)
+{
+	double t0 = xtc_now();
+	int err;
+
+	p->rules = true;
+	err = assign_ids(m, ob);
+	if (err)
+		return err;
+	pr_debug("timing: rule ids %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
+	err = xtc_tss_build(m->rules, m->n_rules, ob->have_live ? &ob->live : NULL, &p->tss);
+	if (err == -E2BIG) {
+		pr_warn("%s:%d: rule '%s' needs a %dth distinct match shape; xtc supports %d "
+			"(rules that constrain the same fields with the same prefix lengths share "
+			"one)\n", p->tss.overflow_rule->file ?: m->path, p->tss.overflow_rule->line,
+			p->tss.overflow_rule->name, XTC_MAX_MASKS + 1, XTC_MAX_MASKS);
+		return err;
+	}
+	if (err)
+		return err;
+	pr_debug("timing: compile %zu entries %.3f s\n", p->tss.n_entries, xtc_now() - t0);
+	p->max_entries = m->max_rules * 4 > 2 * p->tss.n_entries ? m->max_rules * 4 :
+			 2 * p->tss.n_entries;
+	err = collect_ipmap(m, ob, p);
+	if (!err)
+		err = xtc_rule_table_want(m->rules, m->n_rules, ob->have.n, &p->want);
+	return err;
+}
+
+int xtc_plan_diff_tables(const struct xtc_model *m, const struct xtc_observed *ob,
+			 struct xtc_plan *p)
+{
+	const struct xtc_maps *maps = &ob->st->maps;
+	double t0 = xtc_now();
+	int err;
+
+	if (ob->missing & ((1U << XTC_MAP_COUNT) - 1)) {
+		/* Maps are still to be taken back or made: apply writes every rule. */
+		p->tables.added = p->tss.n_entries;
+		p->tables.masks_changed = p->tss.n_masks > 0;
+		p->info_changes = m->n_rules;
+		p->ip_changes = p->n_ip;
+		return 0;
+	}
+	err = xtc_tables_sync(maps, &p->tss, m->redirect_fallback, true, &p->tables);
+	pr_debug("timing: diff against the kernel's entries %.3f s\n", xtc_now() - t0);
+	if (!err)
+		err = xtc_rule_table_write(maps, &ob->have, &p->want, true, &p->info_changes, NULL);
+	if (!err)
+		err = xtc_ipmap_sync(maps, p->ip, p->n_ip, true, &p->ip_changes);
+	return err;
+}
+
+/* ---- interfaces -------------------------------------------------------- */
+
+static struct xtc_iface_plan *add_iface(struct xtc_plan *p, int cap, const char *name,
+					__u32 ifindex)
+{
+	struct xtc_iface_plan *ip;
+	int i;
+
+	for (i = 0; i < p->n_ifs; i++)
+		if (p->ifs[i].ifindex == ifindex)
+			return &p->ifs[i];
+	if (p->n_ifs == cap)
+		return NULL;
+	ip = &p->ifs[p->n_ifs++];
+	memset(ip, 0, sizeof(*ip));
+	snprintf(ip->name, sizeof(ip->name), "%s", name);
+	ip->ifindex = ifindex;
+	return ip;
+}
+
+/* What is really attached, in the record's terms: the plan's "before". */
+static void current(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi)
+{
+	struct xtc_iface_cfg *c = &ip->cur;
+	int h;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", ip->name);
+	if (!oi)
+		return;
+	if (oi->recorded)
+		c->flags = oi->rec.flags & XTC_IF_QDISC_OURS;
+	if (oi->xdp.n_ours) {
+		c->flags |= XTC_IF_XDP | (oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE);
+		c->xdp_prog_id = oi->xdp.ids[0];
+		c->xdp_mode = oi->xdp.mode;
+		/* A single program has no dispatcher to hold its priority: the record does. */
+		c->xdp_prio = oi->xdp.dispatcher ? oi->xdp.prio[0] :
+			      oi->recorded && oi->rec.xdp_prog_id == c->xdp_prog_id ?
+			      oi->rec.xdp_prio : 0;
+	}
+	for (h = 0; h < 2; h++) {
+		if (oi->tc[h].kind == XTC_TC_KIND_NONE)
+			continue;
+		c->flags |= h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
+		c->tc_kind = oi->tc[h].kind;
+	}
+}
+
+/* The attached instance that already does what w asks, or -1. */
+static int xdp_keeper(const struct xtc_obs_iface *oi, const struct xtc_iface_want *w)
+{
+	const struct xtc_obs_xdp *x = &oi->xdp;
+	int i;
+
+	for (i = 0; i < x->n_ours; i++) {
+		bool prio_ok;
+
+		if (x->stale[i] || x->mode != w->xdp_mode)
+			continue;
+		/* Single: the priority orders nothing, so any instance will do. */
+		prio_ok = !x->dispatcher || x->prio[i] == w->xdp_prio;
+		if (prio_ok)
+			return i;
+	}
+	return -1;
+}
+
+static void plan_xdp(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi,
+		     const struct xtc_iface_want *w)
+{
+	struct xtc_iface_cfg *want = &ip->want;
+	int keep = -1, i;
+
+	if (w && w->xdp) {
+		want->flags |= XTC_IF_XDP;
+		want->xdp_mode = w->xdp_mode;
+		want->xdp_prio = w->xdp_prio;
+		keep = oi ? xdp_keeper(oi, w) : -1;
+		if (keep >= 0) {
+			want->xdp_prog_id = oi->xdp.ids[keep];
+			want->flags |= oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE;
+		} else {
+			ip->xdp_on = true;
+			/* Under the dispatcher a new instance can join before the old leaves. */
+			ip->xdp_first = oi && oi->xdp.dispatcher;
+		}
+	}
+	for (i = 0; oi && i < oi->xdp.n_ours; i++)
+		if (i != keep)
+			ip->xdp_off[ip->n_xdp_off++] = oi->xdp.ids[i];
+}
+
+static int plan_tc(struct xtc_plan *p, struct xtc_iface_plan *ip,
+		   const struct xtc_obs_iface *oi, const struct xtc_iface_want *w)
+{
+	bool cls_after;
+	int h;
+
+	for (h = 0; h < 2; h++) {
+		__u32 flag = h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
+		const struct xtc_obs_tc *t = oi ? &oi->tc[h] : NULL;
+		enum xtc_tc_kind kind = w && w->tc_kind ? w->tc_kind : p->tc_kind;
+		bool have = t && t->kind != XTC_TC_KIND_NONE;
+		bool ok = have && !t->stale && t->kind == kind;
+
+		if (w && w->tc[h]) {
+			ip->want.flags |= flag;
+			ip->want.tc_kind = kind;
+			if (!ok)
+				ip->tc_on[h] = true;
+			if (!ok && kind == XTC_TC_KIND_CLS_BPF && t && t->foreign_id &&
+			    !ip->gone) {
+				snprintf(p->refusal, sizeof(p->refusal),
+					 "%s: TC %s: xtc's cls_bpf slot (prio 0x%x, handle 0x%x) "
+					 "holds program %s (id %u), which is not xtc's; xtc never "
+					 "replaces a filter of someone else: remove it, or use "
+					 "tc_attach = tcx", ip->name, h ? "egress" : "ingress",
+					 t->prio, t->handle, t->foreign_name, t->foreign_id);
+				return -EBUSY;
+			}
+		}
+		if (have && (!ok || !(w && w->tc[h]))) {
+			ip->tc_off[h] = true;
+			ip->tc_off_id[h] = t->prog_id;
+			ip->tc_off_kind[h] = t->kind;
+		}
+	}
+	/* A clsact we created stays ours while any cls_bpf filter of ours remains. */
+	cls_after = ip->want.tc_kind == XTC_TC_KIND_CLS_BPF &&
+		    (ip->want.flags & (XTC_IF_TC_INGRESS | XTC_IF_TC_EGRESS));
+	if (cls_after)
+		ip->want.flags |= ip->cur.flags & XTC_IF_QDISC_OURS;
+	/* Else the last of our filters to go takes the clsact, if nobody else uses it. */
+	for (h = 1; h >= 0 && !cls_after && (ip->cur.flags & XTC_IF_QDISC_OURS); h--) {
+		if (ip->tc_off[h] && ip->tc_off_kind[h] == XTC_TC_KIND_CLS_BPF) {
+			ip->tc_off_qdisc[h] = true;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip,
+		      const struct xtc_obs_iface *oi, const struct xtc_iface_want *w)
+{
+	struct xtc_iface_cfg *want = &ip->want;
+
+	ip->had = oi && oi->recorded;
+	ip->keep = w != NULL;
+	ip->gone = !oi || !oi->present;
+	current(ip, oi);
+	memset(want, 0, sizeof(*want));
+	if (w)
+		snprintf(want->name, sizeof(want->name), "%s", w->name);
+	if (ip->gone && !w) {
+		/* Nothing to detach from an interface that is gone: only the record goes. */
+		return 0;
+	}
+	plan_xdp(ip, oi, w);
+	if (plan_tc(p, ip, oi, w))
+		return -EBUSY;
+	ip->write_entry = w && (!ip->had || ip->xdp_on || ip->tc_on[0] || ip->tc_on[1] ||
+				memcmp(&oi->rec, want, sizeof(*want)));
+	return 0;
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static void plan_state(const struct xtc_observed *ob, struct xtc_state_plan *s)
+{
+	int pin;
+
+	memset(s, 0, sizeof(*s));
+	for (pin = 0; pin < XTC_PIN_COUNT; pin++) {
+		if (!(ob->missing & (1U << pin)))
+			continue;
+		if (ob->recover_from[pin]) {
+			s->repin |= 1U << pin;
+			s->recover_from[pin] = ob->recover_from[pin];
+		} else {
+			s->create |= 1U << pin;
+		}
+	}
+	s->fresh = s->create == (1U << XTC_PIN_COUNT) - 1;
+	s->stamp = !ob->marked || s->repin || s->create;
+}
+
+/* ---- changes, for people ----------------------------------------------- */
+
 static const char *kind_name(int kind)
 {
 	return kind == XTC_TC_KIND_TCX ? "tcx" : kind == XTC_TC_KIND_CLS_BPF ? "cls_bpf" : "none";
@@ -252,13 +352,12 @@ static const char *mode_word(int mode)
 	return mode == XTC_XDP_SKB ? "skb" : "native";
 }
 
-static int iface_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip)
+static int xdp_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip)
 {
 	const struct xtc_iface_cfg *c = &ip->cur, *w = &ip->want;
-	char detail[128] = "";
-	int h, err = 0;
+	char detail[160] = "";
 
-	if (ip->xdp_on && ip->xdp_off) {
+	if (ip->xdp_on && ip->n_xdp_off) {
 		if (c->xdp_mode != w->xdp_mode)
 			snprintf(detail, sizeof(detail), "mode %s -> %s", mode_word(c->xdp_mode),
 				 mode_word(w->xdp_mode));
@@ -266,46 +365,90 @@ static int iface_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip
 			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
 				 "%spriority %u -> %u", detail[0] ? ", " : "", c->xdp_prio,
 				 w->xdp_prio);
-		err = xtc_changes_add(cs, '~', XTC_CH_XDP, ip->name, true, "%s", detail);
-	} else if (ip->xdp_on) {
-		err = xtc_changes_add(cs, '+', XTC_CH_XDP, ip->name, false, "%s mode, priority %u",
-				      mode_word(w->xdp_mode), w->xdp_prio);
-	} else if (ip->xdp_off) {
-		err = xtc_changes_add(cs, '-', XTC_CH_XDP, ip->name, false, "id %u",
-				      c->xdp_prog_id);
+		if (!detail[0])
+			snprintf(detail, sizeof(detail), "replace program %u (stale)",
+				 c->xdp_prog_id);
+		/* The dispatcher swaps atomically; a single program is detached first. */
+		return xtc_changes_add(cs, '~', XTC_CH_XDP, ip->name, !ip->xdp_first, "%s",
+				       detail);
 	}
+	if (!ip->xdp_on && (w->flags & XTC_IF_XDP) && (c->flags & XTC_IF_XDP) &&
+	    c->xdp_prio != w->xdp_prio)
+		/* Without a dispatcher nothing runs in priority order: only the record changes. */
+		return xtc_changes_add(cs, '~', XTC_CH_XDP, ip->name, false, "priority %u -> %u "
+				       "(a single program: recorded, nothing re-attached)",
+				       c->xdp_prio, w->xdp_prio);
+	if (ip->xdp_on)
+		return xtc_changes_add(cs, '+', XTC_CH_XDP, ip->name, false, "%s mode, priority %u",
+				       mode_word(w->xdp_mode), w->xdp_prio);
+	if (ip->n_xdp_off && (w->flags & XTC_IF_XDP))
+		return xtc_changes_add(cs, '-', XTC_CH_XDP, ip->name, false,
+				       "id %u (a second instance of ours)", ip->xdp_off[0]);
+	if (ip->n_xdp_off)
+		return xtc_changes_add(cs, '-', XTC_CH_XDP, ip->name, false, "id %u%s",
+				       ip->xdp_off[0], ip->had ? "" : " (not recorded: left by an "
+				       "earlier run)");
+	return 0;
+}
+
+static int iface_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip)
+{
+	const struct xtc_iface_cfg *c = &ip->cur, *w = &ip->want;
+	int h, err = xdp_changes(cs, ip);
+
 	for (h = 0; h < 2 && !err; h++) {
 		enum xtc_change_obj obj = h ? XTC_CH_TC_EGRESS : XTC_CH_TC_INGRESS;
 
 		if (ip->tc_on[h] && ip->tc_off[h])
 			err = xtc_changes_add(cs, '~', obj, ip->name, true, "%s -> %s",
-					      kind_name(c->tc_kind), kind_name(w->tc_kind));
+					      kind_name(ip->tc_off_kind[h]), kind_name(w->tc_kind));
 		else if (ip->tc_on[h])
 			err = xtc_changes_add(cs, '+', obj, ip->name, false, "%s",
 					      kind_name(w->tc_kind));
 		else if (ip->tc_off[h])
 			err = xtc_changes_add(cs, '-', obj, ip->name, false, "%s",
-					      kind_name(c->tc_kind));
+					      kind_name(ip->tc_off_kind[h]));
 	}
 	if (!err && ip->had && !ip->keep)
 		err = xtc_changes_add(cs, '-', XTC_CH_INTERFACE, ip->name, false, "%s",
 				      ip->gone ? "gone from the host" : "not in the file");
+	else if (!err && ip->keep && !ip->had && !xtc_iface_plan_empty(ip) &&
+		 !ip->xdp_on && !ip->tc_on[0] && !ip->tc_on[1])
+		err = xtc_changes_add(cs, '~', XTC_CH_INTERFACE, ip->name, false,
+				      "record what is attached (an earlier run stopped before it did)");
+	else if (!err && ip->keep && ip->had && ip->write_entry && !ip->xdp_on && !ip->tc_on[0] &&
+		 !ip->tc_on[1] && !ip->n_xdp_off && !ip->tc_off[0] && !ip->tc_off[1])
+		err = xtc_changes_add(cs, '~', XTC_CH_INTERFACE, ip->name, false,
+				      "correct its record (program %u)", w->xdp_prog_id ?: c->xdp_prog_id);
 	return err;
 }
 
-static int build_changes(struct xtc_plan *p, const struct xtc_state *st)
+static int state_changes(struct xtc_changes *cs, const struct xtc_observed *ob,
+			 const struct xtc_state_plan *s)
+{
+	int pin, err = 0;
+
+	if (s->fresh)
+		return xtc_changes_add(cs, '+', XTC_CH_STATE, ob->st->dir, false,
+				       "load the XDP and TC programs and pin them");
+	for (pin = 0; pin < XTC_PIN_COUNT && !err; pin++) {
+		if (s->repin & (1U << pin))
+			err = xtc_changes_add(cs, '~', XTC_CH_STATE, xtc_state_pin_name(pin), false,
+					      "pin again (taken from program %u)",
+					      s->recover_from[pin]);
+		else if (s->create & (1U << pin))
+			err = xtc_changes_add(cs, '+', XTC_CH_STATE, xtc_state_pin_name(pin), false,
+					      "was gone: made anew");
+	}
+	return err;
+}
+
+static int rule_changes(struct xtc_plan *p)
 {
 	struct xtc_changes *cs = &p->changes;
-	int i, err = 0;
+	int err = 0;
 
-	if (p->create)
-		err = xtc_changes_add(cs, '+', XTC_CH_STATE, st->dir, false,
-				      "load the XDP and TC programs and pin them");
-	for (i = 0; i < p->n_ifs && !err; i++)
-		err = iface_changes(cs, &p->ifs[i]);
-	if (!err)
-		err = xtc_changes_rules(&p->changes, &p->have, &p->want);
-	if (!err && p->tables.fallback_changed)
+	if (p->tables.fallback_changed)
 		err = xtc_changes_add(cs, '~', XTC_CH_SETTING, "redirect_fallback", false, "%s -> %s",
 				      XTC_ENUM_NAME(action_names, p->tables.fallback_was),
 				      XTC_ENUM_NAME(action_names, p->tables.fallback_now));
@@ -321,90 +464,77 @@ static int build_changes(struct xtc_plan *p, const struct xtc_state *st)
 	return err;
 }
 
-int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p)
-{
-	struct xtc_mask_list live;
-	size_t n_state = 0;
-	double t0;
-	int i, err;
+/* ---- the plan ---------------------------------------------------------- */
 
-	memset(p, 0, sizeof(*p));
-	p->create = !st->exists;
-	p->tc_kind = m->tc_attach == XTC_TC_CLS_BPF ? XTC_TC_KIND_CLS_BPF :
-		     m->tc_attach == XTC_TC_TCX || xtc_tc_tcx_available() ? XTC_TC_KIND_TCX :
-		     XTC_TC_KIND_CLS_BPF;
-	if (m->tc_attach == XTC_TC_TCX && !xtc_tc_tcx_available()) {
-		pr_warn("%s: tc_attach = tcx, but this kernel has no TCX (it came in Linux 6.6); "
-			"use tc_attach = auto or cls_bpf\n", m->path);
+int xtc_plan_wants_from_model(const struct xtc_model *m, struct xtc_iface_want **out)
+{
+	struct xtc_iface_want *w = calloc(m->n_ifaces + 1, sizeof(*w));
+	int i;
+
+	if (!w)
+		return -ENOMEM;
+	for (i = 0; i < m->n_ifaces; i++) {
+		const struct xtc_iface *mi = &m->ifaces[i];
+
+		snprintf(w[i].name, sizeof(w[i].name), "%s", mi->name);
+		w[i].ifindex = mi->ifindex;
+		w[i].xdp = mi->xdp;
+		w[i].xdp_mode = mi->xdp_mode;
+		w[i].xdp_prio = mi->xdp_priority;
+		w[i].tc[0] = mi->tc_ingress;
+		w[i].tc[1] = mi->tc_egress;
+	}
+	*out = w;
+	return 0;
+}
+
+int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_attach tc_attach,
+		   const struct xtc_observed *ob, struct xtc_plan *p)
+{
+	int cap = n_want + ob->n_ifs, i, err = 0;
+
+	if (tc_attach == XTC_TC_TCX && !ob->tcx) {
+		snprintf(p->refusal, sizeof(p->refusal), "tc_attach = tcx, but this kernel has no "
+			 "TCX (it came in Linux 6.6); use tc_attach = auto or cls_bpf");
 		return -EOPNOTSUPP;
 	}
-	if (st->exists) {
-		struct bpf_map_info mi = {};
-		__u32 len = sizeof(mi);
-
-		if (!bpf_obj_get_info_by_fd(st->maps.fd[XTC_MAP_IFACES], &mi, &len))
-			n_state = mi.max_entries;
+	if (ob->incompatible && !p->state_as_is) {
+		snprintf(p->refusal, sizeof(p->refusal), "%.900s holds maps of another layout (made "
+			 "by another xtc version); run xtc unload --all, then apply",
+			 ob->st->dir);
+		return -EEXIST;
 	}
-	p->ifs = calloc(m->n_ifaces + n_state + 1, sizeof(*p->ifs));
+	p->tc_kind = tc_attach == XTC_TC_CLS_BPF ? XTC_TC_KIND_CLS_BPF :
+		     tc_attach == XTC_TC_TCX || ob->tcx ? XTC_TC_KIND_TCX : XTC_TC_KIND_CLS_BPF;
+	if (!p->state_as_is)
+		plan_state(ob, &p->state);
+	p->ifs = calloc(cap + 1, sizeof(*p->ifs));
 	if (!p->ifs)
 		return -ENOMEM;
-	t0 = xtc_now();
-	err = assign_ids(m, st, p);
-	if (err)
-		return err;
-	pr_debug("timing: rule ids %.3f s\n", xtc_now() - t0);
-	t0 = xtc_now();
+	for (i = 0; i < n_want && !err; i++) {
+		const struct xtc_obs_iface *oi = xtc_observed_iface(ob, want[i].ifindex);
 
-	err = xtc_tss_build(m->rules, m->n_rules,
-			    st->exists && !xtc_tables_live_masks(&st->maps, &live) ? &live : NULL,
-			    &p->tss);
-	if (err == -E2BIG) {
-		pr_warn("%s:%d: rule '%s' needs a %dth distinct match shape; xtc supports %d "
-			"(rules that constrain the same fields with the same prefix lengths share "
-			"one)\n", p->tss.overflow_rule->file ?: m->path, p->tss.overflow_rule->line, p->tss.overflow_rule->name,
-			XTC_MAX_MASKS + 1, XTC_MAX_MASKS);
-		return err;
+		err = plan_iface(p, add_iface(p, cap, want[i].name, want[i].ifindex), oi, &want[i]);
+	}
+	for (i = 0; i < ob->n_ifs && !err; i++) {
+		const struct xtc_obs_iface *oi = &ob->ifs[i];
+		int k;
+
+		for (k = 0; k < n_want && want[k].ifindex != oi->ifindex; k++)
+			;
+		if (k < n_want || (!oi->recorded && !xtc_obs_iface_has_ours(oi)))
+			continue;
+		err = plan_iface(p, add_iface(p, cap, oi->name, oi->ifindex), oi, NULL);
 	}
 	if (err)
 		return err;
-	pr_debug("timing: compile %zu entries %.3f s\n", p->tss.n_entries, xtc_now() - t0);
-	t0 = xtc_now();
-	p->max_entries = m->max_rules * 4 > 2 * p->tss.n_entries ? m->max_rules * 4 :
-			 2 * p->tss.n_entries;
-
-	err = collect_ipmap(m, p);
-	if (err)
-		return err;
-	read_current(p, st);
-	for (i = 0; i < m->n_ifaces; i++)
-		plan_iface(p, add_iface(p, m->ifaces[i].name, m->ifaces[i].ifindex), &m->ifaces[i]);
-	for (i = 0; i < p->n_ifs; i++)
-		if (!p->ifs[i].keep)
-			plan_iface(p, &p->ifs[i], NULL);
-
-	err = xtc_rule_table_want(m->rules, m->n_rules, p->have.n, &p->want);
-	if (err)
-		return err;
-	if (!st->exists) {
-		p->tables.added = p->tss.n_entries;
-		p->tables.masks_changed = p->tss.n_masks > 0;
-		p->info_changes = m->n_rules;
-		p->ip_changes = p->n_ip;
-		return build_changes(p, st);
-	}
-	pr_debug("timing: interfaces and host routes %.3f s\n", xtc_now() - t0);
-	t0 = xtc_now();
-	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, true, &p->tables);
-	pr_debug("timing: diff against the kernel's entries %.3f s\n", xtc_now() - t0);
-	t0 = xtc_now();
-	if (!err)
-		err = xtc_rule_table_write(&st->maps, &p->have, &p->want, true, &p->info_changes,
-					   NULL);
-	if (!err)
-		err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, true, &p->ip_changes);
-	pr_debug("timing: diff of rule names and ip map %.3f s\n", xtc_now() - t0);
-	if (!err)
-		err = build_changes(p, st);
+	err = state_changes(&p->changes, ob, &p->state);
+	for (i = 0; i < p->n_ifs && !err; i++)
+		err = iface_changes(&p->changes, &p->ifs[i]);
+	if (!err && p->rules)
+		err = xtc_changes_rules(&p->changes, &ob->have, &p->want);
+	if (!err && p->rules)
+		err = rule_changes(p);
 	return err;
 }
 
@@ -412,7 +542,8 @@ bool xtc_plan_empty(const struct xtc_plan *p)
 {
 	int i;
 
-	if (p->create || !xtc_table_diff_empty(&p->tables) || p->info_changes || p->ip_changes)
+	if (!xtc_state_plan_empty(&p->state) || !xtc_table_diff_empty(&p->tables) ||
+	    p->info_changes || p->ip_changes)
 		return false;
 	for (i = 0; i < p->n_ifs; i++)
 		if (!xtc_iface_plan_empty(&p->ifs[i]))
@@ -433,7 +564,6 @@ void xtc_plan_free(struct xtc_plan *p)
 		return;
 	xtc_tss_free(&p->tss);
 	xtc_changes_free(&p->changes);
-	xtc_rule_table_free(&p->have);
 	xtc_rule_table_free(&p->want);
 	free(p->ip);
 	free(p->ifs);

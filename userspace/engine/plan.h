@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * What apply has to change: the kernel as it is (pins checked against what
- * is really attached) against the validated config.  Computing a plan
- * touches nothing, which is what --dry-run and "no changes" rely on.
+ * plan: what apply has to change, from the desired state (the file, or
+ * what unload keeps) and the observed one.  Planning is pure: no syscalls,
+ * no writes to its inputs, so the same observation always gives the same
+ * plan and tests drive it without root on made-up observations.
+ *
+ * The rules side is still compared against the kernel in
+ * xtc_plan_diff_tables() (an observe step) between compile and plan.
  */
 #ifndef XTC_PLAN_H
 #define XTC_PLAN_H
@@ -12,9 +16,9 @@
 #include <string.h>
 #include "ipmap.h"
 #include "model.h"
+#include "observe.h"
 #include "plan_changes.h"
 #include "rule_table.h"
-#include "state.h"
 #include "tables.h"
 #include "tc_attach.h"
 #include "tss.h"
@@ -22,20 +26,38 @@
 struct xtc_iface_plan {
 	char name[IF_NAMESIZE];
 	__u32 ifindex;
-	bool had;			/* xtc managed it before this apply */
-	bool keep;			/* the config still lists it */
+	bool had;			/* recorded before this apply */
+	bool keep;			/* wanted after it */
 	bool gone;			/* the interface no longer exists */
-	struct xtc_iface_cfg cur;	/* verified against the kernel */
+	struct xtc_iface_cfg cur;	/* as the kernel really holds it */
 	struct xtc_iface_cfg want;
-	bool xdp_off, xdp_on;
+	bool write_entry;		/* the record is not want yet */
+	bool xdp_on;			/* attach a new instance of our XDP program */
+	bool xdp_first;			/* before detaching the old: the dispatcher swaps hitlessly */
+	int n_xdp_off;
+	__u32 xdp_off[XTC_XDP_MAX_PROGS];	/* our XDP programs to detach */
 	bool tc_off[2], tc_on[2];	/* [0] ingress, [1] egress */
+	__u32 tc_off_id[2];
+	__u8 tc_off_kind[2];
+	bool tc_off_qdisc[2];		/* and delete clsact if it empties */
+};
+
+/* How the state in bpffs gets complete: pins to take back, maps to make. */
+struct xtc_state_plan {
+	__u32 repin;			/* bit per pin: recovered from a live program */
+	__u32 recover_from[XTC_PIN_COUNT];
+	__u32 create;			/* bit per pin: made anew */
+	bool fresh;			/* nothing to keep: every map is new and empty */
+	bool stamp;			/* mark the maps as ours */
 };
 
 struct xtc_plan {
-	bool create;			/* no state yet: load programs, create pins */
+	struct xtc_state_plan state;
 	enum xtc_tc_kind tc_kind;
 	struct xtc_iface_plan *ifs;
 	int n_ifs;
+	bool rules;			/* the rules side is planned (apply; not unload) */
+	bool state_as_is;		/* leave the pins alone (unload): no repair */
 	struct xtc_tss tss;
 	struct xtc_table_diff tables;
 	size_t info_changes;
@@ -43,13 +65,43 @@ struct xtc_plan {
 	size_t n_ip;
 	size_t ip_changes;
 	__u32 max_entries;		/* rules hash capacity needed */
-	struct xtc_rule_table have;	/* the rules as the kernel describes them now */
-	struct xtc_rule_table want;	/* and as the file does */
+	struct xtc_rule_table want;	/* the rule table as the file wants it */
 	struct xtc_changes changes;	/* what the plan changes, for people */
+	char refusal[1024];		/* why the plan cannot be carried out, or "" */
 };
 
-/* Also gives every rule its counter slot: the slot it already has, by name. */
-int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p);
+/* What an interface should have after apply (from the file or unload). */
+struct xtc_iface_want {
+	char name[IF_NAMESIZE];
+	__u32 ifindex;
+	bool xdp;
+	enum xtc_xdp_mode xdp_mode;
+	__u32 xdp_prio;
+	bool tc[2];
+	enum xtc_tc_kind tc_kind;	/* NONE: as the file's tc_attach says */
+};
+
+/*
+ * Compiles the file's rules against what observe saw: rule ids by name
+ * (counters follow names), classifier entries, the IP map.  Pure.
+ */
+int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p);
+
+/* Compares the compiled rules with the kernel's (reads the maps). */
+int xtc_plan_diff_tables(const struct xtc_model *m, const struct xtc_observed *ob,
+			 struct xtc_plan *p);
+
+/*
+ * The interfaces and the state: pure.  want lists every interface to keep;
+ * tc_attach is the file's choice.  -EBUSY, with p->refusal said, when the
+ * kernel holds what we must not touch (a foreign program in our slot).
+ */
+int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_attach tc_attach,
+		   const struct xtc_observed *ob, struct xtc_plan *p);
+
+/* The wanted interfaces of a model. */
+int xtc_plan_wants_from_model(const struct xtc_model *m, struct xtc_iface_want **out);
+
 bool xtc_plan_empty(const struct xtc_plan *p);
 /* The plan in text, one line per change (rule lines after the first 50 summarised). */
 void xtc_plan_print(const struct xtc_plan *p, bool dry_run);
@@ -57,12 +109,13 @@ void xtc_plan_free(struct xtc_plan *p);
 
 static inline bool xtc_iface_plan_empty(const struct xtc_iface_plan *ip)
 {
-	return !ip->xdp_off && !ip->xdp_on && !ip->tc_off[0] && !ip->tc_on[0] && !ip->tc_off[1] &&
-	       !ip->tc_on[1] && ip->had == ip->keep &&
-	       !memcmp(&ip->cur, &ip->want, sizeof(ip->cur));
+	return !ip->xdp_on && !ip->n_xdp_off && !ip->tc_off[0] && !ip->tc_on[0] &&
+	       !ip->tc_off[1] && !ip->tc_on[1] && !ip->write_entry && ip->had == ip->keep;
 }
 
-/* The id of the program behind fd, 0 if none. */
-__u32 xtc_prog_id(int fd);
+static inline bool xtc_state_plan_empty(const struct xtc_state_plan *s)
+{
+	return !s->repin && !s->create && !s->stamp;
+}
 
 #endif

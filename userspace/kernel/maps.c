@@ -85,6 +85,8 @@ int xtc_maps_reuse(struct bpf_object *obj, const struct xtc_maps *m)
 
 		if (!map)
 			return -ENOENT;
+		if (m->fd[i] < 0)
+			continue;
 		err = bpf_map__reuse_fd(map, m->fd[i]);
 		if (err)
 			return err;

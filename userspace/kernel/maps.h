@@ -32,7 +32,7 @@ void xtc_maps_close(struct xtc_maps *m);
 
 /* Sizes the rule maps of an opened (not loaded) object. */
 int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries);
-/* Makes an opened object use these maps instead of creating its own. */
+/* Makes an opened object use these maps (those with an fd) instead of creating its own. */
 int xtc_maps_reuse(struct bpf_object *obj, const struct xtc_maps *m);
 /* Takes (dup'ed) fds of a loaded object's maps. */
 int xtc_maps_from_obj(struct bpf_object *obj, struct xtc_maps *m);

@@ -29,6 +29,8 @@ int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts)
 		opts->malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
 
 	err = xtc_maps_resize(o->tc->obj, opts->max_rules, opts->max_entries);
+	if (!err && opts->reuse)
+		err = xtc_maps_reuse(o->tc->obj, opts->reuse);
 	if (err)
 		goto err;
 	err = xtc_tc__load(o->tc);

@@ -18,6 +18,7 @@ struct xtc_objs_opts {
 	__u32 max_rules;		/* rule id slots */
 	__u32 max_entries;		/* tuple-space hash entries */
 	__u8 malformed_action;		/* XTC_ACT_PASS or XTC_ACT_DROP */
+	const struct xtc_maps *reuse;	/* maps to use rather than create (fd -1: create) */
 };
 
 /*

@@ -32,11 +32,51 @@ int xtc_state_check_bpffs(const char *bpffs)
 	return 0;
 }
 
-static int mkdir_0700(const char *path)
+/*
+ * Whether path is a directory that only we can change.  bpffs is mounted
+ * with mode 1777 by default, so anyone may have made it before us: a
+ * directory that another user owns or may write lets them delete our link
+ * pins (detaching TC) or put their maps where ours belong.
+ */
+static int check_dir(struct xtc_state *st, const char *path)
+{
+	struct stat s;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			return err;
+		snprintf(st->unsafe_why, sizeof(st->unsafe_why),
+			 "%s is not a directory of ours (%s): remove it, then run xtc again", path,
+			 strerror(-err));
+		st->unsafe = true;
+		return -ENOTDIR;
+	}
+	if (fstat(fd, &s)) {
+		err = -errno;
+	} else if (s.st_uid != geteuid() || (s.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(st->unsafe_why, sizeof(st->unsafe_why),
+			 "%s is owned by uid %u with mode %04o, so others can detach xtc or swap "
+			 "its maps; if you did not make it, remove it (rm -r %s), else run chown "
+			 "%u %s && chmod go-w %s (bpffs is mounted with mode 1777 by default: "
+			 "anyone may create directories in it)",
+			 path, (unsigned)s.st_uid, (unsigned)(s.st_mode & 07777), path,
+			 (unsigned)geteuid(), path, path);
+		st->unsafe = true;
+		err = -EPERM;
+	}
+	close(fd);
+	return err;
+}
+
+/* mkdir, and then trust only what check_dir accepts: never an EEXIST alone. */
+static int make_dir(struct xtc_state *st, const char *path)
 {
 	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
-	return 0;
+	return check_dir(st, path);
 }
 
 static int sub(const struct xtc_state *st, const char *name, char *buf, size_t len)
@@ -104,12 +144,14 @@ static int make_dirs(struct xtc_state *st)
 	size_t i;
 	int err;
 
-	err = mkdir_0700(st->dir);
+	err = make_dir(st, st->dir);
 	for (i = 0; !err && i < sizeof(subs) / sizeof(subs[0]); i++) {
 		sub(st, subs[i], path, sizeof(path));
-		err = mkdir_0700(path);
+		err = make_dir(st, path);
 	}
-	if (err)
+	if (st->unsafe)
+		pr_warn("%s\n", st->unsafe_why);
+	else if (err)
 		pr_warn("%s: cannot create the state directory: %s\n", st->dir, strerror(-err));
 	return err;
 }
@@ -139,7 +181,7 @@ static int lock_current(struct xtc_state *st)
 		err = make_dirs(st);
 		if (err)
 			return err;
-		st->lock_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		st->lock_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (st->lock_fd < 0)
 			return -errno;
 	}
@@ -161,7 +203,17 @@ int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create)
 		if (err)
 			return err;
 	}
-	st->lock_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!create) {
+		static const char *const subs[] = { "", "/maps", "/progs", "/links" };
+		char path[4200];
+		size_t i;
+
+		for (i = 0; i < sizeof(subs) / sizeof(subs[0]) && !st->unsafe; i++) {
+			snprintf(path, sizeof(path), "%s%s", st->dir, subs[i]);
+			check_dir(st, path);
+		}
+	}
+	st->lock_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (st->lock_fd < 0) {
 		if (errno == ENOENT && !create)
 			return 0;
@@ -181,6 +233,34 @@ int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create)
 	}
 	/* A directory without (all) pins is a state that was never completed. */
 	return err == -ENOENT ? 0 : err;
+}
+
+int xtc_state_reopen(struct xtc_state *st)
+{
+	int err;
+
+	xtc_maps_close(&st->maps);
+	if (st->tc_ingress_fd >= 0)
+		close(st->tc_ingress_fd);
+	if (st->tc_egress_fd >= 0)
+		close(st->tc_egress_fd);
+	st->tc_ingress_fd = st->tc_egress_fd = -1;
+	st->missing = st->foreign = 0;
+	st->exists = st->partial = false;
+	err = open_pins(st);
+	st->exists = !err;
+	return err == -ENOENT ? 0 : err;
+}
+
+int xtc_state_pin_one(const struct xtc_state *st, int pin, int fd)
+{
+	char path[4200];
+
+	if (sub(st, xtc_state_pin_name(pin), path, sizeof(path)))
+		return -ENAMETOOLONG;
+	if (bpf_obj_pin(fd, path))
+		return -errno;
+	return 0;
 }
 
 void xtc_state_close(struct xtc_state *st)

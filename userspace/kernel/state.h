@@ -22,6 +22,8 @@ struct xtc_state {
 	int lock_fd;			/* the directory, flock()ed */
 	bool exists;			/* every pin was found */
 	bool partial;			/* the directory holds some pins, not all */
+	bool unsafe;			/* someone else owns or may write the directory */
+	char unsafe_why[1024];		/* and what to do about it */
 	__u32 missing;			/* bit XTC_MAP_* / XTC_PIN_*: that pin is gone */
 	__u32 foreign;			/* bit XTC_MAP_*: made by another xtc version; not opened */
 	struct xtc_maps maps;		/* fd -1 for a missing pin */
@@ -36,11 +38,18 @@ int xtc_state_check_bpffs(const char *bpffs);
 
 /*
  * Opens the state under bpffs.  With create, makes the directories (0700)
- * and takes the lock (waiting for another apply to finish).  Without it,
- * a missing state is not an error: st->exists tells.
+ * and takes the lock (waiting for another apply to finish); a directory
+ * that is not ours alone (st->unsafe) is refused, said.  Without create, a
+ * missing state is not an error (st->exists tells) and an unsafe one is
+ * only noted.
  */
 int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create);
 void xtc_state_close(struct xtc_state *st);
+
+/* Opens the pins again, after some were made: exists, missing and the fds follow. */
+int xtc_state_reopen(struct xtc_state *st);
+/* Pins fd as pin (XTC_MAP_* or XTC_PIN_*). */
+int xtc_state_pin_one(const struct xtc_state *st, int pin, int fd);
 
 /* Pins a freshly created set of maps and TC programs. */
 int xtc_state_pin(struct xtc_state *st, const struct xtc_maps *maps, int tc_in_fd,

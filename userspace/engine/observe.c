@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "observe.h"
+#include "hostroutes.h"
+#include "log.h"
+
+/* Programs inspected so far: the TC programs are shared by every interface. */
+struct seen_cache {
+	struct xtc_prog_seen *p;
+	int n, cap;
+};
+
+static const struct xtc_prog_seen *inspect(struct seen_cache *c, __u64 state_id, __u32 id)
+{
+	struct xtc_prog_seen *p;
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->p[i].id == id)
+			return &c->p[i];
+	if (c->n == c->cap) {
+		int cap = c->cap ? 2 * c->cap : 16;
+
+		p = realloc(c->p, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		c->p = p;
+		c->cap = cap;
+	}
+	p = &c->p[c->n];
+	if (xtc_prog_inspect(id, state_id, p))
+		return NULL;
+	c->n++;
+	return p;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return 0;
+	return mi.id;
+}
+
+static struct xtc_obs_iface *add_iface(struct xtc_observed *ob, __u32 ifindex, const char *name)
+{
+	struct xtc_obs_iface *oi;
+	int i;
+
+	for (i = 0; i < ob->n_ifs; i++)
+		if (ob->ifs[i].ifindex == ifindex)
+			return &ob->ifs[i];
+	oi = realloc(ob->ifs, (ob->n_ifs + 1) * sizeof(*oi));
+	if (!oi)
+		return NULL;
+	ob->ifs = oi;
+	oi = &ob->ifs[ob->n_ifs++];
+	memset(oi, 0, sizeof(*oi));
+	oi->ifindex = ifindex;
+	snprintf(oi->name, sizeof(oi->name), "%s", name);
+	return oi;
+}
+
+static void read_records(struct xtc_observed *ob)
+{
+	int fd = ob->st->maps.fd[XTC_MAP_IFACES];
+	__u32 key, next, *prev = NULL;
+	struct xtc_iface_cfg cfg;
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &mi, &len))
+		ob->ifaces_max = mi.max_entries;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct xtc_obs_iface *oi;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &cfg))
+			continue;
+		cfg.name[sizeof(cfg.name) - 1] = 0;
+		oi = add_iface(ob, key, cfg.name);
+		if (!oi)
+			return;
+		oi->recorded = true;
+		oi->rec = cfg;
+	}
+}
+
+static void look_xdp(struct xtc_observed *ob, struct seen_cache *c, struct xtc_obs_iface *oi)
+{
+	struct xtc_obs_xdp *x = &oi->xdp;
+	struct xtc_xdp_info xi;
+	int i;
+
+	if (xtc_xdp_query(oi->ifindex, 0, &xi) || !xi.attached)
+		return;
+	x->dispatcher = xi.dispatcher;
+	x->mode = xi.mode;
+	for (i = 0; i < xi.n_progs; i++) {
+		const struct xtc_prog_seen *ps = inspect(c, ob->state_id, xi.progs[i].id);
+
+		if (!ps || !ps->ours || ps->role != XTC_ROLE_XDP) {
+			if (!xi.dispatcher) {
+				x->foreign_id = xi.progs[i].id;
+				snprintf(x->foreign_name, sizeof(x->foreign_name), "%s",
+					 xi.progs[i].name);
+			}
+			continue;
+		}
+		x->ids[x->n_ours] = ps->id;
+		x->prio[x->n_ours] = xi.dispatcher ? xi.progs[i].prio : 0;
+		x->stale[x->n_ours] = false;
+		x->n_ours++;
+	}
+}
+
+static void look_tc(struct xtc_observed *ob, struct seen_cache *c, struct xtc_obs_iface *oi)
+{
+	struct xtc_tc_info ti;
+	int h;
+
+	for (h = 0; h < 2; h++) {
+		struct xtc_obs_tc *t = &oi->tc[h];
+		const struct xtc_prog_seen *ps;
+
+		if (xtc_tc_query(oi->ifindex, h, ob->tc_prog_ids[h], &ti))
+			continue;
+		t->n_others = ti.n_others;
+		if (ti.kind == XTC_TC_KIND_NONE)
+			continue;
+		ps = inspect(c, ob->state_id, ti.prog_id);
+		if (!ps || !ps->ours || ps->role != (h ? XTC_ROLE_TC_EGRESS : XTC_ROLE_TC_INGRESS)) {
+			/* Only cls_bpf has a fixed slot that another program can hold. */
+			t->foreign_id = ti.prog_id;
+			snprintf(t->foreign_name, sizeof(t->foreign_name), "%s", ps ? ps->name : "?");
+			t->prio = ti.prio;
+			t->handle = ti.handle;
+			continue;
+		}
+		t->kind = ti.kind;
+		t->prog_id = ti.prog_id;
+		t->prio = ti.prio;
+		t->handle = ti.handle;
+	}
+}
+
+static void look_host(struct xtc_observed *ob, struct seen_cache *c)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+	int k;
+
+	for (i = all; i && i->if_index; i++)
+		add_iface(ob, i->if_index, i->if_name);
+	for (k = 0; k < ob->n_ifs; k++) {
+		struct xtc_obs_iface *oi = &ob->ifs[k];
+		char now[IF_NAMESIZE] = "";
+
+		oi->present = if_indextoname(oi->ifindex, now) && !strcmp(now, oi->name);
+		if (!oi->present)
+			continue;
+		look_xdp(ob, c, oi);
+		look_tc(ob, c, oi);
+	}
+	if (all)
+		if_freenameindex(all);
+}
+
+/*
+ * The generation is the pinned xtc_config; without that pin, the one the
+ * live programs use.  Programs of any other generation are stale.
+ */
+static void mark_generation(struct xtc_observed *ob, struct seen_cache *c)
+{
+	int i, k, h;
+
+	ob->gen = map_id(ob->st->maps.fd[XTC_MAP_CONFIG]);
+	for (i = 0; !ob->gen && i < c->n; i++)
+		if (c->p[i].ours)
+			ob->gen = c->p[i].config_map_id;
+	for (k = 0; k < ob->n_ifs; k++) {
+		struct xtc_obs_iface *oi = &ob->ifs[k];
+
+		for (i = 0; i < oi->xdp.n_ours; i++) {
+			const struct xtc_prog_seen *ps = inspect(c, ob->state_id, oi->xdp.ids[i]);
+
+			oi->xdp.stale[i] = ps && ps->config_map_id != ob->gen;
+		}
+		for (h = 0; h < 2; h++) {
+			const struct xtc_prog_seen *ps;
+
+			if (oi->tc[h].kind == XTC_TC_KIND_NONE)
+				continue;
+			ps = inspect(c, ob->state_id, oi->tc[h].prog_id);
+			oi->tc[h].stale = ps && ps->config_map_id != ob->gen;
+		}
+	}
+}
+
+/* For each missing pin, a live program of this generation that still holds it. */
+static void find_recoveries(struct xtc_observed *ob, struct seen_cache *c)
+{
+	int pin, i;
+
+	for (pin = 0; pin < XTC_PIN_COUNT; pin++) {
+		if (!(ob->missing & (1U << pin)))
+			continue;
+		for (i = 0; i < c->n && !ob->recover_from[pin]; i++) {
+			const struct xtc_prog_seen *ps = &c->p[i];
+			int m;
+
+			if (!ps->ours || ps->config_map_id != ob->gen)
+				continue;
+			if (pin == XTC_PIN_TC_INGRESS || pin == XTC_PIN_TC_EGRESS) {
+				if (ps->role == (pin == XTC_PIN_TC_INGRESS ? XTC_ROLE_TC_INGRESS :
+									    XTC_ROLE_TC_EGRESS))
+					ob->recover_from[pin] = ps->id;
+				continue;
+			}
+			for (m = 0; m < ps->n_maps; m++)
+				if (!strncmp(ps->map_names[m], xtc_map_names[pin],
+					     sizeof(ps->map_names[m])))
+					ob->recover_from[pin] = ps->id;
+		}
+	}
+}
+
+int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
+{
+	struct seen_cache c = {};
+	int err = 0;
+
+	memset(ob, 0, sizeof(*ob));
+	ob->st = st;
+	ob->state_id = xtc_owner_id(st->dir);
+	ob->tcx = xtc_tc_tcx_available();
+	ob->missing = st->exists ? 0 : st->missing ? st->missing : (1U << XTC_PIN_COUNT) - 1;
+	ob->incompatible = st->foreign != 0;
+	ob->marked = xtc_owner_marked(st->maps.fd[XTC_MAP_CONFIG], ob->state_id);
+	ob->tc_prog_ids[0] = xtc_prog_id(st->tc_ingress_fd);
+	ob->tc_prog_ids[1] = xtc_prog_id(st->tc_egress_fd);
+	if (ob->tc_prog_ids[0])
+		inspect(&c, ob->state_id, ob->tc_prog_ids[0]);
+	if (ob->tc_prog_ids[1])
+		inspect(&c, ob->state_id, ob->tc_prog_ids[1]);
+	read_records(ob);
+	look_host(ob, &c);
+	mark_generation(ob, &c);
+	find_recoveries(ob, &c);
+	if (rules && st->maps.fd[XTC_MAP_RULE_INFO] >= 0) {
+		err = xtc_rule_table_read(&st->maps, &ob->have);
+		if (err)
+			goto out;
+	}
+	if (rules && st->maps.fd[XTC_MAP_MASKS] >= 0 && st->maps.fd[XTC_MAP_CONFIG] >= 0)
+		ob->have_live = !xtc_tables_live_masks(&st->maps, &ob->live);
+	if (rules) {
+		err = xtc_host_routes(&ob->host_ip, &ob->n_host_ip);
+		if (err)
+			pr_warn("cannot read the host's addresses and routes: %s\n", strerror(-err));
+	}
+out:
+	free(c.p);
+	return err;
+}
+
+void xtc_observed_free(struct xtc_observed *ob)
+{
+	if (!ob)
+		return;
+	xtc_rule_table_free(&ob->have);
+	free(ob->host_ip);
+	free(ob->ifs);
+	ob->ifs = NULL;
+	ob->host_ip = NULL;
+}
+
+const struct xtc_obs_iface *xtc_observed_iface(const struct xtc_observed *ob, __u32 ifindex)
+{
+	int i;
+
+	for (i = 0; i < ob->n_ifs; i++)
+		if (ob->ifs[i].ifindex == ifindex)
+			return &ob->ifs[i];
+	return NULL;
+}
+
+bool xtc_obs_iface_has_ours(const struct xtc_obs_iface *oi)
+{
+	return oi->xdp.n_ours || oi->tc[0].kind != XTC_TC_KIND_NONE ||
+	       oi->tc[1].kind != XTC_TC_KIND_NONE;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * observe: the kernel as it is, read once into one struct that the plan
+ * (a pure function) compares with the file.  It trusts no record alone:
+ * it finds our programs on every interface of the host by name and mark
+ * (kernel/owner.h), pins or not, and notes every kind of damage it sees:
+ * missing pins, unrecorded or stale programs, a foreign filter in our
+ * cls_bpf slot, a state directory that is not ours alone.
+ */
+#ifndef XTC_OBSERVE_H
+#define XTC_OBSERVE_H
+
+#include <stdbool.h>
+#include <net/if.h>
+#include "ipmap.h"
+#include "owner.h"
+#include "rule_table.h"
+#include "state.h"
+#include "tables.h"
+#include "tc_attach.h"
+#include "xdp_attach.h"
+
+struct xtc_obs_xdp {
+	int n_ours;			/* our programs attached: normally 0 or 1 */
+	__u32 ids[XTC_XDP_MAX_PROGS];
+	bool stale[XTC_XDP_MAX_PROGS];	/* ours, but on another generation's maps */
+	__u32 prio[XTC_XDP_MAX_PROGS];	/* run priority; 0 when single (none kept) */
+	bool dispatcher;		/* under libxdp's dispatcher */
+	enum xtc_xdp_mode mode;
+	__u32 foreign_id;		/* a program not ours holds XDP alone */
+	char foreign_name[16];
+};
+
+struct xtc_obs_tc {
+	enum xtc_tc_kind kind;		/* how ours is attached; NONE */
+	__u32 prog_id;
+	bool stale;			/* ours, on another generation's maps */
+	__u32 prio, handle;		/* cls_bpf */
+	__u32 foreign_id;		/* our cls_bpf slot holds a program not ours */
+	char foreign_name[16];
+	int n_others;
+};
+
+struct xtc_obs_iface {
+	__u32 ifindex;
+	char name[IF_NAMESIZE];		/* as recorded, else as the host names it */
+	bool recorded;			/* has an xtc_ifaces entry */
+	struct xtc_iface_cfg rec;
+	bool present;			/* the interface exists under that name */
+	struct xtc_obs_xdp xdp;
+	struct xtc_obs_tc tc[2];	/* [0] ingress, [1] egress */
+};
+
+struct xtc_observed {
+	const struct xtc_state *st;	/* the pins (borrowed) */
+	__u64 state_id;
+	bool tcx;			/* the kernel has TCX */
+	__u32 gen;			/* id of our xtc_config map: the live generation */
+	__u32 tc_prog_ids[2];		/* the pinned TC programs, 0 if none */
+	/* A missing pin, and the id of a live program of ours that still holds it. */
+	__u32 missing;			/* bit per XTC_MAP_* / XTC_PIN_* */
+	__u32 recover_from[XTC_PIN_COUNT];
+	bool incompatible;		/* pinned maps of another layout: start again */
+	bool marked;			/* the pinned xtc_config carries our mark */
+	struct xtc_obs_iface *ifs;
+	int n_ifs;
+	/* The rules side. */
+	struct xtc_rule_table have;	/* empty without state */
+	bool have_live;
+	struct xtc_mask_list live;
+	struct xtc_ipmap_entry *host_ip;	/* addresses and connected routes */
+	size_t n_host_ip;
+	__u32 ifaces_max;		/* xtc_ifaces capacity (0 without state) */
+};
+
+/*
+ * Reads everything.  rules: also the rule table and host routes (apply
+ * needs them; unload and status do not).
+ */
+int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob);
+void xtc_observed_free(struct xtc_observed *ob);
+
+const struct xtc_obs_iface *xtc_observed_iface(const struct xtc_observed *ob, __u32 ifindex);
+
+/* Whether anything of ours is attached to the interface. */
+bool xtc_obs_iface_has_ours(const struct xtc_obs_iface *oi);
+
+#endif

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "reconcile.h"
+#include "log.h"
+
+int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st, struct xtc_run *r)
+{
+	struct xtc_iface_want *want = NULL;
+	double t0 = xtc_now();
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = xtc_observe(st, true, &r->ob);
+	pr_debug("timing: observe %.3f s\n", xtc_now() - t0);
+	if (err)
+		return err;
+	err = xtc_plan_compile(m, &r->ob, &r->plan);
+	if (!err)
+		err = xtc_plan_diff_tables(m, &r->ob, &r->plan);
+	if (!err)
+		err = xtc_plan_wants_from_model(m, &want);
+	if (!err)
+		err = xtc_plan_build(want, m->n_ifaces, m->tc_attach, &r->ob, &r->plan);
+	if (r->plan.refusal[0])
+		pr_warn("%s: %s\n", m->path, r->plan.refusal);
+	free(want);
+	return err;
+}
+
+int xtc_reconcile_plan_unload(const struct xtc_state *st, char *const *names, int n_names,
+			      bool all, bool *known, struct xtc_run *r)
+{
+	struct xtc_iface_want *keep;
+	int i, k, n_keep = 0, err;
+
+	memset(r, 0, sizeof(*r));
+	err = xtc_observe(st, false, &r->ob);
+	if (err)
+		return err;
+	keep = calloc(r->ob.n_ifs + 1, sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
+	for (i = 0; i < r->ob.n_ifs; i++) {
+		const struct xtc_obs_iface *oi = &r->ob.ifs[i];
+		struct xtc_iface_want *w;
+		bool named = false;
+
+		for (k = 0; k < n_names; k++)
+			if (!strcmp(names[k], oi->name) &&
+			    (oi->recorded || xtc_obs_iface_has_ours(oi)))
+				named = known[k] = true;
+		if (all || named || !oi->recorded)
+			continue;
+		/* Kept as it is recorded. */
+		w = &keep[n_keep++];
+		snprintf(w->name, sizeof(w->name), "%s", oi->name);
+		w->ifindex = oi->ifindex;
+		w->xdp = oi->rec.flags & XTC_IF_XDP;
+		w->xdp_mode = oi->rec.xdp_mode;
+		w->xdp_prio = oi->rec.xdp_prio;
+		w->tc[0] = oi->rec.flags & XTC_IF_TC_INGRESS;
+		w->tc[1] = oi->rec.flags & XTC_IF_TC_EGRESS;
+		w->tc_kind = oi->rec.tc_kind;
+	}
+	/* Taking xtc away needs no pins: our programs are found in the kernel. */
+	r->plan.state_as_is = true;
+	err = xtc_plan_build(keep, n_keep, XTC_TC_AUTO, &r->ob, &r->plan);
+	free(keep);
+	return err;
+}
+
+int xtc_reconcile_apply(const struct xtc_model *m, struct xtc_state *st, struct xtc_run *r,
+			bool json)
+{
+	return xtc_apply_plan(m, st, &r->ob, &r->plan, json);
+}
+
+void xtc_run_free(struct xtc_run *r)
+{
+	if (!r)
+		return;
+	xtc_plan_free(&r->plan);
+	xtc_observed_free(&r->ob);
+}
