@@ -295,6 +295,30 @@ def xtc_progs():
     return {p["id"]: p for p in bpf_progs() if p.get("name", "").startswith("xtc_")}
 
 
+def state_id(state_dir):
+    """The mark xtc puts in xtc_config: FNV-1a (64 bits) of the state directory's path."""
+    h = 0xcbf29ce484222325
+    for byte in str(state_dir).encode():
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def marked_progs(state_dir):
+    """{id: name} of every loaded xtc program, pinned or not, whose xtc_config carries
+    the mark of this state directory: what xtc itself recognises as its own."""
+    want = state_id(state_dir)
+    configs = {m["id"] for m in json.loads(sh(["bpftool", "-j", "map", "show"]).stdout)
+               if m.get("name") == "xtc_config"}
+    marked = set()
+    for mid in configs:
+        r = sh(["bpftool", "-j", "map", "dump", "id", str(mid)], check=False)
+        if r.returncode == 0 and any(e.get("formatted", {}).get("value", {}).get("state_id")
+                                     == want for e in json.loads(r.stdout)):
+            marked.add(mid)
+    return {pid: p["name"] for pid, p in xtc_progs().items()
+            if marked & set(p.get("map_ids", []))}
+
+
 def state_map_id(bpffs, name="xtc_rules"):
     path = os.path.join(bpffs, "xtc", "maps", name)
     return json.loads(sh(["bpftool", "-j", "map", "show", "pinned", path]).stdout)["id"]

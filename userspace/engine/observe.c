@@ -104,6 +104,7 @@ static void look_xdp(struct xtc_observed *ob, struct seen_cache *c, struct xtc_o
 	if (xtc_xdp_query(oi->ifindex, 0, &xi) || !xi.attached)
 		return;
 	x->dispatcher = xi.dispatcher;
+	x->n_progs = xi.n_progs;
 	x->mode = xi.mode;
 	for (i = 0; i < xi.n_progs; i++) {
 		const struct xtc_prog_seen *ps = inspect(c, ob->state_id, xi.progs[i].id);
@@ -257,8 +258,10 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 	find_recoveries(ob, &c);
 	if (rules && st->maps.fd[XTC_MAP_RULE_INFO] >= 0) {
 		err = xtc_rule_table_read(&st->maps, &ob->have);
-		if (err)
+		if (err) {
+			pr_warn("%s: cannot read the rule table: %s\n", st->dir, strerror(-err));
 			goto out;
+		}
 	}
 	if (rules && st->maps.fd[XTC_MAP_MASKS] >= 0 && st->maps.fd[XTC_MAP_CONFIG] >= 0)
 		ob->have_live = !xtc_tables_live_masks(&st->maps, &ob->live);

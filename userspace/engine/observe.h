@@ -26,6 +26,7 @@ struct xtc_obs_xdp {
 	bool stale[XTC_XDP_MAX_PROGS];	/* ours, but on another generation's maps */
 	__u32 prio[XTC_XDP_MAX_PROGS];	/* run priority; 0 when single (none kept) */
 	bool dispatcher;		/* under libxdp's dispatcher */
+	int n_progs;			/* every program on the interface, ours or not */
 	enum xtc_xdp_mode mode;
 	__u32 foreign_id;		/* a program not ours holds XDP alone */
 	char foreign_name[16];

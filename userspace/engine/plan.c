@@ -236,8 +236,12 @@ static void plan_xdp(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi,
 			want->flags |= oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE;
 		} else {
 			ip->xdp_on = true;
-			/* Under the dispatcher a new instance can join before the old leaves. */
-			ip->xdp_first = oi && oi->xdp.dispatcher;
+			/*
+			 * Under the dispatcher a new instance can join before the old
+			 * leaves, if there is room: it holds XTC_XDP_MAX_PROGS at most.
+			 */
+			ip->xdp_first = oi && oi->xdp.dispatcher &&
+					oi->xdp.n_progs < XTC_XDP_MAX_PROGS;
 		}
 	}
 	for (i = 0; oi && i < oi->xdp.n_ours; i++)

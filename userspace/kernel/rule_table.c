@@ -99,7 +99,8 @@ int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
 		err = alloc(t, n);
 	if (!err)
 		err = read_array(m->fd[XTC_MAP_RULE_INFO], t->info, n);
-	if (!err)
+	/* Without its pin (a repair will make it anew) no rule has sets yet. */
+	if (!err && m->fd[XTC_MAP_RULE_SETS] >= 0)
 		err = xtc_map_for_each(m->fd[XTC_MAP_RULE_SETS], sizeof(__u32),
 				       sizeof(struct xtc_rule_sets), put_sets, t);
 	if (err)
