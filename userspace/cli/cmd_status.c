@@ -137,9 +137,11 @@ static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *
 		const char *hook = h ? "tc_egress" : "tc_ingress";
 		bool want = c->flags & (h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS);
 
+		struct xtc_tc_hook th = { .ifindex = ifindex, .egress = h, .prio = c->tc_prio };
+
 		xtc_out_obj_begin(o, hook);
 		xtc_out_bool(o, "configured", want);
-		if (!present || !ids[h] || xtc_tc_query(ifindex, h, ids[h], &ti) ||
+		if (!present || !ids[h] || xtc_tc_query(&th, ids[h], &ti) ||
 		    ti.kind == XTC_TC_KIND_NONE) {
 			xtc_out_bool(o, "attached", false);
 			xtc_out_obj_end(o);

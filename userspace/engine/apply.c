@@ -55,14 +55,20 @@ static int tc_prog_fd(const struct xtc_state *st, bool egress)
 	return egress ? st->tc_egress_fd : st->tc_ingress_fd;
 }
 
+/*
+ * Only the pinned program counts as ours: a cls_bpf slot that holds any
+ * other is refused on attach and left alone on detach.
+ */
 static int tc_on(struct xtc_state *st, const char *name, __u32 ifindex, bool egress, int kind,
-		 bool *created_qdisc)
+		 __u32 prio, bool *created_qdisc)
 {
+	struct xtc_tc_hook hook = { .ifindex = ifindex, .egress = egress, .prio = prio };
 	char pin[4400];
 	int err;
 
 	xtc_state_link_path(st, ifindex, egress, pin, sizeof(pin));
-	err = xtc_tc_attach(kind, ifindex, egress, tc_prog_fd(st, egress), pin, created_qdisc);
+	hook.link_pin = pin;
+	err = xtc_tc_attach(kind, &hook, tc_prog_fd(st, egress), 0, created_qdisc);
 	if (err)
 		pr_warn("%s: attaching TC %s failed: %s\n", name, egress ? "egress" : "ingress",
 			strerror(-err));
@@ -70,13 +76,15 @@ static int tc_on(struct xtc_state *st, const char *name, __u32 ifindex, bool egr
 }
 
 static int tc_off(struct xtc_state *st, const char *name, __u32 ifindex, bool egress, int kind,
-		  bool remove_qdisc)
+		  __u32 prio, bool remove_qdisc)
 {
+	struct xtc_tc_hook hook = { .ifindex = ifindex, .egress = egress, .prio = prio };
 	char pin[4400];
 	int err;
 
 	xtc_state_link_path(st, ifindex, egress, pin, sizeof(pin));
-	err = xtc_tc_detach(kind, ifindex, egress, pin, remove_qdisc);
+	hook.link_pin = pin;
+	err = xtc_tc_detach(kind, &hook, xtc_prog_id(tc_prog_fd(st, egress)), remove_qdisc, NULL);
 	if (err)
 		pr_warn("%s: detaching TC %s failed: %s\n", name, egress ? "egress" : "ingress",
 			strerror(-err));
@@ -160,11 +168,12 @@ static void run_undo(struct xtc_state *st, struct undo_log *l)
 				note_reattach(l, u->ifindex, id, single);
 			break;
 		case UNDO_TC_ATTACH:
-			tc_off(st, u->name, u->ifindex, u->egress, u->cfg.tc_kind,
+			tc_off(st, u->name, u->ifindex, u->egress, u->cfg.tc_kind, u->cfg.tc_prio,
 			       u->cfg.flags & XTC_IF_QDISC_OURS);
 			break;
 		case UNDO_TC_DETACH:
-			tc_on(st, u->name, u->ifindex, u->egress, u->cfg.tc_kind, &created);
+			tc_on(st, u->name, u->ifindex, u->egress, u->cfg.tc_kind, u->cfg.tc_prio,
+			      &created);
 			break;
 		case UNDO_IFACE_ENTRY:
 			if (u->had_entry)
@@ -293,7 +302,7 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo
 		bool other_cls = ip->cur.tc_kind == XTC_TC_KIND_CLS_BPF &&
 				 (ip->cur.flags & (h ? XTC_IF_TC_INGRESS : XTC_IF_TC_EGRESS)) &&
 				 !ip->tc_off[!h];
-		err = tc_off(st, ip->name, ip->ifindex, h, ip->cur.tc_kind,
+		err = tc_off(st, ip->name, ip->ifindex, h, ip->cur.tc_kind, ip->cur.tc_prio,
 			     (ip->cur.flags & XTC_IF_QDISC_OURS) && !other_cls && !ip->tc_on[h]);
 		if (err)
 			return err;
@@ -305,7 +314,8 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo
 	for (h = 0; h < 2; h++) {
 		if (!ip->tc_on[h])
 			continue;
-		err = tc_on(st, ip->name, ip->ifindex, h, ip->want.tc_kind, &created);
+		err = tc_on(st, ip->name, ip->ifindex, h, ip->want.tc_kind, ip->want.tc_prio,
+			    &created);
 		if (err)
 			return err;
 		if (created)
@@ -313,6 +323,7 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo
 		u.kind = UNDO_TC_ATTACH;
 		u.egress = h;
 		u.cfg.tc_kind = ip->want.tc_kind;
+		u.cfg.tc_prio = ip->want.tc_prio;
 		u.cfg.flags = created ? XTC_IF_QDISC_OURS : 0;
 		if ((err = push(l, &u)))
 			return err;

@@ -89,10 +89,12 @@ static void verify_current(struct xtc_iface_plan *ip, const struct xtc_state *st
 	}
 	for (h = 0; h < 2; h++) {
 		__u32 flag = h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
+		struct xtc_tc_hook hook = { .ifindex = ip->ifindex, .egress = h,
+					    .prio = ip->cur.tc_prio };
 
 		if (!(ip->cur.flags & flag))
 			continue;
-		if (xtc_tc_query(ip->ifindex, h, ids[h], &ti) || ti.kind == XTC_TC_KIND_NONE) {
+		if (xtc_tc_query(&hook, ids[h], &ti) || ti.kind == XTC_TC_KIND_NONE) {
 			pr_debug("%s: our TC %s program is no longer attached\n", ip->name,
 				 h ? "egress" : "ingress");
 			ip->cur.flags &= ~flag;
@@ -119,6 +121,8 @@ static void read_current(struct xtc_plan *p, const struct xtc_state *st)
 		ip = add_iface(p, cfg.name, key);
 		ip->had = true;
 		ip->cur = cfg;
+		if (cfg.tc_kind == XTC_TC_KIND_CLS_BPF && !cfg.tc_prio)
+			ip->cur.tc_prio = XTC_CLS_PRIO;
 		ip->gone = !if_indextoname(key, name) || strcmp(name, cfg.name);
 		verify_current(ip, st);
 	}
@@ -144,6 +148,8 @@ static void plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip, const stru
 			w->flags |= XTC_IF_TC_EGRESS;
 		if (mi->tc_ingress || mi->tc_egress)
 			w->tc_kind = p->tc_kind;
+		if (w->tc_kind == XTC_TC_KIND_CLS_BPF)
+			w->tc_prio = mi->tc_prio;
 	}
 	if (w->flags & XTC_IF_XDP) {
 		if (!(ip->cur.flags & XTC_IF_XDP) || ip->cur.xdp_mode != w->xdp_mode ||
@@ -162,7 +168,7 @@ static void plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip, const stru
 		bool have = ip->cur.flags & flag;
 
 		if (w->flags & flag) {
-			if (!have || ip->cur.tc_kind != w->tc_kind) {
+			if (!have || ip->cur.tc_kind != w->tc_kind || ip->cur.tc_prio != w->tc_prio) {
 				ip->tc_off[h] = have;
 				ip->tc_on[h] = true;
 			}
@@ -277,7 +283,10 @@ static int iface_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip
 	for (h = 0; h < 2 && !err; h++) {
 		enum xtc_change_obj obj = h ? XTC_CH_TC_EGRESS : XTC_CH_TC_INGRESS;
 
-		if (ip->tc_on[h] && ip->tc_off[h])
+		if (ip->tc_on[h] && ip->tc_off[h] && c->tc_kind == w->tc_kind)
+			err = xtc_changes_add(cs, '~', obj, ip->name, true, "%s prio 0x%x -> 0x%x",
+					      kind_name(c->tc_kind), c->tc_prio, w->tc_prio);
+		else if (ip->tc_on[h] && ip->tc_off[h])
 			err = xtc_changes_add(cs, '~', obj, ip->name, true, "%s -> %s",
 					      kind_name(c->tc_kind), kind_name(w->tc_kind));
 		else if (ip->tc_on[h])
