@@ -55,8 +55,8 @@ int cmd_unload(const struct xtc_opts *opts)
 		/* What xtc attached where is written nowhere else. */
 		pr_warn("unload: %s/maps/xtc_ifaces is gone, so xtc cannot tell where it attached: "
 			"detach xtc_xdp by hand (xdp-loader status; ip link set dev IFACE xdp off) "
-			"and any cls_bpf filter of prio 0x7874%s\n", st.dir,
-			opts->all ? "; removing the pins detaches its TCX links" : "");
+			"and any cls_bpf filter of handle 0x7874 (at prio 0x7874, or tc_prio)%s\n",
+			st.dir, opts->all ? "; removing the pins detaches its TCX links" : "");
 		rc = XTC_EXIT_RUNTIME;
 		if (opts->all && xtc_state_remove(&st) == 0)
 			printf("pins removed from %s\n", st.dir);

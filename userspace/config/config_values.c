@@ -217,6 +217,43 @@ int xtc_parse_uint(const char *s, __u64 min, __u64 max, __u64 *out, char *err, s
 	return 0;
 }
 
+/* Hex digits only after the 0x, for the same reason as parse_dec(). */
+static int parse_hex(const char *s, size_t len, __u64 max, __u64 *out)
+{
+	__u64 v = 0;
+	size_t i;
+
+	if (!len)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+		v = v * 16 + (__u64)(isdigit((unsigned char)s[i]) ? s[i] - '0' :
+				     tolower((unsigned char)s[i]) - 'a' + 10);
+		if (v > max)
+			return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int xtc_parse_uint_hex(const char *s, __u64 min, __u64 max, __u64 *out, char *err,
+		       size_t errlen)
+{
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	__u64 v;
+
+	if ((hex ? parse_hex(s + 2, strlen(s + 2), max, &v) : parse_dec(s, strlen(s), max, &v)) ||
+	    v < min) {
+		snprintf(err, errlen, "use a whole number from %llu to %llu (0x%llx to 0x%llx)",
+			 (unsigned long long)min, (unsigned long long)max, (unsigned long long)min,
+			 (unsigned long long)max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
 /* The kernel's dev_valid_name(), so that check agrees with `ip link`. */
 int xtc_parse_ifname(const char *s, char *out, char *err, size_t errlen)
 {
