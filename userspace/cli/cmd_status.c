@@ -124,6 +124,20 @@ static void print_xdp(struct xtc_out *o, const char *name, __u32 ifindex,
 	xtc_out_obj_end(o);
 }
 
+/* Apply would refuse the place: say what holds it, not "run xtc apply". */
+static void slot_taken_problem(struct problems *ps, const char *name, bool egress,
+			       const struct xtc_cls_slot *slot)
+{
+	char holder[128];
+
+	xtc_cls_slot_describe(slot, holder, sizeof(holder));
+	add_problem(ps, egress ? "tc_egress_detached" : "tc_ingress_detached", name,
+		    "%s: xtc's TC %s program is no longer attached: its place, prio %u (0x%x) "
+		    "handle 0x%x, holds %s; remove that filter or choose another tc_prio, then "
+		    "run xtc apply", name, egress ? "egress" : "ingress", slot->prio, slot->prio,
+		    XTC_CLS_HANDLE, holder);
+}
+
 static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *name,
 		     __u32 ifindex, const struct xtc_iface_cfg *c, bool present,
 		     struct problems *ps)
@@ -139,13 +153,16 @@ static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *
 
 		struct xtc_tc_hook th = { .ifindex = ifindex, .egress = h, .prio = c->tc_prio };
 
+		memset(&ti, 0, sizeof(ti));
 		xtc_out_obj_begin(o, hook);
 		xtc_out_bool(o, "configured", want);
 		if (!present || !ids[h] || xtc_tc_query(&th, ids[h], &ti) ||
 		    ti.kind == XTC_TC_KIND_NONE) {
 			xtc_out_bool(o, "attached", false);
 			xtc_out_obj_end(o);
-			if (want && present)
+			if (want && present && c->tc_kind == XTC_TC_KIND_CLS_BPF && ti.slot.taken)
+				slot_taken_problem(ps, name, h, &ti.slot);
+			else if (want && present)
 				add_problem(ps, h ? "tc_egress_detached" : "tc_ingress_detached",
 					    name, "%s: xtc's TC %s program is no longer attached; "
 					    "run xtc apply to attach it again", name,

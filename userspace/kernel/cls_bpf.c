@@ -90,7 +90,7 @@ static bool slot_runs(const struct xtc_cls_slot *slot, __u32 prog_id)
 	       !strcmp(slot->kind, "bpf") && slot->prog_id == prog_id;
 }
 
-static void holder_text(const struct xtc_cls_slot *slot, char *buf, size_t len)
+void xtc_cls_slot_describe(const struct xtc_cls_slot *slot, char *buf, size_t len)
 {
 	if (!strcmp(slot->kind, "bpf") && slot->handle)
 		snprintf(buf, len, "a bpf filter running program '%s' (id %u)",
@@ -120,7 +120,7 @@ static int refuse(const struct xtc_tc_hook *h, const struct xtc_cls_slot *slot, 
 {
 	char holder[128], cmd[128];
 
-	holder_text(slot, holder, sizeof(holder));
+	xtc_cls_slot_describe(slot, holder, sizeof(holder));
 	del_command(h, slot, cmd, sizeof(cmd));
 	pr_warn("%s: the cls_bpf slot prio %u (0x%x) handle 0x%x is taken by %s, which is not "
 		"xtc's; xtc leaves it alone: choose another tc_prio, or remove that filter (%s)\n",
@@ -328,7 +328,7 @@ static void leave(const struct xtc_tc_hook *h, const struct xtc_cls_slot *slot, 
 {
 	char holder[128], cmd[128];
 
-	holder_text(slot, holder, sizeof(holder));
+	xtc_cls_slot_describe(slot, holder, sizeof(holder));
 	del_command(h, slot, cmd, sizeof(cmd));
 	if (expect_id)
 		pr_warn("%s: leaving %s at prio %u alone: it is not xtc's program (id %u); remove "

@@ -10,6 +10,7 @@
 #define XTC_TC_ATTACH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 enum xtc_tc_kind {
@@ -134,5 +135,8 @@ struct xtc_tc_info {
 };
 
 int xtc_tc_query(const struct xtc_tc_hook *h, __u32 our_prog_id, struct xtc_tc_info *info);
+
+/* "a bpf filter running program 'NAME' (id N)", "a u32 filter (handle 0x...)": for messages. */
+void xtc_cls_slot_describe(const struct xtc_cls_slot *slot, char *buf, size_t len);
 
 #endif
