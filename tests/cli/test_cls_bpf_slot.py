@@ -42,6 +42,11 @@ def bpf_filter_at(dev, prio, how="add", obj=None):
     return filter_ids(dev)[prio]
 
 
+def tc_unchanged(r):
+    """An apply that changed no TC hook (the host's routes may change under the test)."""
+    assert "tc_ingress" not in r.stdout and "tc_egress" not in r.stdout, r.stdout
+
+
 def filter_ids(dev):
     """{prio: program id} of the cls_bpf filters on dev's ingress."""
     return {int(p): int(i) for p, i in
@@ -74,7 +79,7 @@ def test_foreign_filter_in_our_slot_fails_apply_and_changes_nothing(env, their_o
     assert filter_ids(a.name) == {PRIO: theirs, 100: st["program_id"]}
     assert re.search(r"pref 100 bpf chain 0 handle 0x7874 xtc_tc_ingress", X.tc_filters(a.name))
     assert "      prio: 0x64\n      handle: 0x7874\n" in X.ok(env.xtc(cfg, "status")).stdout
-    assert X.ok(env.xtc(cfg, "apply")).stdout == "no changes\n"
+    tc_unchanged(X.ok(env.xtc(cfg, "apply")))
 
     X.ok(env.xtc(cfg, "unload", "--all"))
     assert filter_ids(a.name) == {PRIO: theirs}
@@ -101,9 +106,19 @@ def test_tc_prio_change_moves_our_filter(env, their_obj):
     r = X.ok(env.xtc(moved, "apply"))
     assert f"~ tc_ingress {a.name}: cls_bpf prio 0x7874 -> 0x64" in r.stdout, r.stdout
     assert filter_ids(a.name) == {100: ours}
-    assert X.ok(env.xtc(moved, "apply")).stdout == "no changes\n"
+    tc_unchanged(X.ok(env.xtc(moved, "apply")))
     X.ok(env.xtc(cfg, "apply"))
     assert filter_ids(a.name) == {PRIO: ours}
+
+    # A foreign filter where ours would move to: refused, and ours stays where it was.
+    theirs = bpf_filter_at(a.name, 100, obj=their_obj)
+    r = env.xtc(moved, "apply")
+    assert r.returncode == X.EXIT_RUNTIME, r
+    assert f"prio 100 (0x64) handle 0x7874 is taken by a bpf filter running program " \
+           f"'theirs' (id {theirs})" in r.stderr, r.stderr
+    assert filter_ids(a.name) == {PRIO: ours, 100: theirs}
+    st = X.iface_status(X.status_json(cfg), a.name)["tc_ingress"]
+    assert (st["attached"], st["prio"], st["program_id"]) == (True, PRIO, ours)
 
 
 def test_foreign_program_that_took_our_slot_is_neither_ours_nor_deleted(env, their_obj):

@@ -150,7 +150,6 @@ static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *
 	for (h = 0; h < 2; h++) {
 		const char *hook = h ? "tc_egress" : "tc_ingress";
 		bool want = c->flags & (h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS);
-
 		struct xtc_tc_hook th = { .ifindex = ifindex, .egress = h, .prio = c->tc_prio };
 
 		memset(&ti, 0, sizeof(ti));

@@ -205,12 +205,9 @@ static int cls_put(struct nl_sock *sk, const struct xtc_tc_hook *h, int prog_fd,
 	__u32 prog_id;
 	int err;
 
-	err = xtc_tc_prog_id_of_fd(prog_fd, &prog_id);
-	if (err) {
-		pr_warn("%s: cannot identify the program: %s\n", where, strerror(-err));
-		return err;
-	}
-	err = read_slot(sk, h, &s, &slot, where);
+	err = xtc_tc_prog_id(prog_fd, where, &prog_id);
+	if (!err)
+		err = read_slot(sk, h, &s, &slot, where);
 	if (err || slot_runs(&slot, prog_id))
 		return err;
 	if (slot.taken && !slot_runs(&slot, replace_id))
@@ -263,7 +260,7 @@ static int cls_replace(const struct xtc_tc_hook *h, int prog_fd, __u32 old_id)
 
 	err = xtc_nl_route_open(&sk, "tc");
 	if (!err)
-		err = xtc_tc_prog_id_of_fd(prog_fd, &prog_id);
+		err = xtc_tc_prog_id(prog_fd, where, &prog_id);
 	if (!err)
 		err = read_slot(sk, h, &s, &slot, where);
 	if (err || slot_runs(&slot, prog_id))

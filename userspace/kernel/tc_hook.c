@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "log.h"
 #include "tc_hook.h"
 
 void xtc_tc_ifname(__u32 ifindex, char *buf, size_t len)
@@ -30,7 +31,7 @@ __u32 xtc_tc_hook_prio(const struct xtc_tc_hook *h)
 	return h->prio ? h->prio : XTC_CLS_PRIO;
 }
 
-int xtc_tc_prog_id_of_fd(int prog_fd, __u32 *id)
+int xtc_tc_prog_id(int prog_fd, const char *where, __u32 *id)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
@@ -38,8 +39,10 @@ int xtc_tc_prog_id_of_fd(int prog_fd, __u32 *id)
 
 	memset(&info, 0, sizeof(info));
 	err = bpf_obj_get_info_by_fd(prog_fd, &info, &len);
-	if (err)
+	if (err) {
+		pr_warn("%s: cannot identify the program: %s\n", where, strerror(-err));
 		return err;
+	}
 	*id = info.id;
 	return 0;
 }

@@ -20,7 +20,8 @@ void xtc_tc_ifname(__u32 ifindex, char *buf, size_t len);
 /* Our cls_bpf prio on the hook: the caller's, or XTC_CLS_PRIO. */
 __u32 xtc_tc_hook_prio(const struct xtc_tc_hook *h);
 
-int xtc_tc_prog_id_of_fd(int prog_fd, __u32 *id);
+/* The id of the program behind prog_fd; says why not, as where, when it cannot. */
+int xtc_tc_prog_id(int prog_fd, const char *where, __u32 *id);
 
 /* The program's name; "" when it cannot be read (gone, or no permission). */
 void xtc_tc_prog_name(__u32 id, char *name, size_t len);

@@ -182,8 +182,11 @@ static int link_swap(int link_fd, const struct tcx_link_info *info, int prog_fd,
 	return err;
 }
 
-static int tcx_attach(const struct xtc_tc_hook *h, int prog_fd, __u32 replace_id,
-		      bool *created_qdisc)
+/*
+ * Our link runs prog_fd afterwards.  create: make the link when there is
+ * none (attach); without it, no link is -ENOENT (replace).
+ */
+static int tcx_put(const struct xtc_tc_hook *h, int prog_fd, __u32 old_id, bool create)
 {
 	struct tcx_link_info info;
 	struct xtc_tc_label l;
@@ -191,58 +194,41 @@ static int tcx_attach(const struct xtc_tc_hook *h, int prog_fd, __u32 replace_id
 	int link_fd, err;
 	__u32 prog_id;
 
-	if (created_qdisc)
-		*created_qdisc = false;
-	err = link_open(h, &link_fd, &info, where);
-	if (err)
-		return err;
-	if (link_fd < 0)
-		return link_create(h, prog_fd, where);
-	err = xtc_tc_prog_id_of_fd(prog_fd, &prog_id);
-	if (err) {
-		pr_warn("%s: cannot identify the program: %s\n", where, strerror(-err));
-		goto out;
-	}
-	if (link_is_defunct(&info))
-		err = link_recreate(h, prog_fd, where);
-	else if (info.prog_id != prog_id)
-		/* Updating in place leaves no moment without a program. */
-		err = link_swap(link_fd, &info, prog_fd, replace_id, where);
-out:
-	close(link_fd);
-	return err;
-}
-
-static int tcx_replace(const struct xtc_tc_hook *h, int prog_fd, __u32 old_id)
-{
-	struct tcx_link_info info;
-	struct xtc_tc_label l;
-	const char *where = xtc_tc_label(&l, h);
-	int link_fd, err;
-	__u32 prog_id;
-
-	if (!old_id)
-		return -EINVAL;
 	err = link_open(h, &link_fd, &info, where);
 	if (err)
 		return err;
 	if (link_fd < 0 || link_is_defunct(&info)) {
-		pr_warn("%s: no TCX link of ours at %s to replace the program of\n", where,
-			h->link_pin);
-		err = -ENOENT;
+		if (create) {
+			err = link_fd < 0 ? link_create(h, prog_fd, where) :
+					    link_recreate(h, prog_fd, where);
+		} else {
+			pr_warn("%s: no TCX link of ours at %s to replace the program of\n", where,
+				h->link_pin);
+			err = -ENOENT;
+		}
 		goto out;
 	}
-	err = xtc_tc_prog_id_of_fd(prog_fd, &prog_id);
-	if (err) {
-		pr_warn("%s: cannot identify the program: %s\n", where, strerror(-err));
-		goto out;
-	}
-	if (info.prog_id != prog_id)
+	err = xtc_tc_prog_id(prog_fd, where, &prog_id);
+	/* Updating in place leaves no moment without a program. */
+	if (!err && info.prog_id != prog_id)
 		err = link_swap(link_fd, &info, prog_fd, old_id, where);
 out:
 	if (link_fd >= 0)
 		close(link_fd);
 	return err;
+}
+
+static int tcx_attach(const struct xtc_tc_hook *h, int prog_fd, __u32 replace_id,
+		      bool *created_qdisc)
+{
+	if (created_qdisc)
+		*created_qdisc = false;
+	return tcx_put(h, prog_fd, replace_id, true);
+}
+
+static int tcx_replace(const struct xtc_tc_hook *h, int prog_fd, __u32 old_id)
+{
+	return old_id ? tcx_put(h, prog_fd, old_id, false) : -EINVAL;
 }
 
 /* The link is ours whatever it runs: xtc made it and pinned it in its state. */
