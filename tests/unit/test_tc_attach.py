@@ -391,6 +391,27 @@ def test_cls_refuses_a_foreign_filter_in_our_slot_and_leaves_it(env, kind):
     assert e.query("xv0", "ingress", ours, prio=100)["kind"] == "cls"
 
 
+def test_cls_foreign_bpf_filters_at_our_prio(env):
+    """Another handle at our prio is room beside it; another protocol there is not."""
+    e = env
+    e.tc("qdisc", "add", "dev", "xv0", "clsact")
+    beside = e.foreign_bpf_filter("xv0", "ingress", prio=XTC_CLS_PRIO, handle=1)
+    ours = e.attach("cls", "xv0", "ingress")["prog_id"]
+    q = e.query("xv0", "ingress", ours)
+    assert (q["kind"], q["n_others"]) == ("cls", 1)
+    e.detach("cls", "xv0", "ingress", expect=ours)
+    assert [int(i) for i in re.findall(r" id (\d+)", e.tc("filter", "show", "dev", "xv0",
+                                                         "ingress"))] == [beside]
+
+    e.tc("filter", "del", "dev", "xv0", "ingress", "prio", str(XTC_CLS_PRIO))
+    e.tc("filter", "add", "dev", "xv0", "ingress", "prio", str(XTC_CLS_PRIO), "handle", "1",
+         "protocol", "ip", "bpf", "da", "obj", e.obj, "sec", "tc")
+    before = e.tc("filter", "show", "dev", "xv0", "ingress")
+    assert e.attach("cls", "xv0", "ingress", ok=False)["rc"] == -16
+    assert "taken by a bpf classifier, which takes the whole prio" in e.stderr, e.stderr
+    assert e.tc("filter", "show", "dev", "xv0", "ingress") == before
+
+
 def test_cls_prio_of_our_choice_coexists_with_a_foreign_filter_in_the_default_slot(env):
     e = env
     _, foreign, _, _ = foreign_in_slot(e, "bpf")

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include <linux/if_ether.h>
 #include "clsact.h"
 #include "cls_bpf.h"
 #include "log.h"
@@ -41,8 +42,8 @@ static void scan_entry(const struct xtc_tc_filter *f, void *arg)
 	if (f->handle == XTC_CLS_HANDLE && !s->has_exact) {
 		s->exact = *f;
 		s->has_exact = true;
-	} else if (strcmp(f->kind, "bpf") && !s->has_other) {
-		/* A prio holds one classifier kind: no bpf filter fits beside it. */
+	} else if ((strcmp(f->kind, "bpf") || f->protocol != ETH_P_ALL) && !s->has_other) {
+		/* A prio holds one classifier, of one protocol: ours (all) fits beside no other. */
 		s->other = *f;
 		s->has_other = true;
 	}

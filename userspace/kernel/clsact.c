@@ -2,6 +2,7 @@
 /* The clsact qdisc and its filters as rtnetlink reports them; see clsact.h. */
 #include <errno.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/route/qdisc.h>
@@ -57,6 +58,7 @@ static int dump_entry(struct nl_msg *msg, void *arg)
 	t = nlmsg_data(nh);
 	memset(&f, 0, sizeof(f));
 	f.prio = TC_H_MAJ(t->tcm_info) >> 16;
+	f.protocol = ntohs((__u16)TC_H_MIN(t->tcm_info));
 	f.handle = t->tcm_handle;
 	if (tb[TCA_CHAIN])
 		f.chain = nla_get_u32(tb[TCA_CHAIN]);

@@ -13,6 +13,7 @@
 
 struct xtc_tc_filter {
 	__u32 chain, prio, handle;
+	__u16 protocol;			/* ETH_P_*, host order */
 	char kind[XTC_TC_KIND_LEN];
 	__u32 prog_id;			/* bpf only */
 };
