@@ -92,7 +92,8 @@ struct xtc_tc_obs {
  * query: fills the kind's part of obs.
  * replace: the in-place upgrade, strictly: swaps old_id for prog_fd in our
  *   place without a gap, -EBUSY when our place holds something else and
- *   -ENOENT when it is empty.  Swapping to what is there already is a no-op.
+ *   -ENOENT when it is empty.  Swapping to what is there already is a no-op;
+ *   old_id 0 is -EINVAL for TCX and, for cls_bpf, matches nothing (-EBUSY).
  *   - cls_bpf: NLM_F_REPLACE at the same prio and handle.
  *   - TCX: bpf_link_update() with BPF_F_REPLACE, so the kernel checks old_id.
  */
