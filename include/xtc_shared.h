@@ -175,7 +175,7 @@ struct xtc_iface_cfg {
 	__u32 xdp_prio;
 	__u8 xdp_mode;			/* 0 native, 1 skb */
 	__u8 tc_kind;			/* 1 TCX, 2 cls_bpf */
-	__u16 pad;
+	__u16 tc_prio;			/* cls_bpf: our filter's prio; 0 (older states) is 0x7874 */
 	char name[16];
 };
 

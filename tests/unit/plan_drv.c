@@ -260,6 +260,24 @@ out:
 	xtc_plan_free(&p);
 }
 
+static void case_tc_swap(void)
+{
+	const char *name = "a stale TC program of ours is swapped in place, never removed first";
+	struct xtc_obs_iface ifs[2];
+	struct xtc_observed ob;
+	struct xtc_plan p;
+
+	healthy(&ob, ifs);
+	ifs[0].tc[0].stale = true;
+	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
+	CHECK(iface(&p, 2)->tc_on[0] && iface(&p, 2)->tc_swap[0] &&
+	      iface(&p, 2)->tc_off_id[0] == 11);
+	CHECK(says(&p, "replace program 11 in place"));
+	printf("ok %s\n", name);
+out:
+	xtc_plan_free(&p);
+}
+
 static void case_tc_damage(void)
 {
 	const char *name = "a TC link detached or a clsact deleted by hand is attached again";
@@ -284,11 +302,24 @@ static void case_foreign_slot(void)
 	struct xtc_plan p;
 
 	healthy(&ob, ifs);
-	ifs[0].tc[0] = (struct xtc_obs_tc){ .foreign_id = 444, .foreign_name = "their_prog",
-					    .prio = 0x7874, .handle = 0x7874 };
+	ifs[0].tc[0] = (struct xtc_obs_tc){ .foreign = true, .foreign_id = 444,
+		.foreign_name = "a bpf filter running program 'their_prog' (id 444)",
+		.prio = 0x7874, .handle = 0x7874 };
 	CHECK(plan(&ob, want2, 2, XTC_TC_CLS_BPF, &p) == -EBUSY);
 	CHECK(strstr(p.refusal, "their_prog") && strstr(p.refusal, "444") &&
 	      strstr(p.refusal, "a: TC ingress"));
+	xtc_plan_free(&p);
+
+	/* With another tc_prio, ours goes beside it. */
+	{
+		struct xtc_iface_want w[2];
+
+		memcpy(w, want2, sizeof(w));
+		w[0].tc_prio = 100;
+		ifs[0].tc[0].kind = XTC_TC_KIND_NONE;
+		CHECK(!plan(&ob, w, 2, XTC_TC_CLS_BPF, &p));
+		CHECK(iface(&p, 2)->tc_on[0] && iface(&p, 2)->want.tc_prio == 100);
+	}
 	printf("ok %s\n", name);
 out:
 	xtc_plan_free(&p);
@@ -330,6 +361,7 @@ int main(void)
 	case_stale_and_doubles();
 	case_dispatcher_priority();
 	case_tc_damage();
+	case_tc_swap();
 	case_foreign_slot();
 	case_gone_and_unload();
 	return failures ? 1 : 0;

@@ -74,11 +74,12 @@ static void get_mac(const char *ifname, __u8 mac[6])
 		close(fd);
 }
 
-static bool tc_attached(__u32 ifindex, bool egress, int prog_fd)
+static bool tc_attached(__u32 ifindex, bool egress, __u32 prio, int prog_fd)
 {
+	struct xtc_tc_hook h = { .ifindex = ifindex, .egress = egress, .prio = prio };
 	struct xtc_tc_info ti;
 
-	return !xtc_tc_query(ifindex, egress, xtc_prog_id(prog_fd), &ti) &&
+	return !xtc_tc_query(&h, xtc_prog_id(prog_fd), &ti) &&
 	       ti.kind != XTC_TC_KIND_NONE;
 }
 
@@ -216,7 +217,7 @@ static int pick_program(const struct xtc_state *st, bool egress, struct explain_
 		if (!(cfg.flags & XTC_IF_TC_EGRESS))
 			return no_program(r, "tc_egress is off for it in the applied file: no egress "
 					  "rule applies to it");
-		if (!tc_attached(r->ifindex, true, st->tc_egress_fd))
+		if (!tc_attached(r->ifindex, true, cfg.tc_prio, st->tc_egress_fd))
 			return no_program(r, "xtc's TC egress program is not attached now; xtc status "
 					  "shows it, xtc apply attaches it again");
 		r->prog_fd = st->tc_egress_fd;
@@ -226,7 +227,7 @@ static int pick_program(const struct xtc_state *st, bool egress, struct explain_
 	}
 
 	r->tc_ingress_attached = (cfg.flags & XTC_IF_TC_INGRESS) &&
-				 tc_attached(r->ifindex, false, st->tc_ingress_fd);
+				 tc_attached(r->ifindex, false, cfg.tc_prio, st->tc_ingress_fd);
 	if ((cfg.flags & XTC_IF_XDP) && !xtc_xdp_query(r->ifindex, cfg.xdp_prog_id, &xi) &&
 	    xi.our_pos >= 0) {
 		r->prog_id = cfg.xdp_prog_id;

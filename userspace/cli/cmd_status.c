@@ -124,6 +124,20 @@ static void print_xdp(struct xtc_out *o, const char *name, __u32 ifindex,
 	xtc_out_obj_end(o);
 }
 
+/* Apply would refuse the place: say what holds it, not "run xtc apply". */
+static void slot_taken_problem(struct problems *ps, const char *name, bool egress,
+			       const struct xtc_cls_slot *slot)
+{
+	char holder[128];
+
+	xtc_cls_slot_describe(slot, holder, sizeof(holder));
+	add_problem(ps, egress ? "tc_egress_detached" : "tc_ingress_detached", name,
+		    "%s: xtc's TC %s program is no longer attached: its place, prio %u (0x%x) "
+		    "handle 0x%x, holds %s; remove that filter or choose another tc_prio, then "
+		    "run xtc apply", name, egress ? "egress" : "ingress", slot->prio, slot->prio,
+		    XTC_CLS_HANDLE, holder);
+}
+
 static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *name,
 		     __u32 ifindex, const struct xtc_iface_cfg *c, bool present,
 		     struct problems *ps)
@@ -136,14 +150,18 @@ static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *
 	for (h = 0; h < 2; h++) {
 		const char *hook = h ? "tc_egress" : "tc_ingress";
 		bool want = c->flags & (h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS);
+		struct xtc_tc_hook th = { .ifindex = ifindex, .egress = h, .prio = c->tc_prio };
 
+		memset(&ti, 0, sizeof(ti));
 		xtc_out_obj_begin(o, hook);
 		xtc_out_bool(o, "configured", want);
-		if (!present || !ids[h] || xtc_tc_query(ifindex, h, ids[h], &ti) ||
+		if (!present || !ids[h] || xtc_tc_query(&th, ids[h], &ti) ||
 		    ti.kind == XTC_TC_KIND_NONE) {
 			xtc_out_bool(o, "attached", false);
 			xtc_out_obj_end(o);
-			if (want && present)
+			if (want && present && c->tc_kind == XTC_TC_KIND_CLS_BPF && ti.slot.taken)
+				slot_taken_problem(ps, name, h, &ti.slot);
+			else if (want && present)
 				add_problem(ps, h ? "tc_egress_detached" : "tc_ingress_detached",
 					    name, "%s: xtc's TC %s program is no longer attached; "
 					    "run xtc apply to attach it again", name,
@@ -261,13 +279,8 @@ static void note_kernel(const struct xtc_observed *ob, struct problems *ps)
 		for (h = 0; h < 2; h++) {
 			const struct xtc_obs_tc *t = &oi->tc[h];
 
-			if (t->foreign_id && oi->recorded && oi->rec.tc_kind == XTC_TC_KIND_CLS_BPF)
-				add_problem(ps, "tc_slot_foreign", oi->name, "%s: TC %s: xtc's "
-					    "cls_bpf slot (prio 0x%x, handle 0x%x) holds %s (id %u), "
-					    "which is not xtc's; remove that filter, then run xtc apply",
-					    oi->name, h ? "egress" : "ingress", t->prio, t->handle,
-					    t->foreign_name, t->foreign_id);
-			else if (t->kind != XTC_TC_KIND_NONE && !oi->recorded)
+			/* A foreign holder of our slot is named where the hook is listed. */
+			if (t->kind != XTC_TC_KIND_NONE && !oi->recorded)
 				add_problem(ps, "program_unrecorded", oi->name, "%s: xtc's TC %s "
 					    "program %u is attached but not recorded; run xtc apply, "
 					    "which adopts or removes it", oi->name,

@@ -96,6 +96,7 @@ static struct xtc_model *model_new(const char *path)
 	m->xdp_mode = XTC_XDP_NATIVE;
 	m->xdp_priority = XTC_DEFAULT_PRIO;
 	m->tc_attach = XTC_TC_AUTO;
+	m->tc_prio = XTC_DEFAULT_TC_PRIO;
 	m->redirect_fallback = XTC_ACT_PASS;
 	m->max_rules = XTC_DEFAULT_MAX_RULES;
 	return m;

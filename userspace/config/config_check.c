@@ -21,17 +21,32 @@
 /* ---- sections --------------------------------------------------------- */
 
 enum {
-	GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_FALLBACK, GK_MAX_RULES, GK_INCLUDE,
-	GK_N
+	GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_TC_PRIO, GK_FALLBACK, GK_MAX_RULES,
+	GK_INCLUDE, GK_N
 };
 static const char *const global_keys[GK_N + 1] = {
-	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "redirect_fallback", "max_rules",
-	"include", NULL,
+	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "tc_prio", "redirect_fallback",
+	"max_rules", "include", NULL,
 };
 /* In the order of the codes they stand for. */
 static const char *const xdp_modes[] = { "native", "skb", NULL };
 static const char *const tc_attaches[] = { "auto", "tcx", "cls_bpf", NULL };
 static const char *const fallbacks[] = { "pass", "drop", NULL };
+
+/* A state recorded before tc_prio has prio 0 for this one (kernel/tc_attach.h). */
+_Static_assert(XTC_DEFAULT_TC_PRIO == XTC_CLS_PRIO, "tc_prio default and XTC_CLS_PRIO differ");
+
+/* A cls_bpf filter prio: tc's range, in decimal or in hex as tc prints it. */
+static void get_tc_prio(struct ctx *c, const struct raw_kv *kv, __u32 *out)
+{
+	char err[XTC_ERR_LEN];
+	__u64 v;
+
+	if (xtc_parse_uint_hex(kv->val, 1, 0xffff, &v, err, sizeof(err)))
+		cfg_bad_value(c, kv, err);
+	else
+		*out = (__u32)v;
+}
 
 /* include is read by config_read.c: its files are part of what is validated here. */
 static void check_global(struct ctx *c, struct raw_sec *s, struct xtc_model *m)
@@ -58,6 +73,8 @@ static void check_global(struct ctx *c, struct raw_sec *s, struct xtc_model *m)
 			cfg_problem(c, f[GK_TC_ATTACH]->line, "tc_attach = tcx, but this kernel has "
 				    "no TCX (it came in Linux 6.6); use tc_attach = auto or cls_bpf");
 	}
+	if (f[GK_TC_PRIO])
+		get_tc_prio(c, f[GK_TC_PRIO], &m->tc_prio);
 	if (f[GK_FALLBACK] && cfg_get_enum(c, f[GK_FALLBACK], fallbacks, &e))
 		m->redirect_fallback = e ? XTC_ACT_DROP : XTC_ACT_PASS;
 	if (f[GK_MAX_RULES])
@@ -69,9 +86,9 @@ struct tc_choice {
 	int ingress, egress;
 };
 
-enum { IK_XDP, IK_XDP_MODE, IK_XDP_PRIO, IK_TC_IN, IK_TC_EG, IK_N };
+enum { IK_XDP, IK_XDP_MODE, IK_XDP_PRIO, IK_TC_IN, IK_TC_EG, IK_TC_PRIO, IK_N };
 static const char *const iface_keys[IK_N + 1] = {
-	"xdp", "xdp_mode", "xdp_priority", "tc_ingress", "tc_egress", NULL,
+	"xdp", "xdp_mode", "xdp_priority", "tc_ingress", "tc_egress", "tc_prio", NULL,
 };
 
 static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model *m,
@@ -82,7 +99,7 @@ static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_mo
 	struct tc_choice tc = { -1, -1 };
 	struct xtc_iface ifc = {
 		.file = m->files[s->file], .line = s->line, .xdp = true,
-		.xdp_mode = m->xdp_mode, .xdp_priority = m->xdp_priority,
+		.xdp_mode = m->xdp_mode, .xdp_priority = m->xdp_priority, .tc_prio = m->tc_prio,
 	};
 	char label[96];
 	bool b;
@@ -100,6 +117,8 @@ static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_mo
 		tc.ingress = b;
 	if (f[IK_TC_EG] && cfg_get_bool(c, f[IK_TC_EG], &b))
 		tc.egress = b;
+	if (f[IK_TC_PRIO])
+		get_tc_prio(c, f[IK_TC_PRIO], &ifc.tc_prio);
 	if (dup || s->bad_name)
 		return 0;
 	snprintf(ifc.name, sizeof(ifc.name), "%s", s->name);

@@ -16,23 +16,33 @@ static int fail(char *err, size_t errlen, const char *msg)
 	return -EINVAL;
 }
 
-/* Digits only: strtoul would take signs, spaces and hex, which read as typos here. */
-static int parse_dec(const char *s, size_t len, __u64 max, __u64 *out)
+/*
+ * Digits of base (10 or 16) only: strtoul would take signs, spaces and,
+ * in base 0, octal, which read as typos here.
+ */
+static int parse_num(const char *s, size_t len, unsigned int base, __u64 max, __u64 *out)
 {
 	__u64 v = 0;
 	size_t i;
+	int c;
 
 	if (!len)
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
+		c = (unsigned char)s[i];
+		if (!(base == 16 ? isxdigit(c) : isdigit(c)))
 			return -EINVAL;
-		v = v * 10 + (__u64)(s[i] - '0');
+		v = v * base + (__u64)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
 		if (v > max)
 			return -ERANGE;
 	}
 	*out = v;
 	return 0;
+}
+
+static int parse_dec(const char *s, size_t len, __u64 max, __u64 *out)
+{
+	return parse_num(s, len, 10, max, out);
 }
 
 /* Whether any bit beyond the prefix length is set. */
@@ -211,6 +221,23 @@ int xtc_parse_uint(const char *s, __u64 min, __u64 max, __u64 *out, char *err, s
 	if (parse_dec(s, strlen(s), max, &v) || v < min) {
 		snprintf(err, errlen, "use a whole number from %llu to %llu",
 			 (unsigned long long)min, (unsigned long long)max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int xtc_parse_uint_hex(const char *s, __u64 min, __u64 max, __u64 *out, char *err,
+		       size_t errlen)
+{
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
+	__u64 v;
+
+	if (parse_num(digits, strlen(digits), hex ? 16 : 10, max, &v) || v < min) {
+		snprintf(err, errlen, "use a whole number from %llu to %llu (0x%llx to 0x%llx)",
+			 (unsigned long long)min, (unsigned long long)max, (unsigned long long)min,
+			 (unsigned long long)max);
 		return -EINVAL;
 	}
 	*out = v;

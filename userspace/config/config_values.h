@@ -41,6 +41,10 @@ int xtc_parse_bool(const char *s, bool *out, char *err, size_t errlen);
 /* A decimal number in [min, max]. */
 int xtc_parse_uint(const char *s, __u64 min, __u64 max, __u64 *out, char *err, size_t errlen);
 
+/* The same, or in hex with 0x, as tc takes numbers (prio 0x7874). */
+int xtc_parse_uint_hex(const char *s, __u64 min, __u64 max, __u64 *out, char *err,
+		       size_t errlen);
+
 /* A name the kernel would accept for a network interface; out has IF_NAMESIZE bytes. */
 int xtc_parse_ifname(const char *s, char *out, char *err, size_t errlen);
 

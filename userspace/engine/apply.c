@@ -74,14 +74,28 @@ static int tc_prog_fd(const struct xtc_state *st, bool egress)
 	return egress ? st->tc_egress_fd : st->tc_ingress_fd;
 }
 
+static struct xtc_tc_hook tc_hook(const struct xtc_state *st, __u32 ifindex, bool egress,
+			       __u32 prio, char *pin, size_t len)
+{
+	struct xtc_tc_hook hook = { .ifindex = ifindex, .egress = egress, .prio = prio,
+				    .link_pin = pin };
+
+	xtc_state_link_path(st, ifindex, egress, pin, len);
+	return hook;
+}
+
+/*
+ * replace_id: a program of ours that holds the place now (stale, or an
+ * older build): the new one takes its place without a gap.
+ */
 static int tc_on(struct xtc_state *st, const char *name, __u32 ifindex, bool egress, int kind,
-		 bool *created_qdisc)
+		 __u32 prio, __u32 replace_id, bool *created_qdisc)
 {
 	char pin[4400];
+	struct xtc_tc_hook hook = tc_hook(st, ifindex, egress, prio, pin, sizeof(pin));
 	int err;
 
-	xtc_state_link_path(st, ifindex, egress, pin, sizeof(pin));
-	err = xtc_tc_attach(kind, ifindex, egress, tc_prog_fd(st, egress), pin, created_qdisc);
+	err = xtc_tc_attach(kind, &hook, tc_prog_fd(st, egress), replace_id, created_qdisc);
 	if (!err)
 		err = xtc_failpoint("tc_attach");
 	if (err)
@@ -90,14 +104,15 @@ static int tc_on(struct xtc_state *st, const char *name, __u32 ifindex, bool egr
 	return err;
 }
 
+/* Only expect_id, found ours by observe, is removed: never a filter of someone else. */
 static int tc_off(struct xtc_state *st, const char *name, __u32 ifindex, bool egress, int kind,
-		  bool remove_qdisc)
+		  __u32 prio, __u32 expect_id, bool remove_qdisc)
 {
 	char pin[4400];
+	struct xtc_tc_hook hook = tc_hook(st, ifindex, egress, prio, pin, sizeof(pin));
 	int err;
 
-	xtc_state_link_path(st, ifindex, egress, pin, sizeof(pin));
-	err = xtc_tc_detach(kind, ifindex, egress, pin, remove_qdisc);
+	err = xtc_tc_detach(kind, &hook, expect_id, remove_qdisc, NULL);
 	if (!err)
 		err = xtc_failpoint("tc_detach");
 	if (err)
@@ -195,6 +210,7 @@ static void note_reattach(struct undo_log *l, __u32 ifindex, __u32 id, bool sing
 
 static void run_undo(struct xtc_state *st, struct undo_log *l)
 {
+	struct xtc_tc_hook hook;
 	char pin[4400];
 	__u32 id;
 	bool single, created;
@@ -212,12 +228,13 @@ static void run_undo(struct xtc_state *st, struct undo_log *l)
 				note_reattach(l, u->ifindex, id, single);
 			break;
 		case UNDO_TC_ATTACH:
-			xtc_state_link_path(st, u->ifindex, u->egress, pin, sizeof(pin));
-			xtc_tc_detach(u->cfg.tc_kind, u->ifindex, u->egress, pin,
-				      u->cfg.flags & XTC_IF_QDISC_OURS);
+			hook = tc_hook(st, u->ifindex, u->egress, u->cfg.tc_prio, pin, sizeof(pin));
+			xtc_tc_detach(u->cfg.tc_kind, &hook, xtc_prog_id(tc_prog_fd(st, u->egress)),
+				      u->cfg.flags & XTC_IF_QDISC_OURS, NULL);
 			break;
 		case UNDO_TC_DETACH:
-			tc_on(st, u->name, u->ifindex, u->egress, u->cfg.tc_kind, &created);
+			hook = tc_hook(st, u->ifindex, u->egress, u->cfg.tc_prio, pin, sizeof(pin));
+			xtc_tc_attach(u->cfg.tc_kind, &hook, tc_prog_fd(st, u->egress), 0, &created);
 			break;
 		case UNDO_IFACE_ENTRY:
 			if (u->had_entry)
@@ -380,8 +397,10 @@ static int write_tables(const struct xtc_model *m, struct xtc_state *st,
 /* ---- interfaces -------------------------------------------------------- */
 
 /* What the record says before any attach: nothing the datapath would trust too early. */
-static struct xtc_iface_cfg entry_before(const struct xtc_iface_plan *ip)
+static struct xtc_iface_cfg entry_before(const struct xtc_iface_plan *ip,
+					 const struct xtc_obs_iface *oi)
 {
+	int h;
 	struct xtc_iface_cfg e = ip->keep ? ip->want : ip->cur;
 	bool xdp_stays = ip->keep && (ip->want.flags & XTC_IF_XDP) &&
 			 (!ip->xdp_on || (ip->xdp_first && (ip->cur.flags & XTC_IF_XDP)));
@@ -397,6 +416,14 @@ static struct xtc_iface_cfg entry_before(const struct xtc_iface_plan *ip)
 		e.xdp_prog_id = ip->cur.xdp_prog_id;
 	}
 	e.flags |= ip->cur.flags & XTC_IF_QDISC_OURS;
+	/*
+	 * A clsact that this apply may create is claimed first: a run killed
+	 * right after creating it still knows, next time, that it is ours.
+	 */
+	for (h = 0; h < 2; h++)
+		if (ip->tc_on[h] && ip->want.tc_kind == XTC_TC_KIND_CLS_BPF && oi &&
+		    !oi->tc[0].clsact)
+			e.flags |= XTC_IF_QDISC_OURS;
 	return e;
 }
 
@@ -448,7 +475,7 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip,
 		    const struct xtc_obs_iface *oi, struct undo_log *l)
 {
 	struct undo u = { .ifindex = ip->ifindex, .had_entry = ip->had };
-	struct xtc_iface_cfg before = entry_before(ip);
+	struct xtc_iface_cfg before = entry_before(ip, oi);
 	bool created = false;
 	int h, err;
 
@@ -466,14 +493,16 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip,
 			goto fail_record;
 	}
 	for (h = 0; h < 2; h++) {
-		if (!ip->tc_off[h])
+		if (!ip->tc_off[h] || ip->tc_swap[h])
 			continue;
-		err = tc_off(st, ip->name, ip->ifindex, h, ip->tc_off_kind[h], ip->tc_off_qdisc[h]);
+		err = tc_off(st, ip->name, ip->ifindex, h, ip->tc_off_kind[h], ip->tc_off_prio[h],
+			     ip->tc_off_id[h], ip->tc_off_qdisc[h]);
 		if (err)
 			return err;
 		u.kind = UNDO_TC_DETACH;
 		u.egress = h;
 		u.cfg.tc_kind = ip->tc_off_kind[h];
+		u.cfg.tc_prio = ip->tc_off_prio[h];
 		if ((err = push(l, &u)))
 			return err;
 	}
@@ -483,17 +512,23 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip,
 	for (h = 0; h < 2; h++) {
 		if (!ip->tc_on[h])
 			continue;
-		err = tc_on(st, ip->name, ip->ifindex, h, ip->want.tc_kind, &created);
+		/*
+		 * Undone even if the attach reports failure after acting: detaching
+		 * what is not there is harmless, and a clsact that was absent is ours.
+		 */
+		u.kind = UNDO_TC_ATTACH;
+		u.egress = h;
+		u.cfg.tc_kind = ip->want.tc_kind;
+		u.cfg.tc_prio = ip->want.tc_prio;
+		u.cfg.flags = before.flags & XTC_IF_QDISC_OURS;
+		if (!ip->tc_swap[h] && (err = push(l, &u)))
+			return err;
+		err = tc_on(st, ip->name, ip->ifindex, h, ip->want.tc_kind, ip->want.tc_prio,
+			    ip->tc_swap[h] ? ip->tc_off_id[h] : 0, &created);
 		if (err)
 			return err;
 		if (created)
 			ip->want.flags |= XTC_IF_QDISC_OURS;
-		u.kind = UNDO_TC_ATTACH;
-		u.egress = h;
-		u.cfg.tc_kind = ip->want.tc_kind;
-		u.cfg.flags = created ? XTC_IF_QDISC_OURS : 0;
-		if ((err = push(l, &u)))
-			return err;
 		progress("%s: TC %s attached (%s)\n", ip->name, h ? "egress" : "ingress",
 			 ip->want.tc_kind == XTC_TC_KIND_TCX ? "tcx" : "cls_bpf");
 	}

@@ -124,33 +124,60 @@ static void look_xdp(struct xtc_observed *ob, struct seen_cache *c, struct xtc_o
 	}
 }
 
+/* The cls_bpf slot the record names (older records: the default prio). */
+static __u32 recorded_prio(const struct xtc_obs_iface *oi)
+{
+	if (oi->recorded && oi->rec.tc_kind == XTC_TC_KIND_CLS_BPF && oi->rec.tc_prio)
+		return oi->rec.tc_prio;
+	return XTC_CLS_PRIO;
+}
+
 static void look_tc(struct xtc_observed *ob, struct seen_cache *c, struct xtc_obs_iface *oi)
 {
-	struct xtc_tc_info ti;
-	int h;
+	int h, i;
 
 	for (h = 0; h < 2; h++) {
+		enum xtc_role role = h ? XTC_ROLE_TC_EGRESS : XTC_ROLE_TC_INGRESS;
+		struct xtc_tc_hook hook = { .ifindex = oi->ifindex, .egress = h,
+					    .prio = recorded_prio(oi) };
 		struct xtc_obs_tc *t = &oi->tc[h];
 		const struct xtc_prog_seen *ps;
+		struct xtc_tc_obs *to = calloc(1, sizeof(*to));
 
-		if (xtc_tc_query(oi->ifindex, h, ob->tc_prog_ids[h], &ti))
-			continue;
-		t->n_others = ti.n_others;
-		if (ti.kind == XTC_TC_KIND_NONE)
-			continue;
-		ps = inspect(c, ob->state_id, ti.prog_id);
-		if (!ps || !ps->ours || ps->role != (h ? XTC_ROLE_TC_EGRESS : XTC_ROLE_TC_INGRESS)) {
-			/* Only cls_bpf has a fixed slot that another program can hold. */
-			t->foreign_id = ti.prog_id;
-			snprintf(t->foreign_name, sizeof(t->foreign_name), "%s", ps ? ps->name : "?");
-			t->prio = ti.prio;
-			t->handle = ti.handle;
+		if (!to || xtc_tc_observe(&hook, to)) {
+			free(to);
 			continue;
 		}
-		t->kind = ti.kind;
-		t->prog_id = ti.prog_id;
-		t->prio = ti.prio;
-		t->handle = ti.handle;
+		t->clsact = to->clsact;
+		t->n_others = to->n_filters;
+		t->prio = hook.prio;
+		t->handle = XTC_CLS_HANDLE;
+		for (i = 0; i < to->n_tcx; i++) {
+			ps = inspect(c, ob->state_id, to->tcx[i].id);
+			if (t->kind == XTC_TC_KIND_NONE && ps && ps->ours && ps->role == role) {
+				t->kind = XTC_TC_KIND_TCX;
+				t->prog_id = ps->id;
+			} else {
+				t->n_others++;
+			}
+		}
+		if (to->slot.taken) {
+			ps = to->slot.prog_id ? inspect(c, ob->state_id, to->slot.prog_id) : NULL;
+			if (t->kind == XTC_TC_KIND_NONE && ps && ps->ours && ps->role == role) {
+				t->kind = XTC_TC_KIND_CLS_BPF;
+				t->prog_id = ps->id;
+				t->prio = to->slot.prio;
+				t->handle = to->slot.handle;
+			} else {
+				t->foreign = true;
+				t->foreign_id = to->slot.prog_id;
+				xtc_cls_slot_describe(&to->slot, t->foreign_name,
+						      sizeof(t->foreign_name));
+				xtc_cls_slot_del_command(&hook, &to->slot, t->foreign_del,
+							 sizeof(t->foreign_del));
+			}
+		}
+		free(to);
 	}
 }
 

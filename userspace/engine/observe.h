@@ -36,9 +36,12 @@ struct xtc_obs_tc {
 	enum xtc_tc_kind kind;		/* how ours is attached; NONE */
 	__u32 prog_id;
 	bool stale;			/* ours, on another generation's maps */
-	__u32 prio, handle;		/* cls_bpf */
-	__u32 foreign_id;		/* our cls_bpf slot holds a program not ours */
-	char foreign_name[16];
+	__u32 prio, handle;		/* cls_bpf: the slot looked at */
+	bool foreign;			/* our cls_bpf slot is held by something not ours */
+	__u32 foreign_id;		/* its program, 0 when not a bpf filter */
+	char foreign_name[128];		/* what holds it, for messages */
+	char foreign_del[128];		/* and the tc command that would remove it */
+	bool clsact;			/* a clsact qdisc is there */
 	int n_others;
 };
 

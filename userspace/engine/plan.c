@@ -198,6 +198,8 @@ static void current(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi)
 			continue;
 		c->flags |= h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
 		c->tc_kind = oi->tc[h].kind;
+		if (c->tc_kind == XTC_TC_KIND_CLS_BPF)
+			c->tc_prio = oi->tc[h].prio;
 	}
 }
 
@@ -259,22 +261,27 @@ static int plan_tc(struct xtc_plan *p, struct xtc_iface_plan *ip,
 		__u32 flag = h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS;
 		const struct xtc_obs_tc *t = oi ? &oi->tc[h] : NULL;
 		enum xtc_tc_kind kind = w && w->tc_kind ? w->tc_kind : p->tc_kind;
+		__u32 prio = kind == XTC_TC_KIND_CLS_BPF ? (w && w->tc_prio ? w->tc_prio :
+							    XTC_CLS_PRIO) : 0;
 		bool have = t && t->kind != XTC_TC_KIND_NONE;
-		bool ok = have && !t->stale && t->kind == kind;
+		bool same_place = have && t->kind == kind &&
+				  (kind != XTC_TC_KIND_CLS_BPF || t->prio == prio);
+		bool ok = same_place && !t->stale;
 
 		if (w && w->tc[h]) {
 			ip->want.flags |= flag;
 			ip->want.tc_kind = kind;
+			ip->want.tc_prio = prio;
 			if (!ok)
 				ip->tc_on[h] = true;
-			if (!ok && kind == XTC_TC_KIND_CLS_BPF && t && t->foreign_id &&
-			    !ip->gone) {
+			if (!ok && !have && kind == XTC_TC_KIND_CLS_BPF && t && t->foreign &&
+			    t->prio == prio && !ip->gone) {
 				snprintf(p->refusal, sizeof(p->refusal),
-					 "%s: TC %s: xtc's cls_bpf slot (prio 0x%x, handle 0x%x) "
-					 "holds program %s (id %u), which is not xtc's; xtc never "
-					 "replaces a filter of someone else: remove it, or use "
-					 "tc_attach = tcx", ip->name, h ? "egress" : "ingress",
-					 t->prio, t->handle, t->foreign_name, t->foreign_id);
+					 "%s: TC %s: the cls_bpf slot prio %u (0x%x) handle 0x%x is "
+					 "taken by %s, which is not xtc's; xtc leaves it alone: choose "
+					 "another tc_prio, or remove that filter (%s)", ip->name,
+					 h ? "egress" : "ingress", t->prio, t->prio, XTC_CLS_HANDLE,
+					 t->foreign_name, t->foreign_del);
 				return -EBUSY;
 			}
 		}
@@ -282,6 +289,9 @@ static int plan_tc(struct xtc_plan *p, struct xtc_iface_plan *ip,
 			ip->tc_off[h] = true;
 			ip->tc_off_id[h] = t->prog_id;
 			ip->tc_off_kind[h] = t->kind;
+			ip->tc_off_prio[h] = t->prio;
+			/* A stale program of ours in the same place is swapped, never removed first. */
+			ip->tc_swap[h] = ip->tc_on[h] && same_place;
 		}
 	}
 	/* A clsact we created stays ours while any cls_bpf filter of ours remains. */
@@ -291,7 +301,7 @@ static int plan_tc(struct xtc_plan *p, struct xtc_iface_plan *ip,
 		ip->want.flags |= ip->cur.flags & XTC_IF_QDISC_OURS;
 	/* Else the last of our filters to go takes the clsact, if nobody else uses it. */
 	for (h = 1; h >= 0 && !cls_after && (ip->cur.flags & XTC_IF_QDISC_OURS); h--) {
-		if (ip->tc_off[h] && ip->tc_off_kind[h] == XTC_TC_KIND_CLS_BPF) {
+		if (ip->tc_off[h] && !ip->tc_swap[h] && ip->tc_off_kind[h] == XTC_TC_KIND_CLS_BPF) {
 			ip->tc_off_qdisc[h] = true;
 			break;
 		}
@@ -348,7 +358,7 @@ static void plan_state(const struct xtc_observed *ob, struct xtc_state_plan *s)
 
 static const char *kind_name(int kind)
 {
-	return kind == XTC_TC_KIND_TCX ? "tcx" : kind == XTC_TC_KIND_CLS_BPF ? "cls_bpf" : "none";
+	return xtc_tc_kind_name(kind);
 }
 
 static const char *mode_word(int mode)
@@ -403,7 +413,13 @@ static int iface_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip
 	for (h = 0; h < 2 && !err; h++) {
 		enum xtc_change_obj obj = h ? XTC_CH_TC_EGRESS : XTC_CH_TC_INGRESS;
 
-		if (ip->tc_on[h] && ip->tc_off[h])
+		if (ip->tc_swap[h])
+			err = xtc_changes_add(cs, '~', obj, ip->name, false, "replace program %u "
+					      "in place (stale)", ip->tc_off_id[h]);
+		else if (ip->tc_on[h] && ip->tc_off[h] && ip->tc_off_kind[h] == w->tc_kind)
+			err = xtc_changes_add(cs, '~', obj, ip->name, true, "%s prio 0x%x -> 0x%x",
+					      kind_name(w->tc_kind), ip->tc_off_prio[h], w->tc_prio);
+		else if (ip->tc_on[h] && ip->tc_off[h])
 			err = xtc_changes_add(cs, '~', obj, ip->name, true, "%s -> %s",
 					      kind_name(ip->tc_off_kind[h]), kind_name(w->tc_kind));
 		else if (ip->tc_on[h])
@@ -487,6 +503,7 @@ int xtc_plan_wants_from_model(const struct xtc_model *m, struct xtc_iface_want *
 		w[i].xdp_prio = mi->xdp_priority;
 		w[i].tc[0] = mi->tc_ingress;
 		w[i].tc[1] = mi->tc_egress;
+		w[i].tc_prio = mi->tc_prio;
 	}
 	*out = w;
 	return 0;

@@ -37,8 +37,10 @@ struct xtc_iface_plan {
 	int n_xdp_off;
 	__u32 xdp_off[XTC_XDP_MAX_PROGS];	/* our XDP programs to detach */
 	bool tc_off[2], tc_on[2];	/* [0] ingress, [1] egress */
+	bool tc_swap[2];		/* tc_on takes tc_off's place in one step, no gap */
 	__u32 tc_off_id[2];
 	__u8 tc_off_kind[2];
+	__u32 tc_off_prio[2];
 	bool tc_off_qdisc[2];		/* and delete clsact if it empties */
 };
 
@@ -79,6 +81,7 @@ struct xtc_iface_want {
 	__u32 xdp_prio;
 	bool tc[2];
 	enum xtc_tc_kind tc_kind;	/* NONE: as the file's tc_attach says */
+	__u32 tc_prio;			/* cls_bpf: our filter's prio */
 };
 
 /*

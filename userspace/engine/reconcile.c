@@ -51,6 +51,14 @@ int xtc_reconcile_plan_unload(const struct xtc_state *st, char *const *names, in
 			if (!strcmp(names[k], oi->name) &&
 			    (oi->recorded || xtc_obs_iface_has_ours(oi)))
 				named = known[k] = true;
+		if ((all || named) && oi->recorded && oi->rec.tc_kind == XTC_TC_KIND_CLS_BPF)
+			for (k = 0; k < 2; k++)
+				if (oi->tc[k].foreign)
+					pr_warn("%s: TC %s: leaving %s at prio %u alone: it is not "
+						"xtc's; remove it yourself if it should go (%s)\n",
+						oi->name, k ? "egress" : "ingress",
+						oi->tc[k].foreign_name, oi->tc[k].prio,
+						oi->tc[k].foreign_del);
 		if (all || named || !oi->recorded)
 			continue;
 		/* Kept as it is recorded. */
@@ -63,6 +71,7 @@ int xtc_reconcile_plan_unload(const struct xtc_state *st, char *const *names, in
 		w->tc[0] = oi->rec.flags & XTC_IF_TC_INGRESS;
 		w->tc[1] = oi->rec.flags & XTC_IF_TC_EGRESS;
 		w->tc_kind = oi->rec.tc_kind;
+		w->tc_prio = oi->rec.tc_prio;
 	}
 	/* Taking xtc away needs no pins: our programs are found in the kernel. */
 	r->plan.state_as_is = true;

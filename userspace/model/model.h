@@ -16,6 +16,7 @@
 #define XTC_DEFAULT_BPFFS "/sys/fs/bpf"
 #define XTC_DEFAULT_PRIO 30
 #define XTC_DEFAULT_MAX_RULES 65536
+#define XTC_DEFAULT_TC_PRIO 0x7874	/* = XTC_CLS_PRIO, where older states have theirs */
 
 enum xtc_xdp_mode {
 	XTC_XDP_NATIVE = 0,
@@ -99,6 +100,7 @@ struct xtc_iface {
 	__u32 xdp_priority;
 	bool tc_ingress;		/* after defaults are applied */
 	bool tc_egress;
+	__u32 tc_prio;			/* our cls_bpf filter's prio, 1-0xffff */
 };
 
 struct xtc_static {
@@ -117,6 +119,7 @@ struct xtc_model {
 	enum xtc_xdp_mode xdp_mode;
 	__u32 xdp_priority;
 	enum xtc_tc_attach tc_attach;
+	__u32 tc_prio;			/* the interfaces' default */
 	__u8 redirect_fallback;		/* XTC_ACT_PASS or XTC_ACT_DROP */
 	__u32 max_rules;
 
