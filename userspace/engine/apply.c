@@ -211,30 +211,23 @@ static int create_state(const struct xtc_model *m, struct xtc_state *st, const s
 	return err;
 }
 
-static int write_tables(const struct xtc_model *m, struct xtc_state *st, struct xtc_plan *p,
+static int write_tables(struct xtc_state *st, struct xtc_plan *p,
 			struct xtc_tables_snapshot *snap)
 {
-	struct xtc_table_diff diff;
 	size_t n;
 	int err;
 
-	double t0 = xtc_now();
+	/* A state from before the rule digests gets them now (this apply compared in full). */
+	if (st->maps.fd[XTC_MAP_RULE_DIGEST] < 0) {
+		char dir[4200];
 
-	err = xtc_rule_table_write(&st->maps, p->create ? NULL : &p->have, &p->want, false, &n,
-				   snap);
-	if (err) {
-		pr_warn("rules: cannot write the rule names: %s\n", strerror(-err));
-		return err;
+		snprintf(dir, sizeof(dir), "%s/maps", st->dir);
+		if (xtc_maps_add_optional(&st->maps, dir))
+			pr_debug("rules: cannot add the rule digests; re-applies stay slower\n");
 	}
-	pr_debug("timing: rule names %.3f s\n", xtc_now() - t0);
-	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, false, &diff);
-	if (err) {
-		pr_warn("rules: cannot write %zu entries into the classifier: %s%s\n",
-			p->tss.n_entries, strerror(-err),
-			err == -E2BIG || err == -ENOSPC ?
-			" (the loaded maps are too small: run xtc unload --all, then apply)" : "");
+	err = xtc_tables_write(&st->maps, &p->tplan, &p->obs, snap);
+	if (err)
 		return err;
-	}
 	err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, false, &n);
 	if (err)
 		pr_warn("ip-to-ifindex map: cannot write %zu entries: %s\n", p->n_ip,
@@ -366,17 +359,13 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st, struct xtc_p
 		created = true;
 		pr_debug("timing: load and pin the programs and maps %.3f s\n", xtc_now() - t0);
 	} else {
-		err = xtc_tables_snapshot(&st->maps, &snap);
-		snap.rules_before = &p->have;
-		snap.rules_tried = &p->want;
-		if (err) {
-			pr_warn("rules: cannot read the current rules: %s\n", strerror(-err));
-			goto fail;
-		}
+		/* What a failed apply puts back: what the plan observed and changes. */
+		snap.obs = &p->obs;
+		snap.plan = &p->tplan;
 		have_snap = true;
 	}
 	t0 = xtc_now();
-	err = write_tables(m, st, p, have_snap ? &snap : NULL);
+	err = write_tables(st, p, have_snap ? &snap : NULL);
 	if (err)
 		goto fail;
 	pr_debug("timing: write the rules %.3f s\n", xtc_now() - t0);

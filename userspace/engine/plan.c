@@ -197,11 +197,8 @@ static int assign_ids(struct xtc_model *m, const struct xtc_state *st, struct xt
 
 	if (!st->exists)
 		return 0;
-	err = xtc_rule_table_read(&st->maps, &p->have);
-	if (err)
-		return err;
-	info = p->have.info;
-	n = p->have.n;
+	info = p->obs.rules.info;
+	n = p->obs.rules.n;
 	/* The plan compares rules by name against what the kernel holds. */
 	for (i = 0; i < n; i++)
 		info[i].name[sizeof(info[i].name) - 1] = 0;
@@ -304,7 +301,7 @@ static int build_changes(struct xtc_plan *p, const struct xtc_state *st)
 	for (i = 0; i < p->n_ifs && !err; i++)
 		err = iface_changes(cs, &p->ifs[i]);
 	if (!err)
-		err = xtc_changes_rules(&p->changes, &p->have, &p->want);
+		err = xtc_changes_rules(&p->changes, &p->obs.rules, &p->want);
 	if (!err && p->tables.fallback_changed)
 		err = xtc_changes_add(cs, '~', XTC_CH_SETTING, "redirect_fallback", false, "%s -> %s",
 				      XTC_ENUM_NAME(action_names, p->tables.fallback_was),
@@ -323,7 +320,6 @@ static int build_changes(struct xtc_plan *p, const struct xtc_state *st)
 
 int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_plan *p)
 {
-	struct xtc_mask_list live;
 	size_t n_state = 0;
 	double t0;
 	int i, err;
@@ -349,15 +345,20 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 	if (!p->ifs)
 		return -ENOMEM;
 	t0 = xtc_now();
+	if (st->exists) {
+		err = xtc_tables_observe(&st->maps, &p->obs);
+		if (err)
+			return err;
+	}
 	err = assign_ids(m, st, p);
 	if (err)
 		return err;
 	pr_debug("timing: rule ids %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
 
-	err = xtc_tss_build(m->rules, m->n_rules,
-			    st->exists && !xtc_tables_live_masks(&st->maps, &live) ? &live : NULL,
-			    &p->tss);
+	/* A re-apply expands only the rules that changed again; from nothing, build it all. */
+	err = st->exists ? xtc_tss_compile(m->rules, m->n_rules, &p->obs.live, &p->tss) :
+			   xtc_tss_build(m->rules, m->n_rules, NULL, &p->tss);
 	if (err == -E2BIG) {
 		pr_warn("%s:%d: rule '%s' needs a %dth distinct match shape; xtc supports %d "
 			"(rules that constrain the same fields with the same prefix lengths share "
@@ -382,24 +383,32 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 		if (!p->ifs[i].keep)
 			plan_iface(p, &p->ifs[i], NULL);
 
-	err = xtc_rule_table_want(m->rules, m->n_rules, p->have.n, &p->want);
+	err = xtc_rule_table_want(m->rules, m->n_rules, p->obs.rules.n, &p->want);
 	if (err)
 		return err;
+	pr_debug("timing: interfaces and host routes %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
+	err = xtc_tables_plan(&p->obs, m->rules, m->n_rules, &p->tss, &p->want,
+			      m->redirect_fallback, &p->tplan);
+	if (err == -ESTALE) {
+		pr_debug("rules: the digests do not say what the kernel holds; comparing every "
+			 "entry\n");
+		err = xtc_tables_observe_entries(&st->maps, &p->obs);
+		if (!err)
+			err = xtc_tables_plan(&p->obs, m->rules, m->n_rules, &p->tss, &p->want,
+					      m->redirect_fallback, &p->tplan);
+	}
+	if (err)
+		return err;
+	p->tables = p->tplan.diff;
+	p->info_changes = p->tplan.info_changes;
+	p->tss.n_entries = p->tplan.n_entries;
+	pr_debug("timing: diff against the kernel's entries %.3f s\n", xtc_now() - t0);
 	if (!st->exists) {
-		p->tables.added = p->tss.n_entries;
-		p->tables.masks_changed = p->tss.n_masks > 0;
-		p->info_changes = m->n_rules;
 		p->ip_changes = p->n_ip;
 		return build_changes(p, st);
 	}
-	pr_debug("timing: interfaces and host routes %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
-	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, true, &p->tables);
-	pr_debug("timing: diff against the kernel's entries %.3f s\n", xtc_now() - t0);
-	t0 = xtc_now();
-	if (!err)
-		err = xtc_rule_table_write(&st->maps, &p->have, &p->want, true, &p->info_changes,
-					   NULL);
 	if (!err)
 		err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, true, &p->ip_changes);
 	pr_debug("timing: diff of rule names and ip map %.3f s\n", xtc_now() - t0);
@@ -433,7 +442,8 @@ void xtc_plan_free(struct xtc_plan *p)
 		return;
 	xtc_tss_free(&p->tss);
 	xtc_changes_free(&p->changes);
-	xtc_rule_table_free(&p->have);
+	xtc_tables_plan_free(&p->tplan);
+	xtc_tables_obs_free(&p->obs);
 	xtc_rule_table_free(&p->want);
 	free(p->ip);
 	free(p->ifs);

@@ -37,14 +37,15 @@ struct xtc_plan {
 	struct xtc_iface_plan *ifs;
 	int n_ifs;
 	struct xtc_tss tss;
+	struct xtc_tables_obs obs;	/* the rule tables as the kernel has them */
+	struct xtc_tables_plan tplan;	/* what writing them changes */
 	struct xtc_table_diff tables;
 	size_t info_changes;
 	struct xtc_ipmap_entry *ip;
 	size_t n_ip;
 	size_t ip_changes;
 	__u32 max_entries;		/* rules hash capacity needed */
-	struct xtc_rule_table have;	/* the rules as the kernel describes them now */
-	struct xtc_rule_table want;	/* and as the file does */
+	struct xtc_rule_table want;	/* the rules as the file describes them (obs.rules: the kernel) */
 	struct xtc_changes changes;	/* what the plan changes, for people */
 };
 

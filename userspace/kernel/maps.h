@@ -18,8 +18,17 @@ enum xtc_map_id {
 	XTC_MAP_RULE_INFO,
 	XTC_MAP_RULE_SETS,
 	XTC_MAP_SET_ELEMS,
+	XTC_MAP_RULE_DIGEST,
 	XTC_MAP_COUNT,
 };
+
+/*
+ * Maps that a state made by an older xtc may lack (bit per enum
+ * xtc_map_id): such a state still works, more slowly (the rule digests
+ * only spare a re-apply from reading the whole rules hash), until
+ * xtc_maps_add_optional() makes them.
+ */
+#define XTC_MAPS_OPTIONAL (1U << XTC_MAP_RULE_DIGEST)
 
 extern const char *const xtc_map_names[XTC_MAP_COUNT];
 
@@ -32,12 +41,18 @@ void xtc_maps_close(struct xtc_maps *m);
 
 /* Sizes the rule maps of an opened (not loaded) object. */
 int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries);
-/* Makes an opened object use these maps instead of creating its own. */
+/* Makes an opened object use these maps instead of creating its own (an optional
+ * map that m lacks stays the object's own). */
 int xtc_maps_reuse(struct bpf_object *obj, const struct xtc_maps *m);
 /* Takes (dup'ed) fds of a loaded object's maps. */
 int xtc_maps_from_obj(struct bpf_object *obj, struct xtc_maps *m);
 /* Pins every map as DIR/NAME; opens them back. */
 int xtc_maps_pin(const struct xtc_maps *m, const char *dir);
+/*
+ * Creates and pins (as DIR/NAME) the optional maps m lacks, sized after
+ * the maps it has; a pin of another layout in the way is replaced.
+ */
+int xtc_maps_add_optional(struct xtc_maps *m, const char *dir);
 int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir);
 /*
  * The open maps whose key or value size is not this xtc's (bit per
