@@ -72,6 +72,7 @@ static int read_digests(int fd, struct xtc_tables_obs *o)
 int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o)
 {
 	__u32 zero = 0, gen;
+	double t0 = xtc_now();
 	int err;
 
 	memset(o, 0, sizeof(*o));
@@ -89,6 +90,7 @@ int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o)
 		err = read_digests(m->fd[XTC_MAP_RULE_DIGEST], o);
 	if (err)
 		xtc_tables_obs_free(o);
+	pr_debug("timing: observe %u rule slots %.3f s\n", o->rules.n, xtc_now() - t0);
 	return err;
 }
 
