@@ -119,3 +119,16 @@ def test_random_edits_stay_consistent(fx, seed):
     for text, got in zip(steps, per):
         fresh = fx.run(text, [("xdp", "a0", p) for p in pkts])
         assert [who(x) for x in got] == [who(x) for x in fresh], text
+
+
+def test_set_rule_changes_without_a_full_compare(fx):
+    """A rule with a [set] whose set the file still has is rebuilt from its record."""
+    web = dict(dst="@blocked", proto="tcp", dst_port="80", action="drop")
+    steps = [cfg(rule("w", **web), rule("b", **B), extra=SETS),
+             cfg(rule("w", **dict(web, action="pass")), rule("b", **B), extra=SETS),
+             cfg(rule("b", **B), extra=SETS)]
+    reloads, per = run_steps(fx, steps, [PKT, tcp4(dst="192.168.1.7", dport=80)])
+    assert all(r["consistent"] and not r["full"] for r in reloads), reloads
+    assert [who(p) for p in per[0]] == [(DROP, "w"), (DROP, "w")]
+    assert [who(p) for p in per[1]] == [(PASS, "w"), (PASS, "w")]
+    assert [who(p) for p in per[2]] == [(PASS, "b"), (PASS, None)]

@@ -282,14 +282,12 @@ static int load_rules(const struct xtc_objs *o, struct xtc_model *model,
 	}
 	err = xtc_rule_table_want(model->rules, model->n_rules, obs.rules.n, &want);
 	if (!err)
-		err = xtc_tables_plan(&obs, model->rules, model->n_rules, &t, &want,
-				      model->redirect_fallback, &plan);
+		err = xtc_tables_plan(&obs, model, &t, &want, &plan);
 	if (err == -ESTALE) {
 		full = true;
 		err = xtc_tables_observe_entries(&o->maps, &obs);
 		if (!err)
-			err = xtc_tables_plan(&obs, model->rules, model->n_rules, &t, &want,
-					      model->redirect_fallback, &plan);
+			err = xtc_tables_plan(&obs, model, &t, &want, &plan);
 	}
 	if (!err)
 		err = xtc_tables_write(&o->maps, &plan, &obs, NULL);

@@ -388,15 +388,13 @@ int xtc_plan_build(struct xtc_model *m, const struct xtc_state *st, struct xtc_p
 		return err;
 	pr_debug("timing: interfaces and host routes %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
-	err = xtc_tables_plan(&p->obs, m->rules, m->n_rules, &p->tss, &p->want,
-			      m->redirect_fallback, &p->tplan);
+	err = xtc_tables_plan(&p->obs, m, &p->tss, &p->want, &p->tplan);
 	if (err == -ESTALE) {
 		pr_debug("rules: the digests do not say what the kernel holds; comparing every "
 			 "entry\n");
 		err = xtc_tables_observe_entries(&st->maps, &p->obs);
 		if (!err)
-			err = xtc_tables_plan(&p->obs, m->rules, m->n_rules, &p->tss, &p->want,
-					      m->redirect_fallback, &p->tplan);
+			err = xtc_tables_plan(&p->obs, m, &p->tss, &p->want, &p->tplan);
 	}
 	if (err)
 		return err;

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include "entry_table.h"
 #include "maps.h"
+#include "model.h"
 #include "tss.h"
 #include "rule_table.h"
 
@@ -82,15 +83,15 @@ struct xtc_tables_plan {
 };
 
 /*
- * The plan from o to the compiled rules: t from xtc_tss_compile() or
- * xtc_tss_build() on the same rules (with their ids), want from
- * xtc_rule_table_want().  No system calls; o, t and want are only read.
+ * The plan from o to the model's rules (with their ids) and fallback: t
+ * from xtc_tss_compile() or xtc_tss_build() on m->rules, want from
+ * xtc_rule_table_want().  No system calls; o, m, t and want are only read.
  * -ESTALE: o cannot say what the kernel holds (digests missing or dirty,
- * or a rule that cannot be expanded as the kernel has it): observe the
- * entries and plan again.
+ * or a rule that cannot be expanded as the kernel has it, such as one
+ * whose [set] the file no longer has): observe the entries and plan again.
  */
-int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_rule *rules, int n_rules,
-		    const struct xtc_tss *t, const struct xtc_rule_table *want, __u32 fallback,
+int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_model *m,
+		    const struct xtc_tss *t, const struct xtc_rule_table *want,
 		    struct xtc_tables_plan *p);
 void xtc_tables_plan_free(struct xtc_tables_plan *p);
 

@@ -245,14 +245,71 @@ static int *index_by_id(const struct xtc_rule *rules, int n_rules, __u32 n_ids)
 	return by;
 }
 
+/* The digests of the file's sets, made when a rebuilt rule first needs them. */
+struct set_index {
+	const struct xtc_model *m;
+	__u64 *digest;
+};
+
+/* A set of the file with this digest and size: sets are content-addressed. */
+static const struct xtc_set *model_set(struct set_index *si, __u64 digest, __u32 size)
+{
+	const struct xtc_model *m = si->m;
+	int i;
+
+	if (!si->digest) {
+		si->digest = malloc((m->n_sets ? m->n_sets : 1) * sizeof(*si->digest));
+		if (!si->digest)
+			return NULL;
+		for (i = 0; i < m->n_sets; i++)
+			si->digest[i] = xtc_set_digest(&m->sets[i]);
+	}
+	for (i = 0; i < m->n_sets; i++) {
+		const struct xtc_set *s = &m->sets[i];
+
+		if (si->digest[i] == digest && (__u32)(s->ports ? s->n_ports : s->n_prefixes) == size)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * The rule the kernel has at id, from its record.  A rule with [set]s is
+ * rebuilt only when the file still has those sets (the common case: the
+ * rule changed, its sets did not); else -ESTALE.
+ */
+static int old_rule(const struct xtc_tables_obs *o, struct set_index *si, __u32 id,
+		    struct xtc_rule *old)
+{
+	static const __u32 field[XTC_RM_SET_N] = { XTC_RM_SRC, XTC_RM_DST, XTC_RM_SPORT,
+						   XTC_RM_DPORT };
+	const struct xtc_set *sets[XTC_RM_SET_N] = {};
+	const struct xtc_rule_sets *rs;
+	int i;
+
+	if (id >= o->rules.n)
+		return -ESTALE;
+	rs = o->rules.sets[id];
+	for (i = 0; rs && i < XTC_RM_SET_N; i++)
+		if (o->rules.info[id].match.fields & (field[i] << XTC_RM_SET_SHIFT))
+			sets[i] = model_set(si, rs->digest[i], rs->size[i]);
+	if (xtc_rule_from_info(&o->rules.info[id], sets, old))
+		return -ESTALE;
+	old->id = id;
+	return 0;
+}
+
 /*
  * Only the rules whose digest changed: their entries as the kernel has
  * them (rebuilt from the kernel's record of the rule, and checked against
  * its digest) and as the file wants them.
  */
-static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_rule *rules,
-			int n_rules, const struct xtc_tss *t, struct xtc_tables_plan *p)
+static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_model *m,
+			const struct xtc_tss *t, struct xtc_tables_plan *p)
 {
+	const struct xtc_rule *rules = m->rules;
+	struct set_index si = { .m = m };
+	int n_rules = m->n_rules;
 	__u32 n_ids = o->n_digests - 1, id;
 	struct touched_set s = {};
 	struct touch_ctx c = { .s = &s };
@@ -284,12 +341,9 @@ static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_rule *r
 		}
 		if (was->n) {
 			/* The kernel's entries of this rule, from its record, if the digest agrees. */
-			if (id >= o->rules.n || xtc_rule_from_info(&o->rules.info[id], &old)) {
-				err = -ESTALE;
-				break;
-			}
-			old.id = id;
-			err = xtc_tss_rule_digest(&old, o->live.ent, o->live.count, &check);
+			err = old_rule(o, &si, id, &old);
+			if (!err)
+				err = xtc_tss_rule_digest(&old, o->live.ent, o->live.count, &check);
 			if (!err && !same_digest(&check, was))
 				err = -ESTALE;
 			c.side = OLD;
@@ -313,9 +367,9 @@ static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_rule *r
 	if (!err)
 		p->n_entries = o->digests[0].n + p->n_add - p->n_del;
 	touched_free(&s);
+	free(si.digest);
 	free(by);
-	/* A rebuilt rule with a shape the live list lacks: the kernel is not as recorded. */
-	return err == -ESTALE ? -ESTALE : err;
+	return err;
 }
 
 /* Every entry compared with the whole hash (observed), or with nothing. */
@@ -398,11 +452,12 @@ static void masks_to_list(const struct xtc_tss *t, struct xtc_mask_list *l)
 	memcpy(l->ent, t->masks, t->n_masks * sizeof(t->masks[0]));
 }
 
-int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_rule *rules, int n_rules,
-		    const struct xtc_tss *t, const struct xtc_rule_table *want, __u32 fallback,
+int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_model *m,
+		    const struct xtc_tss *t, const struct xtc_rule_table *want,
 		    struct xtc_tables_plan *p)
 {
-	int err;
+	__u32 fallback = m->redirect_fallback;
+	int n_rules = m->n_rules, err;
 
 	memset(p, 0, sizeof(*p));
 	p->want = want;
@@ -414,11 +469,11 @@ int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_rule *rules
 	if (!t->digests && n_rules)
 		err = -EINVAL;
 	else if (!o->exists || o->have_entries)
-		err = plan_full(o, rules, n_rules, t, p);
+		err = plan_full(o, m->rules, n_rules, t, p);
 	else if (!digests_trusted(o))
 		err = -ESTALE;
 	else
-		err = plan_changed(o, rules, n_rules, t, p);
+		err = plan_changed(o, m, t, p);
 	if (err) {
 		xtc_tables_plan_free(p);
 		return err;

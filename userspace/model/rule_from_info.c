@@ -9,16 +9,37 @@
 #include <string.h>
 #include "rule_info.h"
 
-int xtc_rule_from_info(const struct xtc_rule_info *ri, struct xtc_rule *r)
+/* The set a field takes from, when the record says it does: sets[i] or a refusal. */
+static int set_for(const struct xtc_rule_match *m, __u32 field, const struct xtc_set *const *sets,
+		   enum xtc_rm_set i, const struct xtc_set **out)
+{
+	if (!(m->fields & (field << XTC_RM_SET_SHIFT)))
+		return 0;
+	/* A [set]'s elements are not in the record: the caller must have found them. */
+	if (!sets || !sets[i])
+		return -EOPNOTSUPP;
+	*out = sets[i];
+	return 0;
+}
+
+int xtc_rule_from_info(const struct xtc_rule_info *ri, const struct xtc_set *const *sets,
+		       struct xtc_rule *r)
 {
 	const struct xtc_rule_match *m = &ri->match;
+	int err;
 
 	memset(r, 0, sizeof(*r));
 	if (!(ri->flags & XTC_RI_USED))
 		return -ENOENT;
-	/* A [set]'s elements are not in the record. */
-	if (m->fields >> XTC_RM_SET_SHIFT)
-		return -EOPNOTSUPP;
+	err = set_for(m, XTC_RM_SRC, sets, XTC_RM_SET_SRC, &r->src_set);
+	if (!err)
+		err = set_for(m, XTC_RM_DST, sets, XTC_RM_SET_DST, &r->dst_set);
+	if (!err)
+		err = set_for(m, XTC_RM_SPORT, sets, XTC_RM_SET_SPORT, &r->sport_set);
+	if (!err)
+		err = set_for(m, XTC_RM_DPORT, sets, XTC_RM_SET_DPORT, &r->dport_set);
+	if (err)
+		return err;
 	memcpy(r->name, ri->name, sizeof(r->name));
 	r->name[sizeof(r->name) - 1] = 0;
 	r->prio = ri->prio;
