@@ -64,10 +64,15 @@ static int entries_grow(struct entry_table *t, size_t n)
 	return 0;
 }
 
-/* Keeps the lower-priority-number (earlier) rule when a key repeats. */
 int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e)
 {
-	__u64 h = entry_key_hash(&e->key), s;
+	return entry_table_put_hashed(t, e, entry_key_hash(&e->key));
+}
+
+/* Keeps the lower-priority-number (earlier) rule when a key repeats. */
+int entry_table_put_hashed(struct entry_table *t, const struct xtc_tss_entry *e, __u64 h)
+{
+	__u64 s;
 	size_t j;
 	int err;
 

@@ -31,6 +31,8 @@ struct entry_table {
 __u64 entry_key_hash(const struct xtc_flow_key *k);
 /* Inserts e; when the key is present, keeps the value with the lower prio. */
 int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e);
+/* The same with the key's entry_key_hash() already known. */
+int entry_table_put_hashed(struct entry_table *t, const struct xtc_tss_entry *e, __u64 h);
 /* Makes room for n entries at once, so that filling never rehashes. */
 int entry_table_reserve(struct entry_table *t, size_t n);
 const struct xtc_rule_val *entry_table_get(const struct entry_table *t,

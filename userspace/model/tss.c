@@ -589,23 +589,27 @@ int xtc_tss_rule_entries_in(const struct xtc_rule *r, const struct xtc_mask_ent 
 	return xtc_tss_expand(r, put_atom, &b);
 }
 
-/* An order-dependent running digest of entries: rotate, mix in the key's hash, multiply. */
-static void digest_add(struct xtc_rule_digest *d, const struct xtc_tss_entry *e)
+/*
+ * An order-dependent running digest of entries: rotate, mix in the key's
+ * hash (kh, which the entry table uses too), multiply.  The value, the same
+ * for all of a rule's entries, goes in first.
+ */
+static void digest_add(struct xtc_rule_digest *d, const struct xtc_tss_entry *e, __u64 kh)
 {
 	__u64 h = d->hash;
 
 	if (!d->n)
-		h = entry_key_hash((const struct xtc_flow_key *)&(struct xtc_flow_key){
+		h = entry_key_hash(&(struct xtc_flow_key){
 			.ifindex = e->val.prio, .sport = (__u16)e->val.action,
 			.dport = e->val.mode, .src = { e->val.rule_id, e->val.target_ifindex } });
-	h = (h << 23 | h >> 41) ^ entry_key_hash(&e->key);
+	h = (h << 23 | h >> 41) ^ kh;
 	d->hash = h * 0x9e3779b97f4a7c15ULL;
 	d->n++;
 }
 
 static int digest_entry(void *ctx, const struct xtc_tss_entry *e)
 {
-	digest_add(ctx, e);
+	digest_add(ctx, e, entry_key_hash(&e->key));
 	return 0;
 }
 
@@ -637,10 +641,11 @@ struct build_ctx {
 static int build_entry(void *ctx, const struct xtc_tss_entry *e)
 {
 	struct build_ctx *b = ctx;
+	__u64 kh = entry_key_hash(&e->key);
 
 	if (b->d)
-		digest_add(b->d, e);
-	return b->tab ? entry_table_put(b->tab, e) : 0;
+		digest_add(b->d, e, kh);
+	return b->tab ? entry_table_put_hashed(b->tab, e, kh) : 0;
 }
 
 /* How many entries the rules expand to, before shadowed ones are merged. */
