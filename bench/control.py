@@ -14,6 +14,25 @@ from common import XTC, bpffs, log, netns, sh, summary, timed_rss, veth, xtc
 CHANGED_RULE = 0  # template 0 rule whose port changes for the one-rule re-apply
 
 
+def phases(cfg, ns):
+    """One more run with -v: {phase: seconds} from xtc's "timing:" lines (the timed runs
+    stay without -v).  Only the top-level config line is kept of the config's phases."""
+    _, _, p = timed_rss([XTC, "-v", "-c", cfg, "apply"], ns=ns)
+    out = {}
+    for ln in p.stderr.splitlines():
+        _, sep, rest = ln.partition("timing: ")
+        name, _, secs = rest.rpartition(" ")
+        if sep and secs == "s":
+            name, _, secs = name.rpartition(" ")
+        if not sep or name.startswith("config ") or name in out:
+            continue
+        try:
+            out[name] = float(secs)
+        except ValueError:
+            pass
+    return out
+
+
 def run(ctx, on_loaded=None):
     sizes, reps = ctx["control_sizes"], ctx["reps"]
     budget = ctx["apply_budget_s"]
@@ -45,7 +64,10 @@ def run(ctx, on_loaded=None):
                     log(f"control: {n:,} rules: stopping after {len(walls)} repetitions "
                         f"(time budget {budget} s)")
                     break
-            entry = {"apply": summary(walls), "rss_mib": summary(rss),
+            # Where the time of the last one went, from xtc's own timing lines.
+            xtc(ns, cfg, "unload", "--all", check=False)
+            entry_phases = phases(cfg, ns)
+            entry = {"apply": summary(walls), "rss_mib": summary(rss), "phases": entry_phases,
                      "unload_s": summary(unloads[1:]) if len(unloads) > 1 else None,
                      "file_mb": size_mb, "generate_s": gen_s, "summary_line": out,
                      "reps_short": len(walls) < reps}
@@ -68,6 +90,7 @@ def diff_tests(ns, cfg, fs, n, reps):
     out["reapply_unchanged"] = summary([x[0] for x in w])
     out["reapply_unchanged_rss_mib"] = summary([x[1] / 1024 for x in w])
     out["reapply_unchanged_says"] = w[-1][2].stdout.strip().splitlines()[-1]
+    out["reapply_unchanged_phases"] = phases(cfg, ns)
     log(f"control: re-apply unchanged at {n:,}: {out['reapply_unchanged']['median']:.2f} s")
 
     changed = cfg + ".changed"
@@ -82,6 +105,7 @@ def diff_tests(ns, cfg, fs, n, reps):
     w = []
     for i in range(reps):
         w.append(timed_rss([XTC, "-c", files[i % 2], "apply"], ns=ns))
+    out["reapply_one_changed_phases"] = phases(files[reps % 2], ns)
     xtc(ns, cfg, "apply")  # back to the original rules
     out["reapply_one_changed"] = summary([x[0] for x in w])
     out["reapply_one_changed_rss_mib"] = summary([x[1] / 1024 for x in w])

@@ -81,6 +81,14 @@ struct {
 	__type(value, struct xtc_set_elem);
 } xtc_set_elems SEC(".maps");
 
+/* Per-rule digests of the rules hash, header at key 0; read by the loader only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XTC_MAX_RULES + 1);
+	__type(key, __u32);
+	__type(value, struct xtc_rule_digest);
+} xtc_rule_digest SEC(".maps");
+
 /* Packets and bytes per rule id, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

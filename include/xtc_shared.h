@@ -241,6 +241,24 @@ struct xtc_rule_sets {
 };
 
 /*
+ * What the rules hash holds, rule by rule (array "xtc_rule_digest", loader
+ * only), so that a re-apply finds the rules that changed without reading
+ * the hash.  Key 0 is a header; key id + 1 describes rule id: a digest of
+ * the entries that rule expands to (keys with mask ids, and its value)
+ * before equal keys merge, and how many there are.  An unused slot is all
+ * zero.  The loader marks the header dirty before it changes anything and
+ * clean when the digests match the hash again: a dirty or unknown header
+ * makes the next apply compare the whole hash once.
+ */
+#define XTC_DIGEST_MAGIC 0x7874634400000001ULL	/* "xtcD", format 1 */
+#define XTC_DIGEST_DIRTY 0x01			/* header flags */
+struct xtc_rule_digest {
+	__u64 hash;			/* header: XTC_DIGEST_MAGIC */
+	__u32 n;			/* header: entries in the rules hash */
+	__u32 flags;			/* header: XTC_DIGEST_* */
+};
+
+/*
  * The elements of every [set] in use (hash "xtc_set_elems", loader only), so
  * that `xtc rules` can list them: keyed by the set's digest and size, so that
  * one set is stored once however many rules use it, and an element once

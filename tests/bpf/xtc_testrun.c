@@ -26,6 +26,7 @@
 #include "ipmap.h"
 #include "log.h"
 #include "objs.h"
+#include "rule_table.h"
 #include "tables.h"
 #include "tss.h"
 
@@ -221,31 +222,118 @@ static void print_result(const struct xtc_model *model, int hook, __u32 retval,
 	fflush(stdout);
 }
 
-static int load_rules(const struct xtc_objs *o, const struct xtc_model *model)
+/* Ids by name: a rule the maps already know keeps its id, a new one takes a free id. */
+static int assign_ids(struct xtc_model *model, const struct xtc_model *prev)
+{
+	unsigned char *taken = calloc(model->max_rules + 1, 1);
+	__u32 next = 0;
+	int r, q;
+
+	if (!taken)
+		return -ENOMEM;
+	for (r = 0; r < model->n_rules; r++) {
+		model->rules[r].id = (__u32)-1;
+		for (q = 0; prev && q < prev->n_rules; q++)
+			if (!strcmp(prev->rules[q].name, model->rules[r].name))
+				model->rules[r].id = prev->rules[q].id;
+		if (model->rules[r].id != (__u32)-1)
+			taken[model->rules[r].id] = 1;
+	}
+	for (r = 0; r < model->n_rules; r++) {
+		if (model->rules[r].id != (__u32)-1)
+			continue;
+		while (taken[next])
+			next++;
+		taken[next] = 1;
+		model->rules[r].id = next;
+	}
+	free(taken);
+	return 0;
+}
+
+/*
+ * Writes the model's rules as apply does: from nothing (prev NULL), or over
+ * prev's through observe -> plan -> write.  Then checks that the rules hash
+ * holds exactly what compiling the whole model gives, and says so.
+ */
+static int load_rules(const struct xtc_objs *o, struct xtc_model *model,
+		      const struct xtc_model *prev)
 {
 	struct xtc_ipmap_entry *ip = calloc(model->n_statics + 1, sizeof(*ip));
-	struct xtc_table_diff diff;
-	struct xtc_tss t;
-	size_t changes;
-	int i, err;
+	struct xtc_tables_obs obs = {};
+	struct xtc_tables_plan plan = {};
+	struct xtc_rule_table want = {};
+	struct xtc_tss t = {}, whole = {};
+	bool full = false;
+	size_t changes, i;
+	int err, consistent = 1;
 
 	if (!ip)
 		return -ENOMEM;
-	err = xtc_tss_build(model->rules, model->n_rules, NULL, &t);
+	err = assign_ids(model, prev);
+	if (!err && prev)
+		err = xtc_tables_observe(&o->maps, &obs);
+	if (!err)
+		err = prev ? xtc_tss_compile(model->rules, model->n_rules, &obs.live, &t) :
+			     xtc_tss_build(model->rules, model->n_rules, NULL, &t);
 	if (err) {
 		pr_warn("cannot compile the rules: %s\n", strerror(-err));
 		goto out;
 	}
-	err = xtc_tables_sync(&o->maps, &t, model->redirect_fallback, false, &diff);
-	xtc_tss_free(&t);
+	err = xtc_rule_table_want(model->rules, model->n_rules, obs.rules.n, &want);
+	if (!err)
+		err = xtc_tables_plan(&obs, model, &t, &want, &plan);
+	if (err == -ESTALE) {
+		full = true;
+		err = xtc_tables_observe_entries(&o->maps, &obs);
+		if (!err)
+			err = xtc_tables_plan(&obs, model, &t, &want, &plan);
+	}
+	if (!err)
+		err = xtc_tables_write(&o->maps, &plan, &obs, NULL);
 	if (err)
 		goto out;
-	for (i = 0; i < model->n_statics; i++) {
+	if (prev) {
+		/* The whole model compiled on the list now live must be what the hash holds. */
+		struct xtc_tables_obs now = {};
+
+		err = xtc_tables_observe(&o->maps, &now);
+		if (!err)
+			err = xtc_tables_observe_entries(&o->maps, &now);
+		if (!err)
+			err = xtc_tss_build(model->rules, model->n_rules, &now.live, &whole);
+		if (!err) {
+			consistent = whole.n_entries == now.entries.n &&
+				     whole.n_masks == (int)now.live.count;
+			for (i = 0; i < whole.n_entries && consistent; i++) {
+				const struct xtc_rule_val *v = entry_table_get(&now.entries,
+									       &whole.entries[i].key);
+
+				consistent = v && !memcmp(v, &whole.entries[i].val, sizeof(*v));
+			}
+			consistent = consistent && now.digests && now.digests[0].n == now.entries.n &&
+				     !now.digests[0].flags;
+		}
+		xtc_tables_obs_free(&now);
+		printf("{\"reload\": true, \"full\": %s, \"added\": %zu, \"changed\": %zu, "
+		       "\"removed\": %zu, \"entries\": %zu, \"consistent\": %s}\n",
+		       full ? "true" : "false", plan.diff.added, plan.diff.changed,
+		       plan.diff.removed, plan.n_entries, consistent ? "true" : "false");
+		fflush(stdout);
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < (size_t)model->n_statics; i++) {
 		ip[i].prefix = model->statics[i].prefix;
 		ip[i].ifindex = model->statics[i].ifindex;
 	}
 	err = xtc_ipmap_sync(&o->maps, ip, model->n_statics, false, &changes);
 out:
+	xtc_tss_free(&whole);
+	xtc_tables_plan_free(&plan);
+	xtc_rule_table_free(&want);
+	xtc_tables_obs_free(&obs);
+	xtc_tss_free(&t);
 	free(ip);
 	return err;
 }
@@ -285,7 +373,7 @@ int main(int argc, char **argv)
 	err = xtc_objs_load(&o, &oo);
 	if (err)
 		goto out;
-	err = load_rules(&o, model);
+	err = load_rules(&o, model, NULL);
 	if (err) {
 		pr_warn("cannot write the rules: %s\n", strerror(-err));
 		goto out;
@@ -303,6 +391,31 @@ int main(int argc, char **argv)
 		int hook, len, n, keys, explain = EXPLAIN_NONE;
 		char *hex, *plus;
 
+		/* "@CONFIG" applies another config over the loaded one, as a re-apply does. */
+		if (line[0] == '@') {
+			struct xtc_model *next = NULL;
+
+			line[strcspn(line, "\n")] = 0;
+			err = xtc_config_load(line + 1, &next, &diag);
+			xtc_diag_print(&diag);
+			xtc_diag_free(&diag);
+			if (!err)
+				err = load_rules(&o, next, model);
+			if (err) {
+				pr_warn("%s: cannot apply: %s\n", line + 1, strerror(-err));
+				xtc_model_free(next);
+				goto out;
+			}
+			xtc_model_free(model);
+			model = next;
+			free(before.rules);
+			free(after.rules);
+			before.rules = calloc(model->n_rules + 1, sizeof(*before.rules));
+			after.rules = calloc(model->n_rules + 1, sizeof(*after.rules));
+			if (!before.rules || !after.rules)
+				goto out;
+			continue;
+		}
 		/* "!cmd" changes the world between packets, e.g. deletes a target. */
 		if (line[0] == '!') {
 			if (system(line + 1))

@@ -95,10 +95,12 @@ def test_every_failpoint_converges(env, scenario, kind):
     assert_clean(env, [a, b], "the tracing run")
     names = {n for n, _ in found}
     expect = {"unload": {"tc_detach", "xdp_detach", "iface_record", "iface_forget"},
-              "create": {"state_pin", "rules_info", "rules_classifier", "rules_ipmap",
-                         "iface_record", "xdp_attach", "tc_attach"},
-              "change": {"rules_classifier", "iface_record", "xdp_detach", "xdp_attach",
-                         "tc_attach", "tc_detach", "iface_forget"}}[scenario]
+              "create": {"state_pin", "rules_info", "rules_entries", "rules_masks",
+                         "rules_digests", "rules_ipmap", "iface_record", "xdp_attach",
+                         "tc_attach"},
+              "change": {"rules_info", "rules_entries", "rules_delete", "iface_record",
+                         "xdp_detach", "xdp_attach", "tc_attach", "tc_detach",
+                         "iface_forget"}}[scenario]
     assert expect <= names, f"failpoints seen: {sorted(names)}\n{trace.stdout}"
 
     # Every step dies in turn.  Failing (and rolling back) is one code path per kind of

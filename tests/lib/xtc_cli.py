@@ -331,7 +331,8 @@ def our_progs(bpffs):
 
 
 def dump_maps(bpffs, names=("xtc_rules", "xtc_masks", "xtc_config", "xtc_ifaces",
-                            "xtc_ipmap", "xtc_rule_info", "xtc_rule_sets"), live_only=False):
+                            "xtc_ipmap", "xtc_rule_info", "xtc_rule_sets", "xtc_rule_digest"),
+              live_only=False):
     """The contents of the state's maps (not the counters), for before/after comparisons.
 
     live_only keeps only the copy of xtc_masks that xtc_config.active points at:

@@ -336,7 +336,15 @@ static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
 	}
 	if (!err)
 		err = xtc_state_reopen(st);
-	if (!err && s->create) {
+	if (!err && s->create && !(s->create & ~XTC_MAPS_OPTIONAL)) {
+		char dir[4200];
+
+		/* Only optional maps to make: no need to load the objects for them. */
+		snprintf(dir, sizeof(dir), "%s/maps", st->dir);
+		err = xtc_maps_add_optional(&st->maps, dir);
+		if (!err)
+			err = xtc_failpoint("state_pin");
+	} else if (!err && s->create) {
 		err = create_pins(m, st, ob, p);
 		if (!err)
 			err = xtc_state_reopen(st);
@@ -355,42 +363,50 @@ static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
 
 /* ---- rules ------------------------------------------------------------- */
 
-static int write_tables(const struct xtc_model *m, struct xtc_state *st,
-			const struct xtc_observed *ob, struct xtc_plan *p,
-			struct xtc_tables_snapshot *snap)
+static int write_tables(struct xtc_state *st, const struct xtc_observed *ob,
+			struct xtc_plan *p, struct xtc_tables_snapshot *snap)
 {
-	bool fresh_info = p->state.create & (1U << XTC_MAP_RULE_INFO);
-	struct xtc_table_diff diff;
 	size_t n;
 	int err;
 
-	double t0 = xtc_now();
+	/* A state from before the rule digests gets them now (this apply compared in full). */
+	if (st->maps.fd[XTC_MAP_RULE_DIGEST] < 0) {
+		char dir[4200];
 
-	err = xtc_rule_table_write(&st->maps, fresh_info ? NULL : &ob->have, &p->want, false, &n,
-				   snap);
-	if (!err)
-		err = xtc_failpoint("rules_info");
-	if (err) {
-		pr_warn("rules: cannot write the rule names: %s\n", strerror(-err));
-		return err;
+		snprintf(dir, sizeof(dir), "%s/maps", st->dir);
+		if (xtc_maps_add_optional(&st->maps, dir))
+			pr_debug("rules: cannot add the rule digests; re-applies stay slower\n");
 	}
-	pr_debug("timing: rule names %.3f s\n", xtc_now() - t0);
-	err = xtc_tables_sync(&st->maps, &p->tss, m->redirect_fallback, false, &diff);
-	if (!err)
-		err = xtc_failpoint("rules_classifier");
-	if (err) {
-		pr_warn("rules: cannot write %zu entries into the classifier: %s%s\n",
-			p->tss.n_entries, strerror(-err),
-			err == -E2BIG || err == -ENOSPC ?
-			" (the loaded maps are too small: run xtc unload --all, then apply)" : "");
+	err = xtc_tables_write(&st->maps, &p->tplan, &ob->tables, snap);
+	if (err)
 		return err;
-	}
 	err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, false, &n);
 	if (!err)
 		err = xtc_failpoint("rules_ipmap");
 	if (err)
 		pr_warn("ip-to-ifindex map: cannot write %zu entries: %s\n", p->n_ip,
 			strerror(-err));
+	return err;
+}
+
+/*
+ * After a repair the maps hold what an earlier run left, which observe
+ * could not read: compare against them now, so that stale entries go.
+ */
+static int replan_tables(const struct xtc_model *m, struct xtc_state *st,
+			 struct xtc_observed *ob, struct xtc_plan *p)
+{
+	int err;
+
+	xtc_tables_obs_free(&ob->tables);
+	memset(&ob->tables, 0, sizeof(ob->tables));
+	err = xtc_tables_observe(&st->maps, &ob->tables);
+	if (!err)
+		err = xtc_observe_entries(ob);
+	if (!err)
+		err = xtc_plan_diff_tables(m, ob, p);
+	if (err)
+		pr_warn("rules: cannot compare with the repaired maps: %s\n", strerror(-err));
 	return err;
 }
 
@@ -552,7 +568,7 @@ fail_record:
 }
 
 int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
-		   const struct xtc_observed *ob, struct xtc_plan *p, bool json)
+		   struct xtc_observed *ob, struct xtc_plan *p, bool json)
 {
 	struct xtc_tables_snapshot snap = {};
 	struct undo_log l = {};
@@ -569,18 +585,19 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
 		pr_debug("timing: state %.3f s\n", xtc_now() - t0);
 	}
 	if (p->rules) {
-		if (!p->state.fresh) {
-			err = xtc_tables_snapshot(&st->maps, &snap);
-			snap.rules_before = &ob->have;
-			snap.rules_tried = &p->want;
-			if (err) {
-				pr_warn("rules: cannot read the current rules: %s\n", strerror(-err));
+		if (!p->state.fresh && !ob->tables.exists) {
+			err = replan_tables(m, st, ob, p);
+			if (err)
 				goto fail;
-			}
+		}
+		if (!p->state.fresh) {
+			/* What a failed apply puts back: what observe read and the plan changes. */
+			snap.obs = &ob->tables;
+			snap.plan = &p->tplan;
 			have_snap = true;
 		}
 		t0 = xtc_now();
-		err = write_tables(m, st, ob, p, have_snap ? &snap : NULL);
+		err = write_tables(st, ob, p, have_snap ? &snap : NULL);
 		if (err)
 			goto fail;
 		pr_debug("timing: write the rules %.3f s\n", xtc_now() - t0);

@@ -22,6 +22,6 @@
  * interfaces change, as for unload).  json: no progress lines on stdout.
  */
 int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
-		   const struct xtc_observed *ob, struct xtc_plan *p, bool json);
+		   struct xtc_observed *ob, struct xtc_plan *p, bool json);
 
 #endif

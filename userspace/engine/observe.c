@@ -271,7 +271,12 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 	ob->state_id = xtc_owner_id(st->dir);
 	ob->tcx = xtc_tc_tcx_available();
 	ob->missing = st->exists ? 0 : st->missing ? st->missing : (1U << XTC_PIN_COUNT) - 1;
-	ob->incompatible = st->foreign != 0;
+	/* An optional map that is gone is made again too (its users fall back meanwhile). */
+	if (st->exists)
+		for (int pin = 0; pin < XTC_MAP_COUNT; pin++)
+			if ((XTC_MAPS_OPTIONAL & (1U << pin)) && st->maps.fd[pin] < 0)
+				ob->missing |= 1U << pin;
+	ob->incompatible = (st->foreign & ~XTC_MAPS_OPTIONAL) != 0;
 	ob->marked = xtc_owner_marked(st->maps.fd[XTC_MAP_CONFIG], ob->state_id);
 	ob->tc_prog_ids[0] = xtc_prog_id(st->tc_ingress_fd);
 	ob->tc_prog_ids[1] = xtc_prog_id(st->tc_egress_fd);
@@ -283,15 +288,15 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 	look_host(ob, &c);
 	mark_generation(ob, &c);
 	find_recoveries(ob, &c);
-	if (rules && st->maps.fd[XTC_MAP_RULE_INFO] >= 0) {
-		err = xtc_rule_table_read(&st->maps, &ob->have);
+	/* Maps still to be taken back or made: apply observes them after the repair. */
+	if (rules && !(ob->missing & ((1U << XTC_MAP_COUNT) - 1) & ~XTC_MAPS_OPTIONAL) &&
+	    !ob->incompatible) {
+		err = xtc_tables_observe(&st->maps, &ob->tables);
 		if (err) {
-			pr_warn("%s: cannot read the rule table: %s\n", st->dir, strerror(-err));
+			pr_warn("%s: cannot read the rule tables: %s\n", st->dir, strerror(-err));
 			goto out;
 		}
 	}
-	if (rules && st->maps.fd[XTC_MAP_MASKS] >= 0 && st->maps.fd[XTC_MAP_CONFIG] >= 0)
-		ob->have_live = !xtc_tables_live_masks(&st->maps, &ob->live);
 	if (rules) {
 		err = xtc_host_routes(&ob->host_ip, &ob->n_host_ip);
 		if (err)
@@ -306,11 +311,16 @@ void xtc_observed_free(struct xtc_observed *ob)
 {
 	if (!ob)
 		return;
-	xtc_rule_table_free(&ob->have);
+	xtc_tables_obs_free(&ob->tables);
 	free(ob->host_ip);
 	free(ob->ifs);
 	ob->ifs = NULL;
 	ob->host_ip = NULL;
+}
+
+int xtc_observe_entries(struct xtc_observed *ob)
+{
+	return xtc_tables_observe_entries(&ob->st->maps, &ob->tables);
 }
 
 const struct xtc_obs_iface *xtc_observed_iface(const struct xtc_observed *ob, __u32 ifindex)

@@ -68,10 +68,8 @@ struct xtc_observed {
 	bool marked;			/* the pinned xtc_config carries our mark */
 	struct xtc_obs_iface *ifs;
 	int n_ifs;
-	/* The rules side. */
-	struct xtc_rule_table have;	/* empty without state */
-	bool have_live;
-	struct xtc_mask_list live;
+	/* The rules side: rule records, digests, live masks (tables.exists: read). */
+	struct xtc_tables_obs tables;
 	struct xtc_ipmap_entry *host_ip;	/* addresses and connected routes */
 	size_t n_host_ip;
 	__u32 ifaces_max;		/* xtc_ifaces capacity (0 without state) */
@@ -82,6 +80,8 @@ struct xtc_observed {
  * needs them; unload and status do not).
  */
 int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob);
+/* Also every entry of the rules hash: when the digests cannot tell (-ESTALE). */
+int xtc_observe_entries(struct xtc_observed *ob);
 void xtc_observed_free(struct xtc_observed *ob);
 
 const struct xtc_obs_iface *xtc_observed_iface(const struct xtc_observed *ob, __u32 ifindex);

@@ -51,10 +51,10 @@ static int cmp_name(const void *a, const void *b)
  */
 static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob)
 {
-	const struct xtc_rule_info *info = ob->have.info;
+	const struct xtc_rule_info *info = ob->tables.rules.info;
 	const struct xtc_rule_info **byname = NULL, *kp, **hit;
 	struct xtc_rule_info key;
-	__u32 n = ob->have.n, i, n_used = 0, next = 0;
+	__u32 n = ob->tables.rules.n, i, n_used = 0, next = 0;
 	unsigned char *taken = NULL;
 	int r, err = 0;
 
@@ -109,7 +109,9 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct 
 		return err;
 	pr_debug("timing: rule ids %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
-	err = xtc_tss_build(m->rules, m->n_rules, ob->have_live ? &ob->live : NULL, &p->tss);
+	/* A re-apply expands only the rules whose digests changed; from nothing, all of them. */
+	err = ob->tables.exists ? xtc_tss_compile(m->rules, m->n_rules, &ob->tables.live, &p->tss) :
+				  xtc_tss_build(m->rules, m->n_rules, NULL, &p->tss);
 	if (err == -E2BIG) {
 		pr_warn("%s:%d: rule '%s' needs a %dth distinct match shape; xtc supports %d "
 			"(rules that constrain the same fields with the same prefix lengths share "
@@ -124,32 +126,23 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct 
 			 2 * p->tss.n_entries;
 	err = collect_ipmap(m, ob, p);
 	if (!err)
-		err = xtc_rule_table_want(m->rules, m->n_rules, ob->have.n, &p->want);
+		err = xtc_rule_table_want(m->rules, m->n_rules, ob->tables.rules.n, &p->want);
 	return err;
 }
 
 int xtc_plan_diff_tables(const struct xtc_model *m, const struct xtc_observed *ob,
 			 struct xtc_plan *p)
 {
-	const struct xtc_maps *maps = &ob->st->maps;
-	double t0 = xtc_now();
 	int err;
 
-	if (ob->missing & ((1U << XTC_MAP_COUNT) - 1)) {
-		/* Maps are still to be taken back or made: apply writes every rule. */
-		p->tables.added = p->tss.n_entries;
-		p->tables.masks_changed = p->tss.n_masks > 0;
-		p->info_changes = m->n_rules;
-		p->ip_changes = p->n_ip;
-		return 0;
-	}
-	err = xtc_tables_sync(maps, &p->tss, m->redirect_fallback, true, &p->tables);
-	pr_debug("timing: diff against the kernel's entries %.3f s\n", xtc_now() - t0);
-	if (!err)
-		err = xtc_rule_table_write(maps, &ob->have, &p->want, true, &p->info_changes, NULL);
-	if (!err)
-		err = xtc_ipmap_sync(maps, p->ip, p->n_ip, true, &p->ip_changes);
-	return err;
+	xtc_tables_plan_free(&p->tplan);
+	err = xtc_tables_plan(&ob->tables, m, &p->tss, &p->want, &p->tplan);
+	if (err)
+		return err;
+	p->tables = p->tplan.diff;
+	p->info_changes = p->tplan.info_changes;
+	p->tss.n_entries = p->tplan.n_entries;
+	return 0;
 }
 
 /* ---- interfaces -------------------------------------------------------- */
@@ -350,7 +343,10 @@ static void plan_state(const struct xtc_observed *ob, struct xtc_state_plan *s)
 			s->create |= 1U << pin;
 		}
 	}
-	s->fresh = s->create == (1U << XTC_PIN_COUNT) - 1;
+	/* Nothing to keep when every pin that must exist is to be made. */
+	s->fresh = !(((1U << XTC_PIN_COUNT) - 1) & ~XTC_MAPS_OPTIONAL & ~s->create);
+	if (s->fresh)
+		s->create |= XTC_MAPS_OPTIONAL;
 	s->stamp = !ob->marked || s->repin || s->create;
 }
 
@@ -553,7 +549,7 @@ int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_at
 	for (i = 0; i < p->n_ifs && !err; i++)
 		err = iface_changes(&p->changes, &p->ifs[i]);
 	if (!err && p->rules)
-		err = xtc_changes_rules(&p->changes, &ob->have, &p->want);
+		err = xtc_changes_rules(&p->changes, &ob->tables.rules, &p->want);
 	if (!err && p->rules)
 		err = rule_changes(p);
 	return err;
@@ -584,6 +580,7 @@ void xtc_plan_free(struct xtc_plan *p)
 	if (!p)
 		return;
 	xtc_tss_free(&p->tss);
+	xtc_tables_plan_free(&p->tplan);
 	xtc_changes_free(&p->changes);
 	xtc_rule_table_free(&p->want);
 	free(p->ip);

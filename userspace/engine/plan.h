@@ -61,6 +61,7 @@ struct xtc_plan {
 	bool rules;			/* the rules side is planned (apply; not unload) */
 	bool state_as_is;		/* leave the pins alone (unload): no repair */
 	struct xtc_tss tss;
+	struct xtc_tables_plan tplan;	/* exactly what writing the rule tables changes */
 	struct xtc_table_diff tables;
 	size_t info_changes;
 	struct xtc_ipmap_entry *ip;
@@ -90,7 +91,11 @@ struct xtc_iface_want {
  */
 int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p);
 
-/* Compares the compiled rules with the kernel's (reads the maps). */
+/*
+ * Compares the compiled rules with what observe read: pure.  -ESTALE when
+ * the digests cannot tell; observe the entries (xtc_observe_entries) and
+ * ask again.
+ */
 int xtc_plan_diff_tables(const struct xtc_model *m, const struct xtc_observed *ob,
 			 struct xtc_plan *p);
 

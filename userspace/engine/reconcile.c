@@ -19,6 +19,19 @@ int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st, struct x
 	err = xtc_plan_compile(m, &r->ob, &r->plan);
 	if (!err)
 		err = xtc_plan_diff_tables(m, &r->ob, &r->plan);
+	if (err == -ESTALE) {
+		pr_debug("rules: the digests do not say what the kernel holds; comparing every "
+			 "entry\n");
+		err = xtc_observe_entries(&r->ob);
+		if (!err)
+			err = xtc_plan_diff_tables(m, &r->ob, &r->plan);
+	}
+	/* The IP map is small: compared against the kernel as it is written. */
+	if (!err && r->ob.tables.exists)
+		err = xtc_ipmap_sync(&st->maps, r->plan.ip, r->plan.n_ip, true,
+				     &r->plan.ip_changes);
+	else if (!err)
+		r->plan.ip_changes = r->plan.n_ip;
 	if (!err)
 		err = xtc_plan_wants_from_model(m, &want);
 	if (!err)

@@ -20,6 +20,7 @@ const char *const xtc_map_names[XTC_MAP_COUNT] = {
 	[XTC_MAP_RULE_INFO] = "xtc_rule_info",
 	[XTC_MAP_RULE_SETS] = "xtc_rule_sets",
 	[XTC_MAP_SET_ELEMS] = "xtc_set_elems",
+	[XTC_MAP_RULE_DIGEST] = "xtc_rule_digest",
 };
 
 void xtc_maps_init(struct xtc_maps *m)
@@ -59,9 +60,10 @@ int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries)
 	struct bpf_map *info = find(obj, XTC_MAP_RULE_INFO);
 	struct bpf_map *sets = find(obj, XTC_MAP_RULE_SETS);
 	struct bpf_map *elems = find(obj, XTC_MAP_SET_ELEMS);
+	struct bpf_map *digest = find(obj, XTC_MAP_RULE_DIGEST);
 	int err;
 
-	if (!rules || !stats || !info || !sets || !elems)
+	if (!rules || !stats || !info || !sets || !elems || !digest)
 		return -ENOENT;
 	err = bpf_map__set_max_entries(rules, max_entries);
 	if (!err)
@@ -73,6 +75,9 @@ int xtc_maps_resize(struct bpf_object *obj, __u32 max_rules, __u32 max_entries)
 	/* Every element becomes one classifier entry at least. */
 	if (!err)
 		err = bpf_map__set_max_entries(elems, max_entries);
+	/* One slot per rule id, after the header. */
+	if (!err)
+		err = bpf_map__set_max_entries(digest, max_rules + 1);
 	return err;
 }
 
@@ -127,6 +132,33 @@ int xtc_maps_pin(const struct xtc_maps *m, const char *dir)
 	return 0;
 }
 
+int xtc_maps_add_optional(struct xtc_maps *m, const char *dir)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+	char path[4352];
+	int fd;
+
+	if (m->fd[XTC_MAP_RULE_DIGEST] >= 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(m->fd[XTC_MAP_RULE_INFO], &mi, &len))
+		return -errno;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, xtc_map_names[XTC_MAP_RULE_DIGEST], sizeof(__u32),
+			    sizeof(struct xtc_rule_digest), mi.max_entries + 1, NULL);
+	if (fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s", dir, xtc_map_names[XTC_MAP_RULE_DIGEST]);
+	/* Whatever is pinned there was refused as foreign: ours replaces it. */
+	if ((unlink(path) && errno != ENOENT) || bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	m->fd[XTC_MAP_RULE_DIGEST] = fd;
+	return 0;
+}
+
 int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir)
 {
 	char path[4352];
@@ -161,6 +193,7 @@ __u32 xtc_maps_check(const struct xtc_maps *m)
 		[XTC_MAP_RULE_INFO] = { sizeof(__u32), sizeof(struct xtc_rule_info) },
 		[XTC_MAP_RULE_SETS] = { sizeof(__u32), sizeof(struct xtc_rule_sets) },
 		[XTC_MAP_SET_ELEMS] = { sizeof(struct xtc_set_elem_key), sizeof(struct xtc_set_elem) },
+		[XTC_MAP_RULE_DIGEST] = { sizeof(__u32), sizeof(struct xtc_rule_digest) },
 	};
 	__u32 bad = 0;
 	int i;

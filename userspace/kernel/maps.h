@@ -18,8 +18,17 @@ enum xtc_map_id {
 	XTC_MAP_RULE_INFO,
 	XTC_MAP_RULE_SETS,
 	XTC_MAP_SET_ELEMS,
+	XTC_MAP_RULE_DIGEST,
 	XTC_MAP_COUNT,
 };
+
+/*
+ * Maps that a state made by an older xtc may lack (bit per enum
+ * xtc_map_id): such a state still works, more slowly (the rule digests
+ * only spare a re-apply from reading the whole rules hash), until
+ * xtc_maps_add_optional() makes them.
+ */
+#define XTC_MAPS_OPTIONAL (1U << XTC_MAP_RULE_DIGEST)
 
 extern const char *const xtc_map_names[XTC_MAP_COUNT];
 
@@ -38,6 +47,11 @@ int xtc_maps_reuse(struct bpf_object *obj, const struct xtc_maps *m);
 int xtc_maps_from_obj(struct bpf_object *obj, struct xtc_maps *m);
 /* Pins every map as DIR/NAME; opens them back. */
 int xtc_maps_pin(const struct xtc_maps *m, const char *dir);
+/*
+ * Creates and pins (as DIR/NAME) the optional maps m lacks, sized after
+ * the maps it has; a pin of another layout in the way is replaced.
+ */
+int xtc_maps_add_optional(struct xtc_maps *m, const char *dir);
 int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir);
 /*
  * The open maps whose key or value size is not this xtc's (bit per

@@ -214,12 +214,37 @@ static int write_sets(int fd, __u32 id, const struct xtc_rule_info *was,
 	return 0;
 }
 
+size_t xtc_rule_table_changes(const struct xtc_rule_table *have,
+			      const struct xtc_rule_table *want)
+{
+	__u32 n_have = have ? have->n : 0, n = want->n > n_have ? want->n : n_have, i;
+	size_t changes = 0;
+
+	for (i = 0; i < n; i++)
+		changes += !xtc_rule_table_same(have, want, i);
+	return changes;
+}
+
+/* Writes a batch of records; the arrays are reused. */
+static int flush(int fd, __u32 *ids, struct xtc_rule_info *vals, __u32 *n)
+{
+	__u32 i, done;
+
+	for (i = 0; i < *n; i += done) {
+		done = *n - i;
+		if (bpf_map_update_batch(fd, ids + i, vals + i, &done, NULL))
+			return -errno;
+	}
+	*n = 0;
+	return 0;
+}
+
 int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *have,
 			 const struct xtc_rule_table *want, bool dry_run, size_t *changes,
 			 struct xtc_tables_snapshot *save)
 {
 	struct xtc_rule_info *vals = NULL;
-	__u32 n = 0, i, n_upd = 0, done, *ids = NULL;
+	__u32 n = 0, i, n_upd = 0, *ids = NULL;
 	int err;
 
 	*changes = 0;
@@ -229,8 +254,9 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 	for (i = 0; i < want->n; i++)
 		if (i >= n && (want->info[i].flags & XTC_RI_USED))
 			return -E2BIG;
-	ids = calloc(n ? n : 1, sizeof(*ids));
-	vals = calloc(n ? n : 1, sizeof(*vals));
+	/* Batches of a fixed size: a million records are not copied at once. */
+	ids = calloc(BATCH, sizeof(*ids));
+	vals = calloc(BATCH, sizeof(*vals));
 	if (!ids || !vals) {
 		err = -ENOMEM;
 		goto out;
@@ -257,14 +283,10 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 			goto out;
 		ids[n_upd] = i;
 		vals[n_upd++] = *now;
-	}
-	for (i = 0; i < n_upd; i += done) {
-		done = n_upd - i;
-		if (bpf_map_update_batch(m->fd[XTC_MAP_RULE_INFO], ids + i, vals + i, &done, NULL)) {
-			err = -errno;
+		if (n_upd == BATCH && (err = flush(m->fd[XTC_MAP_RULE_INFO], ids, vals, &n_upd)))
 			goto out;
-		}
 	}
+	err = flush(m->fd[XTC_MAP_RULE_INFO], ids, vals, &n_upd);
 out:
 	free(vals);
 	free(ids);

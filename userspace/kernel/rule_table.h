@@ -31,6 +31,10 @@ void xtc_rule_table_free(struct xtc_rule_table *t);
 bool xtc_rule_table_same(const struct xtc_rule_table *a, const struct xtc_rule_table *b,
 			 __u32 id);
 
+/* How many slots differ between have (NULL: all empty) and want; no system calls. */
+size_t xtc_rule_table_changes(const struct xtc_rule_table *have,
+			      const struct xtc_rule_table *want);
+
 struct xtc_tables_snapshot;
 
 /*

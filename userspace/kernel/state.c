@@ -113,7 +113,8 @@ static int open_pins(struct xtc_state *st)
 		if (fd < 0) {
 			if (errno != ENOENT)
 				pr_warn("%s: cannot open: %s\n", path, strerror(errno));
-			st->missing |= 1U << pin;
+			if (!(XTC_MAPS_OPTIONAL & (1U << pin)))
+				st->missing |= 1U << pin;
 			continue;
 		}
 		n_found++;
@@ -131,7 +132,8 @@ static int open_pins(struct xtc_state *st)
 			continue;
 		close(st->maps.fd[pin]);
 		st->maps.fd[pin] = -1;
-		st->missing |= 1U << pin;
+		if (!(XTC_MAPS_OPTIONAL & (1U << pin)))
+			st->missing |= 1U << pin;
 	}
 	st->partial = n_found && st->missing;
 	return st->missing ? -ENOENT : 0;

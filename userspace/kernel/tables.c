@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Observing and writing the rule tables; the plan between is tables_plan.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "tables.h"
-#include "entry_table.h"
+#include "failpoint.h"
 #include "log.h"
 #include "rule_table.h"
 
@@ -25,6 +26,75 @@ int xtc_tables_live_masks(const struct xtc_maps *m, struct xtc_mask_list *live)
 	return 0;
 }
 
+/* ---- observe -------------------------------------------------------------- */
+
+static int map_entries(int fd, __u32 *n)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -errno;
+	*n = mi.max_entries;
+	return 0;
+}
+
+/* The whole digest array in batches: one call per few thousand slots. */
+static int read_digests(int fd, struct xtc_tables_obs *o)
+{
+	__u32 n = 0, done = 0, in = 0, next = 0, cnt, *keys;
+	int err;
+
+	err = map_entries(fd, &n);
+	if (err)
+		return err;
+	o->digests = calloc(n ? n : 1, sizeof(*o->digests));
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (!o->digests || !keys) {
+		free(keys);
+		return -ENOMEM;
+	}
+	o->n_digests = n;
+	while (done < n) {
+		cnt = n - done;
+		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, keys + done, o->digests + done,
+					 &cnt, NULL)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		done += cnt;
+		in = next;
+	}
+	free(keys);
+	return err;
+}
+
+int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o)
+{
+	__u32 zero = 0, gen;
+	double t0 = xtc_now();
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	o->exists = true;
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &o->cfg))
+		return -errno;
+	gen = o->cfg.active & 1;
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_MASKS], &gen, &o->live))
+		return -errno;
+	if (o->live.count > XTC_MAX_MASKS)
+		o->live.count = XTC_MAX_MASKS;
+	err = xtc_rule_table_read(m, &o->rules);
+	/* A state made before the digests existed is compared in full, once. */
+	if (!err && m->fd[XTC_MAP_RULE_DIGEST] >= 0)
+		err = read_digests(m->fd[XTC_MAP_RULE_DIGEST], o);
+	if (err)
+		xtc_tables_obs_free(o);
+	pr_debug("timing: observe %u rule slots %.3f s\n", o->rules.n, xtc_now() - t0);
+	return err;
+}
+
 static int put_entry(const void *key, const void *val, void *ctx)
 {
 	struct xtc_tss_entry e;
@@ -34,14 +104,34 @@ static int put_entry(const void *key, const void *val, void *ctx)
 	return entry_table_put(ctx, &e);
 }
 
-/* Reads every entry of the rules hash into t. */
-static int dump_rules(int fd, struct entry_table *t)
+int xtc_tables_observe_entries(const struct xtc_maps *m, struct xtc_tables_obs *o)
 {
-	return xtc_map_for_each(fd, sizeof(struct xtc_flow_key), sizeof(struct xtc_rule_val),
-				put_entry, t);
+	int err;
+
+	entry_table_free(&o->entries);
+	/* The hash most likely holds about what the digests say. */
+	err = entry_table_reserve(&o->entries, o->n_digests ? o->digests[0].n : 0);
+	if (!err)
+		err = xtc_map_for_each(m->fd[XTC_MAP_RULES], sizeof(struct xtc_flow_key),
+				       sizeof(struct xtc_rule_val), put_entry, &o->entries);
+	o->have_entries = !err;
+	return err;
 }
 
-static int update_entries(int fd, const struct xtc_tss_entry **list, size_t n)
+void xtc_tables_obs_free(struct xtc_tables_obs *o)
+{
+	if (!o)
+		return;
+	xtc_rule_table_free(&o->rules);
+	free(o->digests);
+	entry_table_free(&o->entries);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- write ---------------------------------------------------------------- */
+
+static int update_entries(int fd, const struct xtc_tss_entry *list, size_t n,
+			  const struct xtc_rule_val *vals_instead)
 {
 	struct xtc_flow_key *keys = calloc(BATCH, sizeof(*keys));
 	struct xtc_rule_val *vals = calloc(BATCH, sizeof(*vals));
@@ -56,8 +146,8 @@ static int update_entries(int fd, const struct xtc_tss_entry **list, size_t n)
 		__u32 cnt = 0;
 
 		for (j = i; j < n && cnt < BATCH; j++, cnt++) {
-			keys[cnt] = list[j]->key;
-			vals[cnt] = list[j]->val;
+			keys[cnt] = list[j].key;
+			vals[cnt] = vals_instead ? vals_instead[j] : list[j].val;
 		}
 		if (bpf_map_update_batch(fd, keys, vals, &cnt, NULL)) {
 			err = -errno;
@@ -71,201 +161,187 @@ out:
 	return err;
 }
 
-static int delete_entries(int fd, const struct xtc_flow_key *keys, size_t n)
+static int delete_entries(int fd, const struct xtc_tss_entry *list, size_t n)
 {
-	size_t i = 0;
+	struct xtc_flow_key *keys = calloc(BATCH, sizeof(*keys));
+	size_t i = 0, j;
+	int err = 0;
 
-	while (i < n) {
-		__u32 cnt = n - i > BATCH ? BATCH : n - i;
+	if (!keys)
+		return -ENOMEM;
+	while (i < n && !err) {
+		__u32 cnt = 0;
 
-		if (bpf_map_delete_batch(fd, keys + i, &cnt, NULL) && errno != ENOENT)
-			return -errno;
-		i += cnt ? cnt : 1;
-	}
-	return 0;
-}
-
-static void masks_to_list(const struct xtc_tss *t, struct xtc_mask_list *l)
-{
-	memset(l, 0, sizeof(*l));
-	l->count = t->n_masks;
-	memcpy(l->ent, t->masks, t->n_masks * sizeof(t->masks[0]));
-}
-
-int xtc_tables_sync(const struct xtc_maps *m, const struct xtc_tss *t, __u32 fallback,
-		    bool dry_run, struct xtc_table_diff *diff)
-{
-	const struct xtc_tss_entry **upd = NULL;
-	struct xtc_mask_list *live = NULL, *next = NULL;
-	struct xtc_flow_key *del = NULL;
-	struct entry_table cur = {};
-	struct xtc_config cfg;
-	size_t i, n_upd = 0, n_del = 0;
-	__u32 zero = 0, gen;
-	int err;
-
-	memset(diff, 0, sizeof(*diff));
-	live = calloc(1, sizeof(*live));
-	next = calloc(1, sizeof(*next));
-	upd = calloc(t->n_entries ? t->n_entries : 1, sizeof(*upd));
-	if (!live || !next || !upd) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg)) {
-		err = -errno;
-		goto out;
-	}
-	gen = cfg.active & 1;
-	if (bpf_map_lookup_elem(m->fd[XTC_MAP_MASKS], &gen, live)) {
-		err = -errno;
-		goto out;
-	}
-	/* The kernel most likely holds about as many entries as we are about to write. */
-	err = entry_table_reserve(&cur, t->n_entries);
-	if (!err)
-		err = dump_rules(m->fd[XTC_MAP_RULES], &cur);
-	if (err)
-		goto out;
-
-	for (i = 0; i < t->n_entries; i++) {
-		const struct xtc_rule_val *v = entry_table_get(&cur, &t->entries[i].key);
-
-		if (!v)
-			diff->added++;
-		else if (memcmp(v, &t->entries[i].val, sizeof(*v)))
-			diff->changed++;
-		else
-			continue;
-		upd[n_upd++] = &t->entries[i];
-	}
-	del = calloc(cur.n ? cur.n : 1, sizeof(*del));
-	if (!del) {
-		err = -ENOMEM;
-		goto out;
-	}
-	{
-		struct entry_table built = {};
-		const struct entry_table *want = &t->set;
-
-		/* A snapshot being restored has no lookup set of its own. */
-		if (!t->set.cap) {
-			want = &built;
-			err = entry_table_reserve(&built, t->n_entries);
-			for (i = 0; i < t->n_entries && !err; i++)
-				err = entry_table_put(&built, &t->entries[i]);
-		}
-		for (i = 0; i < cur.cap && !err; i++)
-			if (cur.used[i] && !entry_table_get(want, &cur.slots[i].key))
-				del[n_del++] = cur.slots[i].key;
-		entry_table_free(&built);
-		if (err)
-			goto out;
-	}
-	diff->removed = n_del;
-	masks_to_list(t, next);
-	diff->masks_changed = memcmp(next, live, sizeof(*next)) != 0;
-	diff->fallback_changed = cfg.redirect_fallback != fallback;
-	diff->fallback_was = cfg.redirect_fallback;
-	diff->fallback_now = fallback;
-	if (dry_run)
-		goto out;
-
-	err = update_entries(m->fd[XTC_MAP_RULES], upd, n_upd);
-	if (err)
-		goto out;
-	if (diff->masks_changed || diff->fallback_changed) {
-		if (diff->masks_changed) {
-			gen ^= 1;
-			if (bpf_map_update_elem(m->fd[XTC_MAP_MASKS], &gen, next, BPF_ANY)) {
-				err = -errno;
-				goto out;
-			}
-		}
-		cfg.active = gen;
-		cfg.redirect_fallback = fallback;
-		if (bpf_map_update_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg, BPF_ANY)) {
+		for (j = i; j < n && cnt < BATCH; j++, cnt++)
+			keys[cnt] = list[j].key;
+		/* A key already gone stops the batch: delete the rest one by one. */
+		if (bpf_map_delete_batch(fd, keys, &cnt, NULL) && errno == ENOENT) {
+			for (; cnt < j - i; cnt++)
+				if (bpf_map_delete_elem(fd, &keys[cnt]) && errno != ENOENT)
+					err = -errno;
+		} else if (cnt < j - i) {
 			err = -errno;
-			goto out;
 		}
+		i = j;
 	}
-	err = delete_entries(m->fd[XTC_MAP_RULES], del, n_del);
-	pr_debug("tables: %zu added, %zu changed, %zu removed, masks %s\n", diff->added,
-		 diff->changed, diff->removed, diff->masks_changed ? "changed" : "same");
-out:
-	entry_table_free(&cur);
-	free(del);
-	free(upd);
-	free(next);
-	free(live);
+	free(keys);
 	return err;
 }
 
-struct entry_list {
-	struct xtc_tss_entry *e;
-	size_t n, cap;
-};
-
-static int push_entry(const void *key, const void *val, void *ctx)
+static int write_digests(int fd, const __u32 *ids, const struct xtc_rule_digest *d, size_t n)
 {
-	struct entry_list *l = ctx;
+	__u32 keys[BATCH];
+	size_t i = 0, j;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 4096;
-		struct xtc_tss_entry *e = realloc(l->e, cap * sizeof(*e));
+	while (i < n) {
+		__u32 cnt = 0;
 
-		if (!e)
-			return -ENOMEM;
-		l->e = e;
-		l->cap = cap;
+		for (j = i; j < n && cnt < BATCH; j++)
+			keys[cnt++] = ids[j] + 1;
+		if (bpf_map_update_batch(fd, keys, d + i, &cnt, NULL))
+			return -errno;
+		i = j;
 	}
-	memcpy(&l->e[l->n].key, key, sizeof(struct xtc_flow_key));
-	memcpy(&l->e[l->n].val, val, sizeof(struct xtc_rule_val));
-	l->n++;
 	return 0;
 }
 
-int xtc_tables_snapshot(const struct xtc_maps *m, struct xtc_tables_snapshot *s)
+static int write_header(int fd, __u32 n_entries, __u32 flags)
 {
-	struct entry_list l = {};
-	struct xtc_mask_list live;
-	struct xtc_config cfg;
+	struct xtc_rule_digest h = { .hash = XTC_DIGEST_MAGIC, .n = n_entries, .flags = flags };
 	__u32 zero = 0;
-	int err;
 
-	memset(s, 0, sizeof(*s));
+	if (fd < 0)
+		return 0;
+	return bpf_map_update_elem(fd, &zero, &h, BPF_ANY) ? -errno : 0;
+}
+
+/* The new tuple-space list goes into the copy the datapath does not use; one write flips. */
+static int write_config(const struct xtc_maps *m, const struct xtc_tables_plan *p,
+			const struct xtc_tables_obs *o)
+{
+	struct xtc_config cfg;
+	__u32 zero = 0, gen;
+
 	if (bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg))
 		return -errno;
-	s->fallback = cfg.redirect_fallback;
-	err = xtc_tables_live_masks(m, &live);
-	if (err)
+	gen = cfg.active & 1;
+	if (!o->exists || p->diff.masks_changed) {
+		gen ^= o->exists;
+		if (bpf_map_update_elem(m->fd[XTC_MAP_MASKS], &gen, p->next, BPF_ANY))
+			return -errno;
+	}
+	cfg.active = gen;
+	cfg.redirect_fallback = p->fallback;
+	if (bpf_map_update_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xtc_tables_write(const struct xtc_maps *m, const struct xtc_tables_plan *p,
+		     const struct xtc_tables_obs *o, struct xtc_tables_snapshot *s)
+{
+	int dfd = m->fd[XTC_MAP_RULE_DIGEST], fd = m->fd[XTC_MAP_RULES];
+	__u32 n_was = o->n_digests ? o->digests[0].n : 0;
+	size_t n;
+	double t0 = xtc_now();
+	int err;
+
+	/* Until the digests are written, they do not describe the hash. */
+	err = write_header(dfd, n_was, XTC_DIGEST_DIRTY);
+	if (!err)
+		err = xtc_rule_table_write(m, o->exists ? &o->rules : NULL, p->want, false, &n, s);
+	if (!err)
+		err = xtc_failpoint("rules_info");
+	if (err) {
+		pr_warn("rules: cannot write the rule names: %s\n", strerror(-err));
 		return err;
-	s->tss.n_masks = live.count;
-	memcpy(s->tss.masks, live.ent, live.count * sizeof(live.ent[0]));
-	/* A list is all a restore needs: no lookup table to build. */
-	err = xtc_map_for_each(m->fd[XTC_MAP_RULES], sizeof(struct xtc_flow_key),
-			       sizeof(struct xtc_rule_val), push_entry, &l);
-	s->tss.entries = l.e;
-	s->tss.n_entries = l.n;
-	if (err)
-		xtc_tables_snapshot_free(s);
+	}
+	pr_debug("timing: rule names %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
+	err = update_entries(fd, p->add, p->n_add, NULL);
+	if (!err)
+		err = update_entries(fd, p->chg, p->n_chg, NULL);
+	if (!err)
+		err = xtc_failpoint("rules_entries");
+	if (!err && p->write_cfg)
+		err = write_config(m, p, o);
+	if (!err)
+		err = xtc_failpoint("rules_masks");
+	if (!err)
+		err = delete_entries(fd, p->del, p->n_del);
+	if (!err)
+		err = xtc_failpoint("rules_delete");
+	pr_debug("timing: classifier entries %.3f s\n", xtc_now() - t0);
+	if (!err && dfd >= 0)
+		err = write_digests(dfd, p->dig_ids, p->dig, p->n_dig);
+	if (!err)
+		err = write_header(dfd, p->n_entries, 0);
+	if (!err)
+		err = xtc_failpoint("rules_digests");
+	if (err) {
+		pr_warn("rules: cannot write %zu entries into the classifier: %s%s\n",
+			p->n_add + p->n_chg, strerror(-err),
+			err == -E2BIG || err == -ENOSPC ?
+			" (the loaded maps are too small: run xtc unload --all, then apply)" : "");
+		return err;
+	}
+	pr_debug("tables: %zu added, %zu changed, %zu removed, masks %s, %zu digests\n",
+		 p->n_add, p->n_chg, p->n_del, p->diff.masks_changed ? "changed" : "same",
+		 p->n_dig);
+	return 0;
+}
+
+/* ---- restore -------------------------------------------------------------- */
+
+/* The old records of the digests the plan wrote. */
+static int restore_digests(int fd, const struct xtc_tables_obs *o, const struct xtc_tables_plan *p)
+{
+	struct xtc_rule_digest *old = calloc(p->n_dig ? p->n_dig : 1, sizeof(*old));
+	size_t i;
+	int err;
+
+	if (!old)
+		return -ENOMEM;
+	for (i = 0; i < p->n_dig; i++)
+		if (p->dig_ids[i] + 1 < o->n_digests)
+			old[i] = o->digests[p->dig_ids[i] + 1];
+	err = write_digests(fd, p->dig_ids, old, p->n_dig);
+	free(old);
 	return err;
 }
 
 int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapshot *s)
 {
-	struct xtc_table_diff diff;
+	const struct xtc_tables_obs *o = s->obs;
+	const struct xtc_tables_plan *p = s->plan;
+	int fd = m->fd[XTC_MAP_RULES], dfd = m->fd[XTC_MAP_RULE_DIGEST];
+	__u32 zero = 0, gen = o->cfg.active & 1;
 	size_t k, n;
 	int err;
 
-	err = xtc_tables_sync(m, &s->tss, s->fallback, false, &diff);
+	/* Stale entries first (the old list may be live again before the new entries go). */
+	err = update_entries(fd, p->del, p->n_del, NULL);
+	if (!err && bpf_map_update_elem(m->fd[XTC_MAP_MASKS], &gen, &o->live, BPF_ANY))
+		err = -errno;
+	if (!err && bpf_map_update_elem(m->fd[XTC_MAP_CONFIG], &zero, &o->cfg, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = update_entries(fd, p->chg, p->n_chg, p->chg_old);
+	if (!err)
+		err = delete_entries(fd, p->add, p->n_add);
 	/* What was tried may be written in part: writing back every slot it changed is safe. */
-	if (!err && s->rules_before && s->rules_tried)
-		err = xtc_rule_table_write(m, s->rules_tried, s->rules_before, false, &n, NULL);
+	if (!err)
+		err = xtc_rule_table_write(m, p->want, &o->rules, false, &n, NULL);
 	for (k = 0; k < s->n_stats && !err; k++)
 		if (bpf_map_update_elem(m->fd[XTC_MAP_RULE_STATS], &s->stats_ids[k],
 					s->stats + k * s->ncpus, BPF_ANY))
 			err = -errno;
+	/* The old digests describe the old entries again; without them the header stays dirty. */
+	if (!err && dfd >= 0 && o->n_digests) {
+		err = restore_digests(dfd, o, p);
+		if (!err && bpf_map_update_elem(dfd, &zero, &o->digests[0], BPF_ANY))
+			err = -errno;
+	}
 	return err;
 }
 
@@ -273,14 +349,12 @@ void xtc_tables_snapshot_free(struct xtc_tables_snapshot *s)
 {
 	if (!s)
 		return;
-	xtc_tss_free(&s->tss);
 	free(s->stats_ids);
 	free(s->stats);
 	s->stats_ids = NULL;
 	s->stats = NULL;
 	s->n_stats = 0;
 }
-
 
 int xtc_tables_stamp(const struct xtc_maps *m)
 {

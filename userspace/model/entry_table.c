@@ -4,6 +4,9 @@
 #include <string.h>
 #include "entry_table.h"
 
+#define IDX_BITS 32
+#define IDX_MASK ((1ULL << IDX_BITS) - 1)
+
 /* Word-wise multiply-xorshift: fast, and its low bits (the slot) are well mixed. */
 __u64 entry_key_hash(const struct xtc_flow_key *k)
 {
@@ -21,53 +24,84 @@ __u64 entry_key_hash(const struct xtc_flow_key *k)
 	return h ^ (h >> 32);
 }
 
-static int table_resize(struct entry_table *t, size_t cap)
+/* The slot word: the hash's high half (a cheap first compare) and the index + 1. */
+static __u64 slot_word(__u64 h, size_t i)
 {
-	struct entry_table n = { .cap = cap };
+	return (h & ~IDX_MASK) | (__u64)(i + 1);
+}
+
+static int index_resize(struct entry_table *t, size_t cap)
+{
+	__u64 *slot = calloc(cap, sizeof(*slot));
 	size_t i, j;
 
-	n.slots = calloc(n.cap, sizeof(*n.slots));
-	n.used = calloc(n.cap, 1);
-	if (!n.slots || !n.used) {
-		free(n.slots);
-		free(n.used);
+	if (!slot)
 		return -ENOMEM;
-	}
-	for (i = 0; i < t->cap; i++) {
-		if (!t->used[i])
-			continue;
-		for (j = entry_key_hash(&t->slots[i].key) & (n.cap - 1); n.used[j]; j = (j + 1) & (n.cap - 1))
+	for (i = 0; i < t->n; i++) {
+		__u64 h = entry_key_hash(&t->e[i].key);
+
+		for (j = h & (cap - 1); slot[j]; j = (j + 1) & (cap - 1))
 			;
-		n.slots[j] = t->slots[i];
-		n.used[j] = 1;
-		n.n++;
+		slot[j] = slot_word(h, i);
 	}
-	free(t->slots);
-	free(t->used);
-	*t = n;
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
 	return 0;
 }
 
-/* Keeps the lower-priority-number (earlier) rule when a key repeats. */
+static int entries_grow(struct entry_table *t, size_t n)
+{
+	struct xtc_tss_entry *e;
+
+	if (n <= t->cap_e)
+		return 0;
+	e = realloc(t->e, n * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	t->e = e;
+	t->cap_e = n;
+	return 0;
+}
+
 int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e)
 {
+	return entry_table_put_hashed(t, e, entry_key_hash(&e->key));
+}
+
+/* Keeps the lower-priority-number (earlier) rule when a key repeats. */
+int entry_table_put_hashed(struct entry_table *t, const struct xtc_tss_entry *e, __u64 h)
+{
+	__u64 s;
 	size_t j;
 	int err;
 
+	if (t->n >= IDX_MASK - 1)
+		return -E2BIG;
 	if ((t->n + 1) * 4 > t->cap * 3) {
-		err = table_resize(t, t->cap ? t->cap * 2 : 1024);
+		err = index_resize(t, t->cap ? t->cap * 2 : 1024);
 		if (err)
 			return err;
 	}
-	for (j = entry_key_hash(&e->key) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1)) {
-		if (!memcmp(&t->slots[j].key, &e->key, sizeof(e->key))) {
-			if (e->val.prio < t->slots[j].val.prio)
-				t->slots[j].val = e->val;
+	for (j = h & (t->cap - 1); (s = t->slot[j]); j = (j + 1) & (t->cap - 1)) {
+		struct xtc_tss_entry *x;
+
+		if ((s ^ h) & ~IDX_MASK)
+			continue;
+		x = &t->e[(s & IDX_MASK) - 1];
+		if (!memcmp(&x->key, &e->key, sizeof(e->key))) {
+			if (e->val.prio < x->val.prio)
+				x->val = e->val;
 			return 0;
 		}
 	}
-	t->slots[j] = *e;
-	t->used[j] = 1;
+	if (t->n == t->cap_e) {
+		err = entries_grow(t, t->cap_e ? t->cap_e * 2 : 1024);
+		if (err)
+			return err;
+	}
+	t->e[t->n] = *e;
+	t->slot[j] = slot_word(h, t->n);
 	t->n++;
 	return 0;
 }
@@ -75,28 +109,41 @@ int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e)
 int entry_table_reserve(struct entry_table *t, size_t n)
 {
 	size_t cap = 1024;
+	int err;
 
 	while (cap * 3 < n * 4 + 4)
 		cap *= 2;
-	return cap > t->cap ? table_resize(t, cap) : 0;
+	/* Untouched tail pages of a large array cost no memory. */
+	err = entries_grow(t, n);
+	if (!err && cap > t->cap)
+		err = index_resize(t, cap);
+	return err;
 }
 
 const struct xtc_rule_val *entry_table_get(const struct entry_table *t,
 					   const struct xtc_flow_key *key)
 {
+	__u64 h, s;
 	size_t j;
 
 	if (!t->cap)
 		return NULL;
-	for (j = entry_key_hash(key) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1))
-		if (!memcmp(&t->slots[j].key, key, sizeof(*key)))
-			return &t->slots[j].val;
+	h = entry_key_hash(key);
+	for (j = h & (t->cap - 1); (s = t->slot[j]); j = (j + 1) & (t->cap - 1)) {
+		const struct xtc_tss_entry *x;
+
+		if ((s ^ h) & ~IDX_MASK)
+			continue;
+		x = &t->e[(s & IDX_MASK) - 1];
+		if (!memcmp(&x->key, key, sizeof(*key)))
+			return &x->val;
+	}
 	return NULL;
 }
 
 void entry_table_free(struct entry_table *t)
 {
-	free(t->slots);
-	free(t->used);
+	free(t->e);
+	free(t->slot);
 	memset(t, 0, sizeof(*t));
 }

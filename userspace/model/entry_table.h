@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* An open-addressing set of (flow key -> rule value) entries, used by the
- * rule compiler and by the diff against what the kernel holds. */
+/*
+ * A set of (flow key -> rule value) entries, used by the rule compiler and
+ * by the diff against what the kernel holds.  The entries lie in one array
+ * in insertion order (what is written to the kernel, without a copy); a
+ * separate open-addressing index of 8-byte slots finds them by key, so a
+ * probe that misses touches the index only.
+ */
 #ifndef XTC_ENTRY_TABLE_H
 #define XTC_ENTRY_TABLE_H
 
@@ -16,15 +21,18 @@ struct xtc_tss_entry {
 };
 
 struct entry_table {
-	struct xtc_tss_entry *slots;
-	unsigned char *used;
-	size_t cap, n;
+	struct xtc_tss_entry *e;	/* n entries, in the order they were first put */
+	size_t n, cap_e;
+	__u64 *slot;			/* cap slots: 0 empty, else hash high bits | index + 1 */
+	size_t cap;			/* a power of two */
 };
 
 /* The hash the table uses, for other tables of flow keys. */
 __u64 entry_key_hash(const struct xtc_flow_key *k);
 /* Inserts e; when the key is present, keeps the value with the lower prio. */
 int entry_table_put(struct entry_table *t, const struct xtc_tss_entry *e);
+/* The same with the key's entry_key_hash() already known. */
+int entry_table_put_hashed(struct entry_table *t, const struct xtc_tss_entry *e, __u64 h);
 /* Makes room for n entries at once, so that filling never rehashes. */
 int entry_table_reserve(struct entry_table *t, size_t n);
 const struct xtc_rule_val *entry_table_get(const struct entry_table *t,

@@ -82,7 +82,8 @@ void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *w,
 	memset(w, 0, sizeof(*w));
 	if (rs)
 		memset(rs, 0, sizeof(*rs));
-	snprintf(w->name, sizeof(w->name), "%s", r->name);
+	/* Not snprintf: this runs for every rule of every apply. */
+	memcpy(w->name, r->name, strnlen(r->name, sizeof(w->name) - 1));
 	w->prio = r->prio;
 	w->ifindex = r->ifindex;
 	w->target_ifindex = r->target_auto ? XTC_TARGET_AUTO : r->target_ifindex;

@@ -17,6 +17,15 @@
 void xtc_rule_info_from_rule(const struct xtc_rule *r, struct xtc_rule_info *out,
 			     struct xtc_rule_sets *sets);
 bool xtc_rule_has_sets(const struct xtc_rule *r);
+/*
+ * The inverse, as far as the compiler is concerned (rule_from_info.c).
+ * The record names a rule's [set]s but does not hold their elements:
+ * sets[XTC_RM_SET_*] (sets may be NULL) must be the ones it names.
+ * -ENOENT for an unused slot, -EOPNOTSUPP for a set not given.  r->id
+ * is left 0.
+ */
+int xtc_rule_from_info(const struct xtc_rule_info *ri, const struct xtc_set *const *sets,
+		       struct xtc_rule *r);
 /* The digest of a set's elements, whatever their order (xtc_rule_sets.digest). */
 __u64 xtc_set_digest(const struct xtc_set *set);
 

@@ -432,7 +432,7 @@ int xtc_tss_count_shapes(const struct xtc_rule *rules, int n_rules, int *n_shape
 	return err;
 }
 
-/* ---- building --------------------------------------------------------- */
+/* ---- shapes ----------------------------------------------------------- */
 
 static int mask_find(const struct xtc_tss *t, const struct xtc_flow_key *mask)
 {
@@ -497,42 +497,155 @@ static int add_shape(struct xtc_tss *t, const struct xtc_mask_list *prev,
 	return i;
 }
 
-struct build_ctx {
+/* ---- one rule's entries ------------------------------------------------ */
+
+/* The value every entry of r carries. */
+static struct xtc_rule_val rule_val(const struct xtc_rule *r)
+{
+	return (struct xtc_rule_val){
+		.prio = r->prio,
+		.rule_id = r->id,
+		.action = r->action,
+		.mode = r->mode,
+		.target_ifindex = r->target_auto ? XTC_TARGET_AUTO : r->target_ifindex,
+	};
+}
+
+struct entries_ctx {
+	/* Either: shapes are added to t as they come (compiling) ... */
 	struct xtc_tss *t;
-	struct entry_table *tab;
 	const struct xtc_mask_list *prev;
+	/* ... or looked up in a fixed list (the kernel's, or a compiled t's). */
+	const struct xtc_mask_ent *fixed;
+	int n_fixed;
 	const struct xtc_rule *r;
+	struct xtc_rule_val val;
 	int last_slot;			/* expansions of one rule mostly share a shape */
 	struct xtc_flow_key last_mask;
+	xtc_tss_entry_fn fn;
+	void *fn_ctx;
 };
 
-static int put_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
+static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_flow_key *mask)
 {
-	struct build_ctx *b = ctx;
-	const struct xtc_rule *r = b->r;
-	struct xtc_tss_entry e = { .key = *key };
-	int slot = b->last_slot;
+	int i;
 
-	if (slot < 0 || memcmp(&b->last_mask, mask, sizeof(*mask))) {
-		slot = add_shape(b->t, b->prev, mask);
-		if (slot < 0)
-			return slot;
-		b->last_slot = slot;
-		b->last_mask = *mask;
+	for (i = 0; i < n; i++) {
+		struct xtc_flow_key m = list[i].mask;
+
+		m.mask_id = 0;
+		if (!memcmp(&m, mask, sizeof(m)))
+			return i;
 	}
-	e.key.mask_id = b->t->masks[slot].mask.mask_id;
-	e.val.prio = r->prio;
-	e.val.rule_id = r->id;
-	e.val.action = r->action;
-	e.val.mode = r->mode;
-	e.val.target_ifindex = r->target_auto ? XTC_TARGET_AUTO : r->target_ifindex;
-	return entry_table_put(b->tab, &e);
+	return -1;
 }
 
 static __u8 entry_families(const struct xtc_flow_key *k)
 {
 	return k->family == XTC_FAMILY_V4 ? XTC_FB_V4 :
 	       k->family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4 | XTC_FB_V6;
+}
+
+static int put_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
+{
+	struct entries_ctx *b = ctx;
+	struct xtc_tss_entry e = { .key = *key, .val = b->val };
+	const struct xtc_mask_ent *list = b->t ? b->t->masks : b->fixed;
+	int slot = b->last_slot;
+
+	if (slot < 0 || memcmp(&b->last_mask, mask, sizeof(*mask))) {
+		slot = b->t ? add_shape(b->t, b->prev, mask) : fixed_find(b->fixed, b->n_fixed, mask);
+		if (slot < 0)
+			return b->t ? slot : -ESTALE;
+		b->last_slot = slot;
+		b->last_mask = *mask;
+		list = b->t ? b->t->masks : b->fixed;
+	}
+	e.key.mask_id = list[slot].mask.mask_id;
+	if (b->t) {
+		/*
+		 * A shape's best priority and what it holds, from every expansion:
+		 * merging equal keys keeps the lower priority and the same key, so
+		 * the merged entries give the same answers.
+		 */
+		struct xtc_mask_ent *me = &b->t->masks[slot];
+
+		if (e.val.prio < me->min_prio)
+			me->min_prio = e.val.prio;
+		me->families |= entry_families(&e.key);
+		me->protos |= me->mask.proto ? xtc_proto_bit(e.key.proto) : XTC_PB_ALL;
+	}
+	return b->fn(b->fn_ctx, &e);
+}
+
+int xtc_tss_rule_entries_in(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
+			    int n_masks, xtc_tss_entry_fn fn, void *ctx)
+{
+	struct entries_ctx b = {
+		.fixed = masks, .n_fixed = n_masks, .r = r, .val = rule_val(r), .last_slot = -1,
+		.fn = fn, .fn_ctx = ctx,
+	};
+
+	return xtc_tss_expand(r, put_atom, &b);
+}
+
+/*
+ * An order-dependent running digest of entries: rotate, mix in the key's
+ * hash (kh, which the entry table uses too), multiply.  The value, the same
+ * for all of a rule's entries, goes in first.
+ */
+static void digest_add(struct xtc_rule_digest *d, const struct xtc_tss_entry *e, __u64 kh)
+{
+	__u64 h = d->hash;
+
+	if (!d->n)
+		h = entry_key_hash(&(struct xtc_flow_key){
+			.ifindex = e->val.prio, .sport = (__u16)e->val.action,
+			.dport = e->val.mode, .src = { e->val.rule_id, e->val.target_ifindex } });
+	h = (h << 23 | h >> 41) ^ kh;
+	d->hash = h * 0x9e3779b97f4a7c15ULL;
+	d->n++;
+}
+
+static int digest_entry(void *ctx, const struct xtc_tss_entry *e)
+{
+	digest_add(ctx, e, entry_key_hash(&e->key));
+	return 0;
+}
+
+static void digest_done(struct xtc_rule_digest *d)
+{
+	/* 0 means an unused slot. */
+	if (d->n && !d->hash)
+		d->hash = 1;
+}
+
+int xtc_tss_rule_digest(const struct xtc_rule *r, const struct xtc_mask_ent *masks, int n_masks,
+			struct xtc_rule_digest *d)
+{
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	err = xtc_tss_rule_entries_in(r, masks, n_masks, digest_entry, d);
+	digest_done(d);
+	return err;
+}
+
+/* ---- a rule set ------------------------------------------------------- */
+
+struct build_ctx {
+	struct xtc_rule_digest *d;	/* the current rule's, or NULL */
+	struct entry_table *tab;	/* NULL: digests only */
+};
+
+static int build_entry(void *ctx, const struct xtc_tss_entry *e)
+{
+	struct build_ctx *b = ctx;
+	__u64 kh = entry_key_hash(&e->key);
+
+	if (b->d)
+		digest_add(b->d, e, kh);
+	return b->tab ? entry_table_put_hashed(b->tab, e, kh) : 0;
 }
 
 /* How many entries the rules expand to, before shadowed ones are merged. */
@@ -555,63 +668,88 @@ static int cmp_mask(const void *a, const void *b)
 	return (int)x->mask.mask_id - (int)y->mask.mask_id;
 }
 
-int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
-		  const struct xtc_mask_list *prev, struct xtc_tss *t)
+/*
+ * Compiles rules: shapes always; the per-rule digests when digests; the
+ * merged entries when tab.  One pass, so a rule is expanded once.
+ */
+static int compile(const struct xtc_rule *rules, int n_rules, const struct xtc_mask_list *prev,
+		   bool digests, struct entry_table *tab, struct xtc_tss *t)
 {
-	struct entry_table tab = {};
-	struct build_ctx b = { .t = t, .tab = &tab, .prev = prev };
-	unsigned char *slot_of = NULL;	/* mask id -> index in t->masks */
-	size_t i;
-	int r, m, err = 0;
+	struct build_ctx bc = { .tab = tab };
+	struct entries_ctx b = { .t = t, .prev = prev, .fn = build_entry, .fn_ctx = &bc };
+	int r, err;
 
-	memset(t, 0, sizeof(*t));
-	err = entry_table_reserve(&tab, count_entries(rules, n_rules));
-	if (err)
-		goto out;
+	if (digests) {
+		t->digests = calloc(n_rules ? n_rules : 1, sizeof(*t->digests));
+		if (!t->digests)
+			return -ENOMEM;
+	}
 	for (r = 0; r < n_rules; r++) {
 		b.r = &rules[r];
+		b.val = rule_val(&rules[r]);
 		b.last_slot = -1;
+		bc.d = digests ? &t->digests[r] : NULL;
 		err = xtc_tss_expand(&rules[r], put_atom, &b);
 		if (err) {
 			if (err == -E2BIG)
 				t->overflow_rule = &rules[r];
-			goto out;
+			return err;
+		}
+		if (bc.d) {
+			digest_done(bc.d);
+			t->n_expanded += bc.d->n;
 		}
 	}
-
-	t->entries = malloc((tab.n ? tab.n : 1) * sizeof(*t->entries));
-	if (!t->entries) {
-		err = -ENOMEM;
-		goto out;
-	}
-	slot_of = malloc(65536 * sizeof(*slot_of));
-	if (!slot_of) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (m = 0; m < t->n_masks; m++)
-		slot_of[t->masks[m].mask.mask_id] = m;
-	for (i = 0; i < tab.cap; i++) {
-		struct xtc_mask_ent *me;
-
-		if (!tab.used[i])
-			continue;
-		t->entries[t->n_entries++] = tab.slots[i];
-		me = &t->masks[slot_of[tab.slots[i].key.mask_id]];
-		if (tab.slots[i].val.prio < me->min_prio)
-			me->min_prio = tab.slots[i].val.prio;
-		me->families |= entry_families(&tab.slots[i].key);
-		me->protos |= me->mask.proto ? xtc_proto_bit(tab.slots[i].key.proto) : XTC_PB_ALL;
-	}
 	qsort(t->masks, t->n_masks, sizeof(t->masks[0]), cmp_mask);
-out:
-	free(slot_of);
+	return 0;
+}
+
+static int build(const struct xtc_rule *rules, int n_rules, const struct xtc_mask_list *prev,
+		 bool digests, bool entries, struct xtc_tss *t)
+{
+	int err = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (entries)
+		err = entry_table_reserve(&t->set, count_entries(rules, n_rules));
+	if (!err)
+		err = compile(rules, n_rules, prev, digests, entries ? &t->set : NULL, t);
 	if (err) {
-		entry_table_free(&tab);
+		const struct xtc_rule *over = t->overflow_rule;
+
 		xtc_tss_free(t);
-	} else {
-		t->set = tab;
+		t->overflow_rule = over;
+		return err;
 	}
+	t->entries = t->set.e;
+	t->n_entries = t->set.n;
+	return 0;
+}
+
+int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
+		  const struct xtc_mask_list *prev, struct xtc_tss *t)
+{
+	return build(rules, n_rules, prev, true, true, t);
+}
+
+int xtc_tss_compile(const struct xtc_rule *rules, int n_rules,
+		    const struct xtc_mask_list *prev, struct xtc_tss *t)
+{
+	return build(rules, n_rules, prev, true, false, t);
+}
+
+int xtc_tss_add_entries(const struct xtc_rule *rules, int n_rules, struct xtc_tss *t)
+{
+	struct build_ctx bc = { .tab = &t->set };
+	int r, err;
+
+	if (t->set.n)
+		return 0;
+	err = entry_table_reserve(&t->set, count_entries(rules, n_rules));
+	for (r = 0; r < n_rules && !err; r++)
+		err = xtc_tss_rule_entries_in(&rules[r], t->masks, t->n_masks, build_entry, &bc);
+	t->entries = t->set.e;
+	t->n_entries = t->set.n;
 	return err;
 }
 
@@ -619,9 +757,7 @@ void xtc_tss_free(struct xtc_tss *t)
 {
 	if (!t)
 		return;
-	free(t->entries);
 	entry_table_free(&t->set);
-	t->entries = NULL;
-	t->n_entries = 0;
-	t->n_masks = 0;
+	free(t->digests);
+	memset(t, 0, sizeof(*t));
 }

@@ -18,23 +18,48 @@
 struct xtc_tss {
 	struct xtc_mask_ent masks[XTC_MAX_MASKS];	/* sorted by min_prio */
 	int n_masks;
+	/* The merged entries (the same as set.e), after xtc_tss_build() or _add_entries(). */
 	struct xtc_tss_entry *entries;
 	size_t n_entries;
 	struct entry_table set;		/* the same entries, for lookups by key */
+	/* Per rule, in the rules' order: what it expands to, as xtc_rule_digest holds it. */
+	struct xtc_rule_digest *digests;
+	size_t n_expanded;		/* the sum of digests[].n: entries before merging */
 	/* How many masks a rule needed; the first rule over the limit. */
 	const struct xtc_rule *overflow_rule;
 };
 
 /*
- * Builds the tables for rules.  prev, when not NULL, is the list now live in
- * the kernel: shapes it already has keep their ids, and new shapes get ids it
- * does not use, so the old and new lists can be live at the same time.
- * Returns 0, -E2BIG when the rules need more than XTC_MAX_MASKS shapes
- * (t->overflow_rule names the culprit), or -ENOMEM.
+ * Builds the tables for rules, which must have their ids.  prev, when not
+ * NULL, is the list now live in the kernel: shapes it already has keep
+ * their ids, and new shapes get ids it does not use, so the old and new
+ * lists can be live at the same time.  Returns 0, -E2BIG when the rules
+ * need more than XTC_MAX_MASKS shapes (t->overflow_rule names the culprit),
+ * or -ENOMEM.
  */
 int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 		  const struct xtc_mask_list *prev, struct xtc_tss *t);
+/*
+ * The same without the entries: shapes and digests only, which is all a
+ * re-apply needs when few rules changed (it expands those again).
+ */
+int xtc_tss_compile(const struct xtc_rule *rules, int n_rules,
+		    const struct xtc_mask_list *prev, struct xtc_tss *t);
+/* Adds the merged entries to a compiled t (nothing when it has them). */
+int xtc_tss_add_entries(const struct xtc_rule *rules, int n_rules, struct xtc_tss *t);
 void xtc_tss_free(struct xtc_tss *t);
+
+/*
+ * Calls fn for every entry r expands to, in order, with mask ids from
+ * masks (a compiled list, or the kernel's live one).  Returns -ESTALE when
+ * r has a shape that masks lacks, else the first nonzero value of fn.
+ */
+typedef int (*xtc_tss_entry_fn)(void *ctx, const struct xtc_tss_entry *e);
+int xtc_tss_rule_entries_in(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
+			    int n_masks, xtc_tss_entry_fn fn, void *ctx);
+/* The digest of those entries, as compiling gives it (0 when r expands to none). */
+int xtc_tss_rule_digest(const struct xtc_rule *r, const struct xtc_mask_ent *masks, int n_masks,
+			struct xtc_rule_digest *d);
 
 /*
  * The mask part of xtc_tss_build() alone, without entries: how many distinct
