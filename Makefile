@@ -27,7 +27,9 @@ XTC_VERSION ?= 0.1.0
 LAYERS    := util model kernel config engine cli
 XTC_CFLAGS = $(CFLAGS) -DXTC_VERSION=\"$(XTC_VERSION)\" -Wall -Wextra -Werror -std=gnu11 -Iinclude \
 	     $(addprefix -Iuserspace/,$(LAYERS)) -I$(BUILD) $(PKG_CFLAGS)
-BPF_CFLAGS = -g -O2 -target bpf -Wall -Wextra -Werror -Iinclude -I$(ARCH_INC)
+# BPF_DEFINES: for tests only (e.g. -DXTC_TEST_VARIANT=1, include/xtc_maps.bpf.h).
+BPF_DEFINES ?=
+BPF_CFLAGS = -g -O2 -target bpf -Wall -Wextra -Werror -Iinclude -I$(ARCH_INC) $(BPF_DEFINES)
 
 BPF_SRCS  := xdp/xtc_xdp.bpf.c xdp/xtc_probe.bpf.c tc/xtc_tc.bpf.c
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))

@@ -105,4 +105,15 @@ struct {
 	__type(value, struct xtc_iface_stats);
 } xtc_iface_stats SEC(".maps");
 
+/*
+ * Test aid: `make BPF_DEFINES=-DXTC_TEST_VARIANT=N` builds programs whose
+ * code differs by one harmless instruction, so that tests can upgrade a
+ * running xtc to another build (tests/host/test_upgrade.py).
+ */
+#ifdef XTC_TEST_VARIANT
+#define XTC_VARIANT_INSN() asm volatile("r0 = %0" ::"i"(XTC_TEST_VARIANT) : "r0")
+#else
+#define XTC_VARIANT_INSN() do { } while (0)
+#endif
+
 #endif /* XTC_MAPS_BPF_H */

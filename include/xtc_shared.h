@@ -144,7 +144,7 @@ struct xtc_mask_list {
 
 /* Runtime settings (array map "xtc_config", one element). */
 #define XTC_OWNER_MAGIC 0x78746331	/* "xtc1" */
-#define XTC_STATE_SCHEMA 2		/* bumped whenever a pinned map's layout changes */
+#define XTC_STATE_SCHEMA 3		/* bumped whenever a pinned map's layout changes */
 struct xtc_config {
 	__u32 active;			/* which xtc_mask_list copy is live: 0 or 1 */
 	__u32 redirect_fallback;	/* XTC_ACT_PASS or XTC_ACT_DROP */
@@ -157,6 +157,7 @@ struct xtc_config {
 	__u32 magic;			/* XTC_OWNER_MAGIC */
 	__u32 schema;			/* XTC_STATE_SCHEMA of the xtc that made them */
 	__u64 state_id;			/* hash of the state directory's path */
+	__u64 build_id;			/* the BPF code the pinned programs run */
 };
 
 /*

@@ -184,6 +184,7 @@ static __always_inline int xtc_xdp_active(__u32 ifindex)
 SEC("tc")
 int xtc_tc_ingress(struct __sk_buff *skb)
 {
+	XTC_VARIANT_INSN();
 	struct xtc_search s = { .pkt.dir = XTC_DIR_INGRESS, .pkt.ifindex = skb->ifindex };
 	int explain = xtc_tc_explaining(skb);
 	int verdict = TC_ACT_OK, event = XTC_EV_NONE, handoff = 0;
@@ -215,6 +216,7 @@ out:
 SEC("tc")
 int xtc_tc_egress(struct __sk_buff *skb)
 {
+	XTC_VARIANT_INSN();
 	struct xtc_search s = { .pkt.dir = XTC_DIR_EGRESS, .pkt.ifindex = skb->ifindex };
 	int explain = xtc_tc_explaining(skb);
 	int verdict, event = XTC_EV_NONE;

@@ -76,6 +76,7 @@ static __always_inline int xtc_xdp_explain(struct xdp_md *ctx, struct xtc_explai
 SEC("xdp")
 int xtc_xdp(struct xdp_md *ctx)
 {
+	XTC_VARIANT_INSN();
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xtc_explain *ex = (void *)(long)ctx->data_meta;

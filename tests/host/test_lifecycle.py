@@ -468,3 +468,66 @@ def test_xdp_off_coexists_with_xdp_filter(xtc, topo, xdp_filter, traffic):
     assert sink.take() == []
     xtc.unload()
     assert xdp_attached(topo.xc) == filt, "unload touched xdp-filter's program"
+
+
+# ---- upgrade in place ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def variant_binary(tmp_path_factory):
+    """This tree built again with BPF code that differs (include/xtc_maps.bpf.h)."""
+    out = tmp_path_factory.mktemp("variant")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    r = subprocess.run(["make", "-C", repo, "--no-print-directory", f"BUILD={out}",
+                        "BPF_DEFINES=-DXTC_TEST_VARIANT=1", f"{out}/xtc"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return str(out / "xtc")
+
+
+@pytest.mark.parametrize("mode", ["skb", "off"])
+def test_upgrade_in_place_loses_nothing(xtc, topo, traffic, variant_binary, mode):
+    """An xtc with other BPF code applied over a running one replaces every program of
+    ours in place (TCX link update, XDP_FLAGS_REPLACE): new program ids, the same maps,
+    counters that keep counting, and not one datagram of a steady flow lost."""
+    if not topo.v6_forwarding:
+        pytest.skip("no per-interface IPv6 forwarding (force_forwarding) on this kernel")
+    text = make_config(xtc, topo, mode, reapply_rules(topo, 0))
+    xtc.apply(text)
+    before = xtc.prog_ids(xtc.status())
+    old_version = sh([xtc.binary, "version"]).stdout
+    targets = [(topo.v4["pod1"], 6100), (topo.v4["pod2"], 6101), (topo.v6["pod1"], 6102)]
+    sinks = {t: nsock.UdpSink(topo.ns["pod1" if t[0] in (topo.v4["pod1"], topo.v6["pod1"])
+                                       else "pod2"], *t) for t in targets}
+    got = {t: [] for t in targets}
+    stream = Stream(topo, traffic.token, targets)
+    old_binary = xtc.binary
+    try:
+        stream.start()
+        time.sleep(0.3)
+        mid = xtc.stats()
+        xtc.binary = variant_binary
+        res = xtc.apply(text)
+        assert "upgrade" in res.stdout, res.stdout
+        assert "disrupts" not in res.stdout, res.stdout
+        time.sleep(0.3)
+        stream.stop()
+        assert stream.error is None, f"sending failed: {stream.error}"
+        for t, s in sinks.items():
+            got[t] += s.wait(len(stream.sent[t]), timeout=3)
+            lost = set(stream.sent[t]) - set(got[t])
+            assert len(stream.sent[t]) > 100, "the stream was too short to mean anything"
+            assert not lost, f"{len(lost)} of {len(stream.sent[t])} to {t} lost ({mode})"
+        after = xtc.prog_ids(xtc.status())
+        assert set(after) == set(before), (before, after)
+        assert all(after[k] != before[k] for k in before), (before, after)
+        assert sh([variant_binary, "version"]).stdout != old_version
+        end = xtc.stats()
+        for name in ("stream-redirect", "stream-pass", "stream-v6"):
+            assert xtc.rule_packets(end, name) >= xtc.rule_packets(mid, name) > 0, name
+        assert xtc.rule_packets(end, "stream-redirect") == len(stream.sent[targets[0]])
+        assert "no changes" in xtc.apply(text).stdout
+    finally:
+        xtc.binary = old_binary
+        stream.stop()
+        for s in sinks.values():
+            s.close()

@@ -200,7 +200,7 @@ out:
 
 static void case_stale_and_doubles(void)
 {
-	const char *name = "a stale XDP program is replaced; a second instance is detached";
+	const char *name = "a stale XDP program is swapped in place; a second instance is detached";
 	struct xtc_obs_iface ifs[2];
 	struct xtc_observed ob;
 	struct xtc_plan p;
@@ -208,9 +208,10 @@ static void case_stale_and_doubles(void)
 	healthy(&ob, ifs);
 	ifs[0].xdp.stale[0] = true;
 	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
-	CHECK(iface(&p, 2)->xdp_on && iface(&p, 2)->n_xdp_off == 1 &&
-	      iface(&p, 2)->xdp_off[0] == 21);
-	CHECK(!iface(&p, 2)->xdp_first);	/* single: no dispatcher to swap in */
+	/* Alone on the hook (no dispatcher): swapped in one step, XDP_FLAGS_REPLACE. */
+	CHECK(iface(&p, 2)->xdp_on && iface(&p, 2)->xdp_replace == 21 &&
+	      !iface(&p, 2)->n_xdp_off && !iface(&p, 2)->xdp_first);
+	CHECK(!p.changes.c[0].disruptive && says(&p, "replace program 21 in place"));
 	xtc_plan_free(&p);
 
 	/* Killed between the two halves of a dispatcher swap: two of ours. */

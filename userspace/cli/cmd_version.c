@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "cli.h"
+#include "objs.h"
 #include "output.h"
 #include "util.h"
 #include "xtc_tc.skel.h"
@@ -36,22 +37,6 @@ static void libxdp_version(char *buf, size_t len)
 		snprintf(buf, len, "%s", v + 4);
 }
 
-/* Changes whenever the BPF code or its build does: tells two binaries' datapaths apart. */
-static void bpf_build_id(char *buf, size_t len)
-{
-	__u64 h = XTC_FNV64_INIT;
-	const void *elf;
-	size_t sz;
-
-	elf = xtc_xdp__elf_bytes(&sz);
-	h = xtc_fnv1a64(h, elf, sz);
-	elf = xtc_tc__elf_bytes(&sz);
-	h = xtc_fnv1a64(h, elf, sz);
-	elf = xtc_probe__elf_bytes(&sz);
-	h = xtc_fnv1a64(h, elf, sz);
-	snprintf(buf, len, "%016llx", (unsigned long long)h);
-}
-
 int cmd_version(const struct xtc_opts *opts)
 {
 	char xdp[64], build[32];
@@ -59,7 +44,7 @@ int cmd_version(const struct xtc_opts *opts)
 	struct xtc_out *o;
 
 	libxdp_version(xdp, sizeof(xdp));
-	bpf_build_id(build, sizeof(build));
+	snprintf(build, sizeof(build), "%016llx", (unsigned long long)xtc_objs_build_id());
 	uname(&u);
 	if (!opts->json) {
 		printf("xtc %s\nlibbpf %s\nlibxdp %s\nbpf objects %s\nkernel %s\n", XTC_VERSION,

@@ -320,6 +320,46 @@ static int create_pins(const struct xtc_model *m, struct xtc_state *st,
 	return err;
 }
 
+/*
+ * An upgrade: this xtc's TC programs, loaded on the pinned maps, take the
+ * program pins.  The hooks are swapped to them afterwards, one by one.
+ */
+static int reload_progs(struct xtc_state *st, const struct xtc_model *m, const struct xtc_plan *p)
+{
+	struct xtc_objs_opts oo = {
+		.max_rules = map_max_entries(st->maps.fd[XTC_MAP_RULE_STATS]) ?:
+			     (m ? m->max_rules : XTC_DEFAULT_MAX_RULES),
+		.max_entries = p->max_entries ?: XTC_DEFAULT_MAX_RULES * 4,
+		.malformed_action = XTC_ACT_PASS,
+		.reuse = &st->maps,
+	};
+	static const int pins[2] = { XTC_PIN_TC_INGRESS, XTC_PIN_TC_EGRESS };
+	struct xtc_objs o;
+	char path[4200];
+	int h, err;
+
+	err = xtc_objs_load(&o, &oo);
+	if (err)
+		return err;
+	for (h = 0; h < 2 && !err; h++) {
+		/* bpffs cannot rename over a pin: a kill in between leaves it missing, repaired. */
+		snprintf(path, sizeof(path), "%s/%s", st->dir, xtc_state_pin_name(pins[h]));
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+		if (!err)
+			err = xtc_state_pin_one(st, pins[h], xtc_objs_prog_fd(&o, h ? XTC_HOOK_TC_EGRESS :
+									      XTC_HOOK_TC_INGRESS));
+		if (!err)
+			err = xtc_failpoint("state_repin");
+	}
+	xtc_objs_destroy(&o);
+	if (!err)
+		err = xtc_state_reopen(st);
+	if (err)
+		pr_warn("%s: cannot load this xtc's TC programs: %s\n", st->dir, strerror(-err));
+	return err;
+}
+
 static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
 			const struct xtc_observed *ob, const struct xtc_plan *p)
 {
@@ -349,6 +389,8 @@ static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
 		if (!err)
 			err = xtc_state_reopen(st);
 	}
+	if (!err && s->reload_progs)
+		err = reload_progs(st, m, p);
 	if (!err && !st->exists) {
 		pr_warn("%s: the state is still incomplete after repair\n", st->dir);
 		err = -ENOENT;
@@ -467,7 +509,24 @@ static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct und
 		if ((err = push(l, u)))
 			return err;
 	}
-	if (ip->xdp_on && !ip->xdp_first) {
+	if (ip->xdp_on && ip->xdp_replace) {
+		err = xtc_xdp_replace_single(&st->maps, ip->ifindex, ip->name, ip->want.xdp_mode,
+					     XTC_ACT_PASS, ip->xdp_replace, &ip->want.xdp_prog_id);
+		if (!err)
+			err = xtc_failpoint("xdp_attach");
+		if (err)
+			return err;
+		single = true;
+		/* Undone in reverse: the new one goes, then the old settings come back. */
+		u->kind = UNDO_XDP_DETACH;
+		u->cfg = ip->cur;
+		if ((err = push(l, u)))
+			return err;
+		u->kind = UNDO_XDP_ATTACH;
+		u->cfg.xdp_prog_id = ip->want.xdp_prog_id;
+		if ((err = push(l, u)))
+			return err;
+	} else if (ip->xdp_on && !ip->xdp_first) {
 		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, &ip->want.xdp_prog_id, &single);
 		if (err)
 			return err;
@@ -606,6 +665,14 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
 		if (xtc_iface_plan_empty(&p->ifs[i]))
 			continue;
 		err = do_iface(st, &p->ifs[i], xtc_observed_iface(ob, p->ifs[i].ifindex), &l);
+		if (err)
+			goto fail;
+	}
+	/* The new build id goes in last: until then, the next run finishes the upgrade. */
+	if (p->state.reload_progs) {
+		err = xtc_owner_stamp(st->maps.fd[XTC_MAP_CONFIG], ob->state_id);
+		if (!err)
+			err = xtc_failpoint("state_stamp");
 		if (err)
 			goto fail;
 	}

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include "observe.h"
 #include "hostroutes.h"
+#include "objs.h"
 #include "log.h"
 
 /* Programs inspected so far: the TC programs are shared by every interface. */
@@ -220,7 +221,7 @@ static void mark_generation(struct xtc_observed *ob, struct seen_cache *c)
 		for (i = 0; i < oi->xdp.n_ours; i++) {
 			const struct xtc_prog_seen *ps = inspect(c, ob->state_id, oi->xdp.ids[i]);
 
-			oi->xdp.stale[i] = ps && ps->config_map_id != ob->gen;
+			oi->xdp.stale[i] = ps && (ps->config_map_id != ob->gen || ob->build_stale);
 		}
 		for (h = 0; h < 2; h++) {
 			const struct xtc_prog_seen *ps;
@@ -228,7 +229,7 @@ static void mark_generation(struct xtc_observed *ob, struct seen_cache *c)
 			if (oi->tc[h].kind == XTC_TC_KIND_NONE)
 				continue;
 			ps = inspect(c, ob->state_id, oi->tc[h].prog_id);
-			oi->tc[h].stale = ps && ps->config_map_id != ob->gen;
+			oi->tc[h].stale = ps && (ps->config_map_id != ob->gen || ob->build_stale);
 		}
 	}
 }
@@ -278,6 +279,8 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 				ob->missing |= 1U << pin;
 	ob->incompatible = (st->foreign & ~XTC_MAPS_OPTIONAL) != 0;
 	ob->marked = xtc_owner_marked(st->maps.fd[XTC_MAP_CONFIG], ob->state_id);
+	ob->build_stale = ob->marked &&
+			  xtc_owner_build(st->maps.fd[XTC_MAP_CONFIG]) != xtc_objs_build_id();
 	ob->tc_prog_ids[0] = xtc_prog_id(st->tc_ingress_fd);
 	ob->tc_prog_ids[1] = xtc_prog_id(st->tc_egress_fd);
 	if (ob->tc_prog_ids[0])

@@ -66,6 +66,7 @@ struct xtc_observed {
 	__u32 recover_from[XTC_PIN_COUNT];
 	bool incompatible;		/* pinned maps of another layout: start again */
 	bool marked;			/* the pinned xtc_config carries our mark */
+	bool build_stale;		/* our programs run another xtc's BPF code: upgrade */
 	struct xtc_obs_iface *ifs;
 	int n_ifs;
 	/* The rules side: rule records, digests, live masks (tables.exists: read). */

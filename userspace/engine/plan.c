@@ -237,10 +237,14 @@ static void plan_xdp(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi,
 			 */
 			ip->xdp_first = oi && oi->xdp.dispatcher &&
 					oi->xdp.n_progs < XTC_XDP_MAX_PROGS;
+			/* Alone on the hook, in the same mode: XDP_FLAGS_REPLACE swaps it. */
+			if (oi && !oi->xdp.dispatcher && oi->xdp.n_ours == 1 && !oi->xdp.foreign_id &&
+			    oi->xdp.mode == w->xdp_mode)
+				ip->xdp_replace = oi->xdp.ids[0];
 		}
 	}
 	for (i = 0; oi && i < oi->xdp.n_ours; i++)
-		if (i != keep)
+		if (i != keep && oi->xdp.ids[i] != ip->xdp_replace)
 			ip->xdp_off[ip->n_xdp_off++] = oi->xdp.ids[i];
 }
 
@@ -347,7 +351,9 @@ static void plan_state(const struct xtc_observed *ob, struct xtc_state_plan *s)
 	s->fresh = !(((1U << XTC_PIN_COUNT) - 1) & ~XTC_MAPS_OPTIONAL & ~s->create);
 	if (s->fresh)
 		s->create |= XTC_MAPS_OPTIONAL;
-	s->stamp = !ob->marked || s->repin || s->create;
+	/* An upgrade: new TC programs on the same maps, swapped in where ours run. */
+	s->reload_progs = ob->build_stale && !s->fresh;
+	s->stamp = !ob->marked || s->repin || s->create || s->reload_progs;
 }
 
 /* ---- changes, for people ----------------------------------------------- */
@@ -367,6 +373,10 @@ static int xdp_changes(struct xtc_changes *cs, const struct xtc_iface_plan *ip)
 	const struct xtc_iface_cfg *c = &ip->cur, *w = &ip->want;
 	char detail[160] = "";
 
+	if (ip->xdp_on && ip->xdp_replace)
+		return xtc_changes_add(cs, '~', XTC_CH_XDP, ip->name, false, "replace program %u "
+				       "in place (%s)", ip->xdp_replace,
+				       c->xdp_mode != w->xdp_mode ? "mode" : "stale");
 	if (ip->xdp_on && ip->n_xdp_off) {
 		if (c->xdp_mode != w->xdp_mode)
 			snprintf(detail, sizeof(detail), "mode %s -> %s", mode_word(c->xdp_mode),
@@ -447,6 +457,10 @@ static int state_changes(struct xtc_changes *cs, const struct xtc_observed *ob,
 	if (s->fresh)
 		return xtc_changes_add(cs, '+', XTC_CH_STATE, ob->st->dir, false,
 				       "load the XDP and TC programs and pin them");
+	if (s->reload_progs)
+		err = xtc_changes_add(cs, '~', XTC_CH_STATE, ob->st->dir, false,
+				      "upgrade: this xtc's BPF code replaces the running programs in "
+				      "place; maps and counters are kept");
 	for (pin = 0; pin < XTC_PIN_COUNT && !err; pin++) {
 		if (s->repin & (1U << pin))
 			err = xtc_changes_add(cs, '~', XTC_CH_STATE, xtc_state_pin_name(pin), false,

@@ -34,6 +34,7 @@ struct xtc_iface_plan {
 	bool write_entry;		/* the record is not want yet */
 	bool xdp_on;			/* attach a new instance of our XDP program */
 	bool xdp_first;			/* before detaching the old: the dispatcher swaps hitlessly */
+	__u32 xdp_replace;		/* single program: swapped for this one in one step */
 	int n_xdp_off;
 	__u32 xdp_off[XTC_XDP_MAX_PROGS];	/* our XDP programs to detach */
 	bool tc_off[2], tc_on[2];	/* [0] ingress, [1] egress */
@@ -51,6 +52,7 @@ struct xtc_state_plan {
 	__u32 create;			/* bit per pin: made anew */
 	bool fresh;			/* nothing to keep: every map is new and empty */
 	bool stamp;			/* mark the maps as ours */
+	bool reload_progs;		/* load this xtc's TC programs on the same maps */
 };
 
 struct xtc_plan {
@@ -123,7 +125,7 @@ static inline bool xtc_iface_plan_empty(const struct xtc_iface_plan *ip)
 
 static inline bool xtc_state_plan_empty(const struct xtc_state_plan *s)
 {
-	return !s->repin && !s->create && !s->stamp;
+	return !s->repin && !s->create && !s->stamp && !s->reload_progs;
 }
 
 #endif

@@ -9,6 +9,8 @@
 #include "xtc_shared.h"
 #include "xtc_xdp.skel.h"
 #include "xtc_tc.skel.h"
+#include "xtc_probe.skel.h"
+#include "util.h"
 
 int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts)
 {
@@ -66,6 +68,20 @@ void xtc_objs_destroy(struct xtc_objs *o)
 	xtc_tc__destroy(o->tc);
 	o->xdp = NULL;
 	o->tc = NULL;
+}
+
+__u64 xtc_objs_build_id(void)
+{
+	__u64 h = XTC_FNV64_INIT;
+	const void *elf;
+	size_t sz;
+
+	elf = xtc_xdp__elf_bytes(&sz);
+	h = xtc_fnv1a64(h, elf, sz);
+	elf = xtc_tc__elf_bytes(&sz);
+	h = xtc_fnv1a64(h, elf, sz);
+	elf = xtc_probe__elf_bytes(&sz);
+	return xtc_fnv1a64(h, elf, sz);
 }
 
 int xtc_objs_prog_fd(const struct xtc_objs *o, int hook)

@@ -30,4 +30,7 @@ void xtc_objs_destroy(struct xtc_objs *o);
 
 int xtc_objs_prog_fd(const struct xtc_objs *o, int hook);	/* enum xtc_hook */
 
+/* Changes whenever the embedded BPF code or its build does: tells two xtc's datapaths apart. */
+__u64 xtc_objs_build_id(void);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "objs.h"
 #include "owner.h"
 #include "util.h"
 #include "xtc_shared.h"
@@ -31,9 +32,20 @@ int xtc_owner_stamp(int config_fd, __u64 state_id)
 	cfg.magic = XTC_OWNER_MAGIC;
 	cfg.schema = XTC_STATE_SCHEMA;
 	cfg.state_id = state_id;
+	cfg.build_id = xtc_objs_build_id();
 	if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+__u64 xtc_owner_build(int config_fd)
+{
+	struct xtc_config cfg;
+	__u32 zero = 0;
+
+	if (config_fd < 0 || bpf_map_lookup_elem(config_fd, &zero, &cfg))
+		return 0;
+	return cfg.build_id;
 }
 
 bool xtc_owner_marked(int config_fd, __u64 state_id)

@@ -37,8 +37,11 @@ struct xtc_prog_seen {
 /* The id that marks the maps of the state directory at this path. */
 __u64 xtc_owner_id(const char *state_dir);
 
-/* Marks maps as ours: magic, schema and state id in xtc_config. */
+/* Marks maps as ours: magic, schema, state id and this xtc's build id in xtc_config. */
 int xtc_owner_stamp(int config_fd, __u64 state_id);
+
+/* The build id of the BPF code that the programs on these maps run (0: unknown). */
+__u64 xtc_owner_build(int config_fd);
 
 /* Whether the xtc_config behind fd carries the mark of state_id. */
 bool xtc_owner_marked(int config_fd, __u64 state_id);

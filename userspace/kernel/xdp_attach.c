@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
 #include <xdp/prog_dispatcher.h>
 #include "xdp_attach.h"
@@ -351,6 +354,55 @@ int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifnam
 out:
 	xdp_program__close(prog);
 	xtc_xdp__destroy(skel);
+	return err;
+}
+
+int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
+			   enum xtc_xdp_mode mode, __u8 malformed_action, __u32 old_id,
+			   __u32 *prog_id)
+{
+	__u32 flags = XDP_FLAGS_REPLACE |
+		      (mode == XTC_XDP_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	struct bpf_prog_info info = {};
+	struct xtc_xdp *skel = NULL;
+	__u32 len = sizeof(info);
+	int old_fd, fd, err;
+
+	*prog_id = 0;
+	old_fd = bpf_prog_get_fd_by_id(old_id);
+	if (old_fd < 0)
+		return -errno;
+	skel = xtc_xdp__open();
+	if (!skel) {
+		err = -errno ?: -ENOMEM;
+		goto out;
+	}
+	skel->rodata->malformed_verdict =
+		malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
+	err = xtc_maps_reuse(skel->obj, maps);
+	if (!err)
+		err = xtc_xdp__load(skel);
+	if (err) {
+		pr_warn("%s: XDP: cannot load our program: %s\n", ifname, strerror(-err));
+		goto out;
+	}
+	fd = bpf_program__fd(skel->progs.xtc_xdp);
+	{
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+
+		err = bpf_xdp_attach((int)ifindex, fd, flags, &opts);
+	}
+	if (err) {
+		pr_warn("%s: XDP: cannot swap program %u for ours in place: %s\n", ifname, old_id,
+			strerror(-err));
+		goto out;
+	}
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		*prog_id = info.id;
+	pr_debug("%s: XDP: program %u swapped for %u in place\n", ifname, old_id, *prog_id);
+out:
+	xtc_xdp__destroy(skel);
+	close(old_fd);
 	return err;
 }
 

@@ -46,6 +46,15 @@ int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifnam
 		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action,
 		   __u32 *prog_id, bool *single);
 
+/*
+ * Swaps old_id, a single program (no dispatcher), for a new instance of ours
+ * in one step (XDP_FLAGS_REPLACE: the kernel checks that old_id is still
+ * there), so no packet passes unclassified.  Same mode only.
+ */
+int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
+			   enum xtc_xdp_mode mode, __u8 malformed_action, __u32 old_id,
+			   __u32 *prog_id);
+
 /* Detaches our program with this id, and nothing else. */
 int xtc_xdp_detach(__u32 ifindex, const char *ifname, __u32 prog_id);
 
