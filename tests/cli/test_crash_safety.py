@@ -94,19 +94,20 @@ def test_every_failpoint_converges(env, scenario, kind):
     found = points(trace)
     assert_clean(env, [a, b], "the tracing run")
     names = {n for n, _ in found}
-    expect = {"unload": {"tc_detach", "xdp_detach", "iface_record", "iface_forget"},
+    expect = {"unload": {"K_detach", "xdp_detach", "iface_record", "iface_forget"},
               "create": {"state_pin", "rules_info", "rules_entries", "rules_masks",
                          "rules_digests", "rules_ipmap", "iface_record", "xdp_attach",
-                         "tc_attach"},
+                         "K_attach"},
               "change": {"rules_info", "rules_entries", "rules_delete", "iface_record",
-                         "xdp_detach", "xdp_attach", "tc_attach", "tc_detach",
+                         "xdp_detach", "xdp_attach", "K_attach", "K_detach",
                          "iface_forget"}}[scenario]
+    expect = {n.replace("K_", f"{kind}_") for n in expect}
     assert expect <= names, f"failpoints seen: {sorted(names)}\n{trace.stdout}"
 
     # Every step dies in turn.  Failing (and rolling back) is one code path per kind of
     # step, so it is tried at each kind's first occurrence; cls_bpf adds only TC steps.
     if kind == "cls_bpf":
-        found = [p for p in found if p[0].startswith("tc_") or p[0] == "iface_record"]
+        found = [p for p in found if p[0].startswith("cls_bpf_") or p[0] == "iface_record"]
     failures = []
     for point in found:
         for mode in ("die", "fail") if point[1] == 1 else ("die",):

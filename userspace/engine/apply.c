@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "apply.h"
 #include "failpoint.h"
+#include "hook_ops.h"
 #include "log.h"
 #include "objs.h"
 #include "owner.h"
@@ -74,75 +75,95 @@ static int tc_prog_fd(const struct xtc_state *st, bool egress)
 	return egress ? st->tc_egress_fd : st->tc_ingress_fd;
 }
 
-static struct xtc_tc_hook tc_hook(const struct xtc_state *st, __u32 ifindex, bool egress,
-			       __u32 prio, char *pin, size_t len)
+/* Attaches (or, with replace_id, swaps in) ours through the hook table. */
+static int hook_on(enum xtc_hook_kind kind, const struct xtc_hook_place *pl, __u32 replace_id,
+		   struct xtc_hook_done *d)
 {
-	struct xtc_tc_hook hook = { .ifindex = ifindex, .egress = egress, .prio = prio,
-				    .link_pin = pin };
+	const struct xtc_hook_ops *ops = xtc_hook_ops_of(kind);
+	char fp[32];
+	int err;
 
-	xtc_state_link_path(st, ifindex, egress, pin, len);
-	return hook;
+	memset(d, 0, sizeof(*d));
+	snprintf(fp, sizeof(fp), "%s_attach", ops->name);
+	err = ops->attach(pl, replace_id, d);
+	if (!err)
+		err = xtc_failpoint(fp);
+	if (err)
+		pr_warn("%s: attaching %s%s failed: %s\n", pl->ifname, ops->name,
+			kind == XTC_HOOK_KIND_XDP ? "" : pl->egress ? " egress" : " ingress",
+			strerror(-err));
+	return err;
 }
 
-/*
- * replace_id: a program of ours that holds the place now (stale, or an
- * older build): the new one takes its place without a gap.
- */
+/* Only expect_id, found ours by observe, is removed: never a program of someone else. */
+static int hook_off(enum xtc_hook_kind kind, const struct xtc_hook_place *pl, __u32 expect_id,
+		    bool remove_qdisc)
+{
+	const struct xtc_hook_ops *ops = xtc_hook_ops_of(kind);
+	char fp[32];
+	int err;
+
+	snprintf(fp, sizeof(fp), "%s_detach", ops->name);
+	err = ops->detach(pl, expect_id, remove_qdisc);
+	if (!err)
+		err = xtc_failpoint(fp);
+	if (err)
+		pr_warn("%s: detaching %s%s failed: %s\n", pl->ifname, ops->name,
+			kind == XTC_HOOK_KIND_XDP ? "" : pl->egress ? " egress" : " ingress",
+			strerror(-err));
+	return err;
+}
+
+/* A TC hook of ours: the pinned program, and where its link is pinned (pin: room for it). */
+static struct xtc_hook_place tc_place(const struct xtc_state *st, const char *name,
+				      __u32 ifindex, bool egress, __u32 prio, char *pin,
+				      size_t len)
+{
+	xtc_state_link_path(st, ifindex, egress, pin, len);
+	return (struct xtc_hook_place){ .ifindex = ifindex, .ifname = name, .egress = egress,
+					.link_pin = pin, .prio = prio,
+					.prog_fd = tc_prog_fd(st, egress) };
+}
+
 static int tc_on(struct xtc_state *st, const char *name, __u32 ifindex, bool egress, int kind,
 		 __u32 prio, __u32 replace_id, bool *created_qdisc)
 {
 	char pin[4400];
-	struct xtc_tc_hook hook = tc_hook(st, ifindex, egress, prio, pin, sizeof(pin));
-	int err;
+	struct xtc_hook_place pl = tc_place(st, name, ifindex, egress, prio, pin, sizeof(pin));
+	struct xtc_hook_done d;
+	int err = hook_on(xtc_hook_kind_of_tc(kind), &pl, replace_id, &d);
 
-	err = xtc_tc_attach(kind, &hook, tc_prog_fd(st, egress), replace_id, created_qdisc);
-	if (!err)
-		err = xtc_failpoint("tc_attach");
-	if (err)
-		pr_warn("%s: attaching TC %s failed: %s\n", name, egress ? "egress" : "ingress",
-			strerror(-err));
+	*created_qdisc = d.created_qdisc;
 	return err;
 }
 
-/* Only expect_id, found ours by observe, is removed: never a filter of someone else. */
 static int tc_off(struct xtc_state *st, const char *name, __u32 ifindex, bool egress, int kind,
 		  __u32 prio, __u32 expect_id, bool remove_qdisc)
 {
 	char pin[4400];
-	struct xtc_tc_hook hook = tc_hook(st, ifindex, egress, prio, pin, sizeof(pin));
-	int err;
+	struct xtc_hook_place pl = tc_place(st, name, ifindex, egress, prio, pin, sizeof(pin));
 
-	err = xtc_tc_detach(kind, &hook, expect_id, remove_qdisc, NULL);
-	if (!err)
-		err = xtc_failpoint("tc_detach");
-	if (err)
-		pr_warn("%s: detaching TC %s failed: %s\n", name, egress ? "egress" : "ingress",
-			strerror(-err));
-	return err;
+	return hook_off(xtc_hook_kind_of_tc(kind), &pl, expect_id, remove_qdisc);
 }
 
 static int xdp_on(struct xtc_state *st, const char *name, __u32 ifindex,
-		  const struct xtc_iface_cfg *w, __u32 *id, bool *single)
+		  const struct xtc_iface_cfg *w, __u32 replace_id, __u32 *id, bool *single)
 {
-	int err = xtc_xdp_attach(&st->maps, ifindex, name, w->xdp_mode, w->xdp_prio, XTC_ACT_PASS,
-				 id, single);
+	struct xtc_hook_place pl = { .ifindex = ifindex, .ifname = name, .prio = w->xdp_prio,
+				     .mode = w->xdp_mode, .maps = &st->maps };
+	struct xtc_hook_done d;
+	int err = hook_on(XTC_HOOK_KIND_XDP, &pl, replace_id, &d);
 
-	if (!err)
-		err = xtc_failpoint("xdp_attach");
-	if (err)
-		pr_warn("%s: attaching XDP failed: %s\n", name, strerror(-err));
+	*id = d.prog_id;
+	*single = d.single;
 	return err;
 }
 
 static int xdp_off(const char *name, __u32 ifindex, __u32 id)
 {
-	int err = xtc_xdp_detach(ifindex, name, id);
+	struct xtc_hook_place pl = { .ifindex = ifindex, .ifname = name };
 
-	if (!err)
-		err = xtc_failpoint("xdp_detach");
-	if (err)
-		pr_warn("%s: detaching XDP failed: %s\n", name, strerror(-err));
-	return err;
+	return hook_off(XTC_HOOK_KIND_XDP, &pl, id, false);
 }
 
 /* Zero counters for every hook we run, so stats lists them before traffic. */
@@ -210,31 +231,38 @@ static void note_reattach(struct undo_log *l, __u32 ifindex, __u32 id, bool sing
 
 static void run_undo(struct xtc_state *st, struct undo_log *l)
 {
-	struct xtc_tc_hook hook;
 	char pin[4400];
-	__u32 id;
-	bool single, created;
+	const struct xtc_hook_ops *xdp = xtc_hook_ops_of(XTC_HOOK_KIND_XDP);
+	struct xtc_hook_place pl;
+	struct xtc_hook_done d;
 
+	/* Straight through the hook table: undoing passes no failpoint. */
 	while (l->n > 0) {
 		const struct undo *u = &l->u[--l->n];
 
+		pl = (struct xtc_hook_place){ .ifindex = u->ifindex, .ifname = u->name,
+					      .prio = u->cfg.xdp_prio, .mode = u->cfg.xdp_mode,
+					      .maps = &st->maps };
 		switch (u->kind) {
 		case UNDO_XDP_ATTACH:
-			xtc_xdp_detach(u->ifindex, u->name, u->cfg.xdp_prog_id);
+			xdp->detach(&pl, u->cfg.xdp_prog_id, false);
 			break;
 		case UNDO_XDP_DETACH:
-			if (!xtc_xdp_attach(&st->maps, u->ifindex, u->name, u->cfg.xdp_mode,
-					    u->cfg.xdp_prio, XTC_ACT_PASS, &id, &single))
-				note_reattach(l, u->ifindex, id, single);
+			memset(&d, 0, sizeof(d));
+			if (!xdp->attach(&pl, 0, &d))
+				note_reattach(l, u->ifindex, d.prog_id, d.single);
 			break;
 		case UNDO_TC_ATTACH:
-			hook = tc_hook(st, u->ifindex, u->egress, u->cfg.tc_prio, pin, sizeof(pin));
-			xtc_tc_detach(u->cfg.tc_kind, &hook, xtc_prog_id(tc_prog_fd(st, u->egress)),
-				      u->cfg.flags & XTC_IF_QDISC_OURS, NULL);
+			pl = tc_place(st, u->name, u->ifindex, u->egress, u->cfg.tc_prio, pin,
+				      sizeof(pin));
+			xtc_hook_ops_of(xtc_hook_kind_of_tc(u->cfg.tc_kind))->detach(
+				&pl, xtc_prog_id(pl.prog_fd), u->cfg.flags & XTC_IF_QDISC_OURS);
 			break;
 		case UNDO_TC_DETACH:
-			hook = tc_hook(st, u->ifindex, u->egress, u->cfg.tc_prio, pin, sizeof(pin));
-			xtc_tc_attach(u->cfg.tc_kind, &hook, tc_prog_fd(st, u->egress), 0, &created);
+			pl = tc_place(st, u->name, u->ifindex, u->egress, u->cfg.tc_prio, pin,
+				      sizeof(pin));
+			memset(&d, 0, sizeof(d));
+			xtc_hook_ops_of(xtc_hook_kind_of_tc(u->cfg.tc_kind))->attach(&pl, 0, &d);
 			break;
 		case UNDO_IFACE_ENTRY:
 			if (u->had_entry)
@@ -492,7 +520,8 @@ static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct und
 	int i, err;
 
 	if (ip->xdp_on && ip->xdp_first) {
-		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, &ip->want.xdp_prog_id, &single);
+		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, 0, &ip->want.xdp_prog_id,
+			     &single);
 		if (err)
 			return err;
 		u->kind = UNDO_XDP_ATTACH;
@@ -510,13 +539,10 @@ static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct und
 			return err;
 	}
 	if (ip->xdp_on && ip->xdp_replace) {
-		err = xtc_xdp_replace_single(&st->maps, ip->ifindex, ip->name, ip->want.xdp_mode,
-					     XTC_ACT_PASS, ip->xdp_replace, &ip->want.xdp_prog_id);
-		if (!err)
-			err = xtc_failpoint("xdp_attach");
+		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, ip->xdp_replace,
+			     &ip->want.xdp_prog_id, &single);
 		if (err)
 			return err;
-		single = true;
 		/* Undone in reverse: the new one goes, then the old settings come back. */
 		u->kind = UNDO_XDP_DETACH;
 		u->cfg = ip->cur;
@@ -527,7 +553,8 @@ static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct und
 		if ((err = push(l, u)))
 			return err;
 	} else if (ip->xdp_on && !ip->xdp_first) {
-		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, &ip->want.xdp_prog_id, &single);
+		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, 0, &ip->want.xdp_prog_id,
+			     &single);
 		if (err)
 			return err;
 		u->kind = UNDO_XDP_ATTACH;
