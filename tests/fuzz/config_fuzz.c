@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer target for the config reader and validator: xtc_config_load()
+ * and xtc_config_bpffs() on one input, with what config.h promises checked
+ * as assertions.  A broken promise aborts, which libFuzzer reports and saves
+ * like any crash.
+ *
+ * The reader reads files, so the input becomes files in a private directory
+ * DIR made once per process: the input is split at lines that are exactly
+ * "%%"; the first part is DIR/main.ini, the next ones DIR/inc/01.ini,
+ * DIR/inc/02.ini ... so that `include = inc/?*.ini` (or the usual star)
+ * reads them in order.
+ * glob() is wrapped (the link has -Wl,--wrap=glob): an include pattern that
+ * leaves DIR matches nothing, so no input reaches a file it did not write.
+ *
+ * XTC_FUZZ_SELFTEST=invariant|leak|ub makes every input break a promise,
+ * leak or hit undefined behaviour, so that tests/fuzz can prove that each of
+ * these fails `make fuzz`.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "config.h"
+
+#define MAX_INCLUDES 8
+
+static char dir[PATH_MAX];
+static char main_path[PATH_MAX];
+static size_t dir_len;
+
+/* Each file of the current input, for the line numbers diagnostics may name. */
+static struct {
+	char path[PATH_MAX];
+	int lines;
+} files[1 + MAX_INCLUDES];
+static int n_files;
+
+static enum { SELFTEST_NONE, SELFTEST_INVARIANT, SELFTEST_LEAK, SELFTEST_UB } selftest;
+
+/* What libFuzzer shows above the stack: the promise and the input's diagnostics. */
+#define CHECK(cond, d)							\
+	do {								\
+		if (!(cond))						\
+			broken(#cond, __LINE__, d);			\
+	} while (0)
+
+static void broken(const char *what, int line, const struct xtc_diag *d)
+{
+	int i;
+
+	fprintf(stderr, "config_fuzz.c:%d: invariant broken: %s\n", line, what);
+	for (i = 0; d && i < d->n; i++)
+		fprintf(stderr, "  diag %d: level %d file %s line %d: %s\n", i, d->msgs[i].level,
+			d->msgs[i].file ? d->msgs[i].file : "(null)", d->msgs[i].line,
+			d->msgs[i].text ? d->msgs[i].text : "(null)");
+	abort();
+}
+
+static void remove_dir(void)
+{
+	char path[PATH_MAX + 16];
+	int i;
+
+	unlink(main_path);
+	for (i = 1; i <= MAX_INCLUDES; i++) {
+		snprintf(path, sizeof(path), "%s/inc/%02d.ini", dir, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/inc", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *tmp = getenv("TMPDIR"), *st = getenv("XTC_FUZZ_SELFTEST");
+	char inc[PATH_MAX + 8];
+
+	(void)argc;
+	(void)argv;
+	snprintf(dir, sizeof(dir), "%s/xtc-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("config_fuzz: mkdtemp");
+		exit(1);
+	}
+	dir_len = strlen(dir);
+	snprintf(main_path, sizeof(main_path), "%s/main.ini", dir);
+	snprintf(inc, sizeof(inc), "%s/inc", dir);
+	if (mkdir(inc, 0700)) {
+		perror("config_fuzz: mkdir");
+		exit(1);
+	}
+	atexit(remove_dir);
+	if (st && !strcmp(st, "invariant"))
+		selftest = SELFTEST_INVARIANT;
+	else if (st && !strcmp(st, "leak"))
+		selftest = SELFTEST_LEAK;
+	else if (st && !strcmp(st, "ub"))
+		selftest = SELFTEST_UB;
+	return 0;
+}
+
+/* ---- keeping include inside DIR --------------------------------------- */
+
+int __real_glob(const char *pattern, int flags, int (*errfunc)(const char *, int), glob_t *g);
+int __wrap_glob(const char *pattern, int flags, int (*errfunc)(const char *, int), glob_t *g);
+
+/*
+ * Relative patterns come prefixed with DIR (the main file's directory);
+ * absolute ones must name it themselves.  Below DIR, a component that
+ * starts with '.', '[' or '\' could match "..", so it is refused too (glob
+ * matches a leading '.' only with a literal one).
+ */
+static bool inside_dir(const char *pattern)
+{
+	const char *p;
+
+	if (strncmp(pattern, dir, dir_len) || pattern[dir_len] != '/')
+		return false;
+	for (p = pattern + dir_len; (p = strchr(p, '/')); ) {
+		p++;
+		if (*p == '.' || *p == '[' || *p == '\\')
+			return false;
+	}
+	return true;
+}
+
+int __wrap_glob(const char *pattern, int flags, int (*errfunc)(const char *, int), glob_t *g)
+{
+	if (!inside_dir(pattern)) {
+		memset(g, 0, sizeof(*g));
+		return GLOB_NOMATCH;
+	}
+	return __real_glob(pattern, flags, errfunc, g);
+}
+
+/* ---- the input as files ----------------------------------------------- */
+
+static int count_lines(const uint8_t *p, size_t n)
+{
+	int lines = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		lines += p[i] == '\n';
+	return lines + (n && p[n - 1] != '\n');
+}
+
+static void write_file(const char *path, const uint8_t *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t w;
+
+	if (fd < 0) {
+		perror(path);
+		abort();
+	}
+	while (n) {
+		w = write(fd, p, n);
+		if (w <= 0) {
+			perror(path);
+			abort();
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	close(fd);
+}
+
+/* The end of the part that starts at p: the next "%%" line, or the end of the input. */
+static const uint8_t *part_end(const uint8_t *p, const uint8_t *end, const uint8_t **next)
+{
+	const uint8_t *line;
+
+	for (line = p; line < end; ) {
+		const uint8_t *nl = memchr(line, '\n', (size_t)(end - line));
+		const uint8_t *eol = nl ? nl : end;
+
+		if (eol - line == 2 && line[0] == '%' && line[1] == '%') {
+			*next = nl ? nl + 1 : end;
+			return line;
+		}
+		line = nl ? nl + 1 : end;
+	}
+	*next = NULL;
+	return end;
+}
+
+static void write_input(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size, *next, *e;
+	int i;
+
+	n_files = 0;
+	while (p) {
+		/* The last include file takes the rest, "%%" lines and all. */
+		if (n_files == MAX_INCLUDES) {
+			e = end;
+			next = NULL;
+		} else {
+			e = part_end(p, end, &next);
+		}
+		if (n_files)
+			snprintf(files[n_files].path, sizeof(files[n_files].path), "%s/inc/%02d.ini",
+				 dir, n_files);
+		else
+			snprintf(files[0].path, sizeof(files[0].path), "%s", main_path);
+		write_file(files[n_files].path, p, (size_t)(e - p));
+		files[n_files++].lines = count_lines(p, (size_t)(e - p));
+		p = next;
+	}
+	for (i = n_files; i <= MAX_INCLUDES; i++) {
+		char path[PATH_MAX + 16];
+
+		snprintf(path, sizeof(path), "%s/inc/%02d.ini", dir, i);
+		unlink(path);
+	}
+}
+
+/* ---- the promises ------------------------------------------------------ */
+
+/* Lines a diagnostic about path may name: 0 (the file as a whole) up to its last. */
+static int max_line(const char *path)
+{
+	int i;
+
+	for (i = 0; i < n_files; i++)
+		if (!strcmp(files[i].path, path))
+			return files[i].lines;
+	return 0;		/* a directory or the like that include matched */
+}
+
+/*
+ * Each message is about a file the load read (its own, or one DIR holds),
+ * prints as "FILE:LINE: text" with a line in that file, in file order and
+ * then line order, and the counts add up.
+ */
+static void check_diags(const struct xtc_diag *d)
+{
+	int i, errors = 0, warnings = 0;
+	const char *prev_file = NULL;
+	int prev_line = 0;
+
+	CHECK(d->n >= 0 && (!d->n || d->msgs), d);
+	for (i = 0; i < d->n; i++) {
+		const struct xtc_diag_msg *e = &d->msgs[i];
+
+		CHECK(e->level == XTC_DIAG_ERROR || e->level == XTC_DIAG_WARNING, d);
+		errors += e->level == XTC_DIAG_ERROR;
+		warnings += e->level == XTC_DIAG_WARNING;
+		CHECK(e->file && e->text, d);
+		CHECK(!strcmp(e->file, main_path) ||
+		      (!strncmp(e->file, dir, dir_len) && e->file[dir_len] == '/'), d);
+		CHECK(e->line >= 0 && e->line <= max_line(e->file), d);
+		CHECK(*e->text && !strchr(e->text, '\n'), d);
+		if (prev_file && !strcmp(prev_file, e->file))
+			CHECK(e->line >= prev_line, d);
+		else	/* a file's messages are together: it does not come back */
+			for (int j = 0; j < i; j++)
+				CHECK(strcmp(d->msgs[j].file, e->file), d);
+		prev_file = e->file;
+		prev_line = e->line;
+	}
+	CHECK(errors == d->n_errors && warnings == d->n_warnings, d);
+	CHECK(!xtc_diag_failure(d) == !d->n, d);
+	CHECK(!errors || xtc_diag_failure(d)->level == XTC_DIAG_ERROR, d);
+}
+
+/* config.h: 0 and a model, or a negative errno, no model and the reasons as errors. */
+static void check_load(int err, const struct xtc_model *m, const struct xtc_diag *d)
+{
+	check_diags(d);
+	CHECK(err <= 0 && err > -4096, d);
+	CHECK(!err == !!m, d);
+	CHECK(!err == !d->n_errors, d);
+}
+
+/* The state's location as status and unload read it: the file's own, when it is valid. */
+static void check_bpffs(const struct xtc_model *m)
+{
+	struct xtc_diag d = {};
+	char buf[4096];
+	int err;
+
+	err = xtc_config_bpffs(main_path, buf, sizeof(buf), &d);
+	check_diags(&d);
+	/* main.ini is a small regular file: it is always readable. */
+	CHECK(!err && !d.n && *buf, &d);
+	/* Not '/' always: a bad value is returned as written (check is what refuses it). */
+	if (m)
+		CHECK(!strcmp(buf, m->bpffs), &d);
+	xtc_diag_free(&d);
+}
+
+/* Where the leak selftest's block goes, so that the compiler keeps the malloc. */
+static void *volatile sink;
+
+static void run_selftest(int *err, struct xtc_model **m)
+{
+	static volatile int big = INT_MAX;
+	int v;
+
+	switch (selftest) {
+	case SELFTEST_INVARIANT:	/* as if load had lied about its result */
+		*err = *err ? 0 : -EINVAL;
+		if (*err) {
+			xtc_model_free(*m);
+			*m = NULL;
+		}
+		break;
+	case SELFTEST_LEAK:
+		sink = malloc(64);
+		sink = NULL;
+		break;
+	case SELFTEST_UB:
+		v = big;
+		v += 1;		/* signed overflow */
+		big = v;
+		break;
+	case SELFTEST_NONE:
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct xtc_model *m = NULL;
+	struct xtc_diag d = {};
+	int err;
+
+	write_input(data, size);
+	err = xtc_config_load(main_path, &m, &d);
+	run_selftest(&err, &m);
+	check_load(err, m, &d);
+	check_bpffs(m);
+	xtc_model_free(m);
+	xtc_diag_free(&d);
+	return 0;
+}
