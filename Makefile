@@ -145,7 +145,7 @@ FUZZ_OBJS      := $(patsubst userspace/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRCS))
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS     = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(filter-out $(CFLAGS),$(XTC_CFLAGS))
 FUZZER         := $(FUZZ_DIR)/config_fuzz
-FUZZ_HARNESS   := tests/fuzz/config_fuzz.c tests/fuzz/fake_host.c
+FUZZ_HARNESS   := tests/fuzz/config_fuzz.c tests/fuzz/check_model.c tests/fuzz/fake_host.c
 
 $(FUZZ_DIR)/obj/%.o: userspace/%.c $(HDRS)
 	$(call msg,FUZZ-CC,$@)
@@ -153,7 +153,7 @@ $(FUZZ_DIR)/obj/%.o: userspace/%.c $(HDRS)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 # glob is wrapped so that include cannot leave the harness's directory.
-$(FUZZER): $(FUZZ_HARNESS) $(FUZZ_OBJS) $(HDRS)
+$(FUZZER): $(FUZZ_HARNESS) tests/fuzz/fuzz.h $(FUZZ_OBJS) $(HDRS)
 	$(call msg,FUZZ-LD,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=glob -o $@ $(FUZZ_HARNESS) \
 		$(FUZZ_OBJS) $(PKG_LIBS)

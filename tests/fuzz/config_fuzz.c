@@ -28,7 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "config.h"
+#include "fuzz.h"
 
 #define MAX_INCLUDES 8
 
@@ -45,18 +45,11 @@ static int n_files;
 
 static enum { SELFTEST_NONE, SELFTEST_INVARIANT, SELFTEST_LEAK, SELFTEST_UB } selftest;
 
-/* What libFuzzer shows above the stack: the promise and the input's diagnostics. */
-#define CHECK(cond, d)							\
-	do {								\
-		if (!(cond))						\
-			broken(#cond, __LINE__, d);			\
-	} while (0)
-
-static void broken(const char *what, int line, const struct xtc_diag *d)
+void fuzz_broken(const char *what, const char *file, int line, const struct xtc_diag *d)
 {
 	int i;
 
-	fprintf(stderr, "config_fuzz.c:%d: invariant broken: %s\n", line, what);
+	fprintf(stderr, "%s:%d: invariant broken: %s\n", file, line, what);
 	for (i = 0; d && i < d->n; i++)
 		fprintf(stderr, "  diag %d: level %d file %s line %d: %s\n", i, d->msgs[i].level,
 			d->msgs[i].file ? d->msgs[i].file : "(null)", d->msgs[i].line,
@@ -227,15 +220,24 @@ static void write_input(const uint8_t *data, size_t size)
 
 /* ---- the promises ------------------------------------------------------ */
 
-/* Lines a diagnostic about path may name: 0 (the file as a whole) up to its last. */
-static int max_line(const char *path)
+/*
+ * The lines a diagnostic about path may name.  Line 0 is about a file as a
+ * whole (it cannot be read, it is too big): the files written here are
+ * small and readable, so their messages name a line of them; anything else
+ * include matched (a directory) is refused whole.
+ */
+void fuzz_line_range(const char *path, int *lo, int *hi)
 {
 	int i;
 
-	for (i = 0; i < n_files; i++)
-		if (!strcmp(files[i].path, path))
-			return files[i].lines;
-	return 0;		/* a directory or the like that include matched */
+	for (i = 0; i < n_files; i++) {
+		if (!strcmp(files[i].path, path)) {
+			*lo = 1;
+			*hi = files[i].lines;
+			return;
+		}
+	}
+	*lo = *hi = 0;
 }
 
 /*
@@ -245,7 +247,7 @@ static int max_line(const char *path)
  */
 static void check_diags(const struct xtc_diag *d)
 {
-	int i, errors = 0, warnings = 0;
+	int i, lo, hi, errors = 0, warnings = 0;
 	const char *prev_file = NULL;
 	int prev_line = 0;
 
@@ -259,7 +261,8 @@ static void check_diags(const struct xtc_diag *d)
 		CHECK(e->file && e->text, d);
 		CHECK(!strcmp(e->file, main_path) ||
 		      (!strncmp(e->file, dir, dir_len) && e->file[dir_len] == '/'), d);
-		CHECK(e->line >= 0 && e->line <= max_line(e->file), d);
+		fuzz_line_range(e->file, &lo, &hi);
+		CHECK(e->line >= lo && e->line <= hi, d);
 		CHECK(*e->text && !strchr(e->text, '\n'), d);
 		if (prev_file && !strcmp(prev_file, e->file))
 			CHECK(e->line >= prev_line, d);
@@ -281,6 +284,8 @@ static void check_load(int err, const struct xtc_model *m, const struct xtc_diag
 	CHECK(err <= 0 && err > -4096, d);
 	CHECK(!err == !!m, d);
 	CHECK(!err == !d->n_errors, d);
+	if (m)
+		fuzz_check_model(m, main_path, d);
 }
 
 /* The state's location as status and unload read it: the file's own, when it is valid. */
