@@ -39,6 +39,7 @@ static size_t dir_len;
 /* Each file of the current input, for the line numbers diagnostics may name. */
 static struct {
 	char path[PATH_MAX];
+	struct stat st;		/* messages may spell the path another way (inc//01.ini) */
 	int lines;
 } files[1 + MAX_INCLUDES];
 static int n_files;
@@ -147,7 +148,7 @@ static int count_lines(const uint8_t *p, size_t n)
 	return lines + (n && p[n - 1] != '\n');
 }
 
-static void write_file(const char *path, const uint8_t *p, size_t n)
+static void write_file(const char *path, const uint8_t *p, size_t n, struct stat *st)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ssize_t w;
@@ -164,6 +165,10 @@ static void write_file(const char *path, const uint8_t *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+	}
+	if (fstat(fd, st)) {
+		perror(path);
+		abort();
 	}
 	close(fd);
 }
@@ -206,7 +211,7 @@ static void write_input(const uint8_t *data, size_t size)
 				 dir, n_files);
 		else
 			snprintf(files[0].path, sizeof(files[0].path), "%s", main_path);
-		write_file(files[n_files].path, p, (size_t)(e - p));
+		write_file(files[n_files].path, p, (size_t)(e - p), &files[n_files].st);
 		files[n_files++].lines = count_lines(p, (size_t)(e - p));
 		p = next;
 	}
@@ -228,10 +233,11 @@ static void write_input(const uint8_t *data, size_t size)
  */
 void fuzz_line_range(const char *path, int *lo, int *hi)
 {
+	struct stat st;
 	int i;
 
-	for (i = 0; i < n_files; i++) {
-		if (!strcmp(files[i].path, path)) {
+	for (i = 0; i < n_files && !stat(path, &st); i++) {
+		if (st.st_dev == files[i].st.st_dev && st.st_ino == files[i].st.st_ino) {
 			*lo = 1;
 			*hi = files[i].lines;
 			return;
