@@ -13,6 +13,9 @@
  * glob() is wrapped (the link has -Wl,--wrap=glob): an include pattern that
  * leaves DIR matches nothing, so no input reaches a file it did not write.
  *
+ * One input in four is also loaded as Windows saves files (BOM, CRLF), which
+ * must not change a message.
+ *
  * XTC_FUZZ_SELFTEST=invariant|leak|ub makes every input break a promise,
  * leak or hit undefined behaviour, so that tests/fuzz can prove that each of
  * these fails `make fuzz`.
@@ -46,15 +49,21 @@ static int n_files;
 
 static enum { SELFTEST_NONE, SELFTEST_INVARIANT, SELFTEST_LEAK, SELFTEST_UB } selftest;
 
-void fuzz_broken(const char *what, const char *file, int line, const struct xtc_diag *d)
+static void dump_diag(const char *title, const struct xtc_diag *d)
 {
 	int i;
 
-	fprintf(stderr, "%s:%d: invariant broken: %s\n", file, line, what);
+	fprintf(stderr, "%s\n", title);
 	for (i = 0; d && i < d->n; i++)
 		fprintf(stderr, "  diag %d: level %d file %s line %d: %s\n", i, d->msgs[i].level,
 			d->msgs[i].file ? d->msgs[i].file : "(null)", d->msgs[i].line,
 			d->msgs[i].text ? d->msgs[i].text : "(null)");
+}
+
+void fuzz_broken(const char *what, const char *file, int line, const struct xtc_diag *d)
+{
+	fprintf(stderr, "%s:%d: invariant broken: %s\n", file, line, what);
+	dump_diag("the load's messages:", d);
 	abort();
 }
 
@@ -192,7 +201,29 @@ static const uint8_t *part_end(const uint8_t *p, const uint8_t *end, const uint8
 	return end;
 }
 
-static void write_input(const uint8_t *data, size_t size)
+#define BOM "\xef\xbb\xbf"
+
+/* A part as Windows saves it: a UTF-8 BOM first and CRLF line ends. */
+static void write_windows(int i, const uint8_t *p, size_t n)
+{
+	uint8_t *buf = malloc(3 + 2 * n), *o = buf;
+	size_t k;
+
+	if (!buf)
+		abort();
+	memcpy(o, BOM, 3);
+	o += 3;
+	for (k = 0; k < n; k++) {
+		if (p[k] == '\n')
+			*o++ = '\r';
+		*o++ = p[k];
+	}
+	write_file(files[i].path, buf, (size_t)(o - buf), &files[i].st);
+	files[i].lines = count_lines(buf, (size_t)(o - buf));
+	free(buf);
+}
+
+static void write_input(const uint8_t *data, size_t size, bool windows)
 {
 	const uint8_t *p = data, *end = data + size, *next, *e;
 	int i;
@@ -211,8 +242,13 @@ static void write_input(const uint8_t *data, size_t size)
 				 dir, n_files);
 		else
 			snprintf(files[0].path, sizeof(files[0].path), "%s", main_path);
-		write_file(files[n_files].path, p, (size_t)(e - p), &files[n_files].st);
-		files[n_files++].lines = count_lines(p, (size_t)(e - p));
+		if (windows) {
+			write_windows(n_files, p, (size_t)(e - p));
+		} else {
+			write_file(files[n_files].path, p, (size_t)(e - p), &files[n_files].st);
+			files[n_files].lines = count_lines(p, (size_t)(e - p));
+		}
+		n_files++;
 		p = next;
 	}
 	for (i = n_files; i <= MAX_INCLUDES; i++) {
@@ -311,6 +347,36 @@ static void check_bpffs(const struct xtc_model *m)
 	xtc_diag_free(&d);
 }
 
+/*
+ * Files saved on Windows read the same (tests/config/test_golden.py): with a
+ * BOM and CRLF line ends in every file, a load gives the same result and
+ * the same messages.  It costs a second load: one input in four, those
+ * without a CR or a BOM of their own.
+ */
+static void check_windows(const uint8_t *data, size_t size, int err, const struct xtc_diag *d)
+{
+	struct xtc_model *m = NULL;
+	struct xtc_diag w = {};
+	bool same;
+	int i;
+
+	if (size % 4 || memchr(data, '\r', size) || memmem(data, size, BOM, 3))
+		return;
+	write_input(data, size, true);
+	i = xtc_config_load(main_path, &m, &w);
+	check_load(i, m, &w);
+	same = i == err && w.n == d->n;
+	for (i = 0; same && i < d->n; i++)
+		same = w.msgs[i].level == d->msgs[i].level && w.msgs[i].line == d->msgs[i].line &&
+		       !strcmp(w.msgs[i].file, d->msgs[i].file) &&
+		       !strcmp(w.msgs[i].text, d->msgs[i].text);
+	if (!same)
+		dump_diag("the messages without CRLF and BOM:", d);
+	CHECK(same, &w);
+	xtc_model_free(m);
+	xtc_diag_free(&w);
+}
+
 /* Where the leak selftest's block goes, so that the compiler keeps the malloc. */
 static void *volatile sink;
 
@@ -347,11 +413,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct xtc_diag d = {};
 	int err;
 
-	write_input(data, size);
+	write_input(data, size, false);
 	err = xtc_config_load(main_path, &m, &d);
 	run_selftest(&err, &m);
 	check_load(err, m, &d);
 	check_bpffs(m);
+	check_windows(data, size, err, &d);
 	xtc_model_free(m);
 	xtc_diag_free(&d);
 	return 0;
