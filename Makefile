@@ -145,7 +145,7 @@ FUZZ_OBJS      := $(patsubst userspace/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRCS))
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS     = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(filter-out $(CFLAGS),$(XTC_CFLAGS))
 FUZZER         := $(FUZZ_DIR)/config_fuzz
-FUZZ_HARNESS   := tests/fuzz/config_fuzz.c tests/fuzz/check_model.c tests/fuzz/fake_host.c
+FUZZ_HARNESS   := $(wildcard tests/fuzz/*.c)
 
 $(FUZZ_DIR)/obj/%.o: userspace/%.c $(HDRS)
 	$(call msg,FUZZ-CC,$@)

@@ -3,15 +3,7 @@
  * libFuzzer target for the config reader and validator: xtc_config_load()
  * and xtc_config_bpffs() on one input, with what config.h promises checked
  * as assertions.  A broken promise aborts, which libFuzzer reports and saves
- * like any crash.
- *
- * The reader reads files, so the input becomes files in a private directory
- * DIR made once per process: the input is split at lines that are exactly
- * "%%"; the first part is DIR/main.ini, the next ones DIR/inc/01.ini,
- * DIR/inc/02.ini ... so that `include = inc/?*.ini` (or the usual star)
- * reads them in order.
- * glob() is wrapped (the link has -Wl,--wrap=glob): an include pattern that
- * leaves DIR matches nothing, so no input reaches a file it did not write.
+ * like any crash.  The input becomes files as input_files.c says.
  *
  * One input in four is also loaded as Windows saves files (BOM, CRLF), which
  * must not change a message.
@@ -22,30 +14,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "fuzz.h"
-
-#define MAX_INCLUDES 8
-
-static char dir[PATH_MAX];
-static char main_path[PATH_MAX];
-static size_t dir_len;
-
-/* Each file of the current input, for the line numbers diagnostics may name. */
-static struct {
-	char path[PATH_MAX];
-	struct stat st;		/* messages may spell the path another way (inc//01.ini) */
-	int lines;
-} files[1 + MAX_INCLUDES];
-static int n_files;
 
 static enum { SELFTEST_NONE, SELFTEST_INVARIANT, SELFTEST_LEAK, SELFTEST_UB } selftest;
 
@@ -67,41 +41,13 @@ void fuzz_broken(const char *what, const char *file, int line, const struct xtc_
 	abort();
 }
 
-static void remove_dir(void)
-{
-	char path[PATH_MAX + 16];
-	int i;
-
-	unlink(main_path);
-	for (i = 1; i <= MAX_INCLUDES; i++) {
-		snprintf(path, sizeof(path), "%s/inc/%02d.ini", dir, i);
-		unlink(path);
-	}
-	snprintf(path, sizeof(path), "%s/inc", dir);
-	rmdir(path);
-	rmdir(dir);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR"), *st = getenv("XTC_FUZZ_SELFTEST");
-	char inc[PATH_MAX + 8];
+	const char *st = getenv("XTC_FUZZ_SELFTEST");
 
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "%s/xtc-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("config_fuzz: mkdtemp");
-		exit(1);
-	}
-	dir_len = strlen(dir);
-	snprintf(main_path, sizeof(main_path), "%s/main.ini", dir);
-	snprintf(inc, sizeof(inc), "%s/inc", dir);
-	if (mkdir(inc, 0700)) {
-		perror("config_fuzz: mkdir");
-		exit(1);
-	}
-	atexit(remove_dir);
+	fuzz_files_init();
 	if (st && !strcmp(st, "invariant"))
 		selftest = SELFTEST_INVARIANT;
 	else if (st && !strcmp(st, "leak"))
@@ -111,176 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* ---- keeping include inside DIR --------------------------------------- */
-
-int __real_glob(const char *pattern, int flags, int (*errfunc)(const char *, int), glob_t *g);
-int __wrap_glob(const char *pattern, int flags, int (*errfunc)(const char *, int), glob_t *g);
-
-/*
- * Relative patterns come prefixed with DIR (the main file's directory);
- * absolute ones must name it themselves.  Below DIR, a component that
- * starts with '.', '[' or '\' could match "..", so it is refused too (glob
- * matches a leading '.' only with a literal one).
- */
-static bool inside_dir(const char *pattern)
-{
-	const char *p;
-
-	if (strncmp(pattern, dir, dir_len) || pattern[dir_len] != '/')
-		return false;
-	for (p = pattern + dir_len; (p = strchr(p, '/')); ) {
-		p++;
-		if (*p == '.' || *p == '[' || *p == '\\')
-			return false;
-	}
-	return true;
-}
-
-int __wrap_glob(const char *pattern, int flags, int (*errfunc)(const char *, int), glob_t *g)
-{
-	if (!inside_dir(pattern)) {
-		memset(g, 0, sizeof(*g));
-		return GLOB_NOMATCH;
-	}
-	return __real_glob(pattern, flags, errfunc, g);
-}
-
-/* ---- the input as files ----------------------------------------------- */
-
-static int count_lines(const uint8_t *p, size_t n)
-{
-	int lines = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		lines += p[i] == '\n';
-	return lines + (n && p[n - 1] != '\n');
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n, struct stat *st)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t w;
-
-	if (fd < 0) {
-		perror(path);
-		abort();
-	}
-	while (n) {
-		w = write(fd, p, n);
-		if (w <= 0) {
-			perror(path);
-			abort();
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	if (fstat(fd, st)) {
-		perror(path);
-		abort();
-	}
-	close(fd);
-}
-
-/* The end of the part that starts at p: the next "%%" line, or the end of the input. */
-static const uint8_t *part_end(const uint8_t *p, const uint8_t *end, const uint8_t **next)
-{
-	const uint8_t *line;
-
-	for (line = p; line < end; ) {
-		const uint8_t *nl = memchr(line, '\n', (size_t)(end - line));
-		const uint8_t *eol = nl ? nl : end;
-
-		if (eol - line == 2 && line[0] == '%' && line[1] == '%') {
-			*next = nl ? nl + 1 : end;
-			return line;
-		}
-		line = nl ? nl + 1 : end;
-	}
-	*next = NULL;
-	return end;
-}
-
-#define BOM "\xef\xbb\xbf"
-
-/* A part as Windows saves it: a UTF-8 BOM first and CRLF line ends. */
-static void write_windows(int i, const uint8_t *p, size_t n)
-{
-	uint8_t *buf = malloc(3 + 2 * n), *o = buf;
-	size_t k;
-
-	if (!buf)
-		abort();
-	memcpy(o, BOM, 3);
-	o += 3;
-	for (k = 0; k < n; k++) {
-		if (p[k] == '\n')
-			*o++ = '\r';
-		*o++ = p[k];
-	}
-	write_file(files[i].path, buf, (size_t)(o - buf), &files[i].st);
-	files[i].lines = count_lines(buf, (size_t)(o - buf));
-	free(buf);
-}
-
-static void write_input(const uint8_t *data, size_t size, bool windows)
-{
-	const uint8_t *p = data, *end = data + size, *next, *e;
-	int i;
-
-	n_files = 0;
-	while (p) {
-		/* The last include file takes the rest, "%%" lines and all. */
-		if (n_files == MAX_INCLUDES) {
-			e = end;
-			next = NULL;
-		} else {
-			e = part_end(p, end, &next);
-		}
-		if (n_files)
-			snprintf(files[n_files].path, sizeof(files[n_files].path), "%s/inc/%02d.ini",
-				 dir, n_files);
-		else
-			snprintf(files[0].path, sizeof(files[0].path), "%s", main_path);
-		if (windows) {
-			write_windows(n_files, p, (size_t)(e - p));
-		} else {
-			write_file(files[n_files].path, p, (size_t)(e - p), &files[n_files].st);
-			files[n_files].lines = count_lines(p, (size_t)(e - p));
-		}
-		n_files++;
-		p = next;
-	}
-	for (i = n_files; i <= MAX_INCLUDES; i++) {
-		char path[PATH_MAX + 16];
-
-		snprintf(path, sizeof(path), "%s/inc/%02d.ini", dir, i);
-		unlink(path);
-	}
-}
-
 /* ---- the promises ------------------------------------------------------ */
-
-/*
- * The lines a diagnostic about path may name.  Line 0 is about a file as a
- * whole (it cannot be read, it is too big): the files written here are
- * small and readable, so their messages name a line of them; anything else
- * include matched (a directory) is refused whole.
- */
-void fuzz_line_range(const char *path, int *lo, int *hi)
-{
-	struct stat st;
-	int i;
-
-	for (i = 0; i < n_files && !stat(path, &st); i++) {
-		if (st.st_dev == files[i].st.st_dev && st.st_ino == files[i].st.st_ino) {
-			*lo = 1;
-			*hi = files[i].lines;
-			return;
-		}
-	}
-	*lo = *hi = 0;
-}
 
 /*
  * Each message is about a file the load read (its own, or one DIR holds),
@@ -289,8 +66,8 @@ void fuzz_line_range(const char *path, int *lo, int *hi)
  */
 static void check_diags(const struct xtc_diag *d)
 {
-	int i, lo, hi, errors = 0, warnings = 0;
-	const char *prev_file = NULL;
+	int i, j, lo, hi, errors = 0, warnings = 0, n_seen = 0;
+	const char *prev_file = NULL, *seen[64];
 	int prev_line = 0;
 
 	CHECK(d->n >= 0 && (!d->n || d->msgs), d);
@@ -301,16 +78,18 @@ static void check_diags(const struct xtc_diag *d)
 		errors += e->level == XTC_DIAG_ERROR;
 		warnings += e->level == XTC_DIAG_WARNING;
 		CHECK(e->file && e->text, d);
-		CHECK(!strcmp(e->file, main_path) ||
-		      (!strncmp(e->file, dir, dir_len) && e->file[dir_len] == '/'), d);
+		CHECK(fuzz_in_dir(e->file), d);
 		fuzz_line_range(e->file, &lo, &hi);
 		CHECK(e->line >= lo && e->line <= hi, d);
 		CHECK(*e->text && !strchr(e->text, '\n'), d);
-		if (prev_file && !strcmp(prev_file, e->file))
+		if (prev_file && !strcmp(prev_file, e->file)) {
 			CHECK(e->line >= prev_line, d);
-		else	/* a file's messages are together: it does not come back */
-			for (int j = 0; j < i; j++)
-				CHECK(strcmp(d->msgs[j].file, e->file), d);
+		} else {	/* a file's messages are together: it does not come back */
+			for (j = 0; j < n_seen; j++)
+				CHECK(strcmp(seen[j], e->file), d);
+			if (n_seen < (int)(sizeof(seen) / sizeof(seen[0])))
+				seen[n_seen++] = e->file;
+		}
 		prev_file = e->file;
 		prev_line = e->line;
 	}
@@ -327,7 +106,7 @@ static void check_load(int err, const struct xtc_model *m, const struct xtc_diag
 	CHECK(!err == !!m, d);
 	CHECK(!err == !d->n_errors, d);
 	if (m)
-		fuzz_check_model(m, main_path, d);
+		fuzz_check_model(m, fuzz_main_path, d);
 }
 
 /* The state's location as status and unload read it: the file's own, when it is valid. */
@@ -337,7 +116,7 @@ static void check_bpffs(const struct xtc_model *m)
 	char buf[4096];
 	int err;
 
-	err = xtc_config_bpffs(main_path, buf, sizeof(buf), &d);
+	err = xtc_config_bpffs(fuzz_main_path, buf, sizeof(buf), &d);
 	check_diags(&d);
 	/* main.ini is a small regular file: it is always readable. */
 	CHECK(!err && !d.n && *buf, &d);
@@ -360,10 +139,10 @@ static void check_windows(const uint8_t *data, size_t size, int err, const struc
 	bool same;
 	int i;
 
-	if (size % 4 || memchr(data, '\r', size) || memmem(data, size, BOM, 3))
+	if (size % 4 || memchr(data, '\r', size) || memmem(data, size, FUZZ_BOM, 3))
 		return;
-	write_input(data, size, true);
-	i = xtc_config_load(main_path, &m, &w);
+	fuzz_write_input(data, size, true);
+	i = xtc_config_load(fuzz_main_path, &m, &w);
 	check_load(i, m, &w);
 	same = i == err && w.n == d->n;
 	for (i = 0; same && i < d->n; i++)
@@ -413,8 +192,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct xtc_diag d = {};
 	int err;
 
-	write_input(data, size, false);
-	err = xtc_config_load(main_path, &m, &d);
+	fuzz_write_input(data, size, false);
+	err = xtc_config_load(fuzz_main_path, &m, &d);
 	run_selftest(&err, &m);
 	check_load(err, m, &d);
 	check_bpffs(m);
