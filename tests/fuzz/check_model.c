@@ -2,9 +2,9 @@
 /*
  * What a model that xtc_config_load() returned promises its consumers (plan,
  * apply, the BPF maps), checked by the config fuzzer: names resolved to the
- * host's ifindexes, prefixes without host bits, one family per rule, ports
- * only with tcp or udp, set pointers into m->sets, and every object at a line
- * of a file that was read.
+ * host's ifindexes, prefixes without host bits, one family per rule without
+ * sets, ports only with tcp or udp, set pointers into m->sets, and every
+ * object at a line of a file that was read.
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -81,13 +81,21 @@ static void check_rule(const struct xtc_model *m, const struct xtc_rule *r, int 
 		CHECK(!r->ifindex, diag);
 	CHECK(r->has_src || !r->src_set, diag);
 	CHECK(r->has_dst || !r->dst_set, diag);
-	if (r->has_src && !r->src_set) {
+	if (r->has_src && !r->src_set)
 		check_cidr(&r->src);
-		CHECK(r->src.family == r->family, diag);
-	}
-	if (r->has_dst && !r->dst_set) {
+	if (r->has_dst && !r->dst_set)
 		check_cidr(&r->dst);
-		CHECK(r->dst.family == r->family, diag);
+	/*
+	 * With a set, each element combination has its own family (an empty set
+	 * has none, and the rule matches nothing); without, the rule has one.
+	 */
+	if (!r->src_set && !r->dst_set) {
+		CHECK(!r->has_src || r->src.family == r->family, diag);
+		CHECK(!r->has_dst || r->dst.family == r->family, diag);
+		if (r->has_proto && r->proto == IPPROTO_ICMP)
+			CHECK(r->family == XTC_FAMILY_V4, diag);
+		if (r->has_proto && r->proto == IPPROTO_ICMPV6)
+			CHECK(r->family == XTC_FAMILY_V6, diag);
 	}
 	check_set_ptr(m, r->src_set, false);
 	check_set_ptr(m, r->dst_set, false);
@@ -99,10 +107,6 @@ static void check_rule(const struct xtc_model *m, const struct xtc_rule *r, int 
 		CHECK(r->sport.lo <= r->sport.hi, diag);
 	if (r->has_dport && !r->dport_set)
 		CHECK(r->dport.lo <= r->dport.hi, diag);
-	if (r->has_proto && r->proto == IPPROTO_ICMP)
-		CHECK(r->family == XTC_FAMILY_V4, diag);
-	if (r->has_proto && r->proto == IPPROTO_ICMPV6)
-		CHECK(r->family == XTC_FAMILY_V6, diag);
 	if (r->action != XTC_ACT_REDIRECT)
 		return;
 	CHECK(r->mode <= XTC_MODE_PEER, diag);
