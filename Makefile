@@ -128,6 +128,52 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
+# `make fuzz`: the config reader and validator under libFuzzer, ASan and UBSan
+# (UB aborts), for FUZZ_SECONDS over the corpus in tests/fuzz/corpus.  It builds
+# the util, model and config layers apart, in $(FUZZ_DIR), and links them with
+# tests/fuzz/fake_host.c in place of kernel/: a fixed host answers the two
+# questions config asks the kernel, so a run is hermetic and fast.  New inputs
+# and crashes go to $(FUZZ_DIR), never into the repository; `make fuzz-merge`
+# adds the new inputs that reach new code to tests/fuzz/corpus.  libFuzzer
+# checks each input for leaks itself: the scan at exit would only repeat it,
+# and it fails under ptrace (strace-based tools such as check-build-deps).
+FUZZ_SECONDS   ?= 30
+FUZZ_TIMEOUT   ?= 25
+FUZZ_DIR       := $(BUILD)/fuzz
+FUZZ_ARTIFACTS ?= $(FUZZ_DIR)/artifacts/
+FUZZ_LAYERS    := util model config
+FUZZ_SRCS      := $(filter $(foreach l,$(FUZZ_LAYERS),userspace/$(l)/%),$(LIB_SRCS))
+FUZZ_OBJS      := $(patsubst userspace/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_SRCS))
+FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS     = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(filter-out $(CFLAGS),$(XTC_CFLAGS))
+FUZZER         := $(FUZZ_DIR)/config_fuzz
+FUZZ_HARNESS   := $(wildcard tests/fuzz/*.c)
+
+$(FUZZ_DIR)/obj/%.o: userspace/%.c $(HDRS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# glob is wrapped so that include cannot leave the harness's directory.
+$(FUZZER): $(FUZZ_HARNESS) tests/fuzz/fuzz.h $(FUZZ_OBJS) $(HDRS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=glob -o $@ $(FUZZ_HARNESS) \
+		$(FUZZ_OBJS) $(PKG_LIBS)
+
+.PHONY: fuzz fuzz-merge
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZER)
+	$(Q)mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/tmp $(FUZZ_ARTIFACTS)
+	$(Q)TMPDIR=$(abspath $(FUZZ_DIR)/tmp) ASAN_OPTIONS="leak_check_at_exit=0:$$ASAN_OPTIONS" \
+		$(FUZZER) -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=$(FUZZ_TIMEOUT) -dict=tests/fuzz/config.dict -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_ARTIFACTS) $(FUZZ_DIR)/corpus tests/fuzz/corpus
+
+fuzz-merge: $(FUZZER)
+	$(Q)mkdir -p $(FUZZ_DIR)/tmp
+	$(Q)TMPDIR=$(abspath $(FUZZ_DIR)/tmp) $(FUZZER) -merge=1 -timeout=$(FUZZ_TIMEOUT) \
+		-artifact_prefix=$(FUZZ_ARTIFACTS) tests/fuzz/corpus $(FUZZ_DIR)/corpus
+
 # Install, uninstall and the Debian package.  The BPF objects are built into
 # build/xtc as libbpf skeletons, so xtc loads nothing else at run time (libxdp
 # loads its own dispatcher from the libxdp1 package): the binary, the man

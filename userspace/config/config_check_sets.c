@@ -206,7 +206,8 @@ const struct xtc_set *cfg_find_set(const struct ctx *c, const char *name)
 	struct xtc_set key, *kp = &key;
 	const struct xtc_set **hit;
 
-	if (strlen(name) >= sizeof(key.name))
+	/* Without sets set_index is NULL, which bsearch() must not get even for 0 elements. */
+	if (!c->n_set_index || strlen(name) >= sizeof(key.name))
 		return NULL;
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	hit = bsearch(&kp, c->set_index, (size_t)c->n_set_index, sizeof(*c->set_index),

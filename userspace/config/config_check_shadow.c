@@ -273,6 +273,9 @@ static int union_cover(struct shadow *sh, const struct xtc_rule *b, const struct
 	int n, err;
 
 	sh->n_by = 0;
+	/* Its box lists take about 2 MiB: made when a rule first needs them, as most files never do. */
+	if (!sh->un && !(sh->un = cfg_union_new(sh->cover)))
+		return -ENOMEM;
 	err = cfg_union_start(sh->un, b);
 	while (!err && cfg_union_point(sh->un, &p)) {
 		if (!a) {
@@ -427,9 +430,8 @@ int cfg_check_shadow(struct ctx *c, const struct xtc_model *m)
 	for (sh.cap = 1024; sh.cap < atoms + atoms / 2; sh.cap *= 2)
 		;
 	sh.cover = cfg_cover_new(m);
-	sh.un = sh.cover ? cfg_union_new(sh.cover) : NULL;
 	sh.slots = calloc(sh.cap, sizeof(*sh.slots));
-	if (!sh.un || !sh.slots) {
+	if (!sh.cover || !sh.slots) {
 		err = -ENOMEM;
 		goto out;
 	}
