@@ -170,3 +170,14 @@ def test_without_the_interfaces_map_unload_finds_our_programs(loaded):
     X.ok(env.xtc(cfg, "unload", "--all"))
     assert not os.path.exists(env.state)
     X.eventually(lambda: X.bare(a.name) and X.bare(b.name), what="a and b are bare")
+
+
+def test_every_command_refuses_a_relative_bpffs_as_check_does(tmp_path):
+    """One reader, one rule: status and unload must not follow the working directory."""
+    cfg = tmp_path / "rel.ini"
+    cfg.write_text("[global]\nbpffs = sys/fs/bpf\n")
+    for cmd in (["check"], ["status"], ["stats"], ["unload", "--all"]):
+        r = X.xtc(cfg, *cmd)
+        assert r.returncode == X.EXIT_USAGE, (cmd, r)
+        assert f"{cfg}:2: bad value 'sys/fs/bpf' for bpffs: use the absolute path" in r.stderr, \
+            (cmd, r.stderr)

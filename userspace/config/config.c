@@ -146,7 +146,7 @@ int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *d
 {
 	struct ctx c = { .cur = -1 };
 	const struct raw_kv *bpffs;
-	int err, i, n;
+	int err, i, n, bad = -1;
 
 	snprintf(buf, len, "%s", XTC_DEFAULT_BPFFS);
 	c.m = model_new(path);
@@ -157,12 +157,19 @@ int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *d
 		err = c.err;
 	if (!err) {
 		bpffs = cfg_global_key(&c, "bpffs");
-		if (bpffs && *bpffs->val)
+		/* The same rule as check's: a relative path would follow the working directory. */
+		if (bpffs && *bpffs->val && (bpffs->val[0] != '/' || strlen(bpffs->val) > 4000)) {
+			cfg_problem(&c, bpffs->line, "bad value '" QS "' for bpffs: use the absolute "
+				    "path of a mounted bpf filesystem, e.g. /sys/fs/bpf", bpffs->val);
+			bad = c.n_diags - 1;
+			err = c.err ?: -EINVAL;
+		} else if (bpffs && *bpffs->val) {
 			snprintf(buf, len, "%s", bpffs->val);
+		}
 	}
 	/* Only what stopped the reading matters here: the file's own problems are check's. */
 	for (i = 0, n = 0; i < c.n_diags; i++) {
-		if (err && !c.diags[i].line)
+		if (err && (bad >= 0 ? i == bad : !c.diags[i].line))
 			c.diags[n++] = c.diags[i];
 		else
 			free(c.diags[i].text);
