@@ -162,6 +162,10 @@ static void describe(const struct named *h, const struct named *w, char *buf, si
 	int i;
 
 	buf[0] = '\0';
+	/* Most rules of a re-apply are unchanged: skip formatting every field of each. */
+	if (!memcmp(h->ri, w->ri, sizeof(*h->ri)) && h->common_rank == w->common_rank &&
+	    (h->rs == w->rs || (h->rs && w->rs && !memcmp(h->rs, w->rs, sizeof(*h->rs)))))
+		return;
 	for (f = 0; f < xtc_rule_n_fields; f++) {
 		xtc_rule_fields[f].show(h->ri, h->rs, a, sizeof(a));
 		xtc_rule_fields[f].show(w->ri, w->rs, b, sizeof(b));
