@@ -307,6 +307,10 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 	int i, err;
 
 	err = check_section_dups(c);
+	for (i = 0; i < c->n_secs; i++)
+		c->rules_cap += c->secs[i].kind == SEC_RULE;
+	if (c->rules_cap && !(m->rules = malloc((size_t)c->rules_cap * sizeof(*m->rules))))
+		err = -ENOMEM;
 	for (o = 0; o < ARRAY_SIZE(order) && !err; o++) {
 		if (order[o] == SEC_SET) {
 			err = cfg_check_sets(c, m);
@@ -335,7 +339,7 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 	if (!err)
 		err = check_static_dups(c, m, static_keys);
 	if (!err)
-		err = cfg_add_mirrors(m);
+		err = cfg_add_mirrors(c, m);
 	if (!err) {
 		cfg_check_max_rules(c, m);
 		apply_tc_defaults(m, tcs);

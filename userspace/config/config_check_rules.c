@@ -269,10 +269,18 @@ static void check_peer(struct ctx *c, const struct raw_kv **f, const bool *ok,
 			r->target);
 }
 
-static int push_rule(struct xtc_model *m, const struct xtc_rule *r)
+/* c->rules_cap starts at the number of [rule] sections: one allocation, no copies. */
+static int push_rule(struct ctx *c, struct xtc_model *m, const struct xtc_rule *r)
 {
-	if (GROW(m->rules, m->n_rules))
-		return -ENOMEM;
+	if (m->n_rules == c->rules_cap) {
+		int cap = c->rules_cap ? 2 * c->rules_cap : 16;
+		struct xtc_rule *nr = realloc(m->rules, (size_t)cap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		m->rules = nr;
+		c->rules_cap = cap;
+	}
 	m->rules[m->n_rules++] = *r;
 	return 0;
 }
@@ -292,16 +300,19 @@ int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model 
 		return 0;
 	r.id = (__u32)m->n_rules;
 	r.prio = 2 * r.id;
-	return push_rule(m, &r);
+	return push_rule(c, m, &r);
 }
 
 /* reverse = yes: the return path, redirected back out of the original interface. */
-int cfg_add_mirrors(struct xtc_model *m)
+int cfg_add_mirrors(struct ctx *c, struct xtc_model *m)
 {
 	int n_file = m->n_rules, i, err;
 
 	for (i = 0; i < n_file; i++) {
 		const struct xtc_rule *o = &m->rules[i];
+
+		if (!o->reverse || o->action != XTC_ACT_REDIRECT)
+			continue;
 		struct xtc_rule r = {
 			.file = o->file, .line = o->line, .id = (__u32)m->n_rules,
 			.prio = o->prio + 1, .dir = XTC_DIR_INGRESS, .family = o->family,
@@ -314,15 +325,14 @@ int cfg_add_mirrors(struct xtc_model *m)
 			.target_ifindex = o->ifindex, .generated = true,
 		};
 
-		if (!o->reverse || o->action != XTC_ACT_REDIRECT)
-			continue;
 		snprintf(r.name, sizeof(r.name), "%.*s~reverse", (int)RULE_NAME_MAX, o->name);
 		snprintf(r.target, sizeof(r.target), "%s", o->ifname);
 		if (!o->target_auto) {
 			snprintf(r.ifname, sizeof(r.ifname), "%s", o->target);
 			r.ifindex = o->target_ifindex;
 		}
-		err = push_rule(m, &r);
+		/* o is not used after this: the array may move. */
+		err = push_rule(c, m, &r);
 		if (err)
 			return err;
 	}

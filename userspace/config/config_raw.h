@@ -99,6 +99,7 @@ struct ctx {
 	const struct xtc_set **set_index;	/* m->sets by name */
 	int n_set_index;
 	bool unreadable;		/* a file could not be read whole: validate nothing */
+	int rules_cap;			/* room in m->rules */
 	int err;			/* -ENOMEM: stops everything */
 };
 
@@ -158,7 +159,7 @@ const struct xtc_set *cfg_find_set(const struct ctx *c, const char *name);
 
 /* config_check_rules.c: [rule NAME] sections, in the order cfg_validate() calls them. */
 int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model *m);
-int cfg_add_mirrors(struct xtc_model *m);
+int cfg_add_mirrors(struct ctx *c, struct xtc_model *m);
 void cfg_check_max_rules(struct ctx *c, const struct xtc_model *m);
 /* "[rule NAME]", or "the reverse = yes mirror of [rule NAME]", for messages. */
 void cfg_rule_label(const struct xtc_rule *r, char *buf, size_t len);
