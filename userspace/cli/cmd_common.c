@@ -34,12 +34,19 @@ int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len)
 int xtc_open_any(const struct xtc_opts *opts, struct xtc_state *st)
 {
 	char bpffs[4096];
-	int err;
 
 	memset(st, 0, sizeof(*st));
 	st->lock_fd = st->tc_ingress_fd = st->tc_egress_fd = -1;
 	xtc_maps_init(&st->maps);
-	err = xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
+	return xtc_open_unlocked(opts, st, bpffs, sizeof(bpffs));
+}
+
+int xtc_open_unlocked(const struct xtc_opts *opts, struct xtc_state *st, char *bpffs,
+		      size_t len)
+{
+	int err;
+
+	err = xtc_pick_bpffs(opts, bpffs, len);
 	if (err)
 		return err;
 	/* Not mounted is a runtime problem (exit 1), never a config error. */
@@ -53,12 +60,7 @@ int xtc_open_existing(const struct xtc_opts *opts, struct xtc_state *st, bool lo
 	char bpffs[4096];
 	int err;
 
-	err = xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
-	if (err)
-		return err;
-	if (xtc_state_check_bpffs(bpffs))
-		return -ENOENT;
-	err = xtc_state_open(st, bpffs, false);
+	err = xtc_open_unlocked(opts, st, bpffs, sizeof(bpffs));
 	if (err)
 		return err;
 	if (lock && st->lock_fd >= 0) {

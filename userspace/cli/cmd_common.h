@@ -12,6 +12,10 @@
 /* [global] bpffs of the config (or the default); -EINVAL if it is unreadable. */
 int xtc_pick_bpffs(const struct xtc_opts *opts, char *buf, size_t len);
 
+/* [global] bpffs (into bpffs), checked to be mounted, and the state under it, unlocked. */
+int xtc_open_unlocked(const struct xtc_opts *opts, struct xtc_state *st, char *bpffs,
+		      size_t len);
+
 /*
  * Opens the pinned state, with the lock when asked: 0 when it is complete, 2
  * when some pins are gone or of another version (st->missing, st->foreign

@@ -34,12 +34,7 @@ static int open_locked(const struct xtc_opts *opts, struct xtc_state *st)
 	char bpffs[4096];
 	int err;
 
-	err = xtc_pick_bpffs(opts, bpffs, sizeof(bpffs));
-	if (err)
-		return err;
-	if (xtc_state_check_bpffs(bpffs))
-		return -ENOENT;
-	err = xtc_state_open(st, bpffs, false);
+	err = xtc_open_unlocked(opts, st, bpffs, sizeof(bpffs));
 	if (err || st->lock_fd < 0)
 		return err;
 	xtc_state_close(st);

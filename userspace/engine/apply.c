@@ -75,43 +75,37 @@ static int tc_prog_fd(const struct xtc_state *st, bool egress)
 	return egress ? st->tc_egress_fd : st->tc_ingress_fd;
 }
 
+/* Every hook step passes its failpoint ("xdp_attach", "tcx_detach", ...) and says why it failed. */
+static int hook_done(enum xtc_hook_kind kind, const struct xtc_hook_place *pl, const char *verb,
+		     int err)
+{
+	const char *name = xtc_hook_ops_of(kind)->name;
+	char fp[32];
+
+	snprintf(fp, sizeof(fp), "%s_%s", name, verb);
+	if (!err)
+		err = xtc_failpoint(fp);
+	if (err)
+		pr_warn("%s: %s %s%s failed: %s\n", pl->ifname, verb, name,
+			kind == XTC_HOOK_KIND_XDP ? "" : pl->egress ? " egress" : " ingress",
+			strerror(-err));
+	return err;
+}
+
 /* Attaches (or, with replace_id, swaps in) ours through the hook table. */
 static int hook_on(enum xtc_hook_kind kind, const struct xtc_hook_place *pl, __u32 replace_id,
 		   struct xtc_hook_done *d)
 {
-	const struct xtc_hook_ops *ops = xtc_hook_ops_of(kind);
-	char fp[32];
-	int err;
-
 	memset(d, 0, sizeof(*d));
-	snprintf(fp, sizeof(fp), "%s_attach", ops->name);
-	err = ops->attach(pl, replace_id, d);
-	if (!err)
-		err = xtc_failpoint(fp);
-	if (err)
-		pr_warn("%s: attaching %s%s failed: %s\n", pl->ifname, ops->name,
-			kind == XTC_HOOK_KIND_XDP ? "" : pl->egress ? " egress" : " ingress",
-			strerror(-err));
-	return err;
+	return hook_done(kind, pl, "attach", xtc_hook_ops_of(kind)->attach(pl, replace_id, d));
 }
 
 /* Only expect_id, found ours by observe, is removed: never a program of someone else. */
 static int hook_off(enum xtc_hook_kind kind, const struct xtc_hook_place *pl, __u32 expect_id,
 		    bool remove_qdisc)
 {
-	const struct xtc_hook_ops *ops = xtc_hook_ops_of(kind);
-	char fp[32];
-	int err;
-
-	snprintf(fp, sizeof(fp), "%s_detach", ops->name);
-	err = ops->detach(pl, expect_id, remove_qdisc);
-	if (!err)
-		err = xtc_failpoint(fp);
-	if (err)
-		pr_warn("%s: detaching %s%s failed: %s\n", pl->ifname, ops->name,
-			kind == XTC_HOOK_KIND_XDP ? "" : pl->egress ? " egress" : " ingress",
-			strerror(-err));
-	return err;
+	return hook_done(kind, pl, "detach",
+			 xtc_hook_ops_of(kind)->detach(pl, expect_id, remove_qdisc));
 }
 
 /* A TC hook of ours: the pinned program, and where its link is pinned (pin: room for it). */

@@ -73,13 +73,9 @@ static void read_records(struct xtc_observed *ob)
 	int fd = ob->st->maps.fd[XTC_MAP_IFACES];
 	__u32 key, next, *prev = NULL;
 	struct xtc_iface_cfg cfg;
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi);
 
 	if (fd < 0)
 		return;
-	if (!bpf_obj_get_info_by_fd(fd, &mi, &len))
-		ob->ifaces_max = mi.max_entries;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct xtc_obs_iface *oi;
 

@@ -73,7 +73,6 @@ struct xtc_observed {
 	struct xtc_tables_obs tables;
 	struct xtc_ipmap_entry *host_ip;	/* addresses and connected routes */
 	size_t n_host_ip;
-	__u32 ifaces_max;		/* xtc_ifaces capacity (0 without state) */
 };
 
 /*

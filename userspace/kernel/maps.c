@@ -256,3 +256,26 @@ out:
 	free(keys);
 	return err;
 }
+
+int xtc_map_read_array(int fd, void *vals, size_t value_size, __u32 n)
+{
+	__u32 done = 0, in = 0, next = 0, cnt, *keys;
+	int err = 0;
+
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (done < n) {
+		cnt = n - done;
+		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, keys + done,
+					 (char *)vals + (size_t)done * value_size, &cnt, NULL)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		done += cnt;
+		in = next;
+	}
+	free(keys);
+	return err;
+}

@@ -59,6 +59,9 @@ int xtc_maps_open_pinned(struct xtc_maps *m, const char *dir);
  */
 __u32 xtc_maps_check(const struct xtc_maps *m);
 
+/* Reads the first n slots of an array map into vals, in batches (one call per few thousand). */
+int xtc_map_read_array(int fd, void *vals, size_t value_size, __u32 n);
+
 /*
  * Calls fn for every entry of a hash map, read in batches (one syscall per
  * few thousand entries, not per entry); stops at fn's first error.

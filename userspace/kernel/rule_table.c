@@ -51,30 +51,6 @@ void xtc_rule_table_free(struct xtc_rule_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The whole array in batches: one call per BATCH slots, not one per rule. */
-static int read_array(int fd, struct xtc_rule_info *info, __u32 n)
-{
-	__u32 done = 0, in = 0, next = 0, cnt, *keys;
-	int err = 0;
-
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	while (done < n) {
-		cnt = n - done;
-		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, keys + done, info + done,
-					 &cnt, NULL)) {
-			if (errno != ENOENT)
-				err = -errno;
-			break;
-		}
-		done += cnt;
-		in = next;
-	}
-	free(keys);
-	return err;
-}
-
 static int put_sets(const void *key, const void *val, void *ctx)
 {
 	struct xtc_rule_table *t = ctx;
@@ -98,7 +74,7 @@ int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
 	if (!err)
 		err = alloc(t, n);
 	if (!err)
-		err = read_array(m->fd[XTC_MAP_RULE_INFO], t->info, n);
+		err = xtc_map_read_array(m->fd[XTC_MAP_RULE_INFO], t->info, sizeof(*t->info), n);
 	/* Without its pin (a repair will make it anew) no rule has sets yet. */
 	if (!err && m->fd[XTC_MAP_RULE_SETS] >= 0)
 		err = xtc_map_for_each(m->fd[XTC_MAP_RULE_SETS], sizeof(__u32),
@@ -119,7 +95,7 @@ int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __
 	*info = calloc(*n ? *n : 1, sizeof(**info));
 	if (!*info)
 		return -ENOMEM;
-	err = read_array(m->fd[XTC_MAP_RULE_INFO], *info, *n);
+	err = xtc_map_read_array(m->fd[XTC_MAP_RULE_INFO], *info, sizeof(**info), *n);
 	if (err) {
 		free(*info);
 		*info = NULL;

@@ -39,35 +39,20 @@ static int map_entries(int fd, __u32 *n)
 	return 0;
 }
 
-/* The whole digest array in batches: one call per few thousand slots. */
+/* The whole digest array, in batches. */
 static int read_digests(int fd, struct xtc_tables_obs *o)
 {
-	__u32 n = 0, done = 0, in = 0, next = 0, cnt, *keys;
+	__u32 n = 0;
 	int err;
 
 	err = map_entries(fd, &n);
 	if (err)
 		return err;
 	o->digests = calloc(n ? n : 1, sizeof(*o->digests));
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (!o->digests || !keys) {
-		free(keys);
+	if (!o->digests)
 		return -ENOMEM;
-	}
 	o->n_digests = n;
-	while (done < n) {
-		cnt = n - done;
-		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, keys + done, o->digests + done,
-					 &cnt, NULL)) {
-			if (errno != ENOENT)
-				err = -errno;
-			break;
-		}
-		done += cnt;
-		in = next;
-	}
-	free(keys);
-	return err;
+	return xtc_map_read_array(fd, o->digests, sizeof(*o->digests), n);
 }
 
 int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o)
