@@ -25,11 +25,15 @@ XTC_VERSION ?= 0.1.0
 # userspace/ is in layers, lowest first; a file includes only its own layer and
 # those below it (tests/unit/test_layers.py checks).
 LAYERS    := util model kernel config engine cli
-XTC_CFLAGS = $(CFLAGS) -DXTC_VERSION=\"$(XTC_VERSION)\" -Wall -Wextra -Werror -std=gnu11 -Iinclude \
+# XTC_DEFINES: for tests only, seen by BPF and C alike (e.g. -DXTC_TEST_LAYOUT=1,
+# include/xtc_shared.h: maps of another layout).
+XTC_DEFINES ?=
+XTC_CFLAGS = $(CFLAGS) $(XTC_DEFINES) -DXTC_VERSION=\"$(XTC_VERSION)\" -Wall -Wextra -Werror -std=gnu11 -Iinclude \
 	     $(addprefix -Iuserspace/,$(LAYERS)) -I$(BUILD) $(PKG_CFLAGS)
 # BPF_DEFINES: for tests only (e.g. -DXTC_TEST_VARIANT=1, include/xtc_maps.bpf.h).
 BPF_DEFINES ?=
-BPF_CFLAGS = -g -O2 -target bpf -Wall -Wextra -Werror -Iinclude -I$(ARCH_INC) $(BPF_DEFINES)
+BPF_CFLAGS = -g -O2 -target bpf -Wall -Wextra -Werror -Iinclude -I$(ARCH_INC) $(BPF_DEFINES) \
+	     $(XTC_DEFINES)
 
 BPF_SRCS  := xdp/xtc_xdp.bpf.c xdp/xtc_probe.bpf.c tc/xtc_tc.bpf.c
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))

@@ -302,6 +302,9 @@ struct xtc_ipmap_val {
 struct xtc_rule_stats {
 	__u64 packets;
 	__u64 bytes;
+#ifdef XTC_TEST_LAYOUT
+	__u64 test_spare;		/* test aid: a map layout change (tests/host) */
+#endif
 };
 
 /* Per-CPU counters per (interface, hook). */
@@ -319,6 +322,9 @@ struct xtc_iface_stats {
 	__u64 redirects_ok;
 	__u64 redirects_failed;		/* target gone or helper refused */
 	__u64 dropped;
+#ifdef XTC_TEST_LAYOUT
+	__u64 test_spare;		/* test aid: a map layout change (tests/host) */
+#endif
 };
 
 /*

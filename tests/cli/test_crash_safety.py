@@ -24,10 +24,10 @@ def points(r):
     return found
 
 
-def with_failpoint(env, cfg, point, mode, *args):
+def with_failpoint(env, cfg, point, mode, *args, binary=None):
     name, n = point
     spec = f"{name}:{n}" + (":fail" if mode == "fail" else "")
-    r = env.xtc(cfg, *args, env=dict(os.environ, XTC_FAILPOINT=spec))
+    r = env.xtc(cfg, *args, env=dict(os.environ, XTC_FAILPOINT=spec), binary=binary)
     if mode == "die":
         assert r.returncode == -9, f"{spec}: not killed: {r}"
     else:
@@ -36,13 +36,13 @@ def with_failpoint(env, cfg, point, mode, *args):
     return r
 
 
-def assert_converged(env, cfg, what):
-    r = env.xtc(cfg, "apply")
+def assert_converged(env, cfg, what, binary=None):
+    r = env.xtc(cfg, "apply", binary=binary)
     assert r.returncode == 0, f"{what}: the next apply failed:\n{r.stdout}{r.stderr}"
-    st = env.xtc(cfg, "status")
+    st = env.xtc(cfg, "status", binary=binary)
     assert st.returncode == 0, f"{what}: status after repair:\n{st.stdout}"
     # The IP map follows the host's addresses, which other processes may change meanwhile.
-    dry = env.xtc(cfg, "apply", "--dry-run")
+    dry = env.xtc(cfg, "apply", "--dry-run", binary=binary)
     left = [l for l in dry.stdout.splitlines()[1:] if not l.startswith("~ ipmap:")]
     assert dry.returncode in (0, 3) and not left, f"{what}: {dry.stdout}"
 

@@ -135,7 +135,8 @@ def test_status_names_a_missing_pin_and_apply_makes_it_anew(loaded):
 
 
 def test_status_names_a_map_of_another_version(loaded):
-    """An upgrade leaves pins of the old layout: status names them, and its advice works."""
+    """A pin of another layout: status names it, and apply (its advice) moves the state
+    to this layout, replacing our programs in place."""
     env, cfg, a, b = loaded
     path = os.path.join(env.state, "maps", "xtc_config")
     os.unlink(path)
@@ -147,12 +148,16 @@ def test_status_names_a_map_of_another_version(loaded):
     foreign = [p for p in st["problems"] if p["problem"] == "pin_foreign"]
     assert len(foreign) == 1 and "maps/xtc_config" in foreign[0]["message"], st["problems"]
     assert "another version" in foreign[0]["message"]
-    r = env.xtc(cfg, "apply")
-    assert r.returncode == X.EXIT_RUNTIME, r
-    assert "another layout" in r.stderr and "xtc unload --all" in r.stderr
+    assert "run xtc apply, which moves it to this version's layout" in foreign[0]["message"]
     for cmd in (["rules"], ["ipmap"]):
         r = env.xtc(cfg, *cmd)
         assert r.returncode == X.EXIT_RUNTIME and "incomplete" in r.stderr, r
+    xdp = X.xdp_prog(a.name)
+    r = X.ok(env.xtc(cfg, "apply"))
+    assert "+ state maps/xtc_config (another layout: made anew in this xtc's)" in r.stdout
+    assert X.xdp_prog(a.name)[0] != xdp[0], "XDP still runs on the old xtc_config"
+    assert X.ok(env.xtc(cfg, "status")).returncode == 0
+    assert "no changes" in X.ok(env.xtc(cfg, "apply")).stdout
     X.ok(env.xtc(cfg, "unload", "--all"))
     assert not os.path.exists(env.state)
     X.eventually(lambda: X.bare(a.name) and X.bare(b.name), what="a and b are bare")

@@ -26,13 +26,30 @@ XTC = pathlib.Path(os.environ.get("XTC_BIN", REPO / "build" / "xtc")).absolute()
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DIFF = 0, 1, 2, 3
 
+# This tree built again for upgrade tests: other BPF code on the same maps, or counter
+# structs one field longer (maps of another layout).
+VARIANTS = {
+    "code": "BPF_DEFINES=-DXTC_TEST_VARIANT=1",
+    "layout": "XTC_DEFINES=-DXTC_TEST_LAYOUT=1",
+}
+
+
+def variant_binary(kind):
+    """Builds (incrementally, under build/variants/) and returns that variant's xtc."""
+    out = REPO / "build" / "variants" / kind
+    r = subprocess.run(["make", "-C", str(REPO), "--no-print-directory", f"BUILD={out}",
+                        VARIANTS[kind], f"{out}/xtc"], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out / "xtc"
+
 
 # ---- running xtc ------------------------------------------------------------
 
-def xtc(config, *args, verbose=False, timeout=60, env=None):
+def xtc(config, *args, verbose=False, timeout=60, env=None, binary=None):
     """Runs `xtc -c CONFIG [-v|-vv] ARGS...` (verbose: False, True or 2)."""
     v = ["-vv"] if verbose == 2 else ["-v"] if verbose else []
-    cmd = [str(XTC), "-c", str(config)] + v + [str(a) for a in args]
+    cmd = [str(binary or XTC), "-c", str(config)] + v + [str(a) for a in args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
 

@@ -352,6 +352,38 @@ out:
 	xtc_plan_free(&p);
 }
 
+static void case_layout(void)
+{
+	const char *name = "maps of another layout: made anew, programs swapped in place";
+	const __u32 old = (1U << XTC_MAP_RULE_STATS) | (1U << XTC_MAP_IFACE_STATS);
+	struct xtc_state st2 = st;
+	struct xtc_obs_iface ifs[2];
+	struct xtc_observed ob;
+	struct xtc_plan p;
+
+	healthy(&ob, ifs);
+	st2.foreign = old;
+	ob.st = &st2;
+	ob.missing = old;
+	ob.incompatible = true;
+	/* Even if a live program holds the old map, it is not taken back. */
+	ob.recover_from[XTC_MAP_RULE_STATS] = 11;
+	/* Observe marks every program of ours stale when the layout changes. */
+	ifs[0].xdp.stale[0] = true;
+	ifs[0].tc[0].stale = true;
+	ifs[1].tc[1].stale = true;
+	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
+	CHECK(p.state.migrate == old && !p.state.repin && !p.state.fresh && !p.state.reload_progs);
+	CHECK(p.state.create == (old | (1U << XTC_PIN_TC_INGRESS) | (1U << XTC_PIN_TC_EGRESS)));
+	CHECK(iface(&p, 2)->xdp_replace == 21 && !iface(&p, 2)->n_xdp_off);
+	CHECK(iface(&p, 2)->tc_swap[0] && iface(&p, 3)->tc_swap[1]);
+	CHECK(says(&p, "counters carry over by rule name"));
+	CHECK(says(&p, "another layout: made anew"));
+	printf("ok %s\n", name);
+out:
+	xtc_plan_free(&p);
+}
+
 int main(void)
 {
 	case_healthy();
@@ -365,5 +397,6 @@ int main(void)
 	case_tc_swap();
 	case_foreign_slot();
 	case_gone_and_unload();
+	case_layout();
 	return failures ? 1 : 0;
 }

@@ -35,9 +35,7 @@ int xtc_open_any(const struct xtc_opts *opts, struct xtc_state *st)
 {
 	char bpffs[4096];
 
-	memset(st, 0, sizeof(*st));
-	st->lock_fd = st->tc_ingress_fd = st->tc_egress_fd = -1;
-	xtc_maps_init(&st->maps);
+	xtc_state_init(st);
 	return xtc_open_unlocked(opts, st, bpffs, sizeof(bpffs));
 }
 

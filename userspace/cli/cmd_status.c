@@ -243,7 +243,8 @@ static void note_pins(const struct xtc_state *st, const struct xtc_observed *ob,
 	for (pin = 0; pin < XTC_PIN_COUNT; pin++) {
 		if (st->foreign & (1U << pin))
 			add_problem(ps, "pin_foreign", NULL, "%s/%s was made by another version of xtc "
-				    "(its layout differs): run `xtc unload --all`, then xtc apply",
+				    "(its layout differs): run xtc apply, which moves it to this "
+				    "version's layout and carries its counters over",
 				    st->dir, xtc_state_pin_name(pin));
 		else if (st->missing & (1U << pin))
 			add_problem(ps, "pin_missing", NULL, "%s/%s is gone (removed by hand?): run "

@@ -8,12 +8,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "apply.h"
+#include "counter_carry.h"
 #include "failpoint.h"
 #include "hook_ops.h"
 #include "log.h"
 #include "objs.h"
 #include "owner.h"
+#include "util.h"
 #include "xdp_attach.h"
+
+#define XTC_CARRIED 2
 
 enum undo_kind {
 	UNDO_XDP_ATTACH,		/* detach what we attached */
@@ -306,13 +310,54 @@ static __u32 map_max_entries(int fd)
 	return mi.max_entries;
 }
 
+/* Rule slots: as many as the maps that stay (or go) have, so that every rule id fits. */
+static __u32 rule_slots(const struct xtc_state *st, const struct xtc_model *m)
+{
+	static const int maps[] = { XTC_MAP_RULE_STATS, XTC_MAP_RULE_INFO };
+	__u32 n = 0, k;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(maps); i++) {
+		k = map_max_entries(st->maps.fd[maps[i]]);
+		n = k > n ? k : n;
+		k = map_max_entries(st->old.fd[maps[i]]);
+		n = k > n ? k : n;
+	}
+	return n ?: m ? m->max_rules : XTC_DEFAULT_MAX_RULES;
+}
+
+/* The counter maps whose counters carry over when they move to a new layout. */
+static const int carried[XTC_CARRIED] = { XTC_MAP_RULE_STATS, XTC_MAP_IFACE_STATS };
+
+static int carry_begin(const struct xtc_state *st, const struct xtc_plan *p,
+		       const struct xtc_maps *made, struct xtc_carry_map *carry)
+{
+	int k, err = 0;
+
+	for (k = 0; k < XTC_CARRIED && !err; k++) {
+		int map = carried[k];
+
+		if (!(p->state.migrate & (1U << map)) || st->old.fd[map] < 0)
+			continue;
+		err = xtc_carry_begin(&carry[k], st->old.fd[map], made->fd[map],
+				      map == XTC_MAP_RULE_STATS ? p->carry_ids : NULL,
+				      map == XTC_MAP_RULE_STATS ? p->n_carry_ids : 0);
+		if (!err)
+			err = xtc_failpoint("state_carry");
+		if (err)
+			pr_warn("%s: cannot carry the counters of maps/%s over: %s\n", st->dir,
+				xtc_map_names[map], strerror(-err));
+	}
+	return err;
+}
+
 /* Makes what is gone for good: loads the objects on the maps that remain. */
 static int create_pins(const struct xtc_model *m, struct xtc_state *st,
-		       const struct xtc_observed *ob, const struct xtc_plan *p)
+		       const struct xtc_observed *ob, const struct xtc_plan *p,
+		       struct xtc_carry_map *carry)
 {
-	__u32 stats_slots = map_max_entries(st->maps.fd[XTC_MAP_RULE_STATS]);
 	struct xtc_objs_opts oo = {
-		.max_rules = stats_slots ?: m ? m->max_rules : XTC_DEFAULT_MAX_RULES,
+		.max_rules = rule_slots(st, m),
 		.max_entries = p->max_entries ?: XTC_DEFAULT_MAX_RULES * 4,
 		.malformed_action = XTC_ACT_PASS,
 		.reuse = &st->maps,
@@ -323,15 +368,29 @@ static int create_pins(const struct xtc_model *m, struct xtc_state *st,
 	err = xtc_objs_load(&o, &oo);
 	if (err)
 		return err;
-	/* Marked before any pin exists, so that no observer ever sees them unmarked. */
-	err = xtc_owner_stamp(o.maps.fd[XTC_MAP_CONFIG], ob->state_id);
+	/*
+	 * Marked before any pin exists, so that no observer ever sees them
+	 * unmarked.  A kept xtc_config that is marked keeps the old build id
+	 * until the end: until then, the next run finishes the upgrade.
+	 */
+	if (!p->state.migrate || !xtc_owner_marked(o.maps.fd[XTC_MAP_CONFIG], ob->state_id))
+		err = xtc_owner_stamp(o.maps.fd[XTC_MAP_CONFIG], ob->state_id);
+	if (!err)
+		err = carry_begin(st, p, &o.maps, carry);
 	for (pin = 0; pin < XTC_PIN_COUNT && !err; pin++) {
+		char path[4200];
+
 		if (!(p->state.create & (1U << pin)))
 			continue;
 		fd = pin == XTC_PIN_TC_INGRESS ? xtc_objs_prog_fd(&o, XTC_HOOK_TC_INGRESS) :
 		     pin == XTC_PIN_TC_EGRESS ? xtc_objs_prog_fd(&o, XTC_HOOK_TC_EGRESS) :
 		     o.maps.fd[pin];
-		err = xtc_state_pin_one(st, pin, fd);
+		/* A pin of the old layout (or an old TC program) is in the way: replaced. */
+		snprintf(path, sizeof(path), "%s/%s", st->dir, xtc_state_pin_name(pin));
+		if (p->state.migrate && unlink(path) && errno != ENOENT)
+			err = -errno;
+		if (!err)
+			err = xtc_state_pin_one(st, pin, fd);
 		if (!err)
 			err = xtc_failpoint("state_pin");
 		if (err)
@@ -349,8 +408,7 @@ static int create_pins(const struct xtc_model *m, struct xtc_state *st,
 static int reload_progs(struct xtc_state *st, const struct xtc_model *m, const struct xtc_plan *p)
 {
 	struct xtc_objs_opts oo = {
-		.max_rules = map_max_entries(st->maps.fd[XTC_MAP_RULE_STATS]) ?:
-			     (m ? m->max_rules : XTC_DEFAULT_MAX_RULES),
+		.max_rules = rule_slots(st, m),
 		.max_entries = p->max_entries ?: XTC_DEFAULT_MAX_RULES * 4,
 		.malformed_action = XTC_ACT_PASS,
 		.reuse = &st->maps,
@@ -383,7 +441,8 @@ static int reload_progs(struct xtc_state *st, const struct xtc_model *m, const s
 }
 
 static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
-			const struct xtc_observed *ob, const struct xtc_plan *p)
+			const struct xtc_observed *ob, const struct xtc_plan *p,
+			struct xtc_carry_map *carry)
 {
 	const struct xtc_state_plan *s = &p->state;
 	int pin, err = 0;
@@ -407,7 +466,7 @@ static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
 		if (!err)
 			err = xtc_failpoint("state_pin");
 	} else if (!err && s->create) {
-		err = create_pins(m, st, ob, p);
+		err = create_pins(m, st, ob, p, carry);
 		if (!err)
 			err = xtc_state_reopen(st);
 	}
@@ -650,16 +709,17 @@ fail_record:
 int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
 		   struct xtc_observed *ob, struct xtc_plan *p, bool json)
 {
+	struct xtc_carry_map carry[XTC_CARRIED] = {};
 	struct xtc_tables_snapshot snap = {};
 	struct undo_log l = {};
 	bool have_snap = false;
-	int i, err = 0;
+	int i, k, err = 0;
 
 	quiet = json;
 	double t0 = xtc_now();
 
 	if (!xtc_state_plan_empty(&p->state)) {
-		err = ensure_state(m, st, ob, p);
+		err = ensure_state(m, st, ob, p, carry);
 		if (err)
 			goto fail;
 		pr_debug("timing: state %.3f s\n", xtc_now() - t0);
@@ -689,8 +749,15 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
 		if (err)
 			goto fail;
 	}
+	/* The old programs are gone now: what they counted since the copy moves too. */
+	for (k = 0; k < XTC_CARRIED; k++) {
+		carry[k].new_fd = st->maps.fd[carried[k]];
+		if (carry[k].new_fd >= 0 && xtc_carry_finish(&carry[k]))
+			pr_warn("%s: maps/%s: the last counts of the old programs are lost\n",
+				st->dir, xtc_map_names[carried[k]]);
+	}
 	/* The new build id goes in last: until then, the next run finishes the upgrade. */
-	if (p->state.reload_progs) {
+	if (p->state.reload_progs || p->state.migrate) {
 		err = xtc_owner_stamp(st->maps.fd[XTC_MAP_CONFIG], ob->state_id);
 		if (!err)
 			err = xtc_failpoint("state_stamp");
@@ -710,6 +777,8 @@ fail:
 		pr_warn("rules: could not restore the previous rules\n");
 	pr_warn("apply failed; the changes were rolled back\n");
 out:
+	for (k = 0; k < XTC_CARRIED; k++)
+		xtc_carry_free(&carry[k]);
 	xtc_tables_snapshot_free(&snap);
 	free(l.u);
 	return err;

@@ -217,7 +217,8 @@ static void mark_generation(struct xtc_observed *ob, struct seen_cache *c)
 		for (i = 0; i < oi->xdp.n_ours; i++) {
 			const struct xtc_prog_seen *ps = inspect(c, ob->state_id, oi->xdp.ids[i]);
 
-			oi->xdp.stale[i] = ps && (ps->config_map_id != ob->gen || ob->build_stale);
+			oi->xdp.stale[i] = ps && (ps->config_map_id != ob->gen || ob->build_stale ||
+						  ob->incompatible);
 		}
 		for (h = 0; h < 2; h++) {
 			const struct xtc_prog_seen *ps;
@@ -225,7 +226,8 @@ static void mark_generation(struct xtc_observed *ob, struct seen_cache *c)
 			if (oi->tc[h].kind == XTC_TC_KIND_NONE)
 				continue;
 			ps = inspect(c, ob->state_id, oi->tc[h].prog_id);
-			oi->tc[h].stale = ps && (ps->config_map_id != ob->gen || ob->build_stale);
+			oi->tc[h].stale = ps && (ps->config_map_id != ob->gen || ob->build_stale ||
+						 ob->incompatible);
 		}
 	}
 }
@@ -236,7 +238,8 @@ static void find_recoveries(struct xtc_observed *ob, struct seen_cache *c)
 	int pin, i;
 
 	for (pin = 0; pin < XTC_PIN_COUNT; pin++) {
-		if (!(ob->missing & (1U << pin)))
+		/* A pin of another layout is replaced, never taken back from the programs. */
+		if (!(ob->missing & (1U << pin)) || (ob->st->foreign & (1U << pin)))
 			continue;
 		for (i = 0; i < c->n && !ob->recover_from[pin]; i++) {
 			const struct xtc_prog_seen *ps = &c->p[i];
@@ -260,6 +263,10 @@ static void find_recoveries(struct xtc_observed *ob, struct seen_cache *c)
 
 int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 {
+	/* What the rule tables are read from (counters are not). */
+	const __u32 table_maps = (1U << XTC_MAP_RULES) | (1U << XTC_MAP_MASKS) |
+				 (1U << XTC_MAP_CONFIG) | (1U << XTC_MAP_IPMAP) |
+				 (1U << XTC_MAP_RULE_INFO) | (1U << XTC_MAP_RULE_SETS);
 	struct seen_cache c = {};
 	int err = 0;
 
@@ -288,13 +295,21 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 	mark_generation(ob, &c);
 	find_recoveries(ob, &c);
 	/* Maps still to be taken back or made: apply observes them after the repair. */
-	if (rules && !(ob->missing & ((1U << XTC_MAP_COUNT) - 1) & ~XTC_MAPS_OPTIONAL) &&
-	    !ob->incompatible) {
+	if (rules && !(ob->missing & table_maps)) {
 		err = xtc_tables_observe(&st->maps, &ob->tables);
 		if (err) {
 			pr_warn("%s: cannot read the rule tables: %s\n", st->dir, strerror(-err));
 			goto out;
 		}
+	}
+	/* Rules keep their ids, by name, when their maps move to this xtc's layout. */
+	if (rules && ob->incompatible && !ob->tables.exists) {
+		int fd = st->old.fd[XTC_MAP_RULE_INFO] >= 0 ? st->old.fd[XTC_MAP_RULE_INFO] :
+			 st->maps.fd[XTC_MAP_RULE_INFO];
+
+		if (fd >= 0 && xtc_rule_names_read(fd, &ob->old_rules))
+			pr_warn("%s: cannot read the rule names of the old maps: counters start "
+				"again\n", st->dir);
 	}
 	if (rules) {
 		err = xtc_host_routes(&ob->host_ip, &ob->n_host_ip);
@@ -311,6 +326,7 @@ void xtc_observed_free(struct xtc_observed *ob)
 	if (!ob)
 		return;
 	xtc_tables_obs_free(&ob->tables);
+	xtc_rule_table_free(&ob->old_rules);
 	free(ob->host_ip);
 	free(ob->ifs);
 	ob->ifs = NULL;

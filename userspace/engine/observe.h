@@ -64,7 +64,8 @@ struct xtc_observed {
 	/* A missing pin, and the id of a live program of ours that still holds it. */
 	__u32 missing;			/* bit per XTC_MAP_* / XTC_PIN_* */
 	__u32 recover_from[XTC_PIN_COUNT];
-	bool incompatible;		/* pinned maps of another layout: start again */
+	bool incompatible;		/* pinned maps of another layout: move to ours */
+	struct xtc_rule_table old_rules;	/* then the rule names they hold, by id */
 	bool marked;			/* the pinned xtc_config carries our mark */
 	bool build_stale;		/* our programs run another xtc's BPF code: upgrade */
 	struct xtc_obs_iface *ifs;

@@ -49,12 +49,14 @@ static int cmp_name(const void *a, const void *b)
  * loaded keeps its id (and its counters) when rules are added or moved
  * around it; new rules take ids nobody holds.
  */
-static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob)
+static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p)
 {
-	const struct xtc_rule_info *info = ob->tables.rules.info;
+	/* Maps moving to a new layout: the names they hold say which ids are taken. */
+	const struct xtc_rule_table *have = ob->tables.rules.n ? &ob->tables.rules : &ob->old_rules;
+	const struct xtc_rule_info *info = have->info;
 	const struct xtc_rule_info **byname = NULL, *kp, **hit;
 	struct xtc_rule_info key;
-	__u32 n = ob->tables.rules.n, i, n_used = 0, next = 0;
+	__u32 n = have->n, i, n_used = 0, next = 0;
 	unsigned char *taken = NULL;
 	int r, err = 0;
 
@@ -62,7 +64,9 @@ static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob)
 		return 0;
 	byname = calloc(n, sizeof(*byname));
 	taken = calloc(n, 1);
-	if (!byname || !taken) {
+	if (ob->incompatible)
+		p->carry_ids = calloc(n, sizeof(*p->carry_ids));
+	if (!byname || !taken || (ob->incompatible && !p->carry_ids)) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -77,6 +81,8 @@ static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob)
 		m->rules[r].id = hit ? (__u32)(*hit - info) : (__u32)-1;
 		if (hit)
 			taken[*hit - info] = 1;
+		if (hit && p->carry_ids)
+			p->carry_ids[p->n_carry_ids++] = m->rules[r].id;
 	}
 	for (r = 0; r < m->n_rules; r++) {
 		if (m->rules[r].id != (__u32)-1)
@@ -104,7 +110,7 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct 
 	int err;
 
 	p->rules = true;
-	err = assign_ids(m, ob);
+	err = assign_ids(m, ob, p);
 	if (err)
 		return err;
 	pr_debug("timing: rule ids %.3f s\n", xtc_now() - t0);
@@ -340,19 +346,29 @@ static void plan_state(const struct xtc_observed *ob, struct xtc_state_plan *s)
 	for (pin = 0; pin < XTC_PIN_COUNT; pin++) {
 		if (!(ob->missing & (1U << pin)))
 			continue;
-		if (ob->recover_from[pin]) {
+		/* A pin of another layout is made anew, never taken from the old programs. */
+		if (ob->recover_from[pin] && !(ob->st->foreign & (1U << pin))) {
 			s->repin |= 1U << pin;
 			s->recover_from[pin] = ob->recover_from[pin];
 		} else {
 			s->create |= 1U << pin;
 		}
 	}
+	/*
+	 * Maps of another layout are made anew in ours, with new TC programs on
+	 * them; counters carry over, and the running programs are replaced in
+	 * place like in any upgrade.  Not fresh: what else is pinned stays.
+	 */
+	if (ob->incompatible) {
+		s->migrate = ob->st->foreign & ~XTC_MAPS_OPTIONAL;
+		s->create |= (1U << XTC_PIN_TC_INGRESS) | (1U << XTC_PIN_TC_EGRESS);
+	}
 	/* Nothing to keep when every pin that must exist is to be made. */
-	s->fresh = !(((1U << XTC_PIN_COUNT) - 1) & ~XTC_MAPS_OPTIONAL & ~s->create);
+	s->fresh = !s->migrate && !(((1U << XTC_PIN_COUNT) - 1) & ~XTC_MAPS_OPTIONAL & ~s->create);
 	if (s->fresh)
 		s->create |= XTC_MAPS_OPTIONAL;
 	/* An upgrade: new TC programs on the same maps, swapped in where ours run. */
-	s->reload_progs = ob->build_stale && !s->fresh;
+	s->reload_progs = ob->build_stale && !s->fresh && !s->migrate;
 	s->stamp = !ob->marked || s->repin || s->create || s->reload_progs;
 }
 
@@ -461,14 +477,23 @@ static int state_changes(struct xtc_changes *cs, const struct xtc_observed *ob,
 		err = xtc_changes_add(cs, '~', XTC_CH_STATE, ob->st->dir, false,
 				      "upgrade: this xtc's BPF code replaces the running programs in "
 				      "place; maps and counters are kept");
+	if (s->migrate)
+		err = xtc_changes_add(cs, '~', XTC_CH_STATE, ob->st->dir, false,
+				      "upgrade: this xtc's maps have another layout; the ones that "
+				      "changed are made anew and filled, counters carry over by rule "
+				      "name, and the running programs are replaced in place");
 	for (pin = 0; pin < XTC_PIN_COUNT && !err; pin++) {
-		if (s->repin & (1U << pin))
+		if (s->migrate & (1U << pin))
+			err = xtc_changes_add(cs, '+', XTC_CH_STATE, xtc_state_pin_name(pin), false,
+					      "another layout: made anew in this xtc's");
+		else if (s->repin & (1U << pin))
 			err = xtc_changes_add(cs, '~', XTC_CH_STATE, xtc_state_pin_name(pin), false,
 					      "pin again (taken from program %u)",
 					      s->recover_from[pin]);
 		else if (s->create & (1U << pin))
 			err = xtc_changes_add(cs, '+', XTC_CH_STATE, xtc_state_pin_name(pin), false,
-					      "was gone: made anew");
+					      s->migrate && !(ob->missing & (1U << pin)) ?
+					      "this xtc's program, on the new maps" : "was gone: made anew");
 	}
 	return err;
 }
@@ -528,12 +553,6 @@ int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_at
 		snprintf(p->refusal, sizeof(p->refusal), "tc_attach = tcx, but this kernel has no "
 			 "TCX (it came in Linux 6.6); use tc_attach = auto or cls_bpf");
 		return -EOPNOTSUPP;
-	}
-	if (ob->incompatible && !p->state_as_is) {
-		snprintf(p->refusal, sizeof(p->refusal), "%.900s holds maps of another layout (made "
-			 "by another xtc version); run xtc unload --all, then apply",
-			 ob->st->dir);
-		return -EEXIST;
 	}
 	p->tc_kind = tc_attach == XTC_TC_CLS_BPF ? XTC_TC_KIND_CLS_BPF :
 		     tc_attach == XTC_TC_TCX || ob->tcx ? XTC_TC_KIND_TCX : XTC_TC_KIND_CLS_BPF;
@@ -597,6 +616,8 @@ void xtc_plan_free(struct xtc_plan *p)
 	xtc_tables_plan_free(&p->tplan);
 	xtc_changes_free(&p->changes);
 	xtc_rule_table_free(&p->want);
+	free(p->carry_ids);
+	p->carry_ids = NULL;
 	free(p->ip);
 	free(p->ifs);
 	p->ip = NULL;

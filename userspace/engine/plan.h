@@ -53,6 +53,7 @@ struct xtc_state_plan {
 	bool fresh;			/* nothing to keep: every map is new and empty */
 	bool stamp;			/* mark the maps as ours */
 	bool reload_progs;		/* load this xtc's TC programs on the same maps */
+	__u32 migrate;			/* bit per map: of another layout, made anew in ours */
 };
 
 struct xtc_plan {
@@ -71,6 +72,8 @@ struct xtc_plan {
 	size_t ip_changes;
 	__u32 max_entries;		/* rules hash capacity needed */
 	struct xtc_rule_table want;	/* the rule table as the file wants it */
+	__u32 *carry_ids;		/* rules whose counters move to maps of a new layout */
+	size_t n_carry_ids;
 	struct xtc_changes changes;	/* what the plan changes, for people */
 	char refusal[1024];		/* why the plan cannot be carried out, or "" */
 };

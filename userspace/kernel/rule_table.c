@@ -84,6 +84,39 @@ int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
 	return err;
 }
 
+int xtc_rule_names_read(int fd, struct xtc_rule_table *t)
+{
+	const size_t name_len = sizeof(t->info->name);
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi), i;
+	char *buf = NULL;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -errno;
+	if (mi.type != BPF_MAP_TYPE_ARRAY || mi.key_size != sizeof(__u32) ||
+	    mi.value_size < name_len)
+		return 0;
+	err = alloc(t, mi.max_entries);
+	if (!err && !(buf = malloc((size_t)mi.value_size * (mi.max_entries ?: 1))))
+		err = -ENOMEM;
+	if (!err)
+		err = xtc_map_read_array(fd, buf, mi.value_size, mi.max_entries);
+	for (i = 0; !err && i < mi.max_entries; i++) {
+		struct xtc_rule_info *ri = &t->info[i];
+
+		memcpy(ri->name, buf + (size_t)i * mi.value_size, name_len);
+		ri->name[name_len - 1] = 0;
+		if (ri->name[0])
+			ri->flags = XTC_RI_USED;
+	}
+	free(buf);
+	if (err)
+		xtc_rule_table_free(t);
+	return err;
+}
+
 int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n)
 {
 	int err;

@@ -22,6 +22,11 @@ struct xtc_rule_table {
 
 /* What the kernel holds now. */
 int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t);
+/*
+ * Only the names (and XTC_RI_USED) from a rule info array of any layout,
+ * this xtc's or an older one's: every layout starts with the name.
+ */
+int xtc_rule_names_read(int fd, struct xtc_rule_table *t);
 /* What the file wants, with n slots at least (more if a rule id needs them). */
 int xtc_rule_table_want(const struct xtc_rule *rules, int n_rules, __u32 n,
 			struct xtc_rule_table *t);

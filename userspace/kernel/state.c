@@ -125,12 +125,19 @@ static int open_pins(struct xtc_state *st)
 		else
 			st->maps.fd[pin] = fd;
 	}
-	/* A map of another layout is as good as gone: reading it would be wrong. */
+	/*
+	 * A map of another layout is as good as gone for this xtc, which makes
+	 * it anew; the old one stays open (the first one seen) so that its
+	 * counters can be carried over.
+	 */
 	st->foreign = xtc_maps_check(&st->maps);
 	for (pin = 0; pin < XTC_MAP_COUNT; pin++) {
 		if (!(st->foreign & (1U << pin)))
 			continue;
-		close(st->maps.fd[pin]);
+		if (st->old.fd[pin] < 0)
+			st->old.fd[pin] = st->maps.fd[pin];
+		else
+			close(st->maps.fd[pin]);
 		st->maps.fd[pin] = -1;
 		if (!(XTC_MAPS_OPTIONAL & (1U << pin)))
 			st->missing |= 1U << pin;
@@ -190,13 +197,19 @@ static int lock_current(struct xtc_state *st)
 	return -EAGAIN;
 }
 
+void xtc_state_init(struct xtc_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->lock_fd = st->tc_ingress_fd = st->tc_egress_fd = -1;
+	xtc_maps_init(&st->maps);
+	xtc_maps_init(&st->old);
+}
+
 int xtc_state_open(struct xtc_state *st, const char *bpffs, bool create)
 {
 	int err;
 
-	memset(st, 0, sizeof(*st));
-	st->lock_fd = st->tc_ingress_fd = st->tc_egress_fd = -1;
-	xtc_maps_init(&st->maps);
+	xtc_state_init(st);
 	if ((size_t)snprintf(st->dir, sizeof(st->dir), "%s/xtc", bpffs) >= sizeof(st->dir))
 		return -ENAMETOOLONG;
 
@@ -270,6 +283,7 @@ void xtc_state_close(struct xtc_state *st)
 	if (!st)
 		return;
 	xtc_maps_close(&st->maps);
+	xtc_maps_close(&st->old);
 	if (st->tc_ingress_fd >= 0)
 		close(st->tc_ingress_fd);
 	if (st->tc_egress_fd >= 0)

@@ -27,8 +27,12 @@ struct xtc_state {
 	__u32 missing;			/* bit XTC_MAP_* / XTC_PIN_*: that pin is gone */
 	__u32 foreign;			/* bit XTC_MAP_*: made by another xtc version; not opened */
 	struct xtc_maps maps;		/* fd -1 for a missing pin */
+	struct xtc_maps old;		/* the pins of st->foreign, kept open to carry counters */
 	int tc_ingress_fd, tc_egress_fd;	/* pinned TC programs */
 };
+
+/* Every fd -1, nothing open: what xtc_state_close() accepts. */
+void xtc_state_init(struct xtc_state *st);
 
 /* "maps/xtc_rules", "progs/tc_ingress": a pin's path under the state directory. */
 const char *xtc_state_pin_name(int pin);
