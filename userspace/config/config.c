@@ -69,8 +69,7 @@ static void ctx_free(struct ctx *c)
 	for (i = 0; i < c->n_diags; i++)
 		free(c->diags[i].text);
 	free(c->diags);
-	for (i = 0; i < c->n_secs; i++)
-		free(c->secs[i].kv);
+	free(c->kvs);
 	free(c->secs);
 	for (i = 0; i < c->n_chunks; i++)
 		free(c->chunks[i]);

@@ -59,8 +59,9 @@ struct raw_sec {
 	bool bad_name;			/* reported already: skip host lookups */
 	bool entries;			/* takes bare lines: a [set NAME], or a bad one's stand-in */
 	int first_file, first_line;	/* of an earlier section like it, else line 0 */
-	struct raw_kv *kv;
+	struct raw_kv *kv;		/* n_kv of ctx.kvs, set once its file is read */
 	int n_kv;
+	int kv_first;			/* index in ctx.kvs */
 };
 
 struct diag_ent {
@@ -86,6 +87,8 @@ struct ctx {
 	unsigned long long total;	/* bytes read from all files */
 	struct raw_sec *secs;
 	int n_secs;
+	struct raw_kv *kvs;		/* of every section, in file order: one allocation */
+	int n_kvs;
 	int cur;			/* section that pairs go to; -1 before any */
 	struct diag_ent *diags;
 	int n_diags;

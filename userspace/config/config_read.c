@@ -107,7 +107,7 @@ static int add_section(struct ctx *c, enum sec_kind kind, const char *name)
 		return -ENOMEM;
 	s = &c->secs[c->n_secs];
 	*s = (struct raw_sec){ .kind = kind, .file = c->file, .line = c->lineno,
-			       .name = cfg_strdup(c, name) };
+			       .name = cfg_strdup(c, name), .kv_first = c->n_kvs };
 	if (!s->name)
 		return -ENOMEM;
 	c->cur = c->n_secs++;
@@ -220,9 +220,10 @@ static void add_pair(struct ctx *c, const char *key, const char *val)
 	struct raw_kv *kv;
 	char *k;
 
-	if (GROW(s->kv, s->n_kv))
+	/* A section's pairs are contiguous: the next header starts the next section. */
+	if (GROW(c->kvs, c->n_kvs))
 		goto nomem;
-	kv = &s->kv[s->n_kv];
+	kv = &c->kvs[c->n_kvs++];
 	k = cfg_strdup(c, key);
 	*kv = (struct raw_kv){ .key = k, .val = val ? cfg_strdup(c, val) : NULL,
 			       .line = c->lineno };
@@ -492,6 +493,9 @@ static int read_file(struct ctx *c)
 	}
 	free(r.buf);
 	close(r.fd);
+	/* The pairs array has stopped moving (until the next file). */
+	for (int i = 0; i < c->n_secs; i++)
+		c->secs[i].kv = c->kvs ? c->kvs + c->secs[i].kv_first : NULL;
 	return c->err ? c->err : rc < 0 ? rc : 0;
 }
 

@@ -5,6 +5,7 @@
 #include "plan.h"
 #include "log.h"
 #include "rule_info.h"
+#include "util.h"
 
 /* ---- rules ------------------------------------------------------------- */
 
@@ -36,12 +37,50 @@ static int collect_ipmap(const struct xtc_model *m, const struct xtc_observed *o
 	return 0;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	const struct xtc_rule_info *x = *(const struct xtc_rule_info *const *)a;
-	const struct xtc_rule_info *y = *(const struct xtc_rule_info *const *)b;
+/* Rule names to ids: open addressing, slots hold id + 1 (0: empty). */
+struct name_index {
+	const struct xtc_rule_info *info;
+	__u32 *slot;
+	__u32 mask;
+};
 
-	return strncmp(x->name, y->name, sizeof(x->name));
+#define NAME_LEN sizeof(((struct xtc_rule_info *)0)->name)
+
+static __u64 name_hash(const char *name)
+{
+	return xtc_fnv1a64(XTC_FNV64_INIT, name, strnlen(name, NAME_LEN));
+}
+
+static int name_index_build(struct name_index *x, const struct xtc_rule_info *info, __u32 n)
+{
+	__u32 cap = 16, i, k;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	x->info = info;
+	x->mask = cap - 1;
+	x->slot = calloc(cap, sizeof(*x->slot));
+	if (!x->slot)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (!(info[i].flags & XTC_RI_USED))
+			continue;
+		for (k = name_hash(info[i].name) & x->mask; x->slot[k]; k = (k + 1) & x->mask)
+			;
+		x->slot[k] = i + 1;
+	}
+	return 0;
+}
+
+/* The id that holds name, or -1. */
+static __u32 name_index_find(const struct name_index *x, const char *name)
+{
+	__u32 k;
+
+	for (k = name_hash(name) & x->mask; x->slot[k]; k = (k + 1) & x->mask)
+		if (!strncmp(x->info[x->slot[k] - 1].name, name, NAME_LEN))
+			return x->slot[k] - 1;
+	return (__u32)-1;
 }
 
 /*
@@ -53,36 +92,28 @@ static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob, struct
 {
 	/* Maps moving to a new layout: the names they hold say which ids are taken. */
 	const struct xtc_rule_table *have = ob->tables.rules.n ? &ob->tables.rules : &ob->old_rules;
-	const struct xtc_rule_info *info = have->info;
-	const struct xtc_rule_info **byname = NULL, *kp, **hit;
-	struct xtc_rule_info key;
-	__u32 n = have->n, i, n_used = 0, next = 0;
+	struct name_index byname = {};
+	__u32 n = have->n, next = 0, id;
 	unsigned char *taken = NULL;
 	int r, err = 0;
 
 	if (!n)
 		return 0;
-	byname = calloc(n, sizeof(*byname));
+	err = name_index_build(&byname, have->info, n);
 	taken = calloc(n, 1);
 	if (ob->incompatible)
 		p->carry_ids = calloc(n, sizeof(*p->carry_ids));
-	if (!byname || !taken || (ob->incompatible && !p->carry_ids)) {
+	if (err || !taken || (ob->incompatible && !p->carry_ids)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		if (info[i].flags & XTC_RI_USED)
-			byname[n_used++] = &info[i];
-	qsort(byname, n_used, sizeof(*byname), cmp_name);
-	kp = &key;
 	for (r = 0; r < m->n_rules; r++) {
-		snprintf(key.name, sizeof(key.name), "%s", m->rules[r].name);
-		hit = bsearch(&kp, byname, n_used, sizeof(*byname), cmp_name);
-		m->rules[r].id = hit ? (__u32)(*hit - info) : (__u32)-1;
-		if (hit)
-			taken[*hit - info] = 1;
-		if (hit && p->carry_ids)
-			p->carry_ids[p->n_carry_ids++] = m->rules[r].id;
+		m->rules[r].id = id = name_index_find(&byname, m->rules[r].name);
+		if (id == (__u32)-1)
+			continue;
+		taken[id] = 1;
+		if (p->carry_ids)
+			p->carry_ids[p->n_carry_ids++] = id;
 	}
 	for (r = 0; r < m->n_rules; r++) {
 		if (m->rules[r].id != (__u32)-1)
@@ -100,7 +131,7 @@ static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob, struct
 	}
 out:
 	free(taken);
-	free(byname);
+	free(byname.slot);
 	return err;
 }
 

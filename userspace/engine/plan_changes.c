@@ -76,11 +76,6 @@ struct named {
 	const struct named *other;	/* the same name on the other side */
 };
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct named *)a)->ri->name, ((const struct named *)b)->ri->name);
-}
-
 static int by_prio(const void *a, const void *b)
 {
 	const struct named *x = *(const struct named *const *)a;
@@ -89,44 +84,39 @@ static int by_prio(const void *a, const void *b)
 	return x->ri->prio < y->ri->prio ? -1 : x->ri->prio > y->ri->prio;
 }
 
-/* The named rules in match order. */
-static struct named **in_order(struct named *v, size_t n)
-{
-	struct named **order = calloc(n ? n : 1, sizeof(*order));
-	size_t i;
-
-	if (!order)
-		return NULL;
-	for (i = 0; i < n; i++)
-		order[i] = &v[i];
-	qsort(order, n, sizeof(*order), by_prio);
-	return order;
-}
-
-/* The used slots, sorted by name, each with its rank in match order. */
-static struct named *collect(const struct xtc_rule_table *t, size_t *count)
+/*
+ * The used slots in id order, and *order: the same in match order, each
+ * with its rank.  Ids are handed out in file order, so the slots are
+ * usually in match order already: then there is nothing to sort.
+ */
+static struct named *collect(const struct xtc_rule_table *t, size_t *count,
+			     struct named ***order_out)
 {
 	struct named *v = calloc(t->n ? t->n : 1, sizeof(*v)), **order;
+	bool sorted = true;
 	size_t k = 0, i;
 
-	if (!v)
+	order = calloc(t->n ? t->n : 1, sizeof(*order));
+	if (!v || !order) {
+		free(v);
+		free(order);
 		return NULL;
+	}
 	for (i = 0; i < t->n; i++) {
 		if (!(t->info[i].flags & XTC_RI_USED))
 			continue;
 		v[k].ri = &t->info[i];
-		v[k++].rs = t->sets[i];
+		v[k].rs = t->sets[i];
+		order[k] = &v[k];
+		sorted &= !k || by_prio(&order[k - 1], &order[k]) <= 0;
+		k++;
 	}
-	qsort(v, k, sizeof(*v), by_name);
-	order = in_order(v, k);
-	if (!order) {
-		free(v);
-		return NULL;
-	}
+	if (!sorted)
+		qsort(order, k, sizeof(*order), by_prio);
 	for (i = 0; i < k; i++)
 		order[i]->rank = i + 1;
-	free(order);
 	*count = k;
+	*order_out = order;
 	return v;
 }
 
@@ -191,27 +181,30 @@ static void describe(const struct named *h, const struct named *w, char *buf, si
 int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
 		      const struct xtc_rule_table *want)
 {
-	struct named *h = NULL, *w = NULL, key, *hit, **ho = NULL, **wo = NULL;
-	size_t nh = 0, nw = 0, i;
+	struct named *h = NULL, *w = NULL, **ho = NULL, **wo = NULL;
+	size_t nh = 0, nw = 0, i, j;
 	char detail[512];
 	int err = -ENOMEM;
 
-	h = collect(have, &nh);
-	w = collect(want, &nw);
+	h = collect(have, &nh, &ho);
+	w = collect(want, &nw, &wo);
 	if (!h || !w)
 		goto out;
-	for (i = 0; i < nw; i++) {
-		key.ri = w[i].ri;
-		hit = bsearch(&key, h, nh, sizeof(*h), by_name);
-		if (hit) {
-			hit->other = &w[i];
-			w[i].other = hit;
+	/*
+	 * A rule that stays keeps its id (ids follow names): the same name in
+	 * the same slot on both sides.  A slot can also pass from a removed
+	 * rule to a new one.  Both lists are in id order.
+	 */
+	for (i = j = 0; i < nh && j < nw;) {
+		__u32 hid = h[i].ri - have->info, wid = w[j].ri - want->info;
+
+		if (hid == wid && !strncmp(h[i].ri->name, w[j].ri->name, sizeof(h[i].ri->name))) {
+			h[i].other = &w[j];
+			w[j].other = &h[i];
 		}
+		i += hid <= wid;
+		j += wid <= hid;
 	}
-	ho = in_order(h, nh);
-	wo = in_order(w, nw);
-	if (!ho || !wo)
-		goto out;
 	common_ranks(ho, nh);
 	common_ranks(wo, nw);
 	err = 0;
