@@ -18,6 +18,7 @@
 #include "config.h"
 #include "config_raw.h"
 #include "log.h"
+#include "mem.h"
 #include "xtc_shared.h"
 
 static int diag_cmp(const void *a, const void *b)
@@ -116,6 +117,7 @@ int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *d
 	t0 = xtc_now();
 	err = cfg_read_all(&c);
 	pr_debug("timing: config read %.3f s\n", xtc_now() - t0);
+	xtc_mem_advise();	/* validation and compiling grow about as much again */
 	if (!err && c.err)
 		err = c.err;
 	/* Half a file validates into nonsense: then only the read errors are reported. */

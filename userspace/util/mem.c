@@ -1,27 +1,65 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <malloc.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include "mem.h"
 
 #define STEP (256UL << 20)
 #define HUGE (2UL << 20)
 
+static uintptr_t advised_end;
+
+/* Reserving heap ahead is safe unless address space or commit is counted strictly. */
+static bool room_to_reserve(void)
+{
+	struct rlimit rl;
+	FILE *f;
+	int mode = 0;
+
+	if (getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur != RLIM_INFINITY)
+		return false;
+	f = fopen("/proc/sys/vm/overcommit_memory", "re");
+	if (f) {
+		if (fscanf(f, "%d", &mode) != 1)
+			mode = 2;
+		fclose(f);
+	}
+	return mode != 2;
+}
+
+void xtc_mem_advise(void)
+{
+	uintptr_t end = (uintptr_t)sbrk(0) & ~(HUGE - 1);
+
+	if (!advised_end || end <= advised_end)
+		return;
+	madvise((void *)advised_end, end - advised_end, MADV_HUGEPAGE);
+	advised_end = end;
+}
+
 void xtc_mem_tune(void)
 {
-	uintptr_t start, end;
+	uintptr_t start;
 	void *p;
 
+	if (!room_to_reserve())
+		return;
 	mallopt(M_MMAP_THRESHOLD, STEP);
 	mallopt(M_TRIM_THRESHOLD, 2 * STEP);
 	mallopt(M_TOP_PAD, STEP);
 	/* Grows the heap (libraries made it small already), STEP ahead: advise it all. */
 	p = malloc(2 * HUGE);
-	end = (uintptr_t)sbrk(0);
+	if (!p) {
+		/* No room after all: glibc's defaults, which ask for no more than needed. */
+		mallopt(M_TOP_PAD, 128 << 10);
+		return;
+	}
 	start = ((uintptr_t)p + HUGE - 1) & ~(HUGE - 1);
-	if (p && end > start + HUGE)
-		madvise((void *)start, (end - start) & ~(HUGE - 1), MADV_HUGEPAGE);
+	advised_end = start;
+	xtc_mem_advise();
 	free(p);
 }
