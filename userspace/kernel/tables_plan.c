@@ -313,7 +313,8 @@ static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_model *
 	__u32 n_ids = o->n_digests - 1, id;
 	struct touched_set s = {};
 	struct touch_ctx c = { .s = &s };
-	size_t cap_dig = 0, touched_n = 0;
+	size_t cap_dig = 0, touched_n = 0, i;
+	__u64 touched_masks = 0;
 	int *by = NULL, r, err = 0;
 
 	for (r = 0; r < n_rules; r++)
@@ -354,10 +355,14 @@ static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_model *
 		if (!err && now->n)
 			err = xtc_tss_rule_entries_in(&rules[by[id]], t->masks, t->n_masks, touch, &c);
 	}
-	/* What the unchanged rules say about the touched keys. */
+	/* What the unchanged rules say about the touched keys: only rules of their shapes can. */
+	for (i = 0; i < s.n; i++)
+		touched_masks |= s.e[i].key.mask_id < 64 ? 1ULL << s.e[i].key.mask_id : ~0ULL;
 	for (r = 0; r < n_rules && !err && s.n; r++) {
 		const struct xtc_rule_digest *d = &t->digests[r];
 
+		if (t->rule_masks && !(t->rule_masks[r] & touched_masks))
+			continue;
 		if (d->n && same_digest(old_digest(o, rules[r].id), d))
 			err = xtc_tss_rule_entries_in(&rules[r], t->masks, t->n_masks,
 						      touch_unchanged, &s);

@@ -635,6 +635,7 @@ int xtc_tss_rule_digest(const struct xtc_rule *r, const struct xtc_mask_ent *mas
 
 struct build_ctx {
 	struct xtc_rule_digest *d;	/* the current rule's, or NULL */
+	__u64 *mask_bits;		/* the current rule's, or NULL */
 	struct entry_table *tab;	/* NULL: digests only */
 };
 
@@ -645,6 +646,8 @@ static int build_entry(void *ctx, const struct xtc_tss_entry *e)
 
 	if (b->d)
 		digest_add(b->d, e, kh);
+	if (b->mask_bits)
+		*b->mask_bits |= e->key.mask_id < 64 ? 1ULL << e->key.mask_id : ~0ULL;
 	return b->tab ? entry_table_put_hashed(b->tab, e, kh) : 0;
 }
 
@@ -681,7 +684,8 @@ static int compile(const struct xtc_rule *rules, int n_rules, const struct xtc_m
 
 	if (digests) {
 		t->digests = calloc(n_rules ? n_rules : 1, sizeof(*t->digests));
-		if (!t->digests)
+		t->rule_masks = calloc(n_rules ? n_rules : 1, sizeof(*t->rule_masks));
+		if (!t->digests || !t->rule_masks)
 			return -ENOMEM;
 	}
 	for (r = 0; r < n_rules; r++) {
@@ -689,6 +693,7 @@ static int compile(const struct xtc_rule *rules, int n_rules, const struct xtc_m
 		b.val = rule_val(&rules[r]);
 		b.last_slot = -1;
 		bc.d = digests ? &t->digests[r] : NULL;
+		bc.mask_bits = digests ? &t->rule_masks[r] : NULL;
 		err = xtc_tss_expand(&rules[r], put_atom, &b);
 		if (err) {
 			if (err == -E2BIG)
@@ -759,5 +764,6 @@ void xtc_tss_free(struct xtc_tss *t)
 		return;
 	entry_table_free(&t->set);
 	free(t->digests);
+	free(t->rule_masks);
 	memset(t, 0, sizeof(*t));
 }

@@ -25,6 +25,8 @@ struct xtc_tss {
 	/* Per rule, in the rules' order: what it expands to, as xtc_rule_digest holds it. */
 	struct xtc_rule_digest *digests;
 	size_t n_expanded;		/* the sum of digests[].n: entries before merging */
+	/* Per rule, with the digests: a bit per mask id its entries use (all for ids >= 64). */
+	__u64 *rule_masks;
 	/* How many masks a rule needed; the first rule over the limit. */
 	const struct xtc_rule *overflow_rule;
 };
