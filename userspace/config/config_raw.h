@@ -127,6 +127,8 @@ const struct raw_kv *cfg_global_key(const struct ctx *c, const char *key);
 
 /* config_read.c: a copy of s that lives as long as c; NULL when out of memory. */
 char *cfg_strdup(struct ctx *c, const char *s);
+/* The same for n bytes of s, which need not end there. */
+char *cfg_strndup(struct ctx *c, const char *s, size_t n);
 
 /*
  * config_read.c: reads the main file c->m->files[0] and the files its

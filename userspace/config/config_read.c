@@ -77,7 +77,12 @@ bool cfg_valid_name(const char *s)
  */
 char *cfg_strdup(struct ctx *c, const char *s)
 {
-	size_t len = strlen(s) + 1;
+	return cfg_strndup(c, s, strlen(s));
+}
+
+char *cfg_strndup(struct ctx *c, const char *s, size_t n)
+{
+	size_t len = n + 1;
 	char *p;
 
 	if (len > c->chunk_left) {
@@ -93,7 +98,8 @@ char *cfg_strdup(struct ctx *c, const char *s)
 		c->chunk_left = size;
 	}
 	p = c->chunk_pos;
-	memcpy(p, s, len);
+	memcpy(p, s, n);
+	p[n] = '\0';
 	c->chunk_pos += len;
 	c->chunk_left -= len;
 	return p;
@@ -214,7 +220,8 @@ out:
 		c->secs[c->cur].entries = word == SEC_SET;
 }
 
-static void add_pair(struct ctx *c, const char *key, const char *val)
+static void add_pair_n(struct ctx *c, const char *key, size_t klen, const char *val,
+		       size_t vlen)
 {
 	struct raw_sec *s = &c->secs[c->cur];
 	struct raw_kv *kv;
@@ -224,8 +231,8 @@ static void add_pair(struct ctx *c, const char *key, const char *val)
 	if (GROW(c->kvs, c->n_kvs))
 		goto nomem;
 	kv = &c->kvs[c->n_kvs++];
-	k = cfg_strdup(c, key);
-	*kv = (struct raw_kv){ .key = k, .val = val ? cfg_strdup(c, val) : NULL,
+	k = cfg_strndup(c, key, klen);
+	*kv = (struct raw_kv){ .key = k, .val = val ? cfg_strndup(c, val, vlen) : NULL,
 			       .line = c->lineno };
 	s->n_kv++;
 	if (!k || (val && !kv->val))
@@ -249,18 +256,34 @@ static void read_set_line(struct ctx *c, char *s)
 			    "prefix, port or port range per line, without '='", s, sec->name);
 		return;
 	}
-	add_pair(c, s, NULL);
+	add_pair_n(c, s, strlen(s), NULL, 0);
 }
 
-/* Handles one line, without its newline. */
-static void read_line(struct ctx *c, char *line)
+static bool blank(char ch)
 {
-	char *s, *eq, *key, *val;
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
 
-	if (c->lineno == 1 && !strncmp(line, "\xef\xbb\xbf", 3))
+/*
+ * Handles one line of len bytes, without its newline.  A big file is
+ * mostly key = value lines: those are cut with the length in hand, never
+ * measured again.
+ */
+static void read_line(struct ctx *c, char *line, size_t len)
+{
+	char *s, *end, *eq, *key, *kend, *val;
+
+	if (c->lineno == 1 && len >= 3 && !strncmp(line, "\xef\xbb\xbf", 3)) {
 		line += 3;
-	s = trim(line);
-	if (!*s || *s == ';' || *s == '#')
+		len -= 3;
+	}
+	end = line + len;
+	for (s = line; s < end && (*s == ' ' || *s == '\t'); s++)
+		;
+	while (end > s && blank(end[-1]))
+		end--;
+	*end = '\0';
+	if (s == end || *s == ';' || *s == '#')
 		return;
 	if (*s == '[') {
 		read_header(c, s);
@@ -270,18 +293,20 @@ static void read_line(struct ctx *c, char *line)
 		read_set_line(c, s);
 		return;
 	}
-	eq = strchr(s, '=');
+	eq = memchr(s, '=', (size_t)(end - s));
 	if (!eq) {
 		cfg_problem(c, c->lineno, "syntax error: '" QS "' is not [section], "
 			"key = value or a comment (; or #)", s);
 		return;
 	}
-	*eq = '\0';
-	key = trim(s);
+	key = s;
+	for (kend = eq; kend > key && (kend[-1] == ' ' || kend[-1] == '\t'); kend--)
+		;
+	*kend = '\0';
 	val = eq + 1;
 	cut_comment(val);
 	val = trim(val);
-	if (!*key) {
+	if (kend == key) {
 		cfg_problem(c, c->lineno, "syntax error: '= " QS "' has no key before '='",
 			val);
 		return;
@@ -291,7 +316,7 @@ static void read_line(struct ctx *c, char *line)
 			"[global], [interface NAME], [rule NAME] or [static]", key);
 		return;
 	}
-	add_pair(c, key, val);
+	add_pair_n(c, key, (size_t)(kend - key), val, strlen(val));
 }
 
 /* ---- bounded input ---------------------------------------------------- */
@@ -485,11 +510,11 @@ static int read_file(struct ctx *c)
 		if (rc == LINE_TOO_LONG)
 			cfg_problem(c, c->lineno, "line is longer than %d KiB",
 				    XTC_CONFIG_LINE_MAX >> 10);
-		else if (strlen(line) != len)
+		else if (memchr(line, '\0', len))
 			cfg_problem(c, c->lineno, "syntax error: the line holds a NUL byte; "
 				"give a text file");
 		else
-			read_line(c, line);
+			read_line(c, line, len);
 	}
 	free(r.buf);
 	close(r.fd);
