@@ -50,49 +50,59 @@ static void print_json(const struct xtc_opts *opts, const struct xtc_model *m,
 	xtc_out_free(o);
 }
 
-/* Config problems are printed (the first error is kept for --json); --strict fails on warnings. */
-static int load_config(const struct xtc_opts *opts, struct xtc_model **m)
+/*
+ * Config problems are printed (the first error is kept for --json); --strict
+ * fails on warnings.  The shadowed-rules check may still be running
+ * (pending): then this waits for it.
+ */
+static int config_done(const struct xtc_opts *opts, int err, struct xtc_config_pending *pending,
+		       struct xtc_model **m, struct xtc_diag *diag)
 {
-	struct xtc_diag diag = {};
-	int err;
-
-	err = xtc_config_load(opts->config, m, &diag);
-	xtc_diag_print(&diag);
-	if (!err && opts->strict && diag.n_warnings) {
-		const struct xtc_diag_msg *w = xtc_diag_failure(&diag);
+	if (!err)
+		err = xtc_config_wait(pending, m, diag);
+	xtc_diag_print(diag);
+	if (!err && opts->strict && diag->n_warnings) {
+		const struct xtc_diag_msg *w = xtc_diag_failure(diag);
 
 		xtc_log_set_error(w->file, w->line, w->text);
 		pr_warn("%s: %d warning(s), and --strict makes them errors\n", opts->config,
-			diag.n_warnings);
+			diag->n_warnings);
 		xtc_model_free(*m);
 		*m = NULL;
 		err = -EINVAL;
 	}
-	xtc_diag_free(&diag);
+	xtc_diag_free(diag);
 	return err;
 }
 
 int cmd_apply(const struct xtc_opts *opts)
 {
 	struct xtc_state st = { .lock_fd = -1 };
+	struct xtc_config_pending *pending = NULL;
 	struct xtc_model *m = NULL;
+	struct xtc_diag diag = {};
 	struct xtc_run run = {};
 	struct xtc_plan *p = &run.plan;
 	enum result res = FAILED;
 	int err, rc = XTC_EXIT_RUNTIME;
 	double t0 = xtc_now();
 
-	err = load_config(opts, &m);
+	/* The last check of the file runs while the kernel is read and the plan is made. */
+	err = xtc_config_load_async(opts->config, &m, &diag, &pending);
 	pr_debug("timing: config %.3f s\n", xtc_now() - t0);
-	if (err)
-		return XTC_EXIT_USAGE;
-	if (xtc_state_check_bpffs(m->bpffs))
+	if (err || xtc_state_check_bpffs(m->bpffs)) {
+		if (config_done(opts, err, pending, &m, &diag))
+			return XTC_EXIT_USAGE;
 		goto out;
+	}
 	/* A dry run must not even create the state directory or take the lock. */
 	err = xtc_state_open(&st, m->bpffs, !opts->dry_run);
-	if (err)
+	if (!err)
+		err = xtc_reconcile_plan(m, &st, &run);
+	if (config_done(opts, 0, pending, &m, &diag)) {
+		rc = XTC_EXIT_USAGE;
 		goto out;
-	err = xtc_reconcile_plan(m, &st, &run);
+	}
 	if (err) {
 		rc = err == -E2BIG || err == -EOPNOTSUPP ? XTC_EXIT_USAGE : XTC_EXIT_RUNTIME;
 		goto out;

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include "config.h"
 #include "config_raw.h"
+#include <pthread.h>
 #include "log.h"
 #include "mem.h"
 #include "xtc_shared.h"
@@ -63,6 +64,24 @@ static int move_diags(struct ctx *c, struct xtc_diag *diag)
 	return 0;
 }
 
+/* The file as read (sections, pairs, strings): the model holds copies of what it needs. */
+static void ctx_free_raw(struct ctx *c)
+{
+	int i;
+
+	free(c->kvs);
+	free(c->secs);
+	for (i = 0; i < c->n_chunks; i++)
+		free(c->chunks[i]);
+	free(c->chunks);
+	c->kvs = NULL;
+	c->secs = NULL;
+	c->chunks = NULL;
+	c->n_kvs = c->n_secs = c->n_chunks = 0;
+	c->chunk_pos = NULL;
+	c->chunk_left = 0;
+}
+
 static void ctx_free(struct ctx *c)
 {
 	int i;
@@ -70,11 +89,7 @@ static void ctx_free(struct ctx *c)
 	for (i = 0; i < c->n_diags; i++)
 		free(c->diags[i].text);
 	free(c->diags);
-	free(c->kvs);
-	free(c->secs);
-	for (i = 0; i < c->n_chunks; i++)
-		free(c->chunks[i]);
-	free(c->chunks);
+	ctx_free_raw(c);
 	free(c->hosts);
 	free(c->set_index);
 }
@@ -102,44 +117,115 @@ static struct xtc_model *model_new(const char *path)
 	return m;
 }
 
-int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag)
+/* A load whose shadowed-rules check still runs (xtc_config_load_async). */
+struct xtc_config_pending {
+	struct ctx c;
+	pthread_t thread;
+	int err;
+};
+
+static void *run_shadow(void *arg)
 {
-	struct ctx c = { .cur = -1 };
+	struct xtc_config_pending *p = arg;
+
+	p->err = cfg_check_shadow(&p->c, p->c.m);
+	return NULL;
+}
+
+/* Moves the problems out and frees; err, or what the handing over met. */
+static int finish(struct xtc_config_pending *p, struct xtc_model *m, struct xtc_diag *diag,
+		  int err)
+{
+	if (!err && p->c.err)
+		err = p->c.err;
+	if (!err && p->c.n_errors)
+		err = -EINVAL;
+	if (move_diags(&p->c, diag) && !err)
+		err = -ENOMEM;
+	if (err)
+		xtc_model_free(m);
+	ctx_free(&p->c);
+	free(p);
+	return err;
+}
+
+static int load(const char *path, struct xtc_model **out, struct xtc_diag *diag,
+		struct xtc_config_pending **pending)
+{
+	struct xtc_config_pending *p = calloc(1, sizeof(*p));
+	struct ctx *c = p ? &p->c : NULL;
 	struct xtc_model *m;
 	double t0;
 	int err;
 
 	*out = NULL;
+	if (pending)
+		*pending = NULL;
 	m = model_new(path);
-	if (!m)
+	if (!m || !p) {
+		xtc_model_free(m);
+		free(p);
 		return -ENOMEM;
-	c.m = m;
+	}
+	c->cur = -1;
+	c->m = m;
+	c->defer_shadow = pending != NULL;
 	t0 = xtc_now();
-	err = cfg_read_all(&c);
+	err = cfg_read_all(c);
 	pr_debug("timing: config read %.3f s\n", xtc_now() - t0);
 	xtc_mem_advise();	/* validation and compiling grow about as much again */
-	if (!err && c.err)
-		err = c.err;
+	if (!err && c->err)
+		err = c->err;
 	/* Half a file validates into nonsense: then only the read errors are reported. */
-	if (!err && c.unreadable)
+	if (!err && c->unreadable)
 		err = -EINVAL;
 	if (!err)
-		err = cfg_validate(&c, m);
-	if (!err && c.err)
-		err = c.err;
-	if (!err && c.n_errors)
+		err = cfg_validate(c, m);
+	if (!err && c->err)
+		err = c->err;
+	if (!err && c->n_errors)
 		err = -EINVAL;
-	if (!err) {
+	if (!err)
 		pr_debug("config: %s: %d file(s), %d interface(s), %d rule(s), %d set(s), "
 			 "%d static(s)\n", path, m->n_files, m->n_ifaces, m->n_rules, m->n_sets,
 			 m->n_statics);
+	if (!err && c->shadow_due) {
+		/* Not needed any more, and big: gone before the plan takes its share. */
+		ctx_free_raw(c);
 		*out = m;
+		if (!pthread_create(&p->thread, NULL, run_shadow, p)) {
+			*pending = p;
+			return 0;
+		}
+		err = cfg_check_shadow(c, m);
 	}
-	if (move_diags(&c, diag) && !err)
-		err = -ENOMEM;
+	*out = err ? NULL : m;
+	return finish(p, m, diag, err);
+}
+
+int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag)
+{
+	return load(path, out, diag, NULL);
+}
+
+int xtc_config_load_async(const char *path, struct xtc_model **out, struct xtc_diag *diag,
+			  struct xtc_config_pending **pending)
+{
+	return load(path, out, diag, pending);
+}
+
+int xtc_config_wait(struct xtc_config_pending *p, struct xtc_model **m, struct xtc_diag *diag)
+{
+	double t0 = xtc_now();
+	int err;
+
+	if (!p)
+		return 0;
+	pthread_join(p->thread, NULL);
+	pr_debug("timing: waited for the shadowed rules %.3f s\n", xtc_now() - t0);
+	err = finish(p, *m, diag, p->err);
 	if (err)
-		xtc_model_free(m);
-	ctx_free(&c);
+		*m = NULL;
 	return err;
 }
 

@@ -61,6 +61,20 @@ void xtc_diag_print(const struct xtc_diag *d);
 int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag);
 
 /*
+ * The same, but the shadowed-rules check (the slowest, a pass that only
+ * warns) may still be running in a thread when it returns 0 with *pending
+ * set: the caller may plan with *out meanwhile (the check reads the rules
+ * and writes nothing; assigning rule ids is fine), and must call
+ * xtc_config_wait() before it acts or reads diag.  On an error nothing is
+ * pending, as with xtc_config_load().
+ */
+struct xtc_config_pending;
+int xtc_config_load_async(const char *path, struct xtc_model **out, struct xtc_diag *diag,
+			  struct xtc_config_pending **pending);
+/* Waits for the check and hands its warnings over; on an error *m is freed and NULL. */
+int xtc_config_wait(struct xtc_config_pending *p, struct xtc_model **m, struct xtc_diag *diag);
+
+/*
  * The [global] bpffs of path (XTC_DEFAULT_BPFFS when it has none), for the
  * commands that need only the state's location: the rest of the file need
  * not be valid (an interface in it may be gone), but it is read with the

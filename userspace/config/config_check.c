@@ -357,7 +357,10 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 	t0 = xtc_now();
 	if (!err && !c->n_errors) {
 		cfg_check_hooks(c, m);
-		err = cfg_check_shadow(c, m);
+		if (c->defer_shadow)
+			c->shadow_due = true;
+		else
+			err = cfg_check_shadow(c, m);
 	}
 	pr_debug("timing: config hooks and shadowed rules %.3f s\n", xtc_now() - t0);
 	free(static_keys);

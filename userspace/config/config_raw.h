@@ -102,6 +102,8 @@ struct ctx {
 	const struct xtc_set **set_index;	/* m->sets by name */
 	int n_set_index;
 	bool unreadable;		/* a file could not be read whole: validate nothing */
+	bool defer_shadow;		/* leave the shadowed-rules check to the caller ... */
+	bool shadow_due;		/* ... which has it to run */
 	int rules_cap;			/* room in m->rules */
 	int err;			/* -ENOMEM: stops everything */
 };

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config_raw.h"
+#include "mem.h"
 #include "config_values.h"
 
 const char *const cfg_sec_names[] = { "?", "global", "interface", "rule", "static", "set" };
@@ -506,7 +507,9 @@ static int read_file(struct ctx *c)
 		return -ENOMEM;
 	}
 	while (!c->err && (rc = next_line(c, &r, &line, &len)) > 0) {
-		c->lineno++;
+		/* A big file grows the heap a lot: huge pages for that too. */
+		if (!(++c->lineno & 0xffff))
+			xtc_mem_advise();
 		if (rc == LINE_TOO_LONG)
 			cfg_problem(c, c->lineno, "line is longer than %d KiB",
 				    XTC_CONFIG_LINE_MAX >> 10);
