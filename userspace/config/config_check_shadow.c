@@ -99,13 +99,26 @@ static __u8 key_kind(const struct xtc_flow_key *mask, const struct xtc_flow_key 
 	return k | (key->dir ? 0x80 : 0x40);
 }
 
+/*
+ * Independent products summed, then mixed: the multiplies overlap,
+ * where a chained hash waits on each.  Collisions only hide candidates.
+ */
 static __u64 atom_hash(int shape, const struct xtc_flow_key *key)
 {
-	struct xtc_flow_key k = *key;
-	__u64 h;
+	static const __u64 mul[sizeof(*key) / 8] = {
+		0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
+		0xd6e8feb86659fd93ULL, 0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL,
+	};
+	__u64 w[sizeof(*key) / 8], h = (__u64)shape * 0xbf58476d1ce4e5b9ULL;
+	size_t i;
 
-	k.mask_id = (__u16)shape;
-	h = entry_key_hash(&k);
+	memcpy(w, key, sizeof(w));
+	w[0] &= ~0xffffULL;	/* mask_id: the shape stands for it */
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		h += (w[i] ^ (w[i] >> 29)) * mul[i];
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
 	return h ? h : 1;
 }
 
