@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include "config_raw.h"
+#include "util.h"
 #include "config_values.h"
 #include "log.h"
 #include "netdev.h"
@@ -240,16 +241,19 @@ static int check_static_dups(struct ctx *c, const struct xtc_model *m, const str
 	return 0;
 }
 
-static int cmp_sec(const void *a, const void *b)
+/* What makes two sections the same one: kind and name, and the file for [static]. */
+static __u64 sec_hash(const struct raw_sec *s)
 {
-	const struct raw_sec *x = *(const struct raw_sec *const *)a;
-	const struct raw_sec *y = *(const struct raw_sec *const *)b;
-	int d = (int)x->kind - (int)y->kind;
+	__u64 h = xtc_fnv1a64(XTC_FNV64_INIT, s->name, strlen(s->name));
 
-	if (!d)
-		d = strcmp(x->name, y->name);
-	/* c->secs is in reading order: the first of equals comes first. */
-	return d ? d : (x > y) - (x < y);
+	h = xtc_fnv1a64(h, &s->kind, sizeof(s->kind));
+	return s->kind == SEC_STATIC ? xtc_fnv1a64(h, &s->file, sizeof(s->file)) : h;
+}
+
+static bool same_sec(const struct raw_sec *a, const struct raw_sec *b)
+{
+	return a->kind == b->kind && !strcmp(a->name, b->name) &&
+	       (a->kind != SEC_STATIC || a->file == b->file);
 }
 
 static const char *const dup_hints[SEC_N] = {
@@ -263,36 +267,41 @@ static const char *const dup_hints[SEC_N] = {
 /* Sets first_line on every repeat of a section, and reports it. */
 static int check_section_dups(struct ctx *c)
 {
-	struct raw_sec **by;
 	char label[96], where[4200];
-	int i;
+	size_t cap = 16, j;
+	int *first, i;
 
 	if (c->n_secs < 2)
 		return 0;
-	by = malloc((size_t)c->n_secs * sizeof(*by));
-	if (!by)
+	while (cap < 2 * (size_t)c->n_secs)
+		cap *= 2;
+	/* The first of each section by hash, in reading order: slots hold index + 1. */
+	first = calloc(cap, sizeof(*first));
+	if (!first)
 		return -ENOMEM;
-	for (i = 0; i < c->n_secs; i++)
-		by[i] = &c->secs[i];
-	qsort(by, (size_t)c->n_secs, sizeof(*by), cmp_sec);
-	for (i = 1; i < c->n_secs; i++) {
-		struct raw_sec *s = by[i];
-		const struct raw_sec *prev = by[i - 1];
+	for (i = 0; i < c->n_secs; i++) {
+		struct raw_sec *s = &c->secs[i];
+		const struct raw_sec *one;
 
-		if (s->kind == SEC_BAD || s->kind != prev->kind || strcmp(s->name, prev->name))
+		if (s->kind == SEC_BAD)
 			continue;
-		/* Each include file may have its own [static]: the entries are what must not repeat. */
-		if (s->kind == SEC_STATIC && s->file != prev->file)
+		for (j = sec_hash(s) & (cap - 1); first[j]; j = (j + 1) & (cap - 1))
+			if (same_sec(&c->secs[first[j] - 1], s))
+				break;
+		if (!first[j]) {
+			first[j] = i + 1;
 			continue;
-		s->first_file = prev->first_line ? prev->first_file : prev->file;
-		s->first_line = prev->first_line ? prev->first_line : prev->line;
+		}
+		one = &c->secs[first[j] - 1];
+		s->first_file = one->file;
+		s->first_line = one->line;
 		c->file = s->file;
 		cfg_sec_label(s, label, sizeof(label));
 		cfg_where(c, s->first_file, s->first_line, where, sizeof(where));
 		cfg_problem(c, s->line, "duplicate section %s: the first is at %s%s", label, where,
 			    dup_hints[s->kind]);
 	}
-	free(by);
+	free(first);
 	return 0;
 }
 

@@ -291,7 +291,8 @@ int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model 
 	bool ok[RK_N] = {};
 	struct xtc_rule r = { .file = m->files[s->file], .line = s->line };
 
-	snprintf(r.name, sizeof(r.name), "%s", s->name);
+	/* Not snprintf: this runs for every rule; a bad name (reported) is cut short. */
+	memcpy(r.name, s->name, strnlen(s->name, sizeof(r.name) - 1));
 	cfg_collect(c, s, rule_keys, f);
 	parse_rule_keys(c, f, ok, m, &r);
 	check_rule_combos(c, s, f, ok, &r);

@@ -97,7 +97,9 @@ void cfg_collect(struct ctx *c, struct raw_sec *s, const char *const *keys,
 	for (i = 0; i < s->n_kv; i++) {
 		struct raw_kv *kv = &s->kv[i];
 
-		for (k = 0; k < n && strcasecmp(kv->key, keys[k]); k++)
+		/* keys[] are lower case: the first letter rules most of them out cheaply. */
+		for (k = 0; k < n && ((kv->key[0] | 0x20) != keys[k][0] ||
+				      strcasecmp(kv->key, keys[k])); k++)
 			;
 		if (k < n && !found[k]) {
 			kv->key = keys[k];

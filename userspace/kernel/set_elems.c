@@ -43,10 +43,17 @@ static void elem_of(const struct xtc_set *set, __u32 k, struct xtc_set_elem *e)
 /* The distinct sets the rules use, sorted for lookups. */
 static int wanted(const struct xtc_model *model, struct group **out, size_t *n)
 {
-	struct group *g = calloc((size_t)model->n_rules * XTC_RM_SET_N + 1, sizeof(*g));
-	size_t k = 0, i, j;
+	size_t k = 0, i, j, uses = 0;
+	struct group *g;
 	int r;
 
+	/* Most rules use no set: room for the uses there are, not four per rule. */
+	for (r = 0; r < model->n_rules; r++) {
+		const struct xtc_rule *ru = &model->rules[r];
+
+		uses += !!ru->src_set + !!ru->dst_set + !!ru->sport_set + !!ru->dport_set;
+	}
+	g = calloc(uses + 1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
 	for (r = 0; r < model->n_rules; r++) {
