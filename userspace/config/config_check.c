@@ -7,6 +7,7 @@
  * config_check_limits.c, config_check_hooks.c and config_check_shadow.c.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,13 +88,43 @@ struct tc_choice {
 	int ingress, egress;
 };
 
-enum { IK_XDP, IK_XDP_MODE, IK_XDP_PRIO, IK_TC_IN, IK_TC_EG, IK_TC_PRIO, IK_N };
+enum { IK_XDP, IK_XDP_MODE, IK_XDP_PRIO, IK_TC_IN, IK_TC_EG, IK_TC_PRIO, IK_OPTIONAL, IK_N };
 static const char *const iface_keys[IK_N + 1] = {
-	"xdp", "xdp_mode", "xdp_priority", "tc_ingress", "tc_egress", "tc_prio", NULL,
+	"xdp", "xdp_mode", "xdp_priority", "tc_ingress", "tc_egress", "tc_prio", "optional", NULL,
 };
 
+/* An [interface PATTERN]'s settings, for every interface it matches. */
+struct pattern_tmpl {
+	struct xtc_iface ifc;
+	struct tc_choice tc;
+};
+
+static int add_iface(struct xtc_model *m, struct tc_choice **tcs, const struct xtc_iface *ifc,
+		     struct tc_choice tc)
+{
+	/* tcs runs parallel to m->ifaces */
+	if (GROW(m->ifaces, m->n_ifaces) || GROW(*tcs, m->n_ifaces))
+		return -ENOMEM;
+	(*tcs)[m->n_ifaces] = tc;
+	m->ifaces[m->n_ifaces++] = *ifc;
+	return 0;
+}
+
+/* A named interface that may be missing: noted (rules on it wait), not an error. */
+static int awaited(struct ctx *c, struct raw_sec *s, struct xtc_model *m, const char *label,
+		   bool optional)
+{
+	if (!optional)
+		cfg_warn(c, s->line, "%s: no interface '%s' on this host yet: xtc manages it when "
+			 "it appears", label, s->name);
+	if (GROW(m->absent, m->n_absent))
+		return -ENOMEM;
+	snprintf(m->absent[m->n_absent++], IF_NAMESIZE, "%s", s->name);
+	return 0;
+}
+
 static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model *m,
-		       struct tc_choice **tcs)
+		       struct tc_choice **tcs, struct pattern_tmpl **pats)
 {
 	const struct raw_kv *f[IK_N];
 	struct xtc_netdev_info info;
@@ -102,9 +133,9 @@ static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_mo
 		.file = m->files[s->file], .line = s->line, .xdp = true,
 		.xdp_mode = m->xdp_mode, .xdp_priority = m->xdp_priority, .tc_prio = m->tc_prio,
 	};
+	bool b, optional = false;
 	char label[96];
-	bool b;
-	int e;
+	int e, err;
 
 	cfg_sec_label(s, label, sizeof(label));
 	cfg_collect(c, s, iface_keys, f);
@@ -120,19 +151,73 @@ static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_mo
 		tc.egress = b;
 	if (f[IK_TC_PRIO])
 		get_tc_prio(c, f[IK_TC_PRIO], &ifc.tc_prio);
+	if (f[IK_OPTIONAL] && cfg_get_bool(c, f[IK_OPTIONAL], &optional) &&
+	    cfg_is_pattern(s->name)) {
+		cfg_problem(c, f[IK_OPTIONAL]->line, "optional applies to a named interface; "
+			    "%s matches whatever interfaces there are, none included: remove the "
+			    "key", label);
+	}
 	if (dup || s->bad_name)
 		return 0;
-	snprintf(ifc.name, sizeof(ifc.name), "%s", s->name);
-	if (cfg_host_iface(c, s->line, label, s->name, "create it first or remove the section",
-			   &info))
-		ifc.ifindex = info.ifindex;
+	if (cfg_is_pattern(s->name)) {
+		struct xtc_iface_pattern *p;
 
-	/* tcs runs parallel to m->ifaces */
-	if (GROW(m->ifaces, m->n_ifaces) || GROW(*tcs, m->n_ifaces))
-		return -ENOMEM;
-	(*tcs)[m->n_ifaces] = tc;
-	m->ifaces[m->n_ifaces++] = ifc;
-	return 0;
+		if (GROW(m->patterns, m->n_patterns) || GROW(*pats, m->n_patterns))
+			return -ENOMEM;
+		p = &m->patterns[m->n_patterns];
+		snprintf(p->pattern, sizeof(p->pattern), "%s", s->name);
+		p->file = ifc.file;
+		p->line = ifc.line;
+		(*pats)[m->n_patterns++] = (struct pattern_tmpl){ .ifc = ifc, .tc = tc };
+		return 0;
+	}
+	snprintf(ifc.name, sizeof(ifc.name), "%s", s->name);
+	err = cfg_host_lookup(c, s->name, &info);
+	if (err == -ENODEV && (optional || c->daemon))
+		return awaited(c, s, m, label, optional);
+	if (cfg_host_iface(c, s->line, label, s->name, "create it first, remove the section or "
+			   "add optional = yes", &info))
+		ifc.ifindex = info.ifindex;
+	return add_iface(m, tcs, &ifc, tc);
+}
+
+/*
+ * Every interface on the host that an [interface PATTERN] matches, unless a
+ * section names it or an earlier pattern matched it: the first in file order
+ * wins, a named section over any pattern.
+ */
+static int expand_patterns(struct ctx *c, struct xtc_model *m, struct tc_choice **tcs,
+			   const struct pattern_tmpl *pats)
+{
+	struct xtc_netdev_name *host = NULL;
+	int n_host = 0, p, h, i, err;
+
+	if (!m->n_patterns)
+		return 0;
+	err = xtc_netdev_list(&host, &n_host);
+	if (err) {
+		cfg_problem(c, m->patterns[0].line, "cannot list the host's interfaces for [interface "
+			    "%s]: %s", m->patterns[0].pattern, strerror(-err));
+		return err == -ENOMEM ? err : 0;
+	}
+	for (p = 0; p < m->n_patterns && !err; p++) {
+		for (h = 0; h < n_host && !err; h++) {
+			struct xtc_iface ifc = pats[p].ifc;
+
+			if (fnmatch(m->patterns[p].pattern, host[h].name, 0))
+				continue;
+			for (i = 0; i < m->n_ifaces && strcmp(m->ifaces[i].name, host[h].name); i++)
+				;
+			if (i < m->n_ifaces)
+				continue;
+			snprintf(ifc.name, sizeof(ifc.name), "%s", host[h].name);
+			ifc.ifindex = host[h].ifindex;
+			ifc.pattern = p + 1;
+			err = add_iface(m, tcs, &ifc, pats[p].tc);
+		}
+	}
+	free(host);
+	return err;
 }
 
 
@@ -310,6 +395,7 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 	/* Globals give interfaces their defaults; interfaces and sets are what rules use. */
 	static const enum sec_kind order[] = { SEC_GLOBAL, SEC_IFACE, SEC_SET, SEC_RULE, SEC_STATIC };
 	const struct raw_kv **static_keys = NULL;
+	struct pattern_tmpl *pats = NULL;
 	struct tc_choice *tcs = NULL;
 	double t0 = xtc_now();
 	size_t o;
@@ -322,7 +408,10 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 		err = -ENOMEM;
 	for (o = 0; o < ARRAY_SIZE(order) && !err; o++) {
 		if (order[o] == SEC_SET) {
-			err = cfg_check_sets(c, m);
+			/* Every named interface is known now: the patterns take the rest. */
+			err = expand_patterns(c, m, &tcs, pats);
+			if (!err)
+				err = cfg_check_sets(c, m);
 			continue;
 		}
 		for (i = 0; i < c->n_secs && !err; i++) {
@@ -337,7 +426,7 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 
 				check_global(c, s, dup ? &scratch : m);
 			} else if (s->kind == SEC_IFACE) {
-				err = check_iface(c, s, dup, m, &tcs);
+				err = check_iface(c, s, dup, m, &tcs, &pats);
 			} else if (s->kind == SEC_RULE) {
 				err = cfg_check_rule(c, s, dup, m);
 			} else {
@@ -373,6 +462,7 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 	}
 	pr_debug("timing: config hooks and shadowed rules %.3f s\n", xtc_now() - t0);
 	free(static_keys);
+	free(pats);
 	free(tcs);
 	return err;
 }

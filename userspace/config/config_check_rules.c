@@ -86,6 +86,16 @@ static int find_iface(const struct xtc_model *m, const char *name)
 	return -1;
 }
 
+static bool is_absent(const struct xtc_model *m, const char *name)
+{
+	int i;
+
+	for (i = 0; i < m->n_absent; i++)
+		if (!strcmp(m->absent[i], name))
+			return true;
+	return false;
+}
+
 enum {
 	RK_IFACE, RK_DIR, RK_SRC, RK_DST, RK_PROTO, RK_SPORT, RK_DPORT,
 	RK_ACTION, RK_REDIRECT, RK_TARGET, RK_REVERSE, RK_N
@@ -138,9 +148,16 @@ static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 	int e;
 
 	if (f[RK_IFACE] && strcmp(f[RK_IFACE]->val, "*")) {
-		if (xtc_parse_ifname(f[RK_IFACE]->val, r->ifname, err, sizeof(err))) {
+		if (cfg_is_pattern(f[RK_IFACE]->val)) {
+			cfg_bad_value(c, f[RK_IFACE], "a rule names one interface or *; patterns "
+				      "are for [interface PATTERN] sections (a rule with interface = * "
+				      "runs on every interface they match)");
+		} else if (xtc_parse_ifname(f[RK_IFACE]->val, r->ifname, err, sizeof(err))) {
 			cfg_bad_value(c, f[RK_IFACE], "use *, or the name of an [interface NAME] "
 				      "section");
+		} else if (find_iface(m, r->ifname) < 0 && is_absent(m, r->ifname)) {
+			/* Its interface is optional and not there: the rule waits for it. */
+			r->absent = ok[RK_IFACE] = true;
 		} else if ((e = find_iface(m, r->ifname)) < 0) {
 			cfg_problem(c, f[RK_IFACE]->line, "interface '%s' is not managed: add an "
 				"[interface %s] section or use interface = *", r->ifname,
@@ -297,7 +314,7 @@ int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model 
 	parse_rule_keys(c, f, ok, m, &r);
 	check_rule_combos(c, s, f, ok, &r);
 	check_peer(c, f, ok, &r);
-	if (dup)
+	if (dup || r.absent)
 		return 0;
 	r.id = (__u32)m->n_rules;
 	r.prio = 2 * r.id;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "config.h"
 #include "model.h"
 #include "util.h"
@@ -102,6 +103,7 @@ struct ctx {
 	const struct xtc_set **set_index;	/* m->sets by name */
 	int n_set_index;
 	bool unreadable;		/* a file could not be read whole: validate nothing */
+	bool daemon;			/* a named interface that is missing is awaited */
 	bool defer_shadow;		/* leave the shadowed-rules check to the caller ... */
 	bool shadow_due;		/* ... which has it to run */
 	int rules_cap;			/* room in m->rules */
@@ -129,6 +131,12 @@ const struct raw_kv *cfg_global_key(const struct ctx *c, const char *key);
 
 /* config_read.c: a copy of s that lives as long as c; NULL when out of memory. */
 char *cfg_strdup(struct ctx *c, const char *s);
+/* An [interface NAME] whose name has * ? or [ is an fnmatch(3) pattern. */
+#define XTC_PATTERN_MAX 64
+static inline bool cfg_is_pattern(const char *name)
+{
+	return strpbrk(name, "*?[") != NULL;
+}
 /* The same for n bytes of s, which need not end there. */
 char *cfg_strndup(struct ctx *c, const char *s, size_t n);
 

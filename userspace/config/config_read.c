@@ -142,6 +142,15 @@ static bool check_sec_name(struct ctx *c, enum sec_kind kind, const char *name)
 			    "'_' or '-'", cfg_sec_names[kind], name, RULE_NAME_MAX);
 		return false;
 	}
+	if (kind == SEC_IFACE && cfg_is_pattern(name)) {
+		if (strlen(name) >= XTC_PATTERN_MAX || strpbrk(name, "/: \t")) {
+			cfg_problem(c, c->lineno, "bad interface pattern '" QS "': use up to %d "
+				    "characters without '/', ':' or spaces, with * ? and [...] as in "
+				    "a shell", name, XTC_PATTERN_MAX - 1);
+			return false;
+		}
+		return true;
+	}
 	if (kind == SEC_IFACE && xtc_parse_ifname(name, ifname, err, sizeof(err))) {
 		cfg_problem(c, c->lineno, "bad interface name '" QS "': %s", name, err);
 		return false;
@@ -149,9 +158,26 @@ static bool check_sec_name(struct ctx *c, enum sec_kind kind, const char *name)
 	return true;
 }
 
+/*
+ * The ']' that closes a header: the first one followed by nothing but blanks
+ * or a comment, so that a pattern's [...] stays in the name.
+ */
+static char *header_end(char *s)
+{
+	char *close, *p;
+
+	for (close = strchr(s, ']'); close; close = strchr(close + 1, ']')) {
+		for (p = close + 1; *p == ' ' || *p == '\t'; p++)
+			;
+		if (!*p || *p == ';' || *p == '#')
+			return close;
+	}
+	return strchr(s, ']');
+}
+
 static void read_header(struct ctx *c, char *s)
 {
-	char *close = strchr(s, ']'), *inner, *rest, *name;
+	char *close = header_end(s), *inner, *rest, *name;
 	enum sec_kind kind = SEC_BAD, word = SEC_BAD;
 	bool bad_name = false;
 	size_t wl;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Interface facts through libnl-route-3; see netdev.h. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -36,4 +39,36 @@ out:
 	rtnl_link_put(link);
 	nl_socket_free(sk);
 	return err;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct xtc_netdev_name *)a)->name,
+		      ((const struct xtc_netdev_name *)b)->name);
+}
+
+int xtc_netdev_list(struct xtc_netdev_name **out, int *n)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+	int k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!all)
+		return -errno;
+	for (i = all; i->if_index; i++)
+		k++;
+	*out = calloc(k + 1, sizeof(**out));
+	if (!*out) {
+		if_freenameindex(all);
+		return -ENOMEM;
+	}
+	for (i = all, k = 0; i->if_index; i++, k++) {
+		snprintf((*out)[k].name, sizeof((*out)[k].name), "%s", i->if_name);
+		(*out)[k].ifindex = i->if_index;
+	}
+	if_freenameindex(all);
+	qsort(*out, k, sizeof(**out), by_name);
+	*n = k;
+	return 0;
 }

@@ -18,4 +18,12 @@ struct xtc_netdev_info {
 /* Returns 0, -ENODEV when name does not exist, or another -errno. */
 int xtc_netdev_get(const char *name, struct xtc_netdev_info *info);
 
+struct xtc_netdev_name {
+	char name[16];			/* IF_NAMESIZE */
+	__u32 ifindex;
+};
+
+/* Every interface of the namespace, sorted by name (*out freed by the caller). */
+int xtc_netdev_list(struct xtc_netdev_name **out, int *n);
+
 #endif

@@ -20,5 +20,7 @@ void xtc_model_free(struct xtc_model *m)
 	free(m->statics);
 	free(m->rules);
 	free(m->ifaces);
+	free(m->patterns);
+	free(m->absent);
 	free(m);
 }

@@ -88,6 +88,7 @@ struct xtc_rule {
 	__u32 target_ifindex;		/* XTC_TARGET_AUTO when target_auto */
 	bool reverse;
 	bool generated;			/* a reverse = yes mirror, not in the file */
+	bool absent;			/* on an optional interface that is not there: not loaded */
 };
 
 struct xtc_iface {
@@ -101,6 +102,14 @@ struct xtc_iface {
 	bool tc_ingress;		/* after defaults are applied */
 	bool tc_egress;
 	__u32 tc_prio;			/* our cls_bpf filter's prio, 1-0xffff */
+	int pattern;			/* 0: named in the file; n: matched m->patterns[n - 1] */
+};
+
+/* An [interface PATTERN] section: the interfaces it matched are in m->ifaces. */
+struct xtc_iface_pattern {
+	char pattern[64];		/* fnmatch(3) */
+	const char *file;
+	int line;
 };
 
 struct xtc_static {
@@ -125,6 +134,10 @@ struct xtc_model {
 
 	struct xtc_iface *ifaces;
 	int n_ifaces;
+	struct xtc_iface_pattern *patterns;
+	int n_patterns;
+	char (*absent)[IF_NAMESIZE];	/* named interfaces not on the host, optional */
+	int n_absent;
 	struct xtc_rule *rules;		/* file order; generated mirrors follow */
 	int n_rules;
 	struct xtc_static *statics;
