@@ -14,8 +14,8 @@ import pytest
 from lib import xtc_cli as X
 from lib.netns import sh, unique
 
-COMMANDS = ["check", "apply", "status", "stats", "rules", "ipmap", "explain", "unload", "version",
-            "help"]
+COMMANDS = ["check", "apply", "status", "stats", "rules", "ipmap", "explain", "unload", "daemon",
+            "version", "help"]
 
 
 def run(*args):

@@ -42,7 +42,7 @@ def complete(staged):
 
 def test_commands(complete):
     assert complete("xtc ") == ["check", "apply", "status", "stats", "rules", "ipmap",
-                                "explain", "unload", "version", "help"]
+                                "explain", "unload", "daemon", "version", "help"]
     assert complete("xtc st") == ["status", "stats"]
     assert complete("xtc -v -c x.ini ap") == ["apply"]
     assert complete("xtc help un") == ["unload"]
@@ -58,6 +58,7 @@ def test_options_per_command(complete):
     assert "-o" in complete("xtc stats -p -")
     assert complete("xtc unload --a") == ["--all"]
     assert complete("xtc explain --e") == ["--egress"]
+    assert complete("xtc daemon --u") == ["--unload-on-exit"]
     assert complete("xtc status --s") == []
 
 

@@ -27,6 +27,7 @@ enum {
 	XTC_OPT_OUTPUT = 1 << 8,
 	XTC_OPT_ALL = 1 << 9,
 	XTC_OPT_EGRESS = 1 << 10,
+	XTC_OPT_UNLOAD_ON_EXIT = 1 << 11,
 };
 #define XTC_OPT_GLOBAL (XTC_OPT_CONFIG | XTC_OPT_VERBOSE | XTC_OPT_HELP | XTC_OPT_VERSION)
 
@@ -53,6 +54,8 @@ static const struct xtc_opt options[] = {
 	  "for node_exporter's textfile collector" },
 	{ "all", 'a', NULL, XTC_OPT_ALL, "every interface xtc manages, and xtc's pins" },
 	{ "egress", 0, NULL, XTC_OPT_EGRESS, "run the TC egress program instead of ingress" },
+	{ "unload-on-exit", 0, NULL, XTC_OPT_UNLOAD_ON_EXIT, "unload xtc when stopped (the "
+	  "default leaves the datapath running)" },
 };
 
 static int cmd_help(const struct xtc_opts *opts);
@@ -102,6 +105,15 @@ static const struct xtc_cmd commands[] = {
 	  "Detaches xtc's programs from the named interfaces (or all, and then removes\n"
 	  "xtc's pins). Other XDP programs, TC filters and clsact qdiscs stay.\n",
 	  cmd_unload, XTC_OPT_ALL, 0, -1 },
+	{ "daemon", "[--unload-on-exit]", "apply FILE, then follow the host as it changes",
+	  "Runs in the foreground and logs to stderr. Applies FILE, then again whenever\n"
+	  "interfaces, addresses or routes change and every 30 s: [interface PATTERN]\n"
+	  "sections take the interfaces that appear, named ones may come later. It\n"
+	  "reads FILE once and keeps it; SIGHUP reads it again (a file with errors is\n"
+	  "refused, and what runs stays). SIGTERM or SIGINT stops it and leaves the\n"
+	  "datapath running; with --unload-on-exit it unloads xtc first. One daemon per\n"
+	  "state directory; apply and unload refuse to run beside it.\n",
+	  cmd_daemon, XTC_OPT_UNLOAD_ON_EXIT, 0, 0 },
 	{ "version", "", "versions of xtc, libbpf, libxdp and the BPF objects", NULL,
 	  cmd_version, XTC_OPT_JSON, 0, 0 },
 	{ "help", "[COMMAND]", "this text, or a command's", NULL, cmd_help, 0, 0, 1 },
@@ -232,6 +244,9 @@ static void set_opt(struct xtc_opts *opts, const struct xtc_opt *o, const char *
 		break;
 	case XTC_OPT_EGRESS:
 		opts->egress = true;
+		break;
+	case XTC_OPT_UNLOAD_ON_EXIT:
+		opts->unload_on_exit = true;
 		break;
 	}
 }

@@ -20,6 +20,7 @@ struct xtc_opts {
 	const char *output;		/* stats -o FILE */
 	bool all;			/* unload --all */
 	bool egress;			/* explain --egress */
+	bool unload_on_exit;		/* daemon --unload-on-exit */
 	char **args;			/* positional arguments after the command */
 	int n_args;
 };
@@ -45,6 +46,7 @@ int cmd_rules(const struct xtc_opts *opts);
 int cmd_ipmap(const struct xtc_opts *opts);
 int cmd_explain(const struct xtc_opts *opts);
 int cmd_unload(const struct xtc_opts *opts);
+int cmd_daemon(const struct xtc_opts *opts);
 int cmd_version(const struct xtc_opts *opts);
 
 #endif

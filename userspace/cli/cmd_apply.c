@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli.h"
 #include "config.h"
+#include "daemon_lock.h"
 #include "log.h"
 #include "output.h"
 #include "reconcile.h"
@@ -77,7 +78,7 @@ static int config_done(const struct xtc_opts *opts, int err, struct xtc_config_p
 
 int cmd_apply(const struct xtc_opts *opts)
 {
-	struct xtc_state st = { .lock_fd = -1 };
+	struct xtc_state st;
 	struct xtc_config_pending *pending = NULL;
 	struct xtc_model *m = NULL;
 	struct xtc_diag diag = {};
@@ -87,6 +88,7 @@ int cmd_apply(const struct xtc_opts *opts)
 	int err, rc = XTC_EXIT_RUNTIME;
 	double t0 = xtc_now();
 
+	xtc_state_init(&st);
 	/* The last check of the file runs while the kernel is read and the plan is made. */
 	err = xtc_config_load_async(opts->config, &m, &diag, &pending);
 	pr_debug("timing: config %.3f s\n", xtc_now() - t0);
@@ -96,7 +98,9 @@ int cmd_apply(const struct xtc_opts *opts)
 		goto out;
 	}
 	/* A dry run must not even create the state directory or take the lock. */
-	err = xtc_state_open(&st, m->bpffs, !opts->dry_run);
+	err = opts->dry_run ? 0 : xtc_daemon_refuse(m->bpffs, "xtc apply");
+	if (!err)
+		err = xtc_state_open(&st, m->bpffs, !opts->dry_run);
 	if (!err)
 		err = xtc_reconcile_plan(m, &st, &run);
 	if (config_done(opts, 0, pending, &m, &diag)) {

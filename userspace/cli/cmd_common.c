@@ -44,6 +44,7 @@ int xtc_open_unlocked(const struct xtc_opts *opts, struct xtc_state *st, char *b
 {
 	int err;
 
+	xtc_state_init(st);
 	err = xtc_pick_bpffs(opts, bpffs, len);
 	if (err)
 		return err;

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include "cli.h"
 #include "cmd_common.h"
+#include "daemon_lock.h"
 #include "log.h"
 #include "reconcile.h"
 #include "state.h"
@@ -35,6 +36,8 @@ static int open_locked(const struct xtc_opts *opts, struct xtc_state *st)
 	int err;
 
 	err = xtc_open_unlocked(opts, st, bpffs, sizeof(bpffs));
+	if (!err)
+		err = xtc_daemon_refuse(bpffs, "xtc unload");
 	if (err || st->lock_fd < 0)
 		return err;
 	xtc_state_close(st);
@@ -43,12 +46,12 @@ static int open_locked(const struct xtc_opts *opts, struct xtc_state *st)
 
 int cmd_unload(const struct xtc_opts *opts)
 {
-	struct xtc_state st = { .lock_fd = -1, .tc_ingress_fd = -1, .tc_egress_fd = -1 };
+	struct xtc_state st;
 	struct xtc_run run = {};
 	bool *known, dir = false;
 	int i, err, rc = XTC_EXIT_OK;
 
-	xtc_maps_init(&st.maps);
+	xtc_state_init(&st);
 	known = calloc(opts->n_args + 1, sizeof(*known));
 	if (!known)
 		return XTC_EXIT_RUNTIME;

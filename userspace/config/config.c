@@ -18,6 +18,7 @@
 #include "config.h"
 #include "config_raw.h"
 #include <pthread.h>
+#include <unistd.h>
 #include "log.h"
 #include "mem.h"
 #include "xtc_shared.h"
@@ -149,8 +150,8 @@ static int finish(struct xtc_config_pending *p, struct xtc_model *m, struct xtc_
 	return err;
 }
 
-static int load(const char *path, struct xtc_model **out, struct xtc_diag *diag,
-		struct xtc_config_pending **pending)
+static int load(const char *path, const struct xtc_config_opts *o, struct xtc_model **out,
+		struct xtc_diag *diag, struct xtc_config_pending **pending)
 {
 	struct xtc_config_pending *p = calloc(1, sizeof(*p));
 	struct ctx *c = p ? &p->c : NULL;
@@ -170,6 +171,11 @@ static int load(const char *path, struct xtc_model **out, struct xtc_diag *diag,
 	c->cur = -1;
 	c->m = m;
 	c->defer_shadow = pending != NULL;
+	if (o) {
+		c->daemon = o->daemon;
+		c->capture = o->capture;
+		c->replay = o->replay;
+	}
 	t0 = xtc_now();
 	err = cfg_read_all(c);
 	pr_debug("timing: config read %.3f s\n", xtc_now() - t0);
@@ -205,13 +211,34 @@ static int load(const char *path, struct xtc_model **out, struct xtc_diag *diag,
 
 int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag)
 {
-	return load(path, out, diag, NULL);
+	return load(path, NULL, out, diag, NULL);
+}
+
+int xtc_config_load_opts(const char *path, const struct xtc_config_opts *o,
+			 struct xtc_model **out, struct xtc_diag *diag)
+{
+	return load(path, o, out, diag, NULL);
 }
 
 int xtc_config_load_async(const char *path, struct xtc_model **out, struct xtc_diag *diag,
 			  struct xtc_config_pending **pending)
 {
-	return load(path, out, diag, pending);
+	return load(path, NULL, out, diag, pending);
+}
+
+void xtc_config_snapshot_free(struct xtc_config_snapshot *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++) {
+		free(s->paths[i]);
+		close(s->fds[i]);
+	}
+	free(s->paths);
+	free(s->fds);
+	memset(s, 0, sizeof(*s));
 }
 
 int xtc_config_wait(struct xtc_config_pending *p, struct xtc_model **m, struct xtc_diag *diag)

@@ -61,6 +61,26 @@ void xtc_diag_print(const struct xtc_diag *d);
 int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag);
 
 /*
+ * The files a load read, kept as they were (memfds), so that a daemon can
+ * load the same configuration again when the host changes without taking
+ * edits that nobody signalled (SIGHUP).
+ */
+struct xtc_config_snapshot {
+	int n;
+	char **paths;			/* the main file, then the include files */
+	int *fds;
+};
+void xtc_config_snapshot_free(struct xtc_config_snapshot *s);
+
+struct xtc_config_opts {
+	bool daemon;			/* a named interface may be missing: awaited, warned */
+	struct xtc_config_snapshot *capture;		/* filled with the files read */
+	const struct xtc_config_snapshot *replay;	/* read instead of the files */
+};
+int xtc_config_load_opts(const char *path, const struct xtc_config_opts *o,
+			 struct xtc_model **out, struct xtc_diag *diag);
+
+/*
  * The same, but the shadowed-rules check (the slowest, a pass that only
  * warns) may still be running in a thread when it returns 0 with *pending
  * set: the caller may plan with *out meanwhile (the check reads the rules

@@ -104,6 +104,8 @@ struct ctx {
 	int n_set_index;
 	bool unreadable;		/* a file could not be read whole: validate nothing */
 	bool daemon;			/* a named interface that is missing is awaited */
+	struct xtc_config_snapshot *capture;		/* xtc_config_opts */
+	const struct xtc_config_snapshot *replay;
 	bool defer_shadow;		/* leave the shadowed-rules check to the caller ... */
 	bool shadow_due;		/* ... which has it to run */
 	int rules_cap;			/* room in m->rules */

@@ -11,12 +11,14 @@
  * each, XTC_CONFIG_LINE_MAX bytes a line and XTC_CONFIG_TOTAL_MAX in all, so
  * that a wrong -c (a device, a FIFO, a log file) fails at once.
  */
+#define _GNU_SOURCE		/* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config_raw.h"
@@ -354,6 +356,7 @@ static void read_line(struct ctx *c, char *line, size_t len)
 
 struct reader {
 	int fd;
+	int copy_fd;			/* the snapshot being captured, or -1 */
 	char *buf;
 	size_t start, end;		/* unread bytes are buf[start, end) */
 	unsigned long long bytes;	/* read from this file */
@@ -374,12 +377,70 @@ static const char *mode_name(mode_t mode)
  * not hang) and refuses anything but a regular file of bounded size.
  * Returns the fd or a negative errno (reported).
  */
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* A file of the snapshot, opened anew (its own offset), for a load that replays it. */
+static int open_replay(struct ctx *c)
+{
+	char path[64];
+	int fd;
+
+	if (c->file >= c->replay->n) {
+		cfg_problem(c, 0, "cannot read: not in the snapshot");
+		return -ENOENT;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", c->replay->fds[c->file]);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		cfg_problem(c, 0, "cannot read the copy: %s", strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
+/* Where this file's bytes are copied to, when a snapshot is being captured. */
+static int capture_file(struct ctx *c)
+{
+	struct xtc_config_snapshot *s = c->capture;
+	int fd;
+
+	if (GROW(s->paths, s->n) || GROW(s->fds, s->n))
+		return -ENOMEM;
+	fd = memfd_create("xtc-config", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	s->paths[s->n] = strdup(c->m->files[c->file]);
+	if (!s->paths[s->n]) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->fds[s->n++] = fd;
+	return fd;
+}
+
 static int open_config(struct ctx *c)
 {
 	const char *path = c->m->files[c->file];
 	struct stat st;
 	int fd, err;
 
+	if (c->replay)
+		return open_replay(c);
 	/*
 	 * Look before opening: opening some devices does something (a watchdog
 	 * starts).  The fstat below still checks what was opened, in case the
@@ -456,6 +517,12 @@ static int fill(struct ctx *c, struct reader *r)
 	}
 	r->bytes += (unsigned long long)n;
 	c->total += (unsigned long long)n;
+	if (r->copy_fd >= 0 && write_all(r->copy_fd, r->buf + r->end, (size_t)n)) {
+		int err = -errno;
+
+		cfg_problem(c, 0, "cannot keep a copy: %s", strerror(-err));
+		return err;
+	}
 	/* The size fstat() saw can lie: a file that grows, or one under /proc. */
 	if (r->bytes > XTC_CONFIG_FILE_MAX) {
 		cfg_problem(c, 0, "is over %llu MiB; xtc reads config files up to %llu MiB",
@@ -517,7 +584,7 @@ static int next_line(struct ctx *c, struct reader *r, char **line, size_t *len)
 /* Reads c->m->files[c->file] into c->secs; 0 or a negative errno (reported). */
 static int read_file(struct ctx *c)
 {
-	struct reader r = { .fd = -1 };
+	struct reader r = { .fd = -1, .copy_fd = -1 };
 	size_t len = 0;
 	char *line = NULL;
 	int rc = LINE_EOF;
@@ -527,6 +594,11 @@ static int read_file(struct ctx *c)
 	r.fd = open_config(c);
 	if (r.fd < 0)
 		return r.fd;
+	if (c->capture && (r.copy_fd = capture_file(c)) < 0) {
+		cfg_problem(c, 0, "cannot keep a copy: %s", strerror(-r.copy_fd));
+		close(r.fd);
+		return r.copy_fd;
+	}
 	r.buf = malloc(BUF_SIZE);
 	if (!r.buf) {
 		close(r.fd);
@@ -617,6 +689,26 @@ static int add_file(struct ctx *c, const char *path)
 }
 
 /* Reads the files that [global] include matches, in sorted order, after the main file. */
+/* The include files a snapshot holds, in the order they were read. */
+static int replay_includes(struct ctx *c)
+{
+	int i, err = 0;
+
+	for (i = 1; i < c->replay->n && !err; i++) {
+		err = add_file(c, c->replay->paths[i]);
+		if (err)
+			break;
+		c->file = c->m->n_files - 1;
+		err = read_file(c);
+		if (err && err != -ENOMEM) {
+			c->unreadable = true;
+			err = 0;
+		}
+	}
+	c->file = 0;
+	return err;
+}
+
 static int read_includes(struct ctx *c)
 {
 	const struct raw_kv *inc = cfg_global_key(c, "include");
@@ -626,6 +718,8 @@ static int read_includes(struct ctx *c)
 	size_t i;
 	int rc, err = 0;
 
+	if (c->replay)
+		return replay_includes(c);
 	if (!inc)
 		return 0;
 	if (!*inc->val) {

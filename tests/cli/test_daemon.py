@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""xtc daemon: the reconciler on host events.  An interface that appears and
+matches an [interface PATTERN] gets our programs and enforces the rules without
+anyone running apply; one that goes is forgotten; a named optional interface is
+taken when it comes.  SIGHUP re-reads the file (a broken one is refused and
+what runs stays), SIGTERM leaves the datapath, --unload-on-exit takes it down.
+One daemon per state directory; apply and unload refuse to race it."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from lib import xtc_cli as X
+
+
+class Daemon:
+    def __init__(self, cfg, *args):
+        self.path = f"{cfg}.daemon.log"
+        with open(self.path, "w") as out:
+            self.p = subprocess.Popen([str(X.XTC), "-c", str(cfg), "daemon", *args],
+                                      stdout=out, stderr=subprocess.STDOUT)
+        X.eventually(lambda: "daemon: ready" in self.log() or self.p.poll() is not None,
+                     what="the daemon is ready")
+
+    def log(self):
+        """What the daemon said so far."""
+        with open(self.path) as f:
+            return f.read()
+
+    def send(self, sig):
+        self.p.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        return self.p.wait(timeout=20)
+
+
+@pytest.fixture
+def daemons():
+    running = []
+    yield running
+    for d in running:
+        if d.p.poll() is None:
+            d.p.kill()
+            d.p.wait()
+
+
+def verdict(cfg, iface, packet):
+    r = X.xtc(cfg, "explain", "--json", iface, packet)
+    out = json.loads(r.stdout)
+    return out.get("verdict") if r.returncode == 0 else None
+
+
+def managed(cfg):
+    st = json.loads(X.xtc(cfg, "status", "--json").stdout)
+    return {i["interface"] for i in st.get("interfaces", [])}
+
+
+def files(env, tag, extra_rule=None):
+    rules = [("web", {"proto": "tcp", "dst_port": "8080", "action": "drop"})]
+    if extra_rule:
+        rules.append(extra_rule)
+    return env.config({f"{tag}*": {"xdp": "off", "tc_ingress": "on"},
+                       f"{tag}named": {"optional": "yes", "xdp": "off", "tc_ingress": "on"}},
+                      rules)
+
+
+def test_daemon_follows_interfaces_and_signals(env, daemons):
+    tag = f"xd{os.getpid() % 1000}"
+    cfg = files(env, tag)
+    d = Daemon(cfg)
+    daemons.append(d)
+    assert d.p.poll() is None, d.log()
+    pkt = "tcp 10.1.1.1:4000 -> 10.2.2.2:8080"
+
+    # A matching veth appears: attached and enforcing, nobody ran apply.
+    a = env.pair(name=f"{tag}a")
+    X.eventually(lambda: verdict(cfg, a.name, pkt) == "drop", what=f"{a.name} enforces")
+    assert verdict(cfg, a.name, "tcp 10.1.1.1:4000 -> 10.2.2.2:8081") == "pass"
+
+    # The named optional one, when it comes.
+    n = env.pair(name=f"{tag}named")
+    X.eventually(lambda: n.name in managed(cfg), what="the optional interface is managed")
+
+    # apply and unload refuse to race the daemon, and name it.
+    for cmd in (["apply"], ["unload", "--all"]):
+        r = X.xtc(cfg, *cmd)
+        assert r.returncode == X.EXIT_RUNTIME, r
+        assert f"xtc daemon (pid {d.p.pid})" in r.stderr and "kill -HUP" in r.stderr, r.stderr
+    # A second daemon for the same state refuses to start.
+    r = subprocess.run([str(X.XTC), "-c", str(cfg), "daemon"], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode == X.EXIT_RUNTIME and f"pid {d.p.pid}" in r.stderr, r
+
+    # Gone from the host: forgotten.
+    env.mod.net.remove(a)
+    X.eventually(lambda: a.name not in managed(cfg), what=f"{a.name} forgotten")
+
+    # SIGHUP with a broken file: refused, the rules keep working.
+    good = open(cfg).read()
+    with open(cfg, "a") as f:
+        f.write("\n[rule broken]\naction = maybe\n")
+    d.send(signal.SIGHUP)
+    X.eventually(lambda: "has errors: kept what runs now" in d.log(), what="the refusal")
+    assert verdict(cfg, n.name, pkt) == "drop"
+    # SIGHUP with a good change: applied.
+    with open(cfg, "w") as f:
+        f.write(good.replace("dst_port = 8080", "dst_port = 8081"))
+    d.send(signal.SIGHUP)
+    X.eventually(lambda: verdict(cfg, n.name, "tcp 10.1.1.1:4000 -> 10.2.2.2:8081") == "drop",
+                 what="the new rule")
+    assert verdict(cfg, n.name, pkt) == "pass"
+
+    # SIGTERM: exit 0, and the datapath stays.
+    assert d.stop() == 0, d.log()
+    assert verdict(cfg, n.name, "tcp 10.1.1.1:4000 -> 10.2.2.2:8081") == "drop"
+    assert X.ok(X.xtc(cfg, "status")).returncode == 0
+
+
+def test_daemon_unload_on_exit(env, daemons):
+    tag = f"xu{os.getpid() % 1000}"
+    a = env.pair(name=f"{tag}a")
+    cfg = files(env, tag)
+    d = Daemon(cfg, "--unload-on-exit")
+    daemons.append(d)
+    X.eventually(lambda: a.name in managed(cfg), what=f"{a.name} managed")
+    assert d.stop(signal.SIGINT) == 0, d.log()
+    assert not os.path.exists(env.state), env.bpffs.listing()
+    X.eventually(lambda: X.bare(a.name), what=f"{a.name} bare")
+
+
+def test_daemon_refuses_a_broken_file_at_start(env):
+    cfg = env.config(None, [("bad", {"action": "maybe"})])
+    r = subprocess.run([str(X.XTC), "-c", str(cfg), "daemon"], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode == X.EXIT_USAGE and "bad value 'maybe'" in r.stderr, r
+    assert not os.path.exists(env.state)

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xtc daemon: the reconciler, run again whenever the host changes.
+ *
+ * It loads FILE once (and on SIGHUP) and keeps the bytes it read: a change
+ * of links, addresses or routes, or the periodic resync, loads that same
+ * copy again against the host as it is now (patterns match the interfaces
+ * there are, optional ones appear) and reconciles.  A file with errors at
+ * SIGHUP is refused and the running state stays.  SIGTERM and SIGINT leave
+ * the datapath as it is (--unload-on-exit unloads).
+ */
+#define _GNU_SOURCE		/* accept4 */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include "cli.h"
+#include "config.h"
+#include "daemon_lock.h"
+#include "log.h"
+#include "nlwatch.h"
+#include "reconcile.h"
+#include "set_elems.h"
+#include "state.h"
+#include "tables.h"
+
+/* Events come in bursts (a veth brings a link, addresses, routes): one look after. */
+#define SETTLE_NS (20 * 1000 * 1000LL)
+#define RESYNC_S 30
+
+struct daemon {
+	const struct xtc_opts *opts;
+	struct xtc_config_snapshot snap;	/* the file as last loaded */
+	char bpffs[4096];
+	int sig_fd, nl_fd, timer_fd, lock_fd;
+	bool settling;			/* events seen; a look is due at the timer */
+	unsigned long long events[XTC_NL_N], reconciles, failures;
+};
+
+static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
+{
+	struct xtc_config_snapshot next = {};
+	struct xtc_config_opts o = { .daemon = true };
+	struct xtc_diag diag = {};
+	int err;
+
+	if (from_disk)
+		o.capture = &next;
+	else
+		o.replay = &d->snap;
+	err = xtc_config_load_opts(d->opts->config, &o, m, &diag);
+	/* The copy's warnings were said when it was loaded: only errors now. */
+	if (from_disk || err)
+		xtc_diag_print(&diag);
+	xtc_diag_free(&diag);
+	if (err) {
+		xtc_config_snapshot_free(&next);
+		return err;
+	}
+	if (from_disk) {
+		xtc_config_snapshot_free(&d->snap);
+		d->snap = next;
+		snprintf(d->bpffs, sizeof(d->bpffs), "%s", (*m)->bpffs);
+	}
+	return 0;
+}
+
+/* One pass of the engine, as `xtc apply` does it. */
+static int reconcile(struct daemon *d, struct xtc_model *m)
+{
+	struct xtc_state st;
+	struct xtc_run run = {};
+	int err;
+
+	xtc_state_init(&st);
+	d->reconciles++;
+	err = xtc_state_check_bpffs(m->bpffs) ? -ENOENT : xtc_state_open(&st, m->bpffs, true);
+	if (!err)
+		err = xtc_reconcile_plan(m, &st, &run);
+	if (!err && !xtc_plan_empty(&run.plan)) {
+		xtc_plan_print(&run.plan, false);
+		err = xtc_reconcile_apply(m, &st, &run, false);
+		if (!err && xtc_tables_stamp(&st.maps))
+			pr_debug("cannot record the time of this apply\n");
+	}
+	if (!err)
+		xtc_set_elems_sync(&st.maps, m);
+	fflush(stdout);
+	if (err) {
+		d->failures++;
+		pr_warn("daemon: reconcile failed (%s); trying again at the next event or resync\n",
+			strerror(-err));
+	}
+	xtc_run_free(&run);
+	xtc_state_close(&st);
+	return err;
+}
+
+static void arm(struct daemon *d, long long ns)
+{
+	struct itimerspec t = {
+		.it_value = { .tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL },
+	};
+
+	timerfd_settime(d->timer_fd, 0, &t, NULL);
+}
+
+/* A look at the host with the file as last loaded; then the next resync is due. */
+static void look(struct daemon *d)
+{
+	struct xtc_model *m = NULL;
+
+	d->settling = false;
+	if (!load(d, false, &m))
+		reconcile(d, m);
+	xtc_model_free(m);
+	arm(d, RESYNC_S * 1000000000LL);
+}
+
+static void reload(struct daemon *d)
+{
+	struct xtc_model *m = NULL;
+
+	pr_info("daemon: SIGHUP: reading %s again\n", d->opts->config);
+	if (load(d, true, &m)) {
+		pr_warn("daemon: %s has errors: kept what runs now\n", d->opts->config);
+		return;
+	}
+	reconcile(d, m);
+	xtc_model_free(m);
+	arm(d, RESYNC_S * 1000000000LL);
+}
+
+static int setup(struct daemon *d)
+{
+	sigset_t set;
+	char dir[4200];
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->nl_fd = xtc_nlwatch_open(0);
+	if (d->sig_fd < 0 || d->timer_fd < 0 || d->nl_fd < 0) {
+		pr_warn("daemon: cannot set up signals, timers or netlink: %s\n",
+			strerror(d->nl_fd < 0 ? -d->nl_fd : errno));
+		return -EIO;
+	}
+	snprintf(dir, sizeof(dir), "%s/xtc", d->bpffs);
+	d->lock_fd = xtc_daemon_lock(dir);
+	if (d->lock_fd == -EADDRINUSE) {
+		pid = xtc_daemon_pid(dir);
+		pr_warn("daemon: another xtc daemon (pid %d) manages %s; one per state "
+			"directory\n", (int)pid, dir);
+		return -EBUSY;
+	}
+	if (d->lock_fd < 0) {
+		pr_warn("daemon: cannot take the daemon socket of %s: %s\n", dir,
+			strerror(-d->lock_fd));
+		return d->lock_fd;
+	}
+	return 0;
+}
+
+/* Someone asked who runs (apply, unload, status): the answer was the connection. */
+static void answer(struct daemon *d)
+{
+	int fd;
+
+	while ((fd = accept4(d->lock_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(fd);
+}
+
+static bool on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(d);
+			continue;
+		}
+		pr_info("daemon: %s: stopping\n", strsignal((int)si.ssi_signo));
+		return false;
+	}
+	return true;
+}
+
+static void on_netlink(struct daemon *d)
+{
+	int n = xtc_nlwatch_drain(d->nl_fd, d->events);
+
+	if (n < 0) {
+		pr_warn("daemon: netlink: %s\n", strerror(-n));
+		return;
+	}
+	if (n && !d->settling) {
+		d->settling = true;
+		arm(d, SETTLE_NS);
+	}
+}
+
+static int run(struct daemon *d)
+{
+	struct pollfd p[4] = {
+		{ .fd = d->sig_fd, .events = POLLIN }, { .fd = d->nl_fd, .events = POLLIN },
+		{ .fd = d->timer_fd, .events = POLLIN }, { .fd = d->lock_fd, .events = POLLIN },
+	};
+	unsigned long long ticks;
+
+	for (;;) {
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if ((p[0].revents & POLLIN) && !on_signal(d))
+			return 0;
+		if (p[1].revents & POLLIN)
+			on_netlink(d);
+		if ((p[2].revents & POLLIN) && read(d->timer_fd, &ticks, sizeof(ticks)) > 0)
+			look(d);
+		if (p[3].revents & POLLIN)
+			answer(d);
+	}
+}
+
+int cmd_daemon(const struct xtc_opts *opts)
+{
+	struct daemon d = { .opts = opts, .sig_fd = -1, .nl_fd = -1, .timer_fd = -1,
+			    .lock_fd = -1 };
+	struct xtc_model *m = NULL;
+	int err, rc = XTC_EXIT_RUNTIME;
+
+	if (load(&d, true, &m))
+		return XTC_EXIT_USAGE;
+	err = setup(&d);
+	if (err)
+		goto out;
+	pr_info("daemon: pid %d, %s, state in %s/xtc\n", (int)getpid(), opts->config, d.bpffs);
+	reconcile(&d, m);
+	xtc_model_free(m);
+	m = NULL;
+	pr_info("daemon: ready\n");
+	arm(&d, RESYNC_S * 1000000000LL);
+	err = run(&d);
+	if (!err && opts->unload_on_exit) {
+		struct xtc_opts u = *opts;
+
+		u.all = true;
+		u.n_args = 0;
+		/* The socket goes first: unload refuses while a daemon holds it. */
+		close(d.lock_fd);
+		d.lock_fd = -1;
+		err = cmd_unload(&u) ? -EIO : 0;
+	}
+	rc = err ? XTC_EXIT_RUNTIME : XTC_EXIT_OK;
+out:
+	xtc_model_free(m);
+	xtc_config_snapshot_free(&d.snap);
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+	if (d.nl_fd >= 0)
+		close(d.nl_fd);
+	if (d.timer_fd >= 0)
+		close(d.timer_fd);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
+	return rc;
+}
