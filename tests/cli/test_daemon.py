@@ -17,11 +17,11 @@ from lib import xtc_cli as X
 
 
 class Daemon:
-    def __init__(self, cfg, *args):
+    def __init__(self, cfg, *args, env=None):
         self.path = f"{cfg}.daemon.log"
         with open(self.path, "w") as out:
             self.p = subprocess.Popen([str(X.XTC), "-c", str(cfg), "daemon", *args],
-                                      stdout=out, stderr=subprocess.STDOUT)
+                                      stdout=out, stderr=subprocess.STDOUT, env=env)
         X.eventually(lambda: "daemon: ready" in self.log() or self.p.poll() is not None,
                      what="the daemon is ready")
 
@@ -99,6 +99,12 @@ def test_daemon_follows_interfaces_and_signals(env, daemons):
     # Gone from the host: forgotten.
     env.mod.net.remove(a)
     X.eventually(lambda: a.name not in managed(cfg), what=f"{a.name} forgotten")
+    # status tells who manages the state and what it did.
+    st = json.loads(X.xtc(cfg, "status", "--json").stdout)
+    dm = st["daemon"]
+    assert dm["pid"] == d.p.pid and dm["events"]["link"] > 0, dm
+    assert dm["reconciles"] >= 3 and dm["repairs"] >= 2 and dm["failures"] == 0, dm
+    assert "last_reload_ok" not in dm and "last_error" not in dm, dm
 
     # SIGHUP with a broken file: refused, the rules keep working.
     good = open(cfg).read()
@@ -107,6 +113,8 @@ def test_daemon_follows_interfaces_and_signals(env, daemons):
     d.send(signal.SIGHUP)
     X.eventually(lambda: "has errors: kept what runs now" in d.log(), what="the refusal")
     assert verdict(cfg, n.name, pkt) == "drop"
+    dm = json.loads(X.xtc(cfg, "status", "--json").stdout)["daemon"]
+    assert dm["last_reload_ok"] is False and "has errors" in dm["last_error"], dm
     # SIGHUP with a good change: applied.
     with open(cfg, "w") as f:
         f.write(good.replace("dst_port = 8080", "dst_port = 8081"))
@@ -114,6 +122,8 @@ def test_daemon_follows_interfaces_and_signals(env, daemons):
     X.eventually(lambda: verdict(cfg, n.name, "tcp 10.1.1.1:4000 -> 10.2.2.2:8081") == "drop",
                  what="the new rule")
     assert verdict(cfg, n.name, pkt) == "pass"
+    dm = json.loads(X.xtc(cfg, "status", "--json").stdout)["daemon"]
+    assert dm["last_reload_ok"] is True and "last_error" not in dm, dm
 
     # SIGTERM: exit 0, and the datapath stays.
     assert d.stop() == 0, d.log()
@@ -139,3 +149,26 @@ def test_daemon_refuses_a_broken_file_at_start(env):
                        timeout=20)
     assert r.returncode == X.EXIT_USAGE and "bad value 'maybe'" in r.stderr, r
     assert not os.path.exists(env.state)
+
+
+def test_netlink_overflow_falls_back_to_a_full_look(env, daemons):
+    """A receive buffer made small on purpose overflows under a burst of 2,000 address
+    changes (ENOBUFS): the daemon counts it and looks at the host in full, so the
+    IP-to-ifindex map ends with every address."""
+    tag = f"xn{os.getpid() % 1000}"
+    a = env.pair(address=False, name=f"{tag}a")
+    cfg = env.config({f"{tag}*": {"xdp": "off", "tc_ingress": "on"}},
+                     [("r", {"proto": "udp", "dst_port": "9", "action": "drop"})])
+    d = Daemon(cfg, env=dict(os.environ, XTC_NETLINK_RCVBUF="4096"))
+    daemons.append(d)
+    batch = "".join(f"address add 10.77.{i // 250}.{i % 250 + 1}/32 dev {a.name}\n"
+                    for i in range(2000))
+    subprocess.run(["ip", "-batch", "-"], input=batch, text=True, check=True)
+
+    def all_there():
+        out = json.loads(X.xtc(cfg, "ipmap", "--json").stdout)
+        return sum(1 for e in out["ipmap"] if e["prefix"].startswith("10.77.")) == 2000
+    X.eventually(all_there, timeout=30, what="every address in the IP-to-ifindex map")
+    dm = json.loads(X.xtc(cfg, "status", "--json").stdout)["daemon"]
+    assert dm["events"]["overflow"] > 0, dm
+    assert d.stop() == 0

@@ -3,6 +3,7 @@
 with the same type, wherever it appears; numbers are numbers and enums are
 short fixed words.  Every document has "schema": 1, failures included."""
 import json
+import signal
 import subprocess
 
 import pytest
@@ -52,6 +53,11 @@ VOCAB = {
     "direction": enum("ingress", "egress"), "src": STR, "dst": STR, "proto": STR,
     "src_port": STR, "dst_port": STR, "action": enum("pass", "drop", "redirect"),
     "redirect": enum("plain", "neigh", "peer"), "target": STR, "target_ifindex": INT,
+    # the daemon, in status
+    "daemon": OBJ, "pid": INT, "started_timestamp_seconds": INT,
+    "last_reload_timestamp_seconds": INT, "last_reload_ok": BOOL, "reconciles": INT,
+    "repairs": INT, "failures": INT, "events": OBJ, "link": INT, "address": INT, "route": INT,
+    "overflow": INT, "last_error": STR,
     # ipmap
     "ipmap": LIST, "prefix": STR, "origin": enum("address", "route", "static"),
     # apply
@@ -174,6 +180,23 @@ def test_every_command_speaks_one_vocabulary(env, tmp_path):
         docs["apply refused"] = run_json(refused, "apply", rc=(1,))
     finally:
         sh(["ip", "link", "del", br], check=False)
+    # status with a daemon beside it, whose last reload was refused.
+    own = env.config({a.name: {"xdp": "off", "tc_ingress": "on"}},
+                     [("d", {"proto": "udp", "dst_port": "9", "action": "drop"})])
+    log = open(f"{own}.log", "w")
+    daemon = subprocess.Popen([str(X.XTC), "-c", str(own), "daemon"], stdout=log,
+                              stderr=subprocess.STDOUT)
+    try:
+        X.eventually(lambda: "daemon: ready" in open(f"{own}.log").read(), what="the daemon")
+        with open(own, "a") as f:
+            f.write("[rule broken]\naction = maybe\n")
+        daemon.send_signal(signal.SIGHUP)
+        X.eventually(lambda: "has errors" in open(f"{own}.log").read(), what="the refusal")
+        docs["status with a daemon"] = run_json(own, "status", rc=(0, 3))
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=20)
+        log.close()
     docs["usage error"] = json.loads(subprocess.run(
         [str(X.XTC), "stats", "--json", "--prometheus"], capture_output=True, text=True).stdout)
 

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +41,7 @@ struct daemon {
 	char bpffs[4096];
 	int sig_fd, nl_fd, timer_fd, lock_fd;
 	bool settling;			/* events seen; a look is due at the timer */
-	unsigned long long events[XTC_NL_N], reconciles, failures;
+	struct xtc_daemon_info info;	/* for xtc status */
 };
 
 static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
@@ -79,11 +80,13 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 	int err;
 
 	xtc_state_init(&st);
-	d->reconciles++;
+	d->info.reconciles++;
 	err = xtc_state_check_bpffs(m->bpffs) ? -ENOENT : xtc_state_open(&st, m->bpffs, true);
 	if (!err)
 		err = xtc_reconcile_plan(m, &st, &run);
 	if (!err && !xtc_plan_empty(&run.plan)) {
+		/* After the first, every pass that has something to do repairs or follows. */
+		d->info.repairs += d->info.reconciles > 1;
 		xtc_plan_print(&run.plan, false);
 		err = xtc_reconcile_apply(m, &st, &run, false);
 		if (!err && xtc_tables_stamp(&st.maps))
@@ -93,9 +96,13 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 		xtc_set_elems_sync(&st.maps, m);
 	fflush(stdout);
 	if (err) {
-		d->failures++;
+		d->info.failures++;
+		snprintf(d->info.last_error, sizeof(d->info.last_error), "reconcile: %s",
+			 strerror(-err));
 		pr_warn("daemon: reconcile failed (%s); trying again at the next event or resync\n",
 			strerror(-err));
+	} else {
+		d->info.last_error[0] = 0;
 	}
 	xtc_run_free(&run);
 	xtc_state_close(&st);
@@ -128,10 +135,15 @@ static void reload(struct daemon *d)
 	struct xtc_model *m = NULL;
 
 	pr_info("daemon: SIGHUP: reading %s again\n", d->opts->config);
+	d->info.last_reload = (unsigned long long)time(NULL);
+	d->info.last_reload_ok = false;
 	if (load(d, true, &m)) {
-		pr_warn("daemon: %s has errors: kept what runs now\n", d->opts->config);
+		snprintf(d->info.last_error, sizeof(d->info.last_error), "%s has errors: kept "
+			 "what runs now", d->opts->config);
+		pr_warn("daemon: %s\n", d->info.last_error);
 		return;
 	}
+	d->info.last_reload_ok = true;
 	reconcile(d, m);
 	xtc_model_free(m);
 	arm(d, RESYNC_S * 1000000000LL);
@@ -139,6 +151,7 @@ static void reload(struct daemon *d)
 
 static int setup(struct daemon *d)
 {
+	const char *rcvbuf;
 	sigset_t set;
 	char dir[4200];
 	pid_t pid;
@@ -151,7 +164,9 @@ static int setup(struct daemon *d)
 		return -errno;
 	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	d->nl_fd = xtc_nlwatch_open(0);
+	/* A test aid (xtc(8)): a small buffer overflows on purpose. */
+	rcvbuf = getenv("XTC_NETLINK_RCVBUF");
+	d->nl_fd = xtc_nlwatch_open(rcvbuf ? atoi(rcvbuf) : 0);
 	if (d->sig_fd < 0 || d->timer_fd < 0 || d->nl_fd < 0) {
 		pr_warn("daemon: cannot set up signals, timers or netlink: %s\n",
 			strerror(d->nl_fd < 0 ? -d->nl_fd : errno));
@@ -173,13 +188,19 @@ static int setup(struct daemon *d)
 	return 0;
 }
 
-/* Someone asked who runs (apply, unload, status): the answer was the connection. */
+/* Someone asked who runs (apply, unload, status): what the daemon knows, then goodbye. */
 static void answer(struct daemon *d)
 {
-	int fd;
+	char buf[4096];
+	int fd, n;
 
-	while ((fd = accept4(d->lock_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+	while ((fd = accept4(d->lock_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		n = xtc_daemon_info_format(&d->info, buf, sizeof(buf));
+		/* MSG_NOSIGNAL: a reader that only wanted the pid has gone already. */
+		if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+			pr_debug("daemon: a status reader went away\n");
 		close(fd);
+	}
 }
 
 static bool on_signal(struct daemon *d)
@@ -199,7 +220,7 @@ static bool on_signal(struct daemon *d)
 
 static void on_netlink(struct daemon *d)
 {
-	int n = xtc_nlwatch_drain(d->nl_fd, d->events);
+	int n = xtc_nlwatch_drain(d->nl_fd, d->info.events);
 
 	if (n < 0) {
 		pr_warn("daemon: netlink: %s\n", strerror(-n));
@@ -243,6 +264,8 @@ int cmd_daemon(const struct xtc_opts *opts)
 	struct xtc_model *m = NULL;
 	int err, rc = XTC_EXIT_RUNTIME;
 
+	d.info.pid = getpid();
+	d.info.started = (unsigned long long)time(NULL);
 	if (load(&d, true, &m))
 		return XTC_EXIT_USAGE;
 	err = setup(&d);

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include "cli.h"
+#include "daemon_lock.h"
 #include "cmd_common.h"
 #include "output.h"
 #include "observe.h"
@@ -254,6 +255,33 @@ static void note_pins(const struct xtc_state *st, const struct xtc_observed *ob,
 	}
 }
 
+/* The daemon that manages this state, when one runs. */
+static void print_daemon(struct xtc_out *o, const struct xtc_state *st)
+{
+	struct xtc_daemon_info d;
+	int i;
+
+	if (xtc_daemon_query(st->dir, &d))
+		return;
+	xtc_out_obj_begin(o, "daemon");
+	xtc_out_id(o, "pid", (__u64)d.pid);
+	xtc_out_gauge(o, "started_timestamp_seconds", d.started);
+	if (d.last_reload) {
+		xtc_out_gauge(o, "last_reload_timestamp_seconds", d.last_reload);
+		xtc_out_bool(o, "last_reload_ok", d.last_reload_ok);
+	}
+	xtc_out_u64(o, "reconciles", d.reconciles);
+	xtc_out_u64(o, "repairs", d.repairs);
+	xtc_out_u64(o, "failures", d.failures);
+	xtc_out_obj_begin(o, "events");
+	for (i = 0; i < XTC_NL_N; i++)
+		xtc_out_u64(o, xtc_nl_event_names[i], d.events[i]);
+	xtc_out_obj_end(o);
+	if (d.last_error[0])
+		xtc_out_str(o, "last_error", d.last_error);
+	xtc_out_obj_end(o);
+}
+
 /* What observe found in the kernel that no record explains. */
 static void note_kernel(const struct xtc_observed *ob, struct problems *ps)
 {
@@ -326,6 +354,7 @@ int cmd_status(const struct xtc_opts *opts)
 	applied_at = xtc_tables_applied_at(&st.maps);
 	if (applied_at)
 		xtc_out_gauge(o, "last_apply_timestamp_seconds", applied_at);
+	print_daemon(o, &st);
 	xtc_out_obj_begin(o, "kernel");
 	xtc_out_bool(o, "xdp_dispatcher_usable", xtc_xdp_dispatcher_usable());
 	xtc_out_bool(o, "tcx_available", xtc_tc_tcx_available());
