@@ -6,7 +6,7 @@ CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PYTHON   ?= /usr/bin/python3
-PKGS     := libxdp libbpf libnl-3.0 libnl-route-3.0
+PKGS     := libxdp libbpf libnl-3.0 libnl-route-3.0 libsystemd
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 
 ifeq ($(V),1)
@@ -201,7 +201,8 @@ DEB_STAGE    = $(BUILD)/deb
 DEB_MAINTAINER ?= xtc maintainers <maintainers@users.noreply.b-seed-ec95b4fa.example>
 # Everything install puts down but the config, relative to DESTDIR.
 INSTALLED   = $(SBINDIR)/xtc $(MANDIR)/man8/xtc.8 $(MANDIR)/man5/xtc.ini.5 \
-	      $(DOCDIR)/xtc.ini.example $(UNITDIR)/xtc.service $(BASHCOMPDIR)/xtc
+	      $(DOCDIR)/xtc.ini.example $(UNITDIR)/xtc.service $(UNITDIR)/xtc-daemon.service \
+	      $(BASHCOMPDIR)/xtc
 
 .PHONY: install uninstall deb test-install
 install: $(BUILD)/xtc
@@ -212,8 +213,11 @@ install: $(BUILD)/xtc
 	$(Q)$(INSTALL) -m 0644 docs/man/xtc.8 $(DESTDIR)$(MANDIR)/man8/xtc.8
 	$(Q)$(INSTALL) -m 0644 docs/man/xtc.ini.5 $(DESTDIR)$(MANDIR)/man5/xtc.ini.5
 	$(Q)$(INSTALL) -m 0644 configs/xtc.ini.example $(DESTDIR)$(DOCDIR)/xtc.ini.example
-	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/xtc.service.in > $(DESTDIR)$(UNITDIR)/xtc.service.tmp
-	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xtc.service.tmp && mv $(DESTDIR)$(UNITDIR)/xtc.service.tmp $(DESTDIR)$(UNITDIR)/xtc.service
+	$(Q)for u in xtc xtc-daemon; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$$u.service.tmp $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
 	$(Q)$(INSTALL) -m 0644 packaging/bash-completion/xtc $(DESTDIR)$(BASHCOMPDIR)/xtc
 	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/xtc/xtc.ini ]; then \
 		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/xtc/xtc.ini (exists: an installed config is never overwritten)"; \

@@ -7,16 +7,18 @@
 #   lintian                    checks the .deb of `make deb` (tests/install)
 #   dpkg-dev                   dpkg-shlibdeps for `make deb`
 #   systemd                    systemd-analyze verify on packaging/systemd (tests/install)
+#   procps                     /bin/kill, which xtc-daemon.service reloads with (tests/install)
 #   python3-prometheus-client  parses `xtc stats --prometheus` in the CLI tests
+#   libsystemd-dev             sd_notify for `xtc daemon` (Type=notify, the watchdog)
 #   libclang-rt-14-dev         libFuzzer and the sanitizer runtimes for `make fuzz`
 #                              (clang 14 only recommends it)
 set -e
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev
 libelf-dev zlib1g-dev bpftool xdp-tools iproute2 iputils-ping ethtool
 python3 python3-scapy python3-pytest qemu-system-x86 linux-image-amd64 busybox-static
-kmod cpio gzip
+kmod cpio gzip procps
 iperf3 sockperf qperf nftables python3-matplotlib
-strace mandoc lintian dpkg-dev systemd python3-prometheus-client
+strace mandoc lintian dpkg-dev systemd python3-prometheus-client libsystemd-dev
 libclang-rt-14-dev"
 
 # One dpkg-query for all of them: the check costs a few milliseconds.

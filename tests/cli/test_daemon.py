@@ -172,3 +172,46 @@ def test_netlink_overflow_falls_back_to_a_full_look(env, daemons):
     dm = json.loads(X.xtc(cfg, "status", "--json").stdout)["daemon"]
     assert dm["events"]["overflow"] > 0, dm
     assert d.stop() == 0
+
+
+def test_systemd_notify_protocol(env, daemons, tmp_path):
+    """Type=notify against a real NOTIFY_SOCKET (a datagram socket this test listens
+    on): READY=1 after the first converge, STATUS=, WATCHDOG=1 at half of
+    WATCHDOG_USEC, RELOADING=1 then READY=1 around SIGHUP, STOPPING=1 at SIGTERM."""
+    import socket
+
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    got = []
+
+    def wait_for(word):
+        while not any(word in m for m in got):
+            got.append(sock.recv(4096).decode())
+        return got
+
+    tag = f"xs{os.getpid() % 1000}"
+    cfg = env.config({f"{tag}*": {"xdp": "off", "tc_ingress": "on"}},
+                     [("r", {"proto": "udp", "dst_port": "9", "action": "drop"})])
+    d = Daemon(cfg, env=dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="200000"))
+    daemons.append(d)
+    try:
+        wait_for("READY=1")
+        first = [m for m in got if "READY=1" in m or "STATUS=" in m]
+        assert any("STATUS=converged" in m for m in got), got
+        assert first, got
+        del got[:]
+        wait_for("WATCHDOG=1")
+        del got[:]
+        d.send(signal.SIGHUP)
+        wait_for("READY=1")
+        assert [m for m in got if "RELOADING=1" in m], got
+        assert got.index(next(m for m in got if "RELOADING=1" in m)) < \
+            got.index(next(m for m in got if "READY=1" in m)), got
+        del got[:]
+        d.send(signal.SIGTERM)
+        wait_for("STOPPING=1")
+        assert d.stop() == 0
+    finally:
+        sock.close()

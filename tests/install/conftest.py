@@ -45,10 +45,13 @@ def deb(version):
 @pytest.fixture
 def unit_root(tmp_path):
     """Makes a --root for systemd-analyze: the host's own units (targets such as
-    multi-user.target and network-online.target) copied under ROOT/lib."""
+    multi-user.target and network-online.target) copied under ROOT/lib, and the
+    one system binary a unit names (xtc-daemon's ExecReload=/bin/kill, of procps)."""
     def populate(root):
         dst = pathlib.Path(root) / "lib/systemd/system"
         dst.mkdir(parents=True, exist_ok=True)
         run(["cp", "-an", "/lib/systemd/system/.", dst])
+        (pathlib.Path(root) / "bin").mkdir(exist_ok=True)
+        run(["cp", "-n", "/bin/kill", pathlib.Path(root) / "bin/kill"])
         return root
     return populate

@@ -9,6 +9,7 @@ BUILD = REPO / "build"
 # What `make install` puts down, relative to DESTDIR, with PREFIX=/usr/local.
 INSTALLED = [
     "etc/xtc/xtc.ini",
+    "usr/local/lib/systemd/system/xtc-daemon.service",
     "usr/local/lib/systemd/system/xtc.service",
     "usr/local/sbin/xtc",
     "usr/local/share/bash-completion/completions/xtc",

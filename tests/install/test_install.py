@@ -71,6 +71,7 @@ def test_prefix_and_dirs_are_variables(tmp_path, xtc_bin):
     make("install", f"DESTDIR={tmp_path}", "PREFIX=/opt/xtc", "SYSCONFDIR=/opt/etc",
          "UNITDIR=/lib/systemd/system", "MANDIR=/usr/share/man")
     assert files_under(tmp_path) == [
+        "lib/systemd/system/xtc-daemon.service",
         "lib/systemd/system/xtc.service",
         "opt/etc/xtc/xtc.ini",
         "opt/xtc/sbin/xtc",
@@ -81,6 +82,8 @@ def test_prefix_and_dirs_are_variables(tmp_path, xtc_bin):
     ]
     unit = (tmp_path / "lib/systemd/system/xtc.service").read_text()
     assert "ExecStart=/opt/xtc/sbin/xtc apply" in unit.splitlines()
+    unit = (tmp_path / "lib/systemd/system/xtc-daemon.service").read_text()
+    assert "ExecStart=/opt/xtc/sbin/xtc daemon" in unit.splitlines()
     make("uninstall", f"DESTDIR={tmp_path}", "PREFIX=/opt/xtc", "SYSCONFDIR=/opt/etc",
          "UNITDIR=/lib/systemd/system", "MANDIR=/usr/share/man")
     assert files_under(tmp_path) == ["opt/etc/xtc/xtc.ini"]

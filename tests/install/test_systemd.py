@@ -38,8 +38,9 @@ def installed_root(tmp_path, staged, unit_root):
     return unit_root(root)
 
 
-def test_installed_unit_verifies(installed_root):
-    r = verify(installed_root, "/usr/local/lib/systemd/system/xtc.service",
+@pytest.mark.parametrize("unit", ["xtc.service", "xtc-daemon.service"])
+def test_installed_unit_verifies(installed_root, unit):
+    r = verify(installed_root, f"/usr/local/lib/systemd/system/{unit}",
                manpath=installed_root / "usr/local/share/man")
     assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
 
@@ -58,12 +59,25 @@ def test_verify_catches_missing_man_pages(installed_root):
     assert r.returncode != 0 and "man xtc(8)" in r.stderr, r.stderr
 
 
-def test_packaged_unit_verifies(tmp_path, deb, unit_root):
+@pytest.mark.parametrize("unit", ["xtc.service", "xtc-daemon.service"])
+def test_packaged_unit_verifies(tmp_path, deb, unit_root, unit):
     root = tmp_path / "root"
     run(["dpkg", "-x", deb, root])
     unit_root(root)
-    r = verify(root, "/lib/systemd/system/xtc.service", manpath=root / "usr/share/man")
+    r = verify(root, f"/lib/systemd/system/{unit}", manpath=root / "usr/share/man")
     assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
+
+
+def test_daemon_unit_notifies_and_leaves_the_datapath(staged):
+    text = (staged / "usr/local/lib/systemd/system/xtc-daemon.service").read_text()
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    for want in ["Type=notify", "ExecStart=/usr/local/sbin/xtc daemon",
+                 "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec=60s",
+                 "Conflicts=xtc.service", "RequiresMountsFor=/sys/fs/bpf",
+                 "WantedBy=multi-user.target"]:
+        assert want in lines, want
+    # Stopping is SIGTERM, which leaves the datapath: no ExecStop that unloads.
+    assert not [line for line in lines if line.startswith("ExecStop")]
 
 
 def test_unit_is_a_oneshot_that_stays_active(staged):

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 #include "daemon_lock.h"
 #include "log.h"
 #include "nlwatch.h"
+#include "notify.h"
 #include "reconcile.h"
 #include "set_elems.h"
 #include "state.h"
@@ -39,7 +41,7 @@ struct daemon {
 	const struct xtc_opts *opts;
 	struct xtc_config_snapshot snap;	/* the file as last loaded */
 	char bpffs[4096];
-	int sig_fd, nl_fd, timer_fd, lock_fd;
+	int sig_fd, nl_fd, timer_fd, lock_fd, dog_fd;
 	bool settling;			/* events seen; a look is due at the timer */
 	struct xtc_daemon_info info;	/* for xtc status */
 };
@@ -104,6 +106,9 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 	} else {
 		d->info.last_error[0] = 0;
 	}
+	xtc_notify("STATUS=%s; %llu reconciles, %llu repairs, %llu failures", err ?
+		   d->info.last_error : "converged", d->info.reconciles, d->info.repairs,
+		   d->info.failures);
 	xtc_run_free(&run);
 	xtc_state_close(&st);
 	return err;
@@ -135,16 +140,19 @@ static void reload(struct daemon *d)
 	struct xtc_model *m = NULL;
 
 	pr_info("daemon: SIGHUP: reading %s again\n", d->opts->config);
+	xtc_notify("RELOADING=1");
 	d->info.last_reload = (unsigned long long)time(NULL);
 	d->info.last_reload_ok = false;
 	if (load(d, true, &m)) {
 		snprintf(d->info.last_error, sizeof(d->info.last_error), "%s has errors: kept "
 			 "what runs now", d->opts->config);
 		pr_warn("daemon: %s\n", d->info.last_error);
+		xtc_notify("READY=1\nSTATUS=%s", d->info.last_error);
 		return;
 	}
 	d->info.last_reload_ok = true;
 	reconcile(d, m);
+	xtc_notify("READY=1");
 	xtc_model_free(m);
 	arm(d, RESYNC_S * 1000000000LL);
 }
@@ -152,6 +160,7 @@ static void reload(struct daemon *d)
 static int setup(struct daemon *d)
 {
 	const char *rcvbuf;
+	uint64_t usec;
 	sigset_t set;
 	char dir[4200];
 	pid_t pid;
@@ -173,6 +182,18 @@ static int setup(struct daemon *d)
 		return -EIO;
 	}
 	snprintf(dir, sizeof(dir), "%s/xtc", d->bpffs);
+	/* WatchdogSec=: a ping at half the interval, from the loop that does the work. */
+	usec = xtc_notify_watchdog_usec();
+	if (usec) {
+		struct itimerspec t = {
+			.it_value = { .tv_sec = usec / 2000000, .tv_nsec = usec / 2 % 1000000 * 1000 },
+		};
+
+		t.it_interval = t.it_value;
+		d->dog_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (d->dog_fd < 0 || timerfd_settime(d->dog_fd, 0, &t, NULL))
+			return -errno;
+	}
 	d->lock_fd = xtc_daemon_lock(dir);
 	if (d->lock_fd == -EADDRINUSE) {
 		pid = xtc_daemon_pid(dir);
@@ -234,14 +255,15 @@ static void on_netlink(struct daemon *d)
 
 static int run(struct daemon *d)
 {
-	struct pollfd p[4] = {
+	struct pollfd p[5] = {
 		{ .fd = d->sig_fd, .events = POLLIN }, { .fd = d->nl_fd, .events = POLLIN },
 		{ .fd = d->timer_fd, .events = POLLIN }, { .fd = d->lock_fd, .events = POLLIN },
+		{ .fd = d->dog_fd, .events = POLLIN },
 	};
 	unsigned long long ticks;
 
 	for (;;) {
-		if (poll(p, 4, -1) < 0) {
+		if (poll(p, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -254,13 +276,15 @@ static int run(struct daemon *d)
 			look(d);
 		if (p[3].revents & POLLIN)
 			answer(d);
+		if ((p[4].revents & POLLIN) && read(d->dog_fd, &ticks, sizeof(ticks)) > 0)
+			xtc_notify("WATCHDOG=1");
 	}
 }
 
 int cmd_daemon(const struct xtc_opts *opts)
 {
 	struct daemon d = { .opts = opts, .sig_fd = -1, .nl_fd = -1, .timer_fd = -1,
-			    .lock_fd = -1 };
+			    .lock_fd = -1, .dog_fd = -1 };
 	struct xtc_model *m = NULL;
 	int err, rc = XTC_EXIT_RUNTIME;
 
@@ -276,8 +300,11 @@ int cmd_daemon(const struct xtc_opts *opts)
 	xtc_model_free(m);
 	m = NULL;
 	pr_info("daemon: ready\n");
+	/* After the first converge, whatever it did: the loop retries what failed. */
+	xtc_notify("READY=1");
 	arm(&d, RESYNC_S * 1000000000LL);
 	err = run(&d);
+	xtc_notify("STOPPING=1");
 	if (!err && opts->unload_on_exit) {
 		struct xtc_opts u = *opts;
 
@@ -300,5 +327,7 @@ out:
 		close(d.timer_fd);
 	if (d.lock_fd >= 0)
 		close(d.lock_fd);
+	if (d.dog_fd >= 0)
+		close(d.dog_fd);
 	return rc;
 }
