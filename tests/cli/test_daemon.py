@@ -215,3 +215,24 @@ def test_systemd_notify_protocol(env, daemons, tmp_path):
         assert d.stop() == 0
     finally:
         sock.close()
+
+
+def test_resync_repairs_what_no_event_reports(env, daemons):
+    """A pin removed by hand makes no netlink event: the periodic resync
+    (resync_interval = 1s here) puts it back, and status counts the repair."""
+    tag = f"xr{os.getpid() % 1000}"
+    a = env.pair(name=f"{tag}a")
+    cfg = env.config({f"{tag}*": {"xdp": "off", "tc_ingress": "on"}},
+                     [("r", {"proto": "udp", "dst_port": "9", "action": "drop"})],
+                     glob={"resync_interval": "1s"})
+    d = Daemon(cfg)
+    daemons.append(d)
+    X.eventually(lambda: a.name in managed(cfg), what=f"{a.name} managed")
+    pin = os.path.join(env.state, "maps", "xtc_rule_info")
+    os.unlink(pin)
+    assert X.xtc(cfg, "status").returncode == X.EXIT_DIFF
+    X.eventually(lambda: os.path.exists(pin) and X.xtc(cfg, "status").returncode == 0,
+                 timeout=10, what="the pin is back")
+    dm = json.loads(X.xtc(cfg, "status", "--json").stdout)["daemon"]
+    assert dm["repairs"] >= 1, dm
+    assert d.stop() == 0

@@ -35,11 +35,11 @@
 
 /* Events come in bursts (a veth brings a link, addresses, routes): one look after. */
 #define SETTLE_NS (20 * 1000 * 1000LL)
-#define RESYNC_S 30
 
 struct daemon {
 	const struct xtc_opts *opts;
 	struct xtc_config_snapshot snap;	/* the file as last loaded */
+	long long resync_ns;		/* [global] resync_interval */
 	char bpffs[4096];
 	int sig_fd, nl_fd, timer_fd, lock_fd, dog_fd;
 	bool settling;			/* events seen; a look is due at the timer */
@@ -70,6 +70,7 @@ static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
 		xtc_config_snapshot_free(&d->snap);
 		d->snap = next;
 		snprintf(d->bpffs, sizeof(d->bpffs), "%s", (*m)->bpffs);
+		d->resync_ns = (long long)(*m)->resync_ms * 1000000LL;
 	}
 	return 0;
 }
@@ -132,7 +133,7 @@ static void look(struct daemon *d)
 	if (!load(d, false, &m))
 		reconcile(d, m);
 	xtc_model_free(m);
-	arm(d, RESYNC_S * 1000000000LL);
+	arm(d, d->resync_ns);
 }
 
 static void reload(struct daemon *d)
@@ -154,7 +155,7 @@ static void reload(struct daemon *d)
 	reconcile(d, m);
 	xtc_notify("READY=1");
 	xtc_model_free(m);
-	arm(d, RESYNC_S * 1000000000LL);
+	arm(d, d->resync_ns);
 }
 
 static int setup(struct daemon *d)
@@ -302,7 +303,7 @@ int cmd_daemon(const struct xtc_opts *opts)
 	pr_info("daemon: ready\n");
 	/* After the first converge, whatever it did: the loop retries what failed. */
 	xtc_notify("READY=1");
-	arm(&d, RESYNC_S * 1000000000LL);
+	arm(&d, d.resync_ns);
 	err = run(&d);
 	xtc_notify("STOPPING=1");
 	if (!err && opts->unload_on_exit) {

@@ -115,6 +115,7 @@ static struct xtc_model *model_new(const char *path)
 	m->tc_prio = XTC_DEFAULT_TC_PRIO;
 	m->redirect_fallback = XTC_ACT_PASS;
 	m->max_rules = XTC_DEFAULT_MAX_RULES;
+	m->resync_ms = 30000;
 	return m;
 }
 

@@ -24,12 +24,37 @@
 
 enum {
 	GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_TC_PRIO, GK_FALLBACK, GK_MAX_RULES,
-	GK_INCLUDE, GK_N
+	GK_INCLUDE, GK_RESYNC, GK_N
 };
 static const char *const global_keys[GK_N + 1] = {
 	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "tc_prio", "redirect_fallback",
-	"max_rules", "include", NULL,
+	"max_rules", "include", "resync_interval", NULL,
 };
+
+/* A duration: a number and a unit (ms, s, m, h; s when none), 1 s to 1 day. */
+static void get_resync(struct ctx *c, const struct raw_kv *kv, __u32 *ms)
+{
+	static const struct { const char *unit; unsigned long long ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	unsigned long long v, total;
+	char *end;
+	size_t i;
+
+	errno = 0;
+	v = strtoull(kv->val, &end, 10);
+	for (i = 0; end != kv->val && !errno && i < ARRAY_SIZE(units); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		total = v * units[i].ms;
+		if (v <= 86400000ULL && total >= 1000 && total <= 86400000ULL) {
+			*ms = (__u32)total;
+			return;
+		}
+		break;
+	}
+	cfg_bad_value(c, kv, "use a duration from 1s to 24h, such as 30s, 5m or 1500ms");
+}
 /* In the order of the codes they stand for. */
 static const char *const xdp_modes[] = { "native", "skb", NULL };
 static const char *const tc_attaches[] = { "auto", "tcx", "cls_bpf", NULL };
@@ -81,6 +106,8 @@ static void check_global(struct ctx *c, struct raw_sec *s, struct xtc_model *m)
 		m->redirect_fallback = e ? XTC_ACT_DROP : XTC_ACT_PASS;
 	if (f[GK_MAX_RULES])
 		cfg_get_uint(c, f[GK_MAX_RULES], 1, MAX_RULES_LIMIT, &m->max_rules);
+	if (f[GK_RESYNC])
+		get_resync(c, f[GK_RESYNC], &m->resync_ms);
 }
 
 /* Explicit tc_ingress/tc_egress per interface; -1 leaves it to the rules. */

@@ -131,6 +131,7 @@ struct xtc_model {
 	__u32 tc_prio;			/* the interfaces' default */
 	__u8 redirect_fallback;		/* XTC_ACT_PASS or XTC_ACT_DROP */
 	__u32 max_rules;
+	__u32 resync_ms;		/* xtc daemon: a full look this often */
 
 	struct xtc_iface *ifaces;
 	int n_ifaces;
