@@ -135,7 +135,7 @@ clean:
 # `make fuzz`: the config reader and validator under libFuzzer, ASan and UBSan
 # (UB aborts), for FUZZ_SECONDS over the corpus in tests/fuzz/corpus.  It builds
 # the util, model and config layers apart, in $(FUZZ_DIR), and links them with
-# tests/fuzz/fake_host.c in place of kernel/: a fixed host answers the two
+# tests/fuzz/fake_host.c in place of kernel/: a fixed host answers the
 # questions config asks the kernel, so a run is hermetic and fast.  New inputs
 # and crashes go to $(FUZZ_DIR), never into the repository; `make fuzz-merge`
 # adds the new inputs that reach new code to tests/fuzz/corpus.  libFuzzer

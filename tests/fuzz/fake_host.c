@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The two questions the config layer asks the kernel layer, answered by a
+ * The questions the config layer asks the kernel layer, answered by a
  * fixed host for the fuzzer: the fuzz build links util, model and config
  * with this file instead of kernel/, so that a run touches no netlink and
  * no BPF syscall, and a crash input reproduces on any machine.
@@ -10,6 +10,8 @@
  * absence, so that every branch of cfg_host_iface() is reachable.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "netdev.h"
 #include "tc_attach.h"
@@ -26,6 +28,12 @@ static const struct {
 	{ "busy0", -EBUSY, { 0 } },
 };
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct xtc_netdev_name *)a)->name,
+		      ((const struct xtc_netdev_name *)b)->name);
+}
+
 int xtc_netdev_get(const char *name, struct xtc_netdev_info *info)
 {
 	size_t i;
@@ -38,6 +46,24 @@ int xtc_netdev_get(const char *name, struct xtc_netdev_info *info)
 		}
 	}
 	return -ENODEV;
+}
+
+/* Every interface, sorted by name, for [interface PATTERN] (busy0 is listed too). */
+int xtc_netdev_list(struct xtc_netdev_name **out, int *n)
+{
+	size_t i, k = sizeof(hosts) / sizeof(hosts[0]);
+
+	*n = 0;
+	*out = calloc(k, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < k; i++) {
+		snprintf((*out)[i].name, sizeof((*out)[i].name), "%s", hosts[i].name);
+		(*out)[i].ifindex = hosts[i].info.ifindex ?: 100 + (__u32)i;
+	}
+	qsort(*out, k, sizeof(**out), by_name);
+	*n = (int)k;
+	return 0;
 }
 
 /* Linux 6.6 and later: tc_attach = tcx is accepted. */
