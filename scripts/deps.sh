@@ -9,6 +9,7 @@
 #   systemd                    systemd-analyze verify on packaging/systemd (tests/install)
 #   procps                     /bin/kill, which xtc-daemon.service reloads with (tests/install)
 #   python3-prometheus-client  parses `xtc stats --prometheus` in the CLI tests
+#   python3-yaml               parses deploy/kubernetes/ (tests/install)
 #   libsystemd-dev             sd_notify for `xtc daemon` (Type=notify, the watchdog)
 #   libclang-rt-14-dev         libFuzzer and the sanitizer runtimes for `make fuzz`
 #                              (clang 14 only recommends it)
@@ -18,7 +19,7 @@ libelf-dev zlib1g-dev bpftool xdp-tools iproute2 iputils-ping ethtool
 python3 python3-scapy python3-pytest qemu-system-x86 linux-image-amd64 busybox-static
 kmod cpio gzip procps
 iperf3 sockperf qperf nftables python3-matplotlib
-strace mandoc lintian dpkg-dev systemd python3-prometheus-client libsystemd-dev
+strace mandoc lintian dpkg-dev systemd python3-prometheus-client libsystemd-dev python3-yaml
 libclang-rt-14-dev"
 
 # One dpkg-query for all of them: the check costs a few milliseconds.
