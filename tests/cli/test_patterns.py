@@ -61,3 +61,19 @@ def test_optional_interface_waits_with_its_rules(env):
     assert f"+ rule on-it" in r.stdout, r.stdout
     assert rule_names(env, cfg) == ["any", "on-it"]
     assert X.iface_status(status(cfg), p.name)["tc_ingress"]["attached"] is True
+
+
+def test_rule_on_a_pattern_is_one_rule_per_interface(env):
+    tag = f"xq{os.getpid() % 1000}"
+    a, b = env.pair(name=f"{tag}a"), env.pair(name=f"{tag}b")
+    other = env.pair()
+    cfg = env.config({f"{tag}*": {"xdp": "off", "tc_ingress": "on"},
+                      other.name: {"xdp": "off", "tc_ingress": "on"}},
+                     [("web", {"interface": f"{tag}*", "proto": "tcp", "dst_port": "80",
+                               "action": "drop"})])
+    X.ok(env.xtc(cfg, "apply"))
+    assert rule_names(env, cfg) == [f"web@{a.name}", f"web@{b.name}"]
+    pkt = "tcp 10.1.1.1:4000 -> 10.2.2.2:80"
+    for p, want in ((a, "drop"), (b, "drop"), (other, "pass")):
+        out = json.loads(X.ok(env.xtc(cfg, "explain", "--json", p.name, pkt)).stdout)
+        assert out["verdict"] == want, (p.name, out)

@@ -4,6 +4,7 @@
  * together, then the reverse = yes mirrors and the max_rules limit.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -149,9 +150,10 @@ static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 
 	if (f[RK_IFACE] && strcmp(f[RK_IFACE]->val, "*")) {
 		if (cfg_is_pattern(f[RK_IFACE]->val)) {
-			cfg_bad_value(c, f[RK_IFACE], "a rule names one interface or *; patterns "
-				      "are for [interface PATTERN] sections (a rule with interface = * "
-				      "runs on every interface they match)");
+			/* One rule per interface it matches: cfg_check_rule() makes them. */
+			ok[RK_IFACE] = strlen(f[RK_IFACE]->val) < XTC_PATTERN_MAX;
+			if (!ok[RK_IFACE])
+				cfg_bad_value(c, f[RK_IFACE], "a pattern is up to 63 characters");
 		} else if (xtc_parse_ifname(f[RK_IFACE]->val, r->ifname, err, sizeof(err))) {
 			cfg_bad_value(c, f[RK_IFACE], "use *, or the name of an [interface NAME] "
 				      "section");
@@ -302,6 +304,39 @@ static int push_rule(struct ctx *c, struct xtc_model *m, const struct xtc_rule *
 	return 0;
 }
 
+/*
+ * interface = PATTERN: one rule per managed interface that matches, in their
+ * order, named RULE@IFACE, each with its own counters.  None while nothing
+ * matches (the daemon adds them as interfaces appear).
+ */
+static int push_per_iface(struct ctx *c, struct xtc_model *m, const struct xtc_rule *r,
+			  const struct raw_kv *kv)
+{
+	int i, err = 0;
+
+	for (i = 0; i < m->n_ifaces && !err; i++) {
+		const struct xtc_iface *ifc = &m->ifaces[i];
+		struct xtc_rule one = *r;
+		int n;
+
+		if (fnmatch(kv->val, ifc->name, 0))
+			continue;
+		n = snprintf(one.name, sizeof(one.name), "%s@%s", r->name, ifc->name);
+		if (n < 0 || (size_t)n > RULE_NAME_MAX) {
+			cfg_problem(c, kv->line, "rule '%s' on interface %s: the name %s@%s is longer "
+				    "than %zu characters; shorten the rule's name", r->name,
+				    ifc->name, r->name, ifc->name, RULE_NAME_MAX);
+			continue;
+		}
+		snprintf(one.ifname, sizeof(one.ifname), "%s", ifc->name);
+		one.ifindex = ifc->ifindex;
+		one.id = (__u32)m->n_rules;
+		one.prio = 2 * one.id;
+		err = push_rule(c, m, &one);
+	}
+	return err;
+}
+
 int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model *m)
 {
 	const struct raw_kv *f[RK_N];
@@ -316,6 +351,9 @@ int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model 
 	check_peer(c, f, ok, &r);
 	if (dup || r.absent)
 		return 0;
+	/* "*" is any interface, one rule; another pattern, a rule per interface. */
+	if (f[RK_IFACE] && strcmp(f[RK_IFACE]->val, "*") && cfg_is_pattern(f[RK_IFACE]->val))
+		return push_per_iface(c, m, &r, f[RK_IFACE]);
 	r.id = (__u32)m->n_rules;
 	r.prio = 2 * r.id;
 	return push_rule(c, m, &r);
