@@ -236,3 +236,26 @@ def test_resync_repairs_what_no_event_reports(env, daemons):
     dm = json.loads(X.xtc(cfg, "status", "--json").stdout)["daemon"]
     assert dm["repairs"] >= 1, dm
     assert d.stop() == 0
+
+
+def test_rule_waits_for_its_target_under_the_daemon(env, daemons):
+    """A literal redirect target that is not there yet (a pod's veth) or whose peer is
+    still in this namespace: under the daemon the rule waits, with a warning, and is
+    loaded once the veth is there with its peer in a pod's namespace."""
+    tag = f"xt{os.getpid() % 1000}"
+    a = env.pair(name=f"{tag}a")
+    target = f"{tag}pod"
+    cfg = env.config({a.name: {"xdp": "off", "tc_ingress": "on"}},
+                     [("to-pod", {"interface": a.name, "proto": "tcp", "dst_port": "80",
+                                  "action": "redirect", "redirect": "peer",
+                                  "target": target}),
+                      ("other", {"proto": "udp", "dst_port": "9", "action": "drop"})])
+    d = Daemon(cfg)
+    daemons.append(d)
+    assert f"no interface '{target}' on this host yet" in d.log(), d.log()
+    names = lambda: sorted(r["rule"] for r in json.loads(
+        X.ok(X.xtc(cfg, "rules", "--json")).stdout)["rules"])
+    assert names() == ["other"]
+    env.pair(name=target)           # its peer lives in the test's namespace
+    X.eventually(lambda: names() == ["other", "to-pod"], what="the rule is loaded")
+    assert d.stop() == 0

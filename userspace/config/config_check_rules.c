@@ -192,6 +192,11 @@ static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 		} else if (xtc_parse_ifname(f[RK_TARGET]->val, r->target, err, sizeof(err))) {
 			cfg_bad_value(c, f[RK_TARGET], "use an interface name, or auto to look the "
 				      "destination up in the IP-to-ifindex map");
+		} else if (c->daemon && cfg_host_lookup(c, r->target, &info) == -ENODEV) {
+			/* A pod's veth that is gone for now: the rule waits for it. */
+			cfg_warn(c, f[RK_TARGET]->line, "target: no interface '%s' on this host yet: "
+				 "the rule is loaded when it appears", r->target);
+			r->absent = ok[RK_TARGET] = true;
 		} else if (cfg_host_iface(c, f[RK_TARGET]->line, "target", r->target,
 					    "use an existing interface, or auto", &info)) {
 			r->target_ifindex = info.ifindex;
@@ -267,7 +272,7 @@ static void check_rule_combos(struct ctx *c, const struct raw_sec *s, const stru
 
 /* redirect = peer: bpf_redirect_peer() exists only at TC ingress and only into a veth. */
 static void check_peer(struct ctx *c, const struct raw_kv **f, const bool *ok,
-		       const struct xtc_rule *r)
+		       struct xtc_rule *r)
 {
 	static const char need[] = "redirect = peer needs a veth target whose peer is in "
 				   "another network namespace";
@@ -283,7 +288,12 @@ static void check_peer(struct ctx *c, const struct raw_kv **f, const bool *ok,
 		return;
 	if (!info.is_veth)
 		cfg_problem(c, f[RK_TARGET]->line, "%s, but '%s' is not a veth", need, r->target);
-	else if (!info.peer_other_netns)
+	else if (!info.peer_other_netns && c->daemon) {
+		/* Its peer may move into a pod's namespace any moment: the rule waits. */
+		r->absent = true;
+		cfg_warn(c, f[RK_TARGET]->line, "%s, and the peer of '%s' is in this one yet: the "
+			 "rule is loaded when it moves", need, r->target);
+	} else if (!info.peer_other_netns)
 		cfg_problem(c, f[RK_TARGET]->line, "%s, but the peer of '%s' is in this one", need,
 			r->target);
 }

@@ -88,7 +88,8 @@ struct xtc_rule {
 	__u32 target_ifindex;		/* XTC_TARGET_AUTO when target_auto */
 	bool reverse;
 	bool generated;			/* a reverse = yes mirror, not in the file */
-	bool absent;			/* on an optional interface that is not there: not loaded */
+	bool absent;			/* waits for an interface (its own, or its target under the
+					 * daemon) that is not there: not loaded */
 };
 
 struct xtc_iface {
