@@ -6,7 +6,7 @@ CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PYTHON   ?= /usr/bin/python3
-PKGS     := libxdp libbpf libnl-3.0 libnl-route-3.0 libsystemd
+PKGS     := libxdp libbpf libnl-3.0 libnl-route-3.0 libsystemd libmicrohttpd
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 
 ifeq ($(V),1)

@@ -10,6 +10,7 @@
 #   procps                     /bin/kill, which xtc-daemon.service reloads with (tests/install)
 #   python3-prometheus-client  parses `xtc stats --prometheus` in the CLI tests
 #   python3-yaml               parses deploy/kubernetes/ (tests/install)
+#   libmicrohttpd-dev          the daemon's HTTP /metrics endpoint (metrics_listen)
 #   libsystemd-dev             sd_notify for `xtc daemon` (Type=notify, the watchdog)
 #   libclang-rt-14-dev         libFuzzer and the sanitizer runtimes for `make fuzz`
 #                              (clang 14 only recommends it)
@@ -20,6 +21,7 @@ python3 python3-scapy python3-pytest qemu-system-x86 linux-image-amd64 busybox-s
 kmod cpio gzip procps
 iperf3 sockperf qperf nftables python3-matplotlib
 strace mandoc lintian dpkg-dev systemd python3-prometheus-client libsystemd-dev python3-yaml
+libmicrohttpd-dev
 libclang-rt-14-dev"
 
 # One dpkg-query for all of them: the check costs a few milliseconds.

@@ -259,3 +259,61 @@ def test_rule_waits_for_its_target_under_the_daemon(env, daemons):
     env.pair(name=target)           # its peer lives in the test's namespace
     X.eventually(lambda: names() == ["other", "to-pod"], what="the rule is loaded")
     assert d.stop() == 0
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_metrics_file_and_endpoint(env, daemons, tmp_path):
+    """metrics_file (a textfile collector's file, written atomically after every
+    reconcile) and metrics_listen (GET /metrics): every counter of `xtc stats`
+    plus the daemon's reconcile histogram, events, repairs and managed interfaces;
+    both parse as Prometheus text."""
+    import urllib.request
+    from prometheus_client.parser import text_string_to_metric_families
+
+    tag = f"xm{os.getpid() % 1000}"
+    a = env.pair(name=f"{tag}a")
+    port = free_port()
+    prom = tmp_path / "xtc.prom"
+    cfg = env.config({f"{tag}*": {"xdp": "off", "tc_ingress": "on"}},
+                     [("r", {"proto": "udp", "dst_port": "9", "action": "drop"})],
+                     glob={"metrics_file": str(prom), "metrics_listen": f"127.0.0.1:{port}"})
+    d = Daemon(cfg)
+    daemons.append(d)
+    assert d.p.poll() is None, d.log()
+
+    def families(text):
+        return {f.name: f for f in text_string_to_metric_families(text)}
+
+    X.eventually(lambda: prom.exists(), what="the metrics file")
+    b = env.pair(name=f"{tag}b")
+    X.eventually(lambda: b.name in managed(cfg), what=f"{b.name} managed")
+
+    def filed():
+        fam = families(prom.read_text())
+        return fam if fam["xtc_daemon_managed_interfaces"].samples[0].value == 2 else None
+    fam = X.eventually(filed, what="the file follows")
+    hist = fam["xtc_daemon_reconcile_duration_seconds"]
+    count = [s for s in hist.samples if s.name.endswith("_count")][0].value
+    assert count >= 2, hist.samples
+    assert fam["xtc_up"].samples[0].value == 1
+    assert [s for s in fam["xtc_rule_packets"].samples if s.labels.get("rule") == "r"]
+    events = {s.labels["kind"]: s.value for s in fam["xtc_daemon_events"].samples
+              if s.name == "xtc_daemon_events_total"}
+    assert events["link"] > 0, events
+    assert fam["xtc_daemon_repairs"].samples[0].value >= 1
+
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    served = families(body.decode())
+    assert set(fam) <= set(served), set(fam) - set(served)
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/other", timeout=5)
+        raise AssertionError("/other answered")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
+    assert d.stop() == 0

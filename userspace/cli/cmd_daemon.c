@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon_lock.h"
+#include "daemon_metrics.h"
 #include "log.h"
 #include "nlwatch.h"
 #include "notify.h"
@@ -43,8 +44,10 @@ struct daemon {
 	char bpffs[4096];
 	int sig_fd, nl_fd, timer_fd, lock_fd, dog_fd;
 	bool settling;			/* events seen; a look is due at the timer */
-	struct xtc_daemon_info info;	/* for xtc status */
+	char metrics_file[4096];	/* [global] metrics_file, or "" */
+	struct xtc_daemon_metrics met;	/* for xtc status and the metrics (met.lock) */
 };
+
 
 static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
 {
@@ -70,6 +73,8 @@ static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
 		xtc_config_snapshot_free(&d->snap);
 		d->snap = next;
 		snprintf(d->bpffs, sizeof(d->bpffs), "%s", (*m)->bpffs);
+		snprintf(d->met.bpffs, sizeof(d->met.bpffs), "%s", (*m)->bpffs);
+		snprintf(d->metrics_file, sizeof(d->metrics_file), "%s", (*m)->metrics_file);
 		d->resync_ns = (long long)(*m)->resync_ms * 1000000LL;
 	}
 	return 0;
@@ -80,16 +85,23 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 {
 	struct xtc_state st;
 	struct xtc_run run = {};
+	double t0;
 	int err;
 
 	xtc_state_init(&st);
-	d->info.reconciles++;
+	pthread_mutex_lock(&d->met.lock);
+	d->met.info.reconciles++;
+	d->met.managed = m->n_ifaces;
+	pthread_mutex_unlock(&d->met.lock);
+	t0 = xtc_now();
 	err = xtc_state_check_bpffs(m->bpffs) ? -ENOENT : xtc_state_open(&st, m->bpffs, true);
 	if (!err)
 		err = xtc_reconcile_plan(m, &st, &run);
 	if (!err && !xtc_plan_empty(&run.plan)) {
 		/* After the first, every pass that has something to do repairs or follows. */
-		d->info.repairs += d->info.reconciles > 1;
+		pthread_mutex_lock(&d->met.lock);
+		d->met.info.repairs += d->met.info.reconciles > 1;
+		pthread_mutex_unlock(&d->met.lock);
 		xtc_plan_print(&run.plan, false);
 		err = xtc_reconcile_apply(m, &st, &run, false);
 		if (!err && xtc_tables_stamp(&st.maps))
@@ -98,18 +110,23 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 	if (!err)
 		xtc_set_elems_sync(&st.maps, m);
 	fflush(stdout);
+	pthread_mutex_lock(&d->met.lock);
+	xtc_daemon_metrics_observe(&d->met, xtc_now() - t0);
 	if (err) {
-		d->info.failures++;
-		snprintf(d->info.last_error, sizeof(d->info.last_error), "reconcile: %s",
+		d->met.info.failures++;
+		snprintf(d->met.info.last_error, sizeof(d->met.info.last_error), "reconcile: %s",
 			 strerror(-err));
 		pr_warn("daemon: reconcile failed (%s); trying again at the next event or resync\n",
 			strerror(-err));
 	} else {
-		d->info.last_error[0] = 0;
+		d->met.info.last_error[0] = 0;
 	}
+	pthread_mutex_unlock(&d->met.lock);
+	if (d->metrics_file[0])
+		xtc_daemon_metrics_write(&d->met, d->metrics_file);
 	xtc_notify("STATUS=%s; %llu reconciles, %llu repairs, %llu failures", err ?
-		   d->info.last_error : "converged", d->info.reconciles, d->info.repairs,
-		   d->info.failures);
+		   d->met.info.last_error : "converged", d->met.info.reconciles, d->met.info.repairs,
+		   d->met.info.failures);
 	xtc_run_free(&run);
 	xtc_state_close(&st);
 	return err;
@@ -142,16 +159,22 @@ static void reload(struct daemon *d)
 
 	pr_info("daemon: SIGHUP: reading %s again\n", d->opts->config);
 	xtc_notify("RELOADING=1");
-	d->info.last_reload = (unsigned long long)time(NULL);
-	d->info.last_reload_ok = false;
+	pthread_mutex_lock(&d->met.lock);
+	d->met.info.last_reload = (unsigned long long)time(NULL);
+	d->met.info.last_reload_ok = false;
+	pthread_mutex_unlock(&d->met.lock);
 	if (load(d, true, &m)) {
-		snprintf(d->info.last_error, sizeof(d->info.last_error), "%s has errors: kept "
+		pthread_mutex_lock(&d->met.lock);
+		snprintf(d->met.info.last_error, sizeof(d->met.info.last_error), "%s has errors: kept "
 			 "what runs now", d->opts->config);
-		pr_warn("daemon: %s\n", d->info.last_error);
-		xtc_notify("READY=1\nSTATUS=%s", d->info.last_error);
+		pthread_mutex_unlock(&d->met.lock);
+		pr_warn("daemon: %s\n", d->met.info.last_error);
+		xtc_notify("READY=1\nSTATUS=%s", d->met.info.last_error);
 		return;
 	}
-	d->info.last_reload_ok = true;
+	pthread_mutex_lock(&d->met.lock);
+	d->met.info.last_reload_ok = true;
+	pthread_mutex_unlock(&d->met.lock);
 	reconcile(d, m);
 	xtc_notify("READY=1");
 	xtc_model_free(m);
@@ -217,7 +240,9 @@ static void answer(struct daemon *d)
 	int fd, n;
 
 	while ((fd = accept4(d->lock_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		n = xtc_daemon_info_format(&d->info, buf, sizeof(buf));
+		pthread_mutex_lock(&d->met.lock);
+		n = xtc_daemon_info_format(&d->met.info, buf, sizeof(buf));
+		pthread_mutex_unlock(&d->met.lock);
 		/* MSG_NOSIGNAL: a reader that only wanted the pid has gone already. */
 		if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
 			pr_debug("daemon: a status reader went away\n");
@@ -242,7 +267,11 @@ static bool on_signal(struct daemon *d)
 
 static void on_netlink(struct daemon *d)
 {
-	int n = xtc_nlwatch_drain(d->nl_fd, d->info.events);
+	int n;
+
+	pthread_mutex_lock(&d->met.lock);
+	n = xtc_nlwatch_drain(d->nl_fd, d->met.info.events);
+	pthread_mutex_unlock(&d->met.lock);
 
 	if (n < 0) {
 		pr_warn("daemon: netlink: %s\n", strerror(-n));
@@ -289,11 +318,15 @@ int cmd_daemon(const struct xtc_opts *opts)
 	struct xtc_model *m = NULL;
 	int err, rc = XTC_EXIT_RUNTIME;
 
-	d.info.pid = getpid();
-	d.info.started = (unsigned long long)time(NULL);
+	xtc_daemon_metrics_init(&d.met);
+	d.met.info.pid = getpid();
+	d.met.info.started = (unsigned long long)time(NULL);
 	if (load(&d, true, &m))
 		return XTC_EXIT_USAGE;
 	err = setup(&d);
+	/* Not followed at SIGHUP: where /metrics is served is fixed for the daemon's life. */
+	if (!err && m->metrics_listen[0])
+		err = xtc_daemon_metrics_listen(&d.met, m->metrics_listen);
 	if (err)
 		goto out;
 	pr_info("daemon: pid %d, %s, state in %s/xtc\n", (int)getpid(), opts->config, d.bpffs);
@@ -318,6 +351,7 @@ int cmd_daemon(const struct xtc_opts *opts)
 	}
 	rc = err ? XTC_EXIT_RUNTIME : XTC_EXIT_OK;
 out:
+	xtc_daemon_metrics_stop(&d.met);
 	xtc_model_free(m);
 	xtc_config_snapshot_free(&d.snap);
 	if (d.sig_fd >= 0)

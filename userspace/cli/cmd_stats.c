@@ -14,6 +14,7 @@
 #include "rule_info.h"
 #include "state.h"
 #include "cmd_common.h"
+#include "stats_out.h"
 #include "tables.h"
 
 static void print_rules(struct xtc_out *o, const struct xtc_state *st, int ncpus)
@@ -149,7 +150,7 @@ static void prom_help(struct xtc_out *o)
 	}
 }
 
-static void print_all(struct xtc_out *o, const struct xtc_state *st, int ncpus)
+void xtc_stats_print(struct xtc_out *o, const struct xtc_state *st, int ncpus)
 {
 	__u64 applied_at = st->exists ? xtc_tables_applied_at(&st->maps) : 0;
 
@@ -172,7 +173,8 @@ static void print_all(struct xtc_out *o, const struct xtc_state *st, int ncpus)
 }
 
 /* A scrape must never see half a file: write a temporary one, then rename. */
-static int write_atomically(const char *path, const struct xtc_state *st, int ncpus)
+int xtc_stats_write(const char *path, const struct xtc_state *st, int ncpus,
+		    void (*extra)(FILE *f, void *arg), void *arg)
 {
 	char tmp[4200];
 	struct xtc_out *o;
@@ -201,8 +203,10 @@ static int write_atomically(const char *path, const struct xtc_state *st, int nc
 		err = -ENOMEM;
 		goto fail;
 	}
-	print_all(o, st, ncpus);
+	xtc_stats_print(o, st, ncpus);
 	xtc_out_free(o);
+	if (extra)
+		extra(f, arg);
 	/* The textfile collector runs as another user. */
 	if (fchmod(fileno(f), 0644) || fflush(f) || fsync(fileno(f)))
 		err = -errno;
@@ -237,7 +241,7 @@ int cmd_stats(const struct xtc_opts *opts)
 	if (!st.exists && !err)
 		pr_warn("xtc is not loaded: no state under %s (run xtc apply)\n", st.dir);
 	if (opts->output) {
-		if (write_atomically(opts->output, &st, ncpus))
+		if (xtc_stats_write(opts->output, &st, ncpus, NULL, NULL))
 			rc = XTC_EXIT_RUNTIME;
 		goto out;
 	}
@@ -246,7 +250,7 @@ int cmd_stats(const struct xtc_opts *opts)
 		rc = XTC_EXIT_RUNTIME;
 		goto out;
 	}
-	print_all(o, &st, ncpus);
+	xtc_stats_print(o, &st, ncpus);
 	xtc_out_free(o);
 out:
 	xtc_state_close(&st);

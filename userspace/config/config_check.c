@@ -6,6 +6,7 @@
  * sections in config_check_rules.c, the checks across rules in
  * config_check_limits.c, config_check_hooks.c and config_check_shadow.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -24,12 +25,43 @@
 
 enum {
 	GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_TC_PRIO, GK_FALLBACK, GK_MAX_RULES,
-	GK_INCLUDE, GK_RESYNC, GK_N
+	GK_INCLUDE, GK_RESYNC, GK_METRICS_FILE, GK_METRICS_LISTEN, GK_N
 };
 static const char *const global_keys[GK_N + 1] = {
 	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "tc_prio", "redirect_fallback",
-	"max_rules", "include", "resync_interval", NULL,
+	"max_rules", "include", "resync_interval", "metrics_file", "metrics_listen", NULL,
 };
+
+/* ADDRESS:PORT, an IPv6 address in brackets: where the daemon serves /metrics. */
+static void get_listen(struct ctx *c, const struct raw_kv *kv, char *out, size_t len)
+{
+	char host[64], bin[16];
+	const char *colon = strrchr(kv->val, ':');
+	unsigned long port;
+	size_t hl;
+	char *end;
+
+	if (!colon || (size_t)(colon - kv->val) >= sizeof(host))
+		goto bad;
+	hl = (size_t)(colon - kv->val);
+	memcpy(host, kv->val, hl);
+	host[hl] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || errno || !port || port > 65535 || !colon[1])
+		goto bad;
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		host[hl - 1] = 0;
+		if (inet_pton(AF_INET6, host + 1, bin) != 1)
+			goto bad;
+	} else if (inet_pton(AF_INET, host, bin) != 1) {
+		goto bad;
+	}
+	snprintf(out, len, "%s", kv->val);
+	return;
+bad:
+	cfg_bad_value(c, kv, "use ADDRESS:PORT, such as 127.0.0.1:9435 or [::1]:9435");
+}
 
 /* A duration: a number and a unit (ms, s, m, h; s when none), 1 s to 1 day. */
 static void get_resync(struct ctx *c, const struct raw_kv *kv, __u32 *ms)
@@ -108,6 +140,16 @@ static void check_global(struct ctx *c, struct raw_sec *s, struct xtc_model *m)
 		cfg_get_uint(c, f[GK_MAX_RULES], 1, MAX_RULES_LIMIT, &m->max_rules);
 	if (f[GK_RESYNC])
 		get_resync(c, f[GK_RESYNC], &m->resync_ms);
+	if (f[GK_METRICS_FILE]) {
+		if (f[GK_METRICS_FILE]->val[0] != '/' || strlen(f[GK_METRICS_FILE]->val) > 4000)
+			cfg_bad_value(c, f[GK_METRICS_FILE], "use an absolute path, such as "
+				      "/var/lib/node_exporter/textfile/xtc.prom");
+		else
+			snprintf(m->metrics_file, sizeof(m->metrics_file), "%s",
+				 f[GK_METRICS_FILE]->val);
+	}
+	if (f[GK_METRICS_LISTEN])
+		get_listen(c, f[GK_METRICS_LISTEN], m->metrics_listen, sizeof(m->metrics_listen));
 }
 
 /* Explicit tc_ingress/tc_egress per interface; -1 leaves it to the rules. */

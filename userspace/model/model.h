@@ -133,6 +133,8 @@ struct xtc_model {
 	__u8 redirect_fallback;		/* XTC_ACT_PASS or XTC_ACT_DROP */
 	__u32 max_rules;
 	__u32 resync_ms;		/* xtc daemon: a full look this often */
+	char metrics_file[4096];	/* xtc daemon: Prometheus text written here, or "" */
+	char metrics_listen[64];	/* xtc daemon: ADDRESS:PORT serving /metrics, or "" */
 
 	struct xtc_iface *ifaces;
 	int n_ifaces;
