@@ -78,6 +78,39 @@ def targets(res):
         out.append(("zero lost packets on unchanged flows during reload",
                     f"{rl['lost_total']} lost of {sum(f['sent'] for f in rl['flows'].values()):,} "
                     f"over {rl['generations']} applies", rl["lost_total"] == 0))
+    out += daemon_targets(res.get("daemon"))
+    return out
+
+
+def daemon_targets(dm):
+    """Issue 10's daemon targets, from this run's section 7."""
+    if not dm:
+        return []
+    out = []
+    v = dm["veth_attach_ms"]
+    out.append((f"daemon: veth created to attached, p50 <= 50 ms and p99 <= 250 ms "
+                f"({v['n']} one after another)",
+                f"p50 {num(v['p50'])} ms, p99 {num(v['p99'])} ms, {v['missed']} missed",
+                v["p50"] is not None and v["p50"] <= 50 and v["p99"] <= 250 and not v["missed"]))
+    b = dm["burst"]
+    out.append((f"daemon: a burst of {b['n']} veths converged within 5 s",
+                f"{b['attached']} attached in " +
+                (f"{num(b['converged_s'])} s" if b["converged_s"] else "(not all)"),
+                b["converged_s"] is not None and b["converged_s"] <= 5))
+    a = dm["address_ipmap_ms"]
+    out.append(("daemon: address added to IP-to-ifindex entry right, p99 <= 100 ms",
+                f"p50 {num(a['p50'])} ms, p99 {num(a['p99'])} ms, {a['missed']} missed",
+                a["p99"] is not None and a["p99"] <= 100 and not a["missed"]))
+    h = dm.get("sighup_one_rule_100k_ms")
+    out.append(("daemon: SIGHUP with one rule changed at 100k rules <= 50 ms",
+                f"{fmt(h, ' ms')}" if h else "not measured", h is not None and
+                h["median"] <= 50))
+    i = dm["idle"]
+    out.append((f"daemon: idle <= 0.5% of one core ({i['seconds']} s), RSS <= 25 MiB with 1k rules",
+                f"{i['cpu_pct']:.2f}%, {num(i['rss_mib_1k_rules'])} MiB",
+                i["cpu_pct"] <= 0.5 and i["rss_mib_1k_rules"] <= 25))
+    out.append(("daemon: churn of 10 pods/s for 5 min with steady flows (0 lost, baseline "
+                "restored, RSS +10% at most)", "not measured yet", None))
     return out
 
 
@@ -222,6 +255,12 @@ def table(res):
                      f"apply {fmt(rl['apply_s'], ' s')}, {rl['pps']:,} packets/s\n" +
                      _rows(["flow", "sent", "received", "lost"], rows) +
                      f"\n   pod UDP receive errors during the test: {rl['pod_udp_errors']}")
+    dm = res.get("daemon")
+    if dm:
+        parts.append("7. The daemon (`xtc daemon` in a namespace of its own; latencies to the "
+                     "line it prints after the reconcile)\n" + _rows(
+                         ["measure", "this run"],
+                         [[a, b] for a, b, _ in daemon_targets(dm)]))
     tg = targets(res)
     if tg:
         parts.append("Targets\n" + _rows(["target", "this run", "verdict"],

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common  # noqa: E402
 import control  # noqa: E402
+import daemon  # noqa: E402
 import datapath  # noqa: E402
 import droprate  # noqa: E402
 import redirect  # noqa: E402
@@ -41,7 +42,7 @@ QUICK = dict(reps=5, control_reps=3, redirect_reps=3, repeat=1_000_000,
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="reduced sizes and durations (< 3 min)")
-    ap.add_argument("--only", help="comma-separated sections: datapath,control,redirect,drop,reload")
+    ap.add_argument("--only", help="comma-separated sections: datapath,control,redirect,drop,reload,daemon")
     ap.add_argument("--out", default=os.path.join(common.ROOT, "docs", "bench"))
     ap.add_argument("--from-json", metavar="RESULTS_JSON",
                     help="measure nothing: rewrite the table, RESULTS.md and plots of that run")
@@ -71,6 +72,7 @@ def main():
         ("redirect", "4. redirect", lambda: redirect.run(dict(ctx, reps=ctx["redirect_reps"]))),
         ("drop", "5. drop rate", lambda: droprate.run(ctx)),
         ("reload", "6. hitless reload", lambda: reload.run(ctx)),
+        ("daemon", "7. the daemon", lambda: daemon.run(ctx)),
     ]
     try:
         for key, title, fn in sections:
