@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include "observe.h"
 #include "hostroutes.h"
+#include "netdev.h"
 #include "objs.h"
 #include "log.h"
 
@@ -178,10 +179,23 @@ static void look_tc(struct xtc_observed *ob, struct seen_cache *c, struct xtc_ob
 	}
 }
 
+static bool in_list(const __u32 *v, int n, __u32 x)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
 static void look_host(struct xtc_observed *ob, struct seen_cache *c)
 {
 	struct if_nameindex *all = if_nameindex(), *i;
-	int k;
+	__u32 *with_xdp = NULL;
+	int k, n_xdp = 0;
+	/* Which interfaces have XDP at all, in one dump: the rest need no query. */
+	bool know_xdp = !xtc_netdev_with_xdp(&with_xdp, &n_xdp);
 
 	for (i = all; i && i->if_index; i++)
 		add_iface(ob, i->if_index, i->if_name);
@@ -192,9 +206,11 @@ static void look_host(struct xtc_observed *ob, struct seen_cache *c)
 		oi->present = if_indextoname(oi->ifindex, now) && !strcmp(now, oi->name);
 		if (!oi->present)
 			continue;
-		look_xdp(ob, c, oi);
+		if (!know_xdp || in_list(with_xdp, n_xdp, oi->ifindex))
+			look_xdp(ob, c, oi);
 		look_tc(ob, c, oi);
 	}
+	free(with_xdp);
 	if (all)
 		if_freenameindex(all);
 }

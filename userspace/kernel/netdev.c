@@ -4,7 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <net/if.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -71,4 +76,99 @@ int xtc_netdev_list(struct xtc_netdev_name **out, int *n)
 	qsort(*out, k, sizeof(**out), by_name);
 	*n = k;
 	return 0;
+}
+
+/* The IFLA_XDP_ATTACHED inside an IFLA_XDP attribute, or 0. */
+static int xdp_attached(struct rtattr *xdp)
+{
+	int len = RTA_PAYLOAD(xdp);
+	struct rtattr *a;
+
+	for (a = RTA_DATA(xdp); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == IFLA_XDP_ATTACHED && RTA_PAYLOAD(a) >= 1)
+			return *(__u8 *)RTA_DATA(a);
+	return 0;
+}
+
+static int collect_xdp(struct nlmsghdr *h, __u32 **out, int *n, int *cap)
+{
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+	struct rtattr *a;
+
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type != IFLA_XDP || !xdp_attached(a))
+			continue;
+		if (*n == *cap) {
+			__u32 *more = realloc(*out, (size_t)(*cap = *cap ? 2 * *cap : 16) *
+					      sizeof(**out));
+
+			if (!more)
+				return -ENOMEM;
+			*out = more;
+		}
+		(*out)[(*n)++] = (__u32)ifi->ifi_index;
+	}
+	return 0;
+}
+
+int xtc_netdev_with_xdp(__u32 **out, int *n)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		struct rtattr ext;
+		__u32 mask;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.i = { .ifi_family = AF_UNSPEC },
+		.ext = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
+		/* Counters are most of a link's message: not wanted. */
+		.mask = RTEXT_FILTER_SKIP_STATS,
+	};
+	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd, cap = 0, err = 0;
+	bool done = false;
+
+	*out = NULL;
+	*n = 0;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		err = -errno;
+	while (!err && !done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0) {
+			err = len < 0 ? -errno : -EIO;
+			break;
+		}
+		for (h = (struct nlmsghdr *)buf; !err && NLMSG_OK(h, (size_t)len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+
+				err = e->error ? e->error : -EIO;
+				break;
+			}
+			if (h->nlmsg_type == RTM_NEWLINK)
+				err = collect_xdp(h, out, n, &cap);
+		}
+	}
+	close(fd);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
 }

@@ -23,6 +23,13 @@ struct xtc_netdev_name {
 	__u32 ifindex;
 };
 
+/*
+ * The interfaces that have an XDP program attached, in one rtnetlink dump
+ * (libbpf's per-interface query dumps every link each time): *out, n of
+ * them, freed by the caller.
+ */
+int xtc_netdev_with_xdp(__u32 **out, int *n);
+
 /* Every interface of the namespace, sorted by name (*out freed by the caller). */
 int xtc_netdev_list(struct xtc_netdev_name **out, int *n);
 
