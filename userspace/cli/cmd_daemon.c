@@ -35,7 +35,7 @@
 #include "tables.h"
 
 /* Events come in bursts (a veth brings a link, addresses, routes): one look after. */
-#define SETTLE_NS (20 * 1000 * 1000LL)
+#define SETTLE_NS (10 * 1000 * 1000LL)
 
 struct daemon {
 	const struct xtc_opts *opts;

@@ -393,6 +393,11 @@ static int cls_query(const struct xtc_tc_hook *h, struct xtc_tc_obs *obs)
 	err = xtc_nl_route_open(&sk, "tc");
 	if (!err)
 		err = xtc_clsact_probe(sk, h->ifindex, &q);
+	/* Without a ffff: qdisc there is no filter to list (most pods' veths). */
+	if (!err && q == XTC_FFFF_NONE) {
+		nl_socket_free(sk);
+		return 0;
+	}
 	if (!err)
 		err = scan_hook(sk, h, &s);
 	if (!err) {
