@@ -218,46 +218,48 @@ def test_systemd_notify_protocol(env, daemons, tmp_path):
 
 
 def test_resync_repairs_what_no_event_reports(env, daemons):
-    """A pin removed by hand makes no netlink event: the periodic resync
-    (resync_interval = 1s here) puts it back, and status counts the repair."""
+    """Damage by hand makes no netlink event: the periodic resync (resync_interval =
+    1s here) repairs each kind in turn (a pin removed, a TCX link detached, a clsact
+    deleted), and status counts the repairs."""
+    from lib.netns import sh
+
     tag = f"xr{os.getpid() % 1000}"
     a = env.pair(name=f"{tag}a")
-    cfg = env.config({f"{tag}*": {"xdp": "off", "tc_ingress": "on"}},
+    b = env.pair(name=f"{tag}b")
+    cfg = env.config({f"{tag}a": {"xdp": "off", "tc_ingress": "on"},
+                      f"{tag}b": {"xdp": "off", "tc_ingress": "on"}},
                      [("r", {"proto": "udp", "dst_port": "9", "action": "drop"})],
                      glob={"resync_interval": "1s"})
+    cls = env.config({f"{tag}a": {"xdp": "off", "tc_ingress": "on"},
+                      f"{tag}b": {"xdp": "off", "tc_ingress": "on"}},
+                     [("r", {"proto": "udp", "dst_port": "9", "action": "drop"})],
+                     glob={"resync_interval": "1s", "tc_attach": "cls_bpf"})
     d = Daemon(cfg)
     daemons.append(d)
-    X.eventually(lambda: a.name in managed(cfg), what=f"{a.name} managed")
+    X.eventually(lambda: {a.name, b.name} <= managed(cfg), what="both managed")
+
+    def healed():
+        return X.xtc(cfg, "status").returncode == 0
+
     pin = os.path.join(env.state, "maps", "xtc_rule_info")
     os.unlink(pin)
     assert X.xtc(cfg, "status").returncode == X.EXIT_DIFF
-    X.eventually(lambda: os.path.exists(pin) and X.xtc(cfg, "status").returncode == 0,
-                 timeout=10, what="the pin is back")
+    X.eventually(lambda: os.path.exists(pin) and healed(), what="the pin is back")
+    link = X.tcx_links(b.name, egress=False)
+    sh(["bpftool", "link", "detach", "id", str(link[0])])
+    assert X.xtc(cfg, "status").returncode == X.EXIT_DIFF
+    X.eventually(lambda: X.tcx_progs(b.name, egress=False) and healed(),
+                 what="the link is back")
     dm = json.loads(X.xtc(cfg, "status", "--json").stdout)["daemon"]
-    assert dm["repairs"] >= 1, dm
+    assert dm["repairs"] >= 2, dm
     assert d.stop() == 0
 
-
-def test_rule_waits_for_its_target_under_the_daemon(env, daemons):
-    """A literal redirect target that is not there yet (a pod's veth) or whose peer is
-    still in this namespace: under the daemon the rule waits, with a warning, and is
-    loaded once the veth is there with its peer in a pod's namespace."""
-    tag = f"xt{os.getpid() % 1000}"
-    a = env.pair(name=f"{tag}a")
-    target = f"{tag}pod"
-    cfg = env.config({a.name: {"xdp": "off", "tc_ingress": "on"}},
-                     [("to-pod", {"interface": a.name, "proto": "tcp", "dst_port": "80",
-                                  "action": "redirect", "redirect": "peer",
-                                  "target": target}),
-                      ("other", {"proto": "udp", "dst_port": "9", "action": "drop"})])
-    d = Daemon(cfg)
+    # cls_bpf: a clsact deleted by hand is made again.
+    d = Daemon(cls)
     daemons.append(d)
-    assert f"no interface '{target}' on this host yet" in d.log(), d.log()
-    names = lambda: sorted(r["rule"] for r in json.loads(
-        X.ok(X.xtc(cfg, "rules", "--json")).stdout)["rules"])
-    assert names() == ["other"]
-    env.pair(name=target)           # its peer lives in the test's namespace
-    X.eventually(lambda: names() == ["other", "to-pod"], what="the rule is loaded")
+    X.eventually(lambda: X.cls_bpf_ids(a.name) and healed(), what="moved to cls_bpf")
+    sh(["tc", "qdisc", "del", "dev", a.name, "clsact"])
+    X.eventually(lambda: X.cls_bpf_ids(a.name) and healed(), what="the clsact is back")
     assert d.stop() == 0
 
 
