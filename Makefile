@@ -46,7 +46,7 @@ TESTRUN   := $(BUILD)/xtc-testrun
 DRIVERS   := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/*_drv.c))
 
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all deps test test-unit test-host test-vm demo demo-clean bench bench-quick clean
+.PHONY: all deps test test-unit test-host test-vm demo demo-clean demo-daemon bench bench-quick clean
 all: $(BUILD)/xtc $(TESTRUN) $(DRIVERS)
 
 deps:
@@ -116,6 +116,11 @@ demo: deps
 
 demo-clean:
 	$(Q)XTC=$(abspath $(BUILD)/xtc) scripts/demo-clean.sh
+
+demo-daemon: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/mount-bpffs.sh
+	$(Q)XTC=$(abspath $(BUILD)/xtc) scripts/demo-daemon.sh
 
 # Benchmarks report ratios against baselines measured in the same run.
 bench: deps
