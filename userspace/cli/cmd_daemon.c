@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE		/* accept4 */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -129,6 +130,8 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 		   d->met.info.failures);
 	xtc_run_free(&run);
 	xtc_state_close(&st);
+	/* A daemon lives on: what a reconcile took (huge pages included) goes back. */
+	malloc_trim(0);
 	return err;
 }
 
