@@ -43,7 +43,7 @@ struct daemon {
 	struct xtc_config_snapshot snap;	/* the file as last loaded */
 	long long resync_ns;		/* [global] resync_interval */
 	char bpffs[4096];
-	int sig_fd, nl_fd, timer_fd, lock_fd, dog_fd;
+	int sig_fd, nl_fd, timer_fd, lock_fd, dog_fd, trim_fd;
 	bool settling;			/* events seen; a look is due at the timer */
 	char metrics_file[4096];	/* [global] metrics_file, or "" */
 	struct xtc_daemon_metrics met;	/* for xtc status and the metrics (met.lock) */
@@ -79,6 +79,21 @@ static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
 		d->resync_ns = (long long)(*m)->resync_ms * 1000000LL;
 	}
 	return 0;
+}
+
+/*
+ * A daemon lives on: once it has been quiet for a while, what its reconciles
+ * took (huge pages of the tuned heap included) goes back.  Not after every
+ * reconcile: a burst of events would pay the page faults again each time.
+ */
+#define TRIM_AFTER_S 2
+
+static void arm_trim(struct daemon *d)
+{
+	struct itimerspec t = { .it_value = { .tv_sec = TRIM_AFTER_S } };
+
+	if (d->trim_fd >= 0)
+		timerfd_settime(d->trim_fd, 0, &t, NULL);
 }
 
 /* One pass of the engine, as `xtc apply` does it. */
@@ -130,8 +145,7 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 		   d->met.info.failures);
 	xtc_run_free(&run);
 	xtc_state_close(&st);
-	/* A daemon lives on: what a reconcile took (huge pages included) goes back. */
-	malloc_trim(0);
+	arm_trim(d);
 	return err;
 }
 
@@ -200,10 +214,11 @@ static int setup(struct daemon *d)
 		return -errno;
 	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->trim_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	/* A test aid (xtc(8)): a small buffer overflows on purpose. */
 	rcvbuf = getenv("XTC_NETLINK_RCVBUF");
 	d->nl_fd = xtc_nlwatch_open(rcvbuf ? atoi(rcvbuf) : 0);
-	if (d->sig_fd < 0 || d->timer_fd < 0 || d->nl_fd < 0) {
+	if (d->sig_fd < 0 || d->timer_fd < 0 || d->nl_fd < 0 || d->trim_fd < 0) {
 		pr_warn("daemon: cannot set up signals, timers or netlink: %s\n",
 			strerror(d->nl_fd < 0 ? -d->nl_fd : errno));
 		return -EIO;
@@ -288,15 +303,15 @@ static void on_netlink(struct daemon *d)
 
 static int run(struct daemon *d)
 {
-	struct pollfd p[5] = {
+	struct pollfd p[6] = {
 		{ .fd = d->sig_fd, .events = POLLIN }, { .fd = d->nl_fd, .events = POLLIN },
 		{ .fd = d->timer_fd, .events = POLLIN }, { .fd = d->lock_fd, .events = POLLIN },
-		{ .fd = d->dog_fd, .events = POLLIN },
+		{ .fd = d->dog_fd, .events = POLLIN }, { .fd = d->trim_fd, .events = POLLIN },
 	};
 	unsigned long long ticks;
 
 	for (;;) {
-		if (poll(p, 5, -1) < 0) {
+		if (poll(p, 6, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -311,13 +326,15 @@ static int run(struct daemon *d)
 			answer(d);
 		if ((p[4].revents & POLLIN) && read(d->dog_fd, &ticks, sizeof(ticks)) > 0)
 			xtc_notify("WATCHDOG=1");
+		if ((p[5].revents & POLLIN) && read(d->trim_fd, &ticks, sizeof(ticks)) > 0)
+			malloc_trim(0);
 	}
 }
 
 int cmd_daemon(const struct xtc_opts *opts)
 {
 	struct daemon d = { .opts = opts, .sig_fd = -1, .nl_fd = -1, .timer_fd = -1,
-			    .lock_fd = -1, .dog_fd = -1 };
+			    .lock_fd = -1, .dog_fd = -1, .trim_fd = -1 };
 	struct xtc_model *m = NULL;
 	int err, rc = XTC_EXIT_RUNTIME;
 
@@ -367,5 +384,7 @@ out:
 		close(d.lock_fd);
 	if (d.dog_fd >= 0)
 		close(d.dog_fd);
+	if (d.trim_fd >= 0)
+		close(d.trim_fd);
 	return rc;
 }
