@@ -14,8 +14,13 @@ import subprocess
 import threading
 import time
 
+import json
+import sys
+
 import rulegen
-from common import XTC, bpffs, log, netns, sh, summary
+from common import XTC, bpffs, log, netns, sh, spawn, stop, summary
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 PAT = "bd"
 
@@ -91,6 +96,98 @@ def config(path, fs, n_rules, port=7):
     rulegen.write_config(path, n_rules, fs, pre=pre)
 
 
+def link_pair(ns, outer, other_ns, inner, outer_ip, inner_ip):
+    """A veth between ns (outer, OUTER_IP/24) and other_ns (inner), routed both ways."""
+    sh(["ip", "link", "add", outer, "type", "veth", "peer", "name", inner, "netns", other_ns],
+       ns=ns)
+    sh(["ip", "addr", "add", f"{outer_ip}/24", "dev", outer], ns=ns)
+    sh(["ip", "link", "set", outer, "up"], ns=ns)
+    sh(["ip", "addr", "add", f"{inner_ip}/24", "dev", inner], ns=other_ns)
+    sh(["ip", "link", "set", inner, "up"], ns=other_ns)
+    sh(["ip", "link", "set", "lo", "up"], ns=other_ns)
+    sh(["ip", "route", "add", "default", "via", outer_ip], ns=other_ns)
+
+
+def baseline(ns, fs, pid):
+    """What must come back after churn: pins, TCX links of ours, records, open fds, RSS."""
+    state = os.path.join(fs, "xtc")
+    pins = sum(len(files) for _, _, files in os.walk(state))
+    # TCX links in the whole system (bpftool 7.1 prints the type as 11): only ours change.
+    links = sh(["bpftool", "-j", "link", "show"], check=False).stdout
+    n_links = sum(1 for ln in (json.loads(links) if links.strip() else [])
+                  if str(ln.get("type")) in ("tcx", "11"))
+    recs = sh(["bpftool", "-j", "map", "dump", "pinned", os.path.join(state, "maps",
+                                                                      "xtc_ifaces")],
+              check=False).stdout
+    return {"pins": pins, "tcx_links": n_links,
+            "records": len(json.loads(recs)) if recs.strip().startswith("[") else None,
+            "fds": len(os.listdir(f"/proc/{pid}/fd")), "rss_mib": rss_mib(pid)}
+
+
+def churn(ctx, ns, fs, secs):
+    """Pods at 10 a second, each deleted a second later, while two steady UDP flows
+    go through xtc (redirect peer, target = auto) to two pods that stay."""
+    cl, p1, p2 = netns("xbdc"), netns("xbdp"), netns("xbdp")
+    procs, made = [], []
+    try:
+        link_pair(ns, "bcl", cl, "eth0", "10.98.0.1", "10.98.0.2")
+        link_pair(ns, f"{PAT}s1", p1, "eth0", "10.98.1.1", "10.98.1.2")
+        link_pair(ns, f"{PAT}s2", p2, "eth0", "10.98.2.1", "10.98.2.2")
+        cfg = os.path.join(ctx["dir"], "daemon-churn.ini")
+        rulegen.write_config(cfg, 10, fs, pre=(
+            f"[interface bcl]\nxdp = off\n[interface {PAT}*]\nxdp = off\ntc_ingress = on\n"
+            "[rule steady]\ninterface = bcl\ndst = 10.98.0.0/16\nproto = udp\n"
+            "action = redirect\nredirect = peer\ntarget = auto\n"))
+        d = Daemon(ns, cfg)
+        try:
+            time.sleep(1)
+            recvs = [spawn([sys.executable, os.path.join(HERE, "udpflow.py"), "recv", ip,
+                            "7300"], ns=p) for p, ip in ((p1, "10.98.1.2"), (p2, "10.98.2.2"))]
+            procs += recvs
+            for r in recvs:
+                r.stdout.readline()
+            sends = [spawn([sys.executable, os.path.join(HERE, "udpflow.py"), "send", ip,
+                            "1000", "7300"], ns=cl) for ip in ("10.98.1.2", "10.98.2.2")]
+            procs += sends
+            time.sleep(2)
+            d.drain()
+            time.sleep(TRIM_WAIT)
+            before = baseline(ns, fs, d.pid)
+            # A pod is its veth here: made and deleted in one `ip -batch` line each,
+            # so that 10 a second is the rate, not what ip costs.
+            t0, i = time.perf_counter(), 0
+            while time.perf_counter() - t0 < secs:
+                cmds = f"link add {PAT}c{i} type veth peer name pq{i}\nlink set {PAT}c{i} up\n"
+                made.append(f"{PAT}c{i}")
+                if len(made) > 10:
+                    cmds += f"link del {made.pop(0)}\n"
+                sh(["ip", "-batch", "-"], ns=ns, input=cmds, check=False)
+                i += 1
+                time.sleep(max(0.0, t0 + i * 0.1 - time.perf_counter()))
+            sh(["ip", "-batch", "-"], ns=ns, check=False,
+               input="".join(f"link del {n}\n" for n in made))
+            made = []
+            time.sleep(1)
+            sent = [json.loads(stop(s)[0].strip().splitlines()[-1])["7300"] for s in sends]
+            time.sleep(0.3)
+            got = [json.loads(stop(r)[0].strip().splitlines()[-1])["7300"] for r in recvs]
+            time.sleep(TRIM_WAIT)
+            after = baseline(ns, fs, d.pid)
+        finally:
+            d.stop()
+            sh(["ip", "netns", "exec", ns, XTC, "-c", cfg, "unload", "--all"], check=False)
+        return {"seconds": secs, "pods": i, "sent": sent, "received": got,
+                "lost": [a - b for a, b in zip(sent, got)], "before": before, "after": after}
+    finally:
+        for p in procs:
+            stop(p)
+        for n in (cl, p1, p2):
+            sh(["ip", "netns", "del", n], check=False)
+
+
+TRIM_WAIT = 3       # the daemon gives memory back after 2 s of quiet
+
+
 def run(ctx):
     quick = ctx.get("quick")
     n_seq, n_burst = (50, 100) if quick else (200, 200)
@@ -156,6 +253,10 @@ def run(ctx):
     finally:
         d.stop()
         sh(["ip", "netns", "exec", ns, XTC, "-c", cfg, "unload", "--all"], check=False)
+    res["churn"] = churn(ctx, ns, fs, 20 if quick else 300)
+    c = res["churn"]
+    log(f"daemon: churn {c['pods']} pods in {c['seconds']} s: lost {c['lost']}, "
+        f"before {c['before']}, after {c['after']}")
     # SIGHUP, one rule changed, at 100k rules.
     big = os.path.join(ctx["dir"], "daemon-100k.ini")
     config(big, fs, 100_000)

@@ -109,8 +109,19 @@ def daemon_targets(dm):
     out.append((f"daemon: idle <= 0.5% of one core ({i['seconds']} s), RSS <= 25 MiB with 1k rules",
                 f"{i['cpu_pct']:.2f}%, {num(i['rss_mib_1k_rules'])} MiB",
                 i["cpu_pct"] <= 0.5 and i["rss_mib_1k_rules"] <= 25))
-    out.append(("daemon: churn of 10 pods/s for 5 min with steady flows (0 lost, baseline "
-                "restored, RSS +10% at most)", "not measured yet", None))
+    c = dm.get("churn")
+    if c:
+        b, a = c["before"], c["after"]
+        same = all(a[k] == b[k] for k in ("pins", "tcx_links", "records", "fds"))
+        growth = (a["rss_mib"] - b["rss_mib"]) / b["rss_mib"] if b["rss_mib"] else None
+        out.append((f"daemon: churn of 10 pods/s ({c['pods']} in {c['seconds']} s) with two "
+                    "steady flows: 0 lost, pins/links/records/fds back to baseline, RSS +10% "
+                    "at most",
+                    f"lost {c['lost']} of {c['sent']}; pins {b['pins']}->{a['pins']}, TCX "
+                    f"links {b['tcx_links']}->{a['tcx_links']}, records {b['records']}->"
+                    f"{a['records']}, fds {b['fds']}->{a['fds']}, RSS {num(b['rss_mib'])}->"
+                    f"{num(a['rss_mib'])} MiB",
+                    not any(c["lost"]) and same and growth is not None and growth <= 0.10))
     return out
 
 

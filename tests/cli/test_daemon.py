@@ -96,9 +96,14 @@ def test_daemon_follows_interfaces_and_signals(env, daemons):
                        timeout=20)
     assert r.returncode == X.EXIT_RUNTIME and f"pid {d.p.pid}" in r.stderr, r
 
-    # Gone from the host: forgotten.
+    # Gone from the host: forgotten, its TCX link pins too (they would keep the link).
+    ifindex = int(open(f"/sys/class/net/{a.name}/ifindex").read())
+    links = os.path.join(env.state, "links")
+    assert [f for f in os.listdir(links) if f.startswith(f"tcx_{ifindex}_")]
     env.mod.net.remove(a)
     X.eventually(lambda: a.name not in managed(cfg), what=f"{a.name} forgotten")
+    assert not [f for f in os.listdir(links) if f.startswith(f"tcx_{ifindex}_")], \
+        os.listdir(links)
     # status tells who manages the state and what it did.
     st = json.loads(X.xtc(cfg, "status", "--json").stdout)
     dm = st["daemon"]

@@ -193,8 +193,18 @@ static int set_entry(const struct xtc_state *st, __u32 ifindex, const struct xtc
 
 static int forget_iface(const struct xtc_state *st, __u32 ifindex)
 {
+	char pin[4200];
 	int h;
 
+	/*
+	 * An interface that is gone took its TCX links with it, but not their
+	 * pins, which would keep the links and programs alive: they go first.
+	 */
+	for (h = 0; h < 2; h++) {
+		xtc_state_link_path(st, ifindex, h, pin, sizeof(pin));
+		if (unlink(pin) && errno != ENOENT)
+			return -errno;
+	}
 	if (bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex) && errno != ENOENT)
 		return -errno;
 	for (h = 0; h < XTC_HOOK_MAX; h++) {
