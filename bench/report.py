@@ -423,6 +423,19 @@ def explain(res):
         "redirects, and that variant is reported too." + spread)
     e["redirect peer no slower"] = e["redirect peer >= 1.5x"]
     e["zero lost"] = "Packets were lost on flows whose rules did not change: see section 6."
+    e["daemon: SIGHUP"] = (
+        "A SIGHUP reads and validates the whole file again, as apply does (the shadowed-rules "
+        "check inline, not beside the plan as apply runs it), and only then diffs against the "
+        "kernel: at 100k rules the parse alone is most of section 3's re-apply. 50 ms needs "
+        "an incremental parse that reuses the sections of the file that did not change.")
+    e["daemon: veth created"] = ("Each reconcile still asks the kernel about TC on every "
+                                 "interface of the host, one query per hook; one dump of the "
+                                 "qdiscs and filters would make it flat.")
+    e["daemon: address added"] = e["daemon: veth created"]
+    e["daemon: idle"] = ("The daemon gives its heap back after 2 s of quiet; RSS above the "
+                         "target means a reconcile was still running or ran recently.")
+    e["daemon: churn"] = ("Losses, or state left behind by the pods that came and went: the "
+                          "figures before and after say which.")
     return e
 
 
