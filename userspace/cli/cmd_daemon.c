@@ -45,6 +45,14 @@ struct daemon {
 	char bpffs[4096];
 	int sig_fd, nl_fd, timer_fd, lock_fd, dog_fd, trim_fd;
 	bool settling;			/* events seen; a look is due at the timer */
+	/*
+	 * The file as last loaded against the host.  Only interfaces change
+	 * what it says about the host (patterns, optional ones, targets):
+	 * addresses and routes are observed apart, so a look after those alone
+	 * reuses it rather than parsing the file again.
+	 */
+	struct xtc_model *model;
+	bool links_changed;		/* a link event (or lost messages) since it was loaded */
 	char metrics_file[4096];	/* [global] metrics_file, or "" */
 	struct xtc_daemon_metrics met;	/* for xtc status and the metrics (met.lock) */
 };
@@ -164,9 +172,16 @@ static void look(struct daemon *d)
 	struct xtc_model *m = NULL;
 
 	d->settling = false;
-	if (!load(d, false, &m))
-		reconcile(d, m);
-	xtc_model_free(m);
+	if (!d->model || d->links_changed) {
+		if (load(d, false, &m)) {
+			arm(d, d->resync_ns);
+			return;
+		}
+		xtc_model_free(d->model);
+		d->model = m;
+		d->links_changed = false;
+	}
+	reconcile(d, d->model);
 	arm(d, d->resync_ns);
 }
 
@@ -192,9 +207,11 @@ static void reload(struct daemon *d)
 	pthread_mutex_lock(&d->met.lock);
 	d->met.info.last_reload_ok = true;
 	pthread_mutex_unlock(&d->met.lock);
+	xtc_model_free(d->model);
+	d->model = m;
+	d->links_changed = false;
 	reconcile(d, m);
 	xtc_notify("READY=1");
-	xtc_model_free(m);
 	arm(d, d->resync_ns);
 }
 
@@ -285,10 +302,14 @@ static bool on_signal(struct daemon *d)
 
 static void on_netlink(struct daemon *d)
 {
+	unsigned long long links;
 	int n;
 
 	pthread_mutex_lock(&d->met.lock);
+	links = d->met.info.events[XTC_NL_LINK] + d->met.info.events[XTC_NL_OVERFLOW];
 	n = xtc_nlwatch_drain(d->nl_fd, d->met.info.events);
+	d->links_changed |= d->met.info.events[XTC_NL_LINK] +
+			    d->met.info.events[XTC_NL_OVERFLOW] != links;
 	pthread_mutex_unlock(&d->met.lock);
 
 	if (n < 0) {
@@ -351,7 +372,7 @@ int cmd_daemon(const struct xtc_opts *opts)
 		goto out;
 	pr_info("daemon: pid %d, %s, state in %s/xtc\n", (int)getpid(), opts->config, d.bpffs);
 	reconcile(&d, m);
-	xtc_model_free(m);
+	d.model = m;
 	m = NULL;
 	pr_info("daemon: ready\n");
 	/* After the first converge, whatever it did: the loop retries what failed. */
@@ -372,6 +393,7 @@ int cmd_daemon(const struct xtc_opts *opts)
 	rc = err ? XTC_EXIT_RUNTIME : XTC_EXIT_OK;
 out:
 	xtc_daemon_metrics_stop(&d.met);
+	xtc_model_free(d.model);
 	xtc_model_free(m);
 	xtc_config_snapshot_free(&d.snap);
 	if (d.sig_fd >= 0)

@@ -130,14 +130,15 @@ static __u32 recorded_prio(const struct xtc_obs_iface *oi)
 	return XTC_CLS_PRIO;
 }
 
-static void look_tc(struct xtc_observed *ob, struct seen_cache *c, struct xtc_obs_iface *oi)
+static void look_tc(struct xtc_observed *ob, struct seen_cache *c, struct xtc_obs_iface *oi,
+		    bool no_ffff)
 {
 	int h, i;
 
 	for (h = 0; h < 2; h++) {
 		enum xtc_role role = h ? XTC_ROLE_TC_EGRESS : XTC_ROLE_TC_INGRESS;
 		struct xtc_tc_hook hook = { .ifindex = oi->ifindex, .egress = h,
-					    .prio = recorded_prio(oi) };
+					    .prio = recorded_prio(oi), .no_ffff = no_ffff };
 		struct xtc_obs_tc *t = &oi->tc[h];
 		const struct xtc_prog_seen *ps;
 		struct xtc_tc_obs *to = calloc(1, sizeof(*to));
@@ -192,10 +193,11 @@ static bool in_list(const __u32 *v, int n, __u32 x)
 static void look_host(struct xtc_observed *ob, struct seen_cache *c)
 {
 	struct if_nameindex *all = if_nameindex(), *i;
-	__u32 *with_xdp = NULL;
-	int k, n_xdp = 0;
-	/* Which interfaces have XDP at all, in one dump: the rest need no query. */
+	__u32 *with_xdp = NULL, *with_ffff = NULL;
+	int k, n_xdp = 0, n_ffff = 0;
+	/* Which interfaces have XDP, or a qdisc filters hang on, in one dump each. */
 	bool know_xdp = !xtc_netdev_with_xdp(&with_xdp, &n_xdp);
+	bool know_ffff = !xtc_netdev_with_ffff(&with_ffff, &n_ffff);
 
 	for (i = all; i && i->if_index; i++)
 		add_iface(ob, i->if_index, i->if_name);
@@ -208,9 +210,10 @@ static void look_host(struct xtc_observed *ob, struct seen_cache *c)
 			continue;
 		if (!know_xdp || in_list(with_xdp, n_xdp, oi->ifindex))
 			look_xdp(ob, c, oi);
-		look_tc(ob, c, oi);
+		look_tc(ob, c, oi, know_ffff && !in_list(with_ffff, n_ffff, oi->ifindex));
 	}
 	free(with_xdp);
+	free(with_ffff);
 	if (all)
 		if_freenameindex(all);
 }

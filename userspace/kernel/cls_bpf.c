@@ -390,6 +390,8 @@ static int cls_query(const struct xtc_tc_hook *h, struct xtc_tc_obs *obs)
 	obs->clsact = false;
 	obs->n_filters = 0;
 	memset(&obs->slot, 0, sizeof(obs->slot));
+	if (h->no_ffff)
+		return 0;
 	err = xtc_nl_route_open(&sk, "tc");
 	if (!err)
 		err = xtc_clsact_probe(sk, h->ifindex, &q);

@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
+#include <linux/pkt_sched.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -112,21 +113,29 @@ static int collect_xdp(struct nlmsghdr *h, __u32 **out, int *n, int *cap)
 	return 0;
 }
 
-int xtc_netdev_with_xdp(__u32 **out, int *n)
+static int collect_ffff(struct nlmsghdr *h, __u32 **out, int *n, int *cap)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ifinfomsg i;
-		struct rtattr ext;
-		__u32 mask;
-	} req = {
-		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
-		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
-		.i = { .ifi_family = AF_UNSPEC },
-		.ext = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
-		/* Counters are most of a link's message: not wanted. */
-		.mask = RTEXT_FILTER_SKIP_STATS,
-	};
+	struct tcmsg *t = NLMSG_DATA(h);
+
+	if (TC_H_MAJ(t->tcm_handle) != TC_H_MAJ(TC_H_INGRESS) && t->tcm_parent != TC_H_INGRESS &&
+	    t->tcm_parent != TC_H_CLSACT)
+		return 0;
+	if (*n == *cap) {
+		__u32 *more = realloc(*out, (size_t)(*cap = *cap ? 2 * *cap : 16) * sizeof(**out));
+
+		if (!more)
+			return -ENOMEM;
+		*out = more;
+	}
+	(*out)[(*n)++] = (__u32)t->tcm_ifindex;
+	return 0;
+}
+
+/* A dump of RTM_GET<what>: every answer of type want goes to collect. */
+static int dump(const void *req, size_t len, __u16 want,
+		int (*collect)(struct nlmsghdr *h, __u32 **out, int *n, int *cap),
+		__u32 **out, int *n)
+{
 	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 	int fd, cap = 0, err = 0;
 	bool done = false;
@@ -136,7 +145,7 @@ int xtc_netdev_with_xdp(__u32 **out, int *n)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	if (send(fd, &req, sizeof(req), 0) < 0)
+	if (send(fd, req, len, 0) < 0)
 		err = -errno;
 	while (!err && !done) {
 		ssize_t len = recv(fd, buf, sizeof(buf), 0);
@@ -160,8 +169,8 @@ int xtc_netdev_with_xdp(__u32 **out, int *n)
 				err = e->error ? e->error : -EIO;
 				break;
 			}
-			if (h->nlmsg_type == RTM_NEWLINK)
-				err = collect_xdp(h, out, n, &cap);
+			if (h->nlmsg_type == want)
+				err = collect(h, out, n, &cap);
 		}
 	}
 	close(fd);
@@ -171,4 +180,37 @@ int xtc_netdev_with_xdp(__u32 **out, int *n)
 		*n = 0;
 	}
 	return err;
+}
+
+int xtc_netdev_with_xdp(__u32 **out, int *n)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		struct rtattr ext;
+		__u32 mask;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.i = { .ifi_family = AF_UNSPEC },
+		.ext = { .rta_len = RTA_LENGTH(sizeof(__u32)), .rta_type = IFLA_EXT_MASK },
+		/* Counters are most of a link's message: not wanted. */
+		.mask = RTEXT_FILTER_SKIP_STATS,
+	};
+
+	return dump(&req, sizeof(req), RTM_NEWLINK, collect_xdp, out, n);
+}
+
+int xtc_netdev_with_ffff(__u32 **out, int *n)
+{
+	struct {
+		struct nlmsghdr h;
+		struct tcmsg t;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETQDISC,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.t = { .tcm_family = AF_UNSPEC },
+	};
+
+	return dump(&req, sizeof(req), RTM_NEWQDISC, collect_ffff, out, n);
 }

@@ -29,6 +29,8 @@ struct xtc_netdev_name {
  * them, freed by the caller.
  */
 int xtc_netdev_with_xdp(__u32 **out, int *n);
+/* The same for the interfaces with an ffff: qdisc (clsact or ingress): where filters can be. */
+int xtc_netdev_with_ffff(__u32 **out, int *n);
 
 /* Every interface of the namespace, sorted by name (*out freed by the caller). */
 int xtc_netdev_list(struct xtc_netdev_name **out, int *n);

@@ -32,6 +32,7 @@ struct xtc_tc_hook {
 	bool egress;
 	const char *link_pin;		/* TCX: the pin of our link */
 	__u32 prio;			/* cls_bpf: our slot's prio, 0 for XTC_CLS_PRIO */
+	bool no_ffff;			/* query: known to have no ffff: qdisc, so no filter */
 };
 
 /* A program on a TCX hook. */
