@@ -203,9 +203,16 @@ static void look_host(struct xtc_observed *ob, struct seen_cache *c)
 		add_iface(ob, i->if_index, i->if_name);
 	for (k = 0; k < ob->n_ifs; k++) {
 		struct xtc_obs_iface *oi = &ob->ifs[k];
-		char now[IF_NAMESIZE] = "";
 
-		oi->present = if_indextoname(oi->ifindex, now) && !strcmp(now, oi->name);
+		/* Present: the host lists it under the recorded name (from the one listing). */
+		oi->present = false;
+		for (i = all; i && i->if_index && !oi->present; i++)
+			oi->present = i->if_index == oi->ifindex && !strcmp(i->if_name, oi->name);
+		if (!all) {
+			char now[IF_NAMESIZE] = "";
+
+			oi->present = if_indextoname(oi->ifindex, now) && !strcmp(now, oi->name);
+		}
 		if (!oi->present)
 			continue;
 		if (!know_xdp || in_list(with_xdp, n_xdp, oi->ifindex))
