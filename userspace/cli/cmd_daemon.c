@@ -42,7 +42,6 @@ struct daemon {
 	const struct xtc_opts *opts;
 	struct xtc_config_snapshot snap;	/* the file as last loaded */
 	long long resync_ns;		/* [global] resync_interval */
-	char bpffs[4096];
 	int sig_fd, nl_fd, timer_fd, lock_fd, dog_fd, trim_fd;
 	bool settling;			/* events seen; a look is due at the timer */
 	/*
@@ -81,7 +80,6 @@ static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
 	if (from_disk) {
 		xtc_config_snapshot_free(&d->snap);
 		d->snap = next;
-		snprintf(d->bpffs, sizeof(d->bpffs), "%s", (*m)->bpffs);
 		snprintf(d->met.bpffs, sizeof(d->met.bpffs), "%s", (*m)->bpffs);
 		snprintf(d->metrics_file, sizeof(d->metrics_file), "%s", (*m)->metrics_file);
 		d->resync_ns = (long long)(*m)->resync_ms * 1000000LL;
@@ -240,7 +238,7 @@ static int setup(struct daemon *d)
 			strerror(d->nl_fd < 0 ? -d->nl_fd : errno));
 		return -EIO;
 	}
-	snprintf(dir, sizeof(dir), "%s/xtc", d->bpffs);
+	snprintf(dir, sizeof(dir), "%s/xtc", d->met.bpffs);
 	/* WatchdogSec=: a ping at half the interval, from the loop that does the work. */
 	usec = xtc_notify_watchdog_usec();
 	if (usec) {
@@ -370,7 +368,7 @@ int cmd_daemon(const struct xtc_opts *opts)
 		err = xtc_daemon_metrics_listen(&d.met, m->metrics_listen);
 	if (err)
 		goto out;
-	pr_info("daemon: pid %d, %s, state in %s/xtc\n", (int)getpid(), opts->config, d.bpffs);
+	pr_info("daemon: pid %d, %s, state in %s/xtc\n", (int)getpid(), opts->config, d.met.bpffs);
 	reconcile(&d, m);
 	d.model = m;
 	m = NULL;

@@ -688,27 +688,34 @@ static int add_file(struct ctx *c, const char *path)
 	return 0;
 }
 
-/* Reads the files that [global] include matches, in sorted order, after the main file. */
+/* One include file, read as if appended; a file that cannot be read is reported and skipped. */
+static int read_include(struct ctx *c, const char *path)
+{
+	int err = add_file(c, path);
+
+	if (err)
+		return err;
+	c->file = c->m->n_files - 1;
+	err = read_file(c);
+	if (err && err != -ENOMEM) {
+		c->unreadable = true;
+		err = 0;
+	}
+	return err;
+}
+
 /* The include files a snapshot holds, in the order they were read. */
 static int replay_includes(struct ctx *c)
 {
 	int i, err = 0;
 
-	for (i = 1; i < c->replay->n && !err; i++) {
-		err = add_file(c, c->replay->paths[i]);
-		if (err)
-			break;
-		c->file = c->m->n_files - 1;
-		err = read_file(c);
-		if (err && err != -ENOMEM) {
-			c->unreadable = true;
-			err = 0;
-		}
-	}
+	for (i = 1; i < c->replay->n && !err; i++)
+		err = read_include(c, c->replay->paths[i]);
 	c->file = 0;
 	return err;
 }
 
+/* Reads the files that [global] include matches, in sorted order, after the main file. */
 static int read_includes(struct ctx *c)
 {
 	const struct raw_kv *inc = cfg_global_key(c, "include");
@@ -755,15 +762,7 @@ static int read_includes(struct ctx *c)
 		/* A glob beside the main file may match it: it has been read already. */
 		if (main_st.st_ino && same_file(&main_st, g.gl_pathv[i]))
 			continue;
-		err = add_file(c, g.gl_pathv[i]);
-		if (err)
-			break;
-		c->file = c->m->n_files - 1;
-		err = read_file(c);
-		if (err && err != -ENOMEM) {
-			c->unreadable = true;
-			err = 0;
-		}
+		err = read_include(c, g.gl_pathv[i]);
 	}
 out:
 	globfree(&g);
