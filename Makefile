@@ -37,6 +37,8 @@ BPF_CFLAGS = -g -O2 -target bpf -Wall -Wextra -Werror -Iinclude -I$(ARCH_INC) $(
 
 BPF_SRCS  := xdp/xtc_xdp.bpf.c xdp/xtc_probe.bpf.c tc/xtc_tc.bpf.c
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
+# The XDP classifier again, without the metadata handoff (xdp/xtc_xdp.bpf.c says why).
+BPF_OBJS  += $(BUILD)/xtc_xdp_nh.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS  := $(filter-out userspace/cli/main.c,$(wildcard $(patsubst %,userspace/%/*.c,$(LAYERS))))
 LIB_OBJS  := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
@@ -59,6 +61,10 @@ vpath %.bpf.c xdp tc
 $(BUILD)/%.bpf.o: %.bpf.c $(HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/xtc_xdp_nh.bpf.o: xdp/xtc_xdp.bpf.c $(HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXTC_XDP_NO_HANDOFF -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)

@@ -170,6 +170,12 @@ struct xtc_config {
 #define XTC_IF_TC_EGRESS 0x04		/* our TC egress program is attached */
 #define XTC_IF_XDP_SINGLE 0x08		/* libxdp had no dispatcher: a single program */
 #define XTC_IF_QDISC_OURS 0x10		/* we created the clsact qdisc */
+/*
+ * With XTC_IF_XDP: XDP may pass a redirect verdict without the metadata
+ * handoff (its no-handoff build), so TC ingress classifies what arrives
+ * without metadata and acts on redirect verdicts only: XDP counted the rest.
+ */
+#define XTC_IF_XDP_NO_HANDOFF 0x20
 struct xtc_iface_cfg {
 	__u32 flags;
 	__u32 xdp_prog_id;

@@ -174,11 +174,11 @@ static __always_inline struct xtc_meta *xtc_find_meta(struct __sk_buff *skb)
 	return meta;
 }
 
-static __always_inline int xtc_xdp_active(__u32 ifindex)
+static __always_inline __u32 xtc_iface_flags(__u32 ifindex)
 {
 	struct xtc_iface_cfg *ic = bpf_map_lookup_elem(&xtc_ifaces, &ifindex);
 
-	return ic && (ic->flags & XTC_IF_XDP);
+	return ic ? ic->flags : 0;
 }
 
 SEC("tc")
@@ -190,7 +190,7 @@ int xtc_tc_ingress(struct __sk_buff *skb)
 	int verdict = TC_ACT_OK, event = XTC_EV_NONE, handoff = 0;
 	struct xtc_meta *meta;
 	__u8 flags = 0;
-	__u32 target = 0;
+	__u32 target = 0, ifl;
 	__u8 mode;
 
 	meta = xtc_find_meta(skb);
@@ -202,12 +202,20 @@ int xtc_tc_ingress(struct __sk_buff *skb)
 		verdict = xtc_redirect(skb, target, mode, &event);
 		goto out;
 	}
+	ifl = xtc_iface_flags(skb->ifindex);
 	/* XDP already classified this packet and let it pass. */
-	if (xtc_xdp_active(skb->ifindex)) {
+	if ((ifl & (XTC_IF_XDP | XTC_IF_XDP_NO_HANDOFF)) == XTC_IF_XDP) {
 		flags = XTC_EXF_XDP_OWNS;
 		goto out;
 	}
 	verdict = xtc_tc_classify(skb, &s, &target, &event);
+	/* XDP without the handoff left us its redirects only; it counted the rest. */
+	if ((ifl & XTC_IF_XDP) && !(s.found && s.best.action == XTC_ACT_REDIRECT)) {
+		s.found = 0;
+		event = XTC_EV_NONE;
+		flags = XTC_EXF_XDP_OWNS;
+		verdict = TC_ACT_OK;
+	}
 out:
 	return xtc_tc_finish(skb, explain, XTC_HOOK_TC_INGRESS, &s, target, event, verdict,
 			     handoff, flags);

@@ -6,11 +6,27 @@
  * the next program in the libxdp dispatcher.  Under BPF_PROG_TEST_RUN an
  * xtc_explain block in the metadata turns counting and the handoff into an
  * answer written back into that block (xtc explain).
+ *
+ * Built twice.  With XTC_XDP_NO_HANDOFF it never moves the metadata pointer,
+ * because kernels >= 6.13 (and late 6.12) refuse a program that changes
+ * packet data in a dispatcher slot whose stub does not (libxdp < 1.5.5).
+ * It still drops and passes here; a redirect verdict passes uncounted, and
+ * TC ingress, told by XTC_IF_XDP_NO_HANDOFF, classifies it again and
+ * redirects it.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <xdp/xdp_helpers.h>
 #include "xtc_classify.bpf.h"
+
+/* Its own name, so that the kernel itself tells which build an interface runs. */
+#ifdef XTC_XDP_NO_HANDOFF
+#define XTC_XDP_HANDOFF 0
+#define XTC_XDP_FUNC xtc_xdp_nh
+#else
+#define XTC_XDP_HANDOFF 1
+#define XTC_XDP_FUNC xtc_xdp
+#endif
 
 /* Verdict for truncated or malformed packets: XDP_PASS unless the loader says. */
 const volatile __u32 malformed_verdict = XDP_PASS;
@@ -18,7 +34,7 @@ const volatile __u32 malformed_verdict = XDP_PASS;
 struct {
 	__uint(priority, 30);
 	__uint(XDP_PASS, 1);
-} XDP_RUN_CONFIG(xtc_xdp);
+} XDP_RUN_CONFIG(XTC_XDP_FUNC);
 
 static __always_inline int xtc_write_meta(struct xdp_md *ctx, const struct xtc_rule_val *rv,
 					  __u32 target)
@@ -74,7 +90,7 @@ static __always_inline int xtc_xdp_explain(struct xdp_md *ctx, struct xtc_explai
 }
 
 SEC("xdp")
-int xtc_xdp(struct xdp_md *ctx)
+int XTC_XDP_FUNC(struct xdp_md *ctx)
 {
 	XTC_VARIANT_INSN();
 	void *data = (void *)(long)ctx->data;
@@ -127,7 +143,11 @@ int xtc_xdp(struct xdp_md *ctx)
 out:
 	if (ex)
 		return xtc_xdp_explain(ctx, ex, &s, target, event, verdict);
-	if (event == XTC_EV_HANDOFF_SENT && xtc_write_meta(ctx, &s.best, target)) {
+	if (event == XTC_EV_HANDOFF_SENT && !XTC_XDP_HANDOFF) {
+		/* TC ingress finds the same rule, and counts it there. */
+		event = XTC_EV_NONE;
+		s.found = 0;
+	} else if (event == XTC_EV_HANDOFF_SENT && xtc_write_meta(ctx, &s.best, target)) {
 		event = XTC_EV_REDIRECT_FAILED;
 		verdict = xtc_xdp_fallback();
 	}

@@ -14,6 +14,11 @@
  * run created per-interface counter entries.  "+stray" puts the same block
  * there with a wrong second word, as stray bytes of another layer might:
  * the program must treat the packet as live traffic.
+ *
+ * "%iface IFINDEX FLAGS" writes the interface record the datapath reads
+ * (XTC_IF_* flags), as apply does once XDP is attached.  With
+ * XTC_TESTRUN_NO_HANDOFF=1 in the environment the XDP build without the TC
+ * handoff is loaded instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -370,6 +375,7 @@ int main(int argc, char **argv)
 	/* As the loader sizes it: a cap on the (unpreallocated) rules hash. */
 	oo.max_entries = model->max_rules * 4 > 65536 ? model->max_rules * 4 : 65536;
 	oo.malformed_action = XTC_ACT_PASS;
+	oo.xdp_no_handoff = getenv("XTC_TESTRUN_NO_HANDOFF") && *getenv("XTC_TESTRUN_NO_HANDOFF");
 	err = xtc_objs_load(&o, &oo);
 	if (err)
 		goto out;
@@ -414,6 +420,16 @@ int main(int argc, char **argv)
 			after.rules = calloc(model->n_rules + 1, sizeof(*after.rules));
 			if (!before.rules || !after.rules)
 				goto out;
+			continue;
+		}
+		if (!strncmp(line, "%iface ", 7)) {
+			struct xtc_iface_cfg ic = {};
+
+			if (sscanf(line + 7, "%u %u", &ifindex, &ic.flags) != 2 ||
+			    bpf_map_update_elem(o.maps.fd[XTC_MAP_IFACES], &ifindex, &ic, 0)) {
+				pr_warn("bad or failed line: %s", line);
+				goto out;
+			}
 			continue;
 		}
 		/* "!cmd" changes the world between packets, e.g. deletes a target. */

@@ -42,6 +42,7 @@ VOCAB = {
     "kernel": OBJ, "xdp_dispatcher_usable": BOOL, "tcx_available": BOOL,
     "xdp": OBJ, "tc_ingress": OBJ, "tc_egress": OBJ, "configured": BOOL, "attached": BOOL,
     "mode": enum("native", "skb"), "via": enum("dispatcher", "single"),
+    "handoff": enum("on", "off (kernel refuses packet-data changes in dispatcher slots)"),
     "kind": enum("tcx", "cls_bpf"), "priority": INT, "prio": INT, "handle": INT,
     "chain_call_actions": LIST, "ours": BOOL, "hook": HOOKS,
     # problems, of status and of check

@@ -43,7 +43,7 @@ static int do_attach(const char *ifname, __u32 ifindex, const char *mode, const 
 {
 	struct xtc_maps maps;
 	__u32 id = 0;
-	bool single = false;
+	bool single = false, no_handoff = false;
 	int err;
 
 	err = load_maps(&maps);
@@ -53,10 +53,12 @@ static int do_attach(const char *ifname, __u32 ifindex, const char *mode, const 
 	}
 	err = xtc_xdp_attach(&maps, ifindex, ifname,
 			     strcmp(mode, "skb") ? XTC_XDP_NATIVE : XTC_XDP_SKB,
-			     (__u32)strtoul(prio, NULL, 0), XTC_ACT_PASS, &id, &single);
+			     (__u32)strtoul(prio, NULL, 0), XTC_ACT_PASS, &id, &single,
+			     &no_handoff);
 	xtc_maps_close(&maps);
 	if (!err)
-		printf("{\"id\": %u, \"single\": %s}\n", id, single ? "true" : "false");
+		printf("{\"id\": %u, \"single\": %s, \"no_handoff\": %s}\n", id,
+		       single ? "true" : "false", no_handoff ? "true" : "false");
 	return err;
 }
 

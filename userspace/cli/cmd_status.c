@@ -115,6 +115,9 @@ static void print_xdp(struct xtc_out *o, const char *name, __u32 ifindex,
 	/* single: libxdp could not use its dispatcher (freplace refused by this kernel) */
 	xtc_out_str(o, "via", xi.dispatcher ? "dispatcher" : "single");
 	xtc_out_id(o, "program_id", c->xdp_prog_id);
+	/* Redirect verdicts reach TC in metadata, or TC classifies them itself. */
+	xtc_out_str(o, "handoff", strcmp(xi.progs[xi.our_pos].name, XTC_XDP_NH_PROG_NAME) ? "on" :
+		    "off (kernel refuses packet-data changes in dispatcher slots)");
 	/* A single program has no dispatcher to hold its priority: use ours. */
 	if (!xi.dispatcher)
 		xi.progs[xi.our_pos].prio = c->xdp_prio;

@@ -144,16 +144,23 @@ static int tc_off(struct xtc_state *st, const char *name, __u32 ifindex, bool eg
 	return hook_off(xtc_hook_kind_of_tc(kind), &pl, expect_id, remove_qdisc);
 }
 
+/* The record's flags for an XDP instance of ours. */
+static __u32 xdp_kind_flags(const struct xtc_hook_done *d)
+{
+	return (d->single ? XTC_IF_XDP_SINGLE : 0) | (d->no_handoff ? XTC_IF_XDP_NO_HANDOFF : 0);
+}
+
+/* A new instance of ours: w gets its id, and the flags that say which kind it is. */
 static int xdp_on(struct xtc_state *st, const char *name, __u32 ifindex,
-		  const struct xtc_iface_cfg *w, __u32 replace_id, __u32 *id, bool *single)
+		  struct xtc_iface_cfg *w, __u32 replace_id)
 {
 	struct xtc_hook_place pl = { .ifindex = ifindex, .ifname = name, .prio = w->xdp_prio,
 				     .mode = w->xdp_mode, .maps = &st->maps };
 	struct xtc_hook_done d;
 	int err = hook_on(XTC_HOOK_KIND_XDP, &pl, replace_id, &d);
 
-	*id = d.prog_id;
-	*single = d.single;
+	w->xdp_prog_id = d.prog_id;
+	w->flags = (w->flags & ~(XTC_IF_XDP_SINGLE | XTC_IF_XDP_NO_HANDOFF)) | xdp_kind_flags(&d);
 	return err;
 }
 
@@ -221,7 +228,7 @@ static int forget_iface(const struct xtc_state *st, __u32 ifindex)
  * The old program came back with a new id: the entry that the remaining
  * undo steps will restore must name the program that is really there.
  */
-static void note_reattach(struct undo_log *l, __u32 ifindex, __u32 id, bool single)
+static void note_reattach(struct undo_log *l, __u32 ifindex, const struct xtc_hook_done *d)
 {
 	int i;
 
@@ -230,10 +237,9 @@ static void note_reattach(struct undo_log *l, __u32 ifindex, __u32 id, bool sing
 
 		if (u->kind != UNDO_IFACE_ENTRY || u->ifindex != ifindex)
 			continue;
-		u->cfg.xdp_prog_id = id;
-		u->cfg.flags &= ~XTC_IF_XDP_SINGLE;
-		if (single)
-			u->cfg.flags |= XTC_IF_XDP_SINGLE;
+		u->cfg.xdp_prog_id = d->prog_id;
+		u->cfg.flags &= ~(XTC_IF_XDP_SINGLE | XTC_IF_XDP_NO_HANDOFF);
+		u->cfg.flags |= xdp_kind_flags(d);
 	}
 }
 
@@ -258,7 +264,7 @@ static void run_undo(struct xtc_state *st, struct undo_log *l)
 		case UNDO_XDP_DETACH:
 			memset(&d, 0, sizeof(d));
 			if (!xdp->attach(&pl, 0, &d))
-				note_reattach(l, u->ifindex, d.prog_id, d.single);
+				note_reattach(l, u->ifindex, &d);
 			break;
 		case UNDO_TC_ATTACH:
 			pl = tc_place(st, u->name, u->ifindex, u->egress, u->cfg.tc_prio, pin,
@@ -559,10 +565,16 @@ static struct xtc_iface_cfg entry_before(const struct xtc_iface_plan *ip,
 	 * it is set only while one of our XDP programs is attached.
 	 */
 	if (!xdp_stays) {
-		e.flags &= ~(XTC_IF_XDP | XTC_IF_XDP_SINGLE);
+		e.flags &= ~(XTC_IF_XDP | XTC_IF_XDP_SINGLE | XTC_IF_XDP_NO_HANDOFF);
 		e.xdp_prog_id = 0;
 	} else if (ip->xdp_on) {
 		e.xdp_prog_id = ip->cur.xdp_prog_id;
+		/*
+		 * Until the record names the new instance, either build may run:
+		 * TC takes a handoff when there is one and classifies redirects
+		 * when there is none, which is right for both.
+		 */
+		e.flags |= XTC_IF_XDP_NO_HANDOFF;
 	}
 	e.flags |= ip->cur.flags & XTC_IF_QDISC_OURS;
 	/*
@@ -579,12 +591,10 @@ static struct xtc_iface_cfg entry_before(const struct xtc_iface_plan *ip,
 static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct undo_log *l,
 		     struct undo *u)
 {
-	bool single = false;
 	int i, err;
 
 	if (ip->xdp_on && ip->xdp_first) {
-		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, 0, &ip->want.xdp_prog_id,
-			     &single);
+		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, 0);
 		if (err)
 			return err;
 		u->kind = UNDO_XDP_ATTACH;
@@ -602,8 +612,7 @@ static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct und
 			return err;
 	}
 	if (ip->xdp_on && ip->xdp_replace) {
-		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, ip->xdp_replace,
-			     &ip->want.xdp_prog_id, &single);
+		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, ip->xdp_replace);
 		if (err)
 			return err;
 		/* Undone in reverse: the new one goes, then the old settings come back. */
@@ -616,8 +625,7 @@ static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct und
 		if ((err = push(l, u)))
 			return err;
 	} else if (ip->xdp_on && !ip->xdp_first) {
-		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, 0, &ip->want.xdp_prog_id,
-			     &single);
+		err = xdp_on(st, ip->name, ip->ifindex, &ip->want, 0);
 		if (err)
 			return err;
 		u->kind = UNDO_XDP_ATTACH;
@@ -625,14 +633,14 @@ static int xdp_steps(struct xtc_state *st, struct xtc_iface_plan *ip, struct und
 		if ((err = push(l, u)))
 			return err;
 	}
-	if (ip->xdp_on) {
-		if (single)
-			ip->want.flags |= XTC_IF_XDP_SINGLE;
-		progress("%s: XDP attached (%s mode, priority %u, id %u%s)\n", ip->name,
+	if (ip->xdp_on)
+		progress("%s: XDP attached (%s mode, priority %u, id %u%s%s)\n", ip->name,
 			 ip->want.xdp_mode == XTC_XDP_SKB ? "skb" : "native", ip->want.xdp_prio,
-			 ip->want.xdp_prog_id, single ? "; single program: this kernel cannot run "
-			 "the libxdp dispatcher" : "");
-	}
+			 ip->want.xdp_prog_id, ip->want.flags & XTC_IF_XDP_SINGLE ?
+			 "; single program: this kernel cannot run the libxdp dispatcher" : "",
+			 ip->want.flags & XTC_IF_XDP_NO_HANDOFF ? "; handoff off: the kernel "
+			 "refuses packet-data changes in dispatcher slots, so TC ingress "
+			 "redirects on its own" : "");
 	return 0;
 }
 

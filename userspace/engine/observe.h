@@ -24,6 +24,7 @@ struct xtc_obs_xdp {
 	int n_ours;			/* our programs attached: normally 0 or 1 */
 	__u32 ids[XTC_XDP_MAX_PROGS];
 	bool stale[XTC_XDP_MAX_PROGS];	/* ours, but on another generation's maps */
+	bool no_handoff[XTC_XDP_MAX_PROGS];	/* the build without the TC handoff */
 	__u32 prio[XTC_XDP_MAX_PROGS];	/* run priority; 0 when single (none kept) */
 	bool dispatcher;		/* under libxdp's dispatcher */
 	int n_progs;			/* every program on the interface, ours or not */

@@ -215,7 +215,8 @@ static void current(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi)
 	if (oi->recorded)
 		c->flags = oi->rec.flags & XTC_IF_QDISC_OURS;
 	if (oi->xdp.n_ours) {
-		c->flags |= XTC_IF_XDP | (oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE);
+		c->flags |= XTC_IF_XDP | (oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE) |
+			    (oi->xdp.no_handoff[0] ? XTC_IF_XDP_NO_HANDOFF : 0);
 		c->xdp_prog_id = oi->xdp.ids[0];
 		c->xdp_mode = oi->xdp.mode;
 		/* A single program has no dispatcher to hold its priority: the record does. */
@@ -265,7 +266,8 @@ static void plan_xdp(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi,
 		keep = oi ? xdp_keeper(oi, w) : -1;
 		if (keep >= 0) {
 			want->xdp_prog_id = oi->xdp.ids[keep];
-			want->flags |= oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE;
+			want->flags |= (oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE) |
+				       (oi->xdp.no_handoff[keep] ? XTC_IF_XDP_NO_HANDOFF : 0);
 		} else {
 			ip->xdp_on = true;
 			/*

@@ -36,6 +36,7 @@ struct xtc_hook_place {
 struct xtc_hook_done {
 	__u32 prog_id;			/* XDP: the new instance */
 	bool single;			/* XDP: no dispatcher */
+	bool no_handoff;		/* XDP: the build without the TC handoff */
 	bool created_qdisc;		/* cls_bpf: clsact made by us */
 };
 

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "xtc_shared.h"
 #include "xtc_xdp.skel.h"
+#include "xtc_xdp_nh.skel.h"
 #include "xtc_tc.skel.h"
 #include "xtc_probe.skel.h"
 #include "util.h"
@@ -19,16 +20,23 @@ int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts)
 	memset(o, 0, sizeof(*o));
 	xtc_maps_init(&o->maps);
 	o->tc = xtc_tc__open();
-	o->xdp = xtc_xdp__open();
-	if (!o->tc || !o->xdp) {
+	if (opts->xdp_no_handoff)
+		o->xdp_nh = xtc_xdp_nh__open();
+	else
+		o->xdp = xtc_xdp__open();
+	if (!o->tc || (!o->xdp && !o->xdp_nh)) {
 		err = -errno ?: -ENOMEM;
 		pr_warn("cannot open the BPF objects: %s\n", strerror(-err));
 		goto err;
 	}
 	o->tc->rodata->malformed_verdict =
 		opts->malformed_action == XTC_ACT_DROP ? TC_ACT_SHOT : TC_ACT_OK;
-	o->xdp->rodata->malformed_verdict =
-		opts->malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
+	if (o->xdp)
+		o->xdp->rodata->malformed_verdict =
+			opts->malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
+	else
+		o->xdp_nh->rodata->malformed_verdict =
+			opts->malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
 
 	err = xtc_maps_resize(o->tc->obj, opts->max_rules, opts->max_entries);
 	if (!err && opts->reuse)
@@ -44,10 +52,10 @@ int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts)
 	err = xtc_maps_from_obj(o->tc->obj, &o->maps);
 	if (err)
 		goto err;
-	err = xtc_maps_reuse(o->xdp->obj, &o->maps);
+	err = xtc_maps_reuse(o->xdp ? o->xdp->obj : o->xdp_nh->obj, &o->maps);
 	if (err)
 		goto err;
-	err = xtc_xdp__load(o->xdp);
+	err = o->xdp ? xtc_xdp__load(o->xdp) : xtc_xdp_nh__load(o->xdp_nh);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s (run with -v for the verifier log)\n",
 			strerror(-err));
@@ -65,8 +73,10 @@ void xtc_objs_destroy(struct xtc_objs *o)
 		return;
 	xtc_maps_close(&o->maps);
 	xtc_xdp__destroy(o->xdp);
+	xtc_xdp_nh__destroy(o->xdp_nh);
 	xtc_tc__destroy(o->tc);
 	o->xdp = NULL;
+	o->xdp_nh = NULL;
 	o->tc = NULL;
 }
 
@@ -78,6 +88,8 @@ __u64 xtc_objs_build_id(void)
 
 	elf = xtc_xdp__elf_bytes(&sz);
 	h = xtc_fnv1a64(h, elf, sz);
+	elf = xtc_xdp_nh__elf_bytes(&sz);
+	h = xtc_fnv1a64(h, elf, sz);
 	elf = xtc_tc__elf_bytes(&sz);
 	h = xtc_fnv1a64(h, elf, sz);
 	elf = xtc_probe__elf_bytes(&sz);
@@ -88,7 +100,8 @@ int xtc_objs_prog_fd(const struct xtc_objs *o, int hook)
 {
 	switch (hook) {
 	case XTC_HOOK_XDP:
-		return bpf_program__fd(o->xdp->progs.xtc_xdp);
+		return o->xdp ? bpf_program__fd(o->xdp->progs.xtc_xdp) :
+				bpf_program__fd(o->xdp_nh->progs.xtc_xdp_nh);
 	case XTC_HOOK_TC_INGRESS:
 		return bpf_program__fd(o->tc->progs.xtc_tc_ingress);
 	case XTC_HOOK_TC_EGRESS:

@@ -6,11 +6,13 @@
 #include "maps.h"
 
 struct xtc_xdp;
+struct xtc_xdp_nh;
 struct xtc_tc;
 
 struct xtc_objs {
 	struct xtc_tc *tc;
 	struct xtc_xdp *xdp;
+	struct xtc_xdp_nh *xdp_nh;	/* instead of xdp: the build without the TC handoff */
 	struct xtc_maps maps;
 };
 
@@ -18,6 +20,7 @@ struct xtc_objs_opts {
 	__u32 max_rules;		/* rule id slots */
 	__u32 max_entries;		/* tuple-space hash entries */
 	__u8 malformed_action;		/* XTC_ACT_PASS or XTC_ACT_DROP */
+	bool xdp_no_handoff;		/* load the XDP build without the TC handoff */
 	const struct xtc_maps *reuse;	/* maps to use rather than create (fd -1: create) */
 };
 

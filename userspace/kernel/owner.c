@@ -13,6 +13,7 @@ static const struct {
 	enum xtc_role role;
 } roles[] = {
 	{ "xtc_xdp", XTC_ROLE_XDP },
+	{ "xtc_xdp_nh", XTC_ROLE_XDP },		/* the build without the TC handoff */
 	{ "xtc_tc_ingress", XTC_ROLE_TC_INGRESS },
 	{ "xtc_tc_egress", XTC_ROLE_TC_EGRESS },
 };

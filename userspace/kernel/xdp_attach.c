@@ -23,6 +23,7 @@
 #include "log.h"
 #include "xtc_shared.h"
 #include "xtc_xdp.skel.h"
+#include "xtc_xdp_nh.skel.h"
 #include "xtc_probe.skel.h"
 
 _Static_assert(XTC_XDP_MAX_PROGS == MAX_DISPATCHER_ACTIONS,
@@ -189,7 +190,8 @@ static int check_room(__u32 ifindex, const char *ifname, enum xdp_attach_mode mo
 	main_prog = xdp_multiprog__main_prog(mp);
 	name = xdp_program__name(main_prog) ?: "?";
 	cur = xdp_multiprog__attach_mode(mp);
-	if (xdp_multiprog__is_legacy(mp) && strcmp(name, XTC_XDP_PROG_NAME)) {
+	if (xdp_multiprog__is_legacy(mp) && strcmp(name, XTC_XDP_PROG_NAME) &&
+	    strcmp(name, XTC_XDP_NH_PROG_NAME)) {
 		pr_warn("%s: XDP: the interface already has XDP program %s (id %u) attached without "
 			"the libxdp dispatcher, so xtc cannot be added beside it without replacing "
 			"it. Unload it first (xdp-loader unload %s --all / ip link set dev %s xdp "
@@ -218,12 +220,48 @@ static int check_room(__u32 ifindex, const char *ifname, enum xdp_attach_mode mo
 	return err;
 }
 
+/*
+ * Our object in one of its two builds (xdp/xtc_xdp.bpf.c): with the
+ * metadata handoff, or without it for kernels that refuse packet-data
+ * changes in a dispatcher slot.
+ */
+struct xdp_obj {
+	struct xtc_xdp *full;
+	struct xtc_xdp_nh *nh;
+	struct bpf_object *obj;
+	const char *prog_name;
+};
+
+static void xdp_obj_close(struct xdp_obj *o)
+{
+	xtc_xdp__destroy(o->full);
+	xtc_xdp_nh__destroy(o->nh);
+	memset(o, 0, sizeof(*o));
+}
+
+static int xdp_obj_open(struct xdp_obj *o, bool handoff, __u8 malformed_action)
+{
+	__u32 verdict = malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
+
+	memset(o, 0, sizeof(*o));
+	if (handoff && (o->full = xtc_xdp__open())) {
+		o->full->rodata->malformed_verdict = verdict;
+		o->obj = o->full->obj;
+		o->prog_name = XTC_XDP_PROG_NAME;
+	} else if (!handoff && (o->nh = xtc_xdp_nh__open())) {
+		o->nh->rodata->malformed_verdict = verdict;
+		o->obj = o->nh->obj;
+		o->prog_name = XTC_XDP_NH_PROG_NAME;
+	}
+	return o->obj ? 0 : -errno ?: -ENOMEM;
+}
+
 /* Run priority and chain-call must be set before libxdp loads the program. */
-static struct xdp_program *make_prog(struct xtc_xdp *skel, const char *ifname, __u32 prio)
+static struct xdp_program *make_prog(const struct xdp_obj *o, const char *ifname, __u32 prio)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts,
-		.obj = skel->obj,
-		.prog_name = XTC_XDP_PROG_NAME,
+		.obj = o->obj,
+		.prog_name = o->prog_name,
 	);
 	struct xdp_program *prog;
 	int err;
@@ -283,11 +321,8 @@ static int attach_prog(struct xdp_program *prog, __u32 ifindex, const char *ifna
 	if (err == -E2BIG)	/* filled up since check_room() looked */
 		explain_full(ifname, XTC_XDP_MAX_PROGS);
 	else if (heard.pkt_data)
-		pr_warn("%s: XDP: this kernel (>= 6.13) refuses to put a program that changes packet "
-			"data (xtc's XDP program moves the metadata pointer for the TC handoff) into "
-			"the libxdp 1.3.1 dispatcher; libxdp >= 1.5.5 fixes this (xdp-tools issue "
-			"503). Use xdp = off for this interface so TC classifies alone, or upgrade "
-			"libxdp.\n", ifname);
+		pr_debug("%s: XDP: the kernel refuses a program that changes packet data in a "
+			 "dispatcher slot\n", ifname);
 	else if (!explain_refusal(ifname, mode, err))
 		pr_warn("%s: XDP: cannot attach our program in %s mode: %s%s%s (run with -vv for "
 			"libxdp's log)\n", ifname, mode_name(mode), strerror(-err),
@@ -308,53 +343,79 @@ static bool is_single(__u32 ifindex, const char *ifname)
 	return single;
 }
 
-int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
-		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action,
-		   __u32 *prog_id, bool *single)
+/* One instance of one build, attached; *refused_pkt_data when that was the refusal. */
+static int attach_build(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
+			enum xdp_attach_mode xmode, __u32 prio, __u8 malformed_action,
+			bool handoff, __u32 *prog_id, bool *refused_pkt_data)
 {
-	enum xdp_attach_mode xmode = mode == XTC_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	struct xdp_program *prog = NULL;
-	struct xtc_xdp *skel = NULL;
+	struct xdp_obj o;
 	int err;
 
-	*prog_id = 0;
-	*single = false;
-	err = check_room(ifindex, ifname, xmode);
-	if (err)
-		return err;
-
-	skel = xtc_xdp__open();
-	if (!skel) {
-		err = -errno ?: -ENOMEM;
+	*refused_pkt_data = false;
+	err = xdp_obj_open(&o, handoff, malformed_action);
+	if (err) {
 		pr_warn("%s: XDP: cannot open our BPF object: %s\n", ifname, strerror(-err));
-		goto out;
+		return err;
 	}
-	skel->rodata->malformed_verdict =
-		malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
-	err = xtc_maps_reuse(skel->obj, maps);
+	err = xtc_maps_reuse(o.obj, maps);
 	if (err) {
 		pr_warn("%s: XDP: cannot give our program the shared maps: %s\n", ifname,
 			strerror(-err));
 		goto out;
 	}
-	prog = make_prog(skel, ifname, prio);
+	prog = make_prog(&o, ifname, prio);
 	if (!prog) {
 		err = -errno;
 		goto out;
 	}
 	err = attach_prog(prog, ifindex, ifname, xmode);
-	if (err)
-		goto out;
-
-	*prog_id = xdp_program__id(prog);
-	*single = is_single(ifindex, ifname);
-	pr_debug("%s: XDP: attached %s id %u, priority %u, %s mode, %s\n", ifname,
-		 XTC_XDP_PROG_NAME, *prog_id, prio, mode_name(xmode),
-		 *single ? "single program (no dispatcher)" : "under the libxdp dispatcher");
+	*refused_pkt_data = err && heard.pkt_data;
+	if (!err)
+		*prog_id = xdp_program__id(prog);
 out:
 	xdp_program__close(prog);
-	xtc_xdp__destroy(skel);
+	xdp_obj_close(&o);
 	return err;
+}
+
+int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
+		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action,
+		   __u32 *prog_id, bool *single, bool *no_handoff)
+{
+	enum xdp_attach_mode xmode = mode == XTC_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	bool refused;
+	int err;
+
+	*prog_id = 0;
+	*single = false;
+	*no_handoff = false;
+	err = check_room(ifindex, ifname, xmode);
+	if (err)
+		return err;
+	err = attach_build(maps, ifindex, ifname, xmode, prio, malformed_action, true, prog_id,
+			   &refused);
+	if (err && refused) {
+		/*
+		 * Kernels >= 6.13 (and late 6.12) refuse it beside a libxdp < 1.5.5
+		 * dispatcher stub: the build without the handoff still drops and
+		 * passes here, and TC ingress redirects on its own.
+		 */
+		pr_info("%s: XDP: this kernel refuses packet-data changes in dispatcher slots; "
+			"attaching the build without the TC handoff (TC ingress classifies "
+			"redirects itself)\n", ifname);
+		*no_handoff = true;
+		err = attach_build(maps, ifindex, ifname, xmode, prio, malformed_action, false,
+				   prog_id, &refused);
+	}
+	if (err)
+		return err;
+	*single = is_single(ifindex, ifname);
+	pr_debug("%s: XDP: attached %s id %u, priority %u, %s mode, %s\n", ifname,
+		 *no_handoff ? XTC_XDP_NH_PROG_NAME : XTC_XDP_PROG_NAME, *prog_id, prio,
+		 mode_name(xmode), *single ? "single program (no dispatcher)" :
+		 "under the libxdp dispatcher");
+	return 0;
 }
 
 int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,

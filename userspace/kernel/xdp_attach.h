@@ -12,6 +12,8 @@
 #include "model.h"
 
 #define XTC_XDP_PROG_NAME "xtc_xdp"
+/* The build without the TC handoff (xdp/xtc_xdp.bpf.c says when it is used). */
+#define XTC_XDP_NH_PROG_NAME "xtc_xdp_nh"
 #define XTC_XDP_MAX_PROGS 10		/* libxdp's dispatcher limit */
 
 struct xtc_xdp_prog_info {
@@ -39,12 +41,14 @@ int xtc_xdp_query(__u32 ifindex, __u32 our_id, struct xtc_xdp_info *info);
  * Attaches a new instance of our program, sharing maps, with run priority
  * prio and chain-call on XDP_PASS.  On success *prog_id is its id and
  * *single tells that libxdp fell back to a single program (no dispatcher).
- * Refuses with -EBUSY, after explaining, when the interface holds a program
+ * When the kernel refuses a program that changes packet data in a
+ * dispatcher slot, the build without the TC handoff goes in instead and
+ * *no_handoff says so.  Refuses with -EBUSY, after explaining, when the interface holds a program
  * that is not ours and not under a dispatcher.
  */
 int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
 		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action,
-		   __u32 *prog_id, bool *single);
+		   __u32 *prog_id, bool *single, bool *no_handoff);
 
 /*
  * Swaps old_id, a single program (no dispatcher), for a new instance of ours
