@@ -28,7 +28,7 @@ PROGRAMS = ["xtc XDP", "xdp-filter", "XDP floor", "xtc TC", "TC floor"]
 
 def xtc_config(path, fs, dev):
     with open(path, "w") as f:
-        f.write(f"[global]\nbpffs = {fs}\n[interface {dev}]\n")
+        f.write(f"[global]\nbpffs = {fs}\nxdp = on\n[interface {dev}]\n")
         for p in PORTS:
             for proto in ("tcp", "udp"):
                 f.write(f"[rule port-{proto}-{p}]\nproto = {proto}\ndst_port = {p}\naction = drop\n")

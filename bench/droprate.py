@@ -46,7 +46,7 @@ def run(ctx):
     dst_mac = mac(ns, "g1")
     cfg = os.path.join(ctx["dir"], "droprate.ini")
     with open(cfg, "w") as f:
-        f.write(f"[global]\nbpffs = {fs}\n[interface g1]\n"
+        f.write(f"[global]\nbpffs = {fs}\nxdp = on\n[interface g1]\n"
                 f"[rule drop-discard]\nproto = udp\ndst_port = {DPORT}\naction = drop\n")
     nft_file = os.path.join(ctx["dir"], "droprate.nft")
     with open(nft_file, "w") as f:

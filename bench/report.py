@@ -73,6 +73,12 @@ def targets(res):
                     f"{fmt_ratio(p['tps_vs_routing'])} (medians); best repetitions "
                     f"{fmt_ratio(p.get('tps_best_vs_routing'))}",
                     p["tps_vs_routing"] is not None and p["tps_vs_routing"] >= 1.0))
+    dflt = (rd or {}).get("xtc peer, default (xdp = auto)")
+    if dflt and dflt.get("gbps_vs_routing") is not None:
+        on = (rd.get("xtc peer") or {}).get("gbps_vs_routing")
+        out.append(("iperf3 through a veth, default config (xdp = auto) / plain routing >= 0.95x",
+                    f"{fmt_ratio(dflt['gbps_vs_routing'])} (xdp = on: {fmt_ratio(on)})",
+                    dflt["gbps_vs_routing"] >= 0.95))
     rl = res.get("reload")
     if rl:
         out.append(("zero lost packets on unchanged flows during reload",

@@ -73,7 +73,8 @@ def write_config(path, n, bpffs, ifaces=(), glob=None, extra="", prefix="r", ove
 
     Beyond CHUNK rules, the rules and `extra` go into PATH.d/part-NNNN.ini, read through
     `include` in sorted order after the main file, so the rule order is the same."""
-    g = {"bpffs": bpffs, "max_rules": max(65536, n + 1024)}
+    # XDP on, as the control-plane figures were first measured (xdp = auto is TC alone on veths).
+    g = {"bpffs": bpffs, "xdp": "on", "max_rules": max(65536, n + 1024)}
     g.update(glob or {})
     parts = []
     if n > CHUNK:

@@ -77,7 +77,7 @@ class Scaling:
             for n in ctx["dst32_sizes"]:
                 addrs = [f"20.{(k >> 16) & 255}.{(k >> 8) & 255}.{k & 255}" for k in range(n)]
                 with open(cfg, "w") as f:
-                    f.write(f"[global]\nbpffs = {fs}\nmax_rules = {max(65536, n + 1)}\n"
+                    f.write(f"[global]\nbpffs = {fs}\nxdp = on\nmax_rules = {max(65536, n + 1)}\n"
                             "[interface sx0]\n")
                     for i, a in enumerate(addrs):
                         f.write(f"[rule d{i}]\ndst = {a}\naction = drop\n")

@@ -39,6 +39,10 @@ class Topo:
         self.forwarding(True)
         self.ping()
 
+    def gro(self, on):
+        """GRO on r1, the router's XDP side: lets the veth build GRO packets again."""
+        sh(["ethtool", "-K", "r1", "gro", "on" if on else "off"], ns=self.r)
+
     def forwarding(self, on):
         sh(["sysctl", "-qw", f"net.ipv4.conf.all.forwarding={int(on)}"], ns=self.r)
 
@@ -68,16 +72,18 @@ class Topo:
 
     # ---- xtc --------------------------------------------------------------
     def xtc_on(self, mode, xdp=True, extra_rules=""):
+        """xdp: True / False write xdp = on / off; None leaves the default (auto)."""
         with open(self.cfg, "w") as f:
-            x = "on" if xdp else "off"
+            x = "" if xdp is None else f"xdp = {'on' if xdp else 'off'}\n"
             f.write(f"[global]\nbpffs = {self.fs}\n"
-                    f"[interface r1]\nxdp = {x}\n[interface r2]\nxdp = {x}\n"
+                    f"[interface r1]\n{x}[interface r2]\n{x}"
                     f"[rule to-pod]\ninterface = r1\ndst = {POD}\naction = redirect\n"
                     f"redirect = {mode}\ntarget = r2\nreverse = yes\n{extra_rules}")
         xtc(self.r, self.cfg, "apply")
         self.xtc_loaded = True
 
     def xtc_off(self):
+        self.gro(False)
         if self.xtc_loaded:
             xtc(self.r, self.cfg, "unload", "--all", check=False)
             self.xtc_loaded = False

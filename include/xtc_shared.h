@@ -176,6 +176,8 @@ struct xtc_config {
  * without metadata and acts on redirect verdicts only: XDP counted the rest.
  */
 #define XTC_IF_XDP_NO_HANDOFF 0x20
+/* Loader only: xdp = auto made the XDP choice (status tells why from the device). */
+#define XTC_IF_XDP_AUTO 0x40
 struct xtc_iface_cfg {
 	__u32 flags;
 	__u32 xdp_prog_id;

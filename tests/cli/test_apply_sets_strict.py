@@ -10,7 +10,7 @@ from lib.netns import sh
 
 def set_config(env, a, members, extra=""):
     path = os.path.join(env.mod.tmp, f"sets-{len(members)}-{abs(hash(tuple(members)))}.ini")
-    lines = [f"[global]\nbpffs = {env.bpffs.path}\nxdp_mode = skb\nmax_rules = 256\n",
+    lines = [f"[global]\nbpffs = {env.bpffs.path}\nxdp = on\nxdp_mode = skb\nmax_rules = 256\n",
              f"[interface {a.name}]\n",
              "[set blocked]\n" + "".join(f"{m}\n" for m in members),
              "[rule blk]\nsrc = @blocked\nproto = udp\naction = drop\n", extra]

@@ -21,10 +21,11 @@ static const struct {
 	int err;
 	struct xtc_netdev_info info;
 } hosts[] = {
-	{ "lo", 0, { .ifindex = 1 } },
-	{ "eth0", 0, { .ifindex = 2 } },
-	{ "veth-pod7", 0, { .ifindex = 3, .is_veth = true, .peer_other_netns = true } },
-	{ "veth-pod9", 0, { .ifindex = 4, .is_veth = true } },
+	{ "lo", 0, { .ifindex = 1, .loopback = true } },
+	{ "eth0", 0, { .ifindex = 2, .xdp_native = 1 } },
+	{ "veth-pod7", 0, { .ifindex = 3, .is_veth = true, .peer_other_netns = true,
+			    .kind = "veth" } },
+	{ "veth-pod9", 0, { .ifindex = 4, .is_veth = true, .kind = "veth" } },
 	{ "busy0", -EBUSY, { 0 } },
 };
 
@@ -60,6 +61,8 @@ int xtc_netdev_list(struct xtc_netdev_name **out, int *n)
 	for (i = 0; i < k; i++) {
 		snprintf((*out)[i].name, sizeof((*out)[i].name), "%s", hosts[i].name);
 		(*out)[i].ifindex = hosts[i].info.ifindex ?: 100 + (__u32)i;
+		snprintf((*out)[i].kind, sizeof((*out)[i].kind), "%s", hosts[i].info.kind);
+		(*out)[i].loopback = hosts[i].info.loopback;
 	}
 	qsort(*out, k, sizeof(**out), by_name);
 	*n = (int)k;

@@ -288,6 +288,8 @@ def make_config(xtc, topo, mode, rules, global_kw=None, iface_kw=None, ifaces=No
     """An INI for one of the suite's modes: native / skb set xdp_mode, off sets xdp = off
     on every interface.  rules is the text of the [rule ...] sections."""
     gk = dict(global_kw or {})
+    # On veths xdp = auto chooses TC alone: the native and skb modes are about XDP.
+    gk.setdefault("xdp", "on")
     gk.setdefault("xdp_mode", "skb" if mode == "skb" else "native")
     text = xtc.global_section(**gk) + "\n"
     for dev in ifaces or (topo.xc, topo.xp1, topo.xp2):

@@ -81,10 +81,11 @@ def ok(r):
 
 def write_config(path, bpffs, ifaces=None, rules=None, glob=None, statics=None):
     """Writes an INI file.  ifaces: {name: {key: value}}; rules: [(name, {key: value})]."""
-    # max_rules keeps the array maps small: bpftool dumps them in milliseconds.
-    g = {"bpffs": bpffs, "xdp_mode": "skb", "max_rules": 256}
+    # max_rules keeps the array maps small: bpftool dumps them in milliseconds.  The
+    # suite is about XDP and TC together, on veths, where xdp = auto would choose TC alone.
+    g = {"bpffs": bpffs, "xdp": "on", "xdp_mode": "skb", "max_rules": 256}
     g.update(glob or {})
-    lines = ["[global]"] + [f"{k} = {v}" for k, v in g.items()]
+    lines = ["[global]"] + [f"{k} = {v}" for k, v in g.items() if v is not None]
     for name, keys in (ifaces or {}).items():
         lines += ["", f"[interface {name}]"] + [f"{k} = {v}" for k, v in keys.items()]
     for name, keys in rules or []:

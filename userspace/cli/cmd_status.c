@@ -18,7 +18,9 @@
 #include "rule_info.h"
 #include "tables.h"
 #include "tc_attach.h"
+#include "netdev.h"
 #include "xdp_attach.h"
+#include "xdp_choice.h"
 
 static const char *const xdp_actions[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
 					   "XDP_REDIRECT" };
@@ -93,6 +95,27 @@ static void print_programs(struct xtc_out *o, const struct xtc_xdp_info *xi)
 	xtc_out_list_end(o);
 }
 
+/* xdp = auto: what the device is now says why XDP runs there or not. */
+static void print_xdp_choice(struct xtc_out *o, const char *name, const struct xtc_iface_cfg *c,
+			     bool present)
+{
+	struct xtc_netdev_info info;
+	struct xtc_dev_facts f;
+	enum xtc_xdp_why why = XTC_XDP_WHY_SET;
+
+	if (!(c->flags & XTC_IF_XDP_AUTO)) {
+		xtc_out_str(o, "setting", c->flags & XTC_IF_XDP ? "on" : "off");
+		return;
+	}
+	xtc_out_str(o, "setting", "auto");
+	if (!present || xtc_netdev_get(name, &info))
+		return;
+	f = (struct xtc_dev_facts){ .kind = info.kind, .loopback = info.loopback,
+				    .xdp_native = info.xdp_native };
+	xtc_xdp_auto_choice(&f, &why);
+	xtc_out_str(o, "reason", xtc_xdp_why_text(why));
+}
+
 static void print_xdp(struct xtc_out *o, const char *name, __u32 ifindex,
 		      const struct xtc_iface_cfg *c, bool present, struct problems *ps)
 {
@@ -101,6 +124,7 @@ static void print_xdp(struct xtc_out *o, const char *name, __u32 ifindex,
 
 	xtc_out_obj_begin(o, "xdp");
 	xtc_out_bool(o, "configured", want);
+	print_xdp_choice(o, name, c, present);
 	if (!want || !present || xtc_xdp_query(ifindex, c->xdp_prog_id, &xi) || xi.our_pos < 0) {
 		xtc_out_bool(o, "attached", false);
 		xtc_out_obj_end(o);

@@ -24,11 +24,11 @@
 /* ---- sections --------------------------------------------------------- */
 
 enum {
-	GK_BPFFS, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_TC_PRIO, GK_FALLBACK, GK_MAX_RULES,
+	GK_BPFFS, GK_XDP, GK_XDP_MODE, GK_XDP_PRIO, GK_TC_ATTACH, GK_TC_PRIO, GK_FALLBACK, GK_MAX_RULES,
 	GK_INCLUDE, GK_RESYNC, GK_METRICS_FILE, GK_METRICS_LISTEN, GK_N
 };
 static const char *const global_keys[GK_N + 1] = {
-	"bpffs", "xdp_mode", "xdp_priority", "tc_attach", "tc_prio", "redirect_fallback",
+	"bpffs", "xdp", "xdp_mode", "xdp_priority", "tc_attach", "tc_prio", "redirect_fallback",
 	"max_rules", "include", "resync_interval", "metrics_file", "metrics_listen", NULL,
 };
 
@@ -107,6 +107,38 @@ static void get_tc_prio(struct ctx *c, const struct raw_kv *kv, __u32 *out)
 		*out = (__u32)v;
 }
 
+/* xdp = on, off (or any boolean word) or auto. */
+static bool get_xdp_setting(struct ctx *c, const struct raw_kv *kv, enum xtc_xdp_setting *out)
+{
+	char err[XTC_ERR_LEN];
+	bool b;
+
+	if (!strcasecmp(kv->val, "auto")) {
+		*out = XTC_XDP_SET_AUTO;
+		return true;
+	}
+	if (!xtc_parse_bool(kv->val, &b, err, sizeof(err))) {
+		*out = b ? XTC_XDP_SET_ON : XTC_XDP_SET_OFF;
+		return true;
+	}
+	cfg_bad_value(c, kv, "use on, off or auto (auto: XDP on devices with native XDP, TC "
+		      "alone on veth and other virtual devices)");
+	return false;
+}
+
+/* The setting, for this device: xdp = auto asks what the device is. */
+static void resolve_xdp(struct xtc_iface *ifc, const char *kind, bool loopback, int native)
+{
+	struct xtc_dev_facts f = { .kind = kind, .loopback = loopback, .xdp_native = native };
+
+	if (ifc->xdp_setting == XTC_XDP_SET_AUTO) {
+		ifc->xdp = xtc_xdp_auto_choice(&f, &ifc->xdp_why);
+	} else {
+		ifc->xdp = ifc->xdp_setting == XTC_XDP_SET_ON;
+		ifc->xdp_why = XTC_XDP_WHY_SET;
+	}
+}
+
 /* include is read by config_read.c: its files are part of what is validated here. */
 static void check_global(struct ctx *c, struct raw_sec *s, struct xtc_model *m)
 {
@@ -121,6 +153,8 @@ static void check_global(struct ctx *c, struct raw_sec *s, struct xtc_model *m)
 		else
 			snprintf(m->bpffs, sizeof(m->bpffs), "%s", f[GK_BPFFS]->val);
 	}
+	if (f[GK_XDP])
+		get_xdp_setting(c, f[GK_XDP], &m->xdp_setting);
 	if (f[GK_XDP_MODE] && cfg_get_enum(c, f[GK_XDP_MODE], xdp_modes, &e))
 		m->xdp_mode = (enum xtc_xdp_mode)e;
 	if (f[GK_XDP_PRIO])
@@ -199,7 +233,7 @@ static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_mo
 	struct xtc_netdev_info info;
 	struct tc_choice tc = { -1, -1 };
 	struct xtc_iface ifc = {
-		.file = m->files[s->file], .line = s->line, .xdp = true,
+		.file = m->files[s->file], .line = s->line, .xdp_setting = m->xdp_setting,
 		.xdp_mode = m->xdp_mode, .xdp_priority = m->xdp_priority, .tc_prio = m->tc_prio,
 	};
 	bool b, optional = false;
@@ -208,8 +242,9 @@ static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_mo
 
 	cfg_sec_label(s, label, sizeof(label));
 	cfg_collect(c, s, iface_keys, f);
-	if (f[IK_XDP] && cfg_get_bool(c, f[IK_XDP], &b))
-		ifc.xdp = b;
+	if (f[IK_XDP])
+		get_xdp_setting(c, f[IK_XDP], &ifc.xdp_setting);
+	ifc.xdp = ifc.xdp_setting != XTC_XDP_SET_OFF;
 	if (f[IK_XDP_MODE] && cfg_get_enum(c, f[IK_XDP_MODE], xdp_modes, &e))
 		ifc.xdp_mode = (enum xtc_xdp_mode)e;
 	if (f[IK_XDP_PRIO])
@@ -245,8 +280,10 @@ static int check_iface(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_mo
 	if (err == -ENODEV && (optional || c->daemon))
 		return awaited(c, s, m, label, optional);
 	if (cfg_host_iface(c, s->line, label, s->name, "create it first, remove the section or "
-			   "add optional = yes", &info))
+			   "add optional = yes", &info)) {
 		ifc.ifindex = info.ifindex;
+		resolve_xdp(&ifc, info.kind, info.loopback, info.xdp_native);
+	}
 	return add_iface(m, tcs, &ifc, tc);
 }
 
@@ -259,7 +296,8 @@ static int expand_patterns(struct ctx *c, struct xtc_model *m, struct tc_choice 
 			   const struct pattern_tmpl *pats)
 {
 	struct xtc_netdev_name *host = NULL;
-	int n_host = 0, p, h, i, err;
+	struct xtc_netdev_info info;
+	int n_host = 0, p, h, i, err, native;
 
 	if (!m->n_patterns)
 		return 0;
@@ -281,6 +319,13 @@ static int expand_patterns(struct ctx *c, struct xtc_model *m, struct tc_choice 
 				continue;
 			snprintf(ifc.name, sizeof(ifc.name), "%s", host[h].name);
 			ifc.ifindex = host[h].ifindex;
+			native = 0;
+			/* Only a device with its own driver needs asking about native XDP. */
+			if (ifc.xdp_setting == XTC_XDP_SET_AUTO && !host[h].kind[0] &&
+			    !host[h].loopback)
+				native = cfg_host_lookup(c, host[h].name, &info) ? -1 :
+					 info.xdp_native;
+			resolve_xdp(&ifc, host[h].kind, host[h].loopback, native);
 			ifc.pattern = p + 1;
 			err = add_iface(m, tcs, &ifc, pats[p].tc);
 		}

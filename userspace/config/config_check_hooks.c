@@ -32,7 +32,12 @@ static void check_named(struct ctx *c, const struct xtc_rule *r, const char *lab
 				 ifc->name);
 		return;
 	}
-	if (!ifc->xdp && !ifc->tc_ingress)
+	if (!ifc->xdp && !ifc->tc_ingress && ifc->xdp_setting == XTC_XDP_SET_AUTO)
+		cfg_warn(c, r->line, "%s is an ingress rule on %s, but %s runs no ingress hook "
+			 "(xdp = auto chose no XDP there: %s; and tc_ingress = off): set "
+			 "tc_ingress = on (or xdp = on) in [interface %s]", label, ifc->name,
+			 ifc->name, xtc_xdp_why_text(ifc->xdp_why), ifc->name);
+	else if (!ifc->xdp && !ifc->tc_ingress)
 		cfg_warn(c, r->line, "%s is an ingress rule on %s, but %s runs no ingress hook "
 			 "(xdp = off, tc_ingress = off): set tc_ingress = on (or xdp = on) in "
 			 "[interface %s]", label, ifc->name, ifc->name, ifc->name);

@@ -648,7 +648,7 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip,
 		    const struct xtc_obs_iface *oi, struct undo_log *l)
 {
 	struct undo u = { .ifindex = ip->ifindex, .had_entry = ip->had };
-	struct xtc_iface_cfg before = entry_before(ip, oi);
+	struct xtc_iface_cfg before = entry_before(ip, oi), saved;
 	bool created = false;
 	int h, err;
 
@@ -665,23 +665,11 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip,
 		if (err)
 			goto fail_record;
 	}
-	for (h = 0; h < 2; h++) {
-		if (!ip->tc_off[h] || ip->tc_swap[h])
-			continue;
-		err = tc_off(st, ip->name, ip->ifindex, h, ip->tc_off_kind[h], ip->tc_off_prio[h],
-			     ip->tc_off_id[h], ip->tc_off_qdisc[h]);
-		if (err)
-			return err;
-		u.kind = UNDO_TC_DETACH;
-		u.egress = h;
-		u.cfg.tc_kind = ip->tc_off_kind[h];
-		u.cfg.tc_prio = ip->tc_off_prio[h];
-		if ((err = push(l, &u)))
-			return err;
-	}
-	err = xdp_steps(st, ip, l, &u);
-	if (err)
-		return err;
+	/*
+	 * Attach before detach: where XDP goes (xdp = auto on a veth, say), TC
+	 * already classifies when it leaves, so no packet passes unclassified.
+	 */
+	saved = u.cfg;
 	for (h = 0; h < 2; h++) {
 		if (!ip->tc_on[h])
 			continue;
@@ -704,6 +692,25 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip,
 			ip->want.flags |= XTC_IF_QDISC_OURS;
 		progress("%s: TC %s attached (%s)\n", ip->name, h ? "egress" : "ingress",
 			 ip->want.tc_kind == XTC_TC_KIND_TCX ? "tcx" : "cls_bpf");
+	}
+	u.cfg = saved;
+	err = xdp_steps(st, ip, l, &u);
+	if (err)
+		return err;
+	/* What goes goes last: TC's programs leave once XDP classifies, and never before. */
+	for (h = 0; h < 2; h++) {
+		if (!ip->tc_off[h] || ip->tc_swap[h])
+			continue;
+		err = tc_off(st, ip->name, ip->ifindex, h, ip->tc_off_kind[h], ip->tc_off_prio[h],
+			     ip->tc_off_id[h], ip->tc_off_qdisc[h]);
+		if (err)
+			return err;
+		u.kind = UNDO_TC_DETACH;
+		u.egress = h;
+		u.cfg.tc_kind = ip->tc_off_kind[h];
+		u.cfg.tc_prio = ip->tc_off_prio[h];
+		if ((err = push(l, &u)))
+			return err;
 	}
 	if (ip->keep) {
 		err = set_entry(st, ip->ifindex, &ip->want);

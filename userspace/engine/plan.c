@@ -362,6 +362,8 @@ static int plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip,
 		return 0;
 	}
 	plan_xdp(ip, oi, w);
+	if (w && w->xdp_auto)
+		want->flags |= XTC_IF_XDP_AUTO;
 	if (plan_tc(p, ip, oi, w))
 		return -EBUSY;
 	ip->write_entry = w && (!ip->had || ip->xdp_on || ip->tc_on[0] || ip->tc_on[1] ||
@@ -567,6 +569,7 @@ int xtc_plan_wants_from_model(const struct xtc_model *m, struct xtc_iface_want *
 		snprintf(w[i].name, sizeof(w[i].name), "%s", mi->name);
 		w[i].ifindex = mi->ifindex;
 		w[i].xdp = mi->xdp;
+		w[i].xdp_auto = mi->xdp_setting == XTC_XDP_SET_AUTO;
 		w[i].xdp_mode = mi->xdp_mode;
 		w[i].xdp_prio = mi->xdp_priority;
 		w[i].tc[0] = mi->tc_ingress;

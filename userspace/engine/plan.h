@@ -83,6 +83,7 @@ struct xtc_iface_want {
 	char name[IF_NAMESIZE];
 	__u32 ifindex;
 	bool xdp;
+	bool xdp_auto;			/* xdp = auto chose xdp */
 	enum xtc_xdp_mode xdp_mode;
 	__u32 xdp_prio;
 	bool tc[2];

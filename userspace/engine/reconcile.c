@@ -79,6 +79,7 @@ int xtc_reconcile_plan_unload(const struct xtc_state *st, char *const *names, in
 		snprintf(w->name, sizeof(w->name), "%s", oi->name);
 		w->ifindex = oi->ifindex;
 		w->xdp = oi->rec.flags & XTC_IF_XDP;
+		w->xdp_auto = oi->rec.flags & XTC_IF_XDP_AUTO;
 		w->xdp_mode = oi->rec.xdp_mode;
 		w->xdp_prio = oi->rec.xdp_prio;
 		w->tc[0] = oi->rec.flags & XTC_IF_TC_INGRESS;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <net/if.h>
 #include <linux/types.h>
+#include "xdp_choice.h"
 
 #define XTC_NAME_MAX 64			/* rule and set names */
 #define XTC_DEFAULT_CONFIG "/etc/xtc/xtc.ini"
@@ -97,7 +98,9 @@ struct xtc_iface {
 	const char *file;
 	int line;
 	__u32 ifindex;
-	bool xdp;			/* xdp = on */
+	bool xdp;			/* XDP runs here: the setting, resolved for the device */
+	enum xtc_xdp_setting xdp_setting;
+	enum xtc_xdp_why xdp_why;	/* what decided xdp */
 	enum xtc_xdp_mode xdp_mode;
 	__u32 xdp_priority;
 	bool tc_ingress;		/* after defaults are applied */
@@ -126,6 +129,7 @@ struct xtc_model {
 	char **files;			/* path, then the include files in the order read */
 	int n_files;
 	char bpffs[4096];
+	enum xtc_xdp_setting xdp_setting;	/* [global] xdp: every interface's default */
 	enum xtc_xdp_mode xdp_mode;
 	__u32 xdp_priority;
 	enum xtc_tc_attach tc_attach;
