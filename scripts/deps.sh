@@ -14,11 +14,13 @@
 #   libsystemd-dev             sd_notify for `xtc daemon` (Type=notify, the watchdog)
 #   libclang-rt-14-dev         libFuzzer and the sanitizer runtimes for `make fuzz`
 #                              (clang 14 only recommends it)
+#   xz-utils                   the VM initramfs of Debian trixie's kernel, whose modules
+#                              are .ko.xz (tests/vm/fetch-kernel.sh, mkinitramfs.sh)
 set -e
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libnl-3-dev libnl-route-3-dev
 libelf-dev zlib1g-dev bpftool xdp-tools iproute2 iputils-ping ethtool
 python3 python3-scapy python3-pytest qemu-system-x86 linux-image-amd64 busybox-static
-kmod cpio gzip procps
+kmod cpio gzip xz-utils procps
 iperf3 sockperf qperf nftables python3-matplotlib
 strace mandoc lintian dpkg-dev systemd python3-prometheus-client libsystemd-dev python3-yaml
 libmicrohttpd-dev

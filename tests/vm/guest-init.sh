@@ -19,7 +19,7 @@ halt_now() {
 }
 [ "$$" = 1 ] || { echo "guest-init.sh: runs only as PID 1 in the xtc VM" >&2; exit 2; }
 
-script='' repo='' build=''
+script='' repo='' build='' modroot=''
 # /proc/cmdline is one line of space-separated words.
 # shellcheck disable=SC2013
 for w in $(cat /proc/cmdline); do
@@ -27,6 +27,7 @@ for w in $(cat /proc/cmdline); do
 	xtc.script=*) script=${w#xtc.script=} ;;
 	xtc.repo=*) repo=${w#xtc.repo=} ;;
 	xtc.build=*) build=${w#xtc.build=} ;;
+	xtc.modroot=*) modroot=${w#xtc.modroot=} ;;
 	esac
 done
 
@@ -35,6 +36,14 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 hostname xtc-vm 2>/dev/null
+# A kernel from a tree (run-vm.sh with XTC_VM_KTREE): the host has no
+# /lib/modules/<it>, and its root is read-only, so the tree's lib/modules
+# goes over /lib/modules (only the running kernel's modules matter here).
+if [ -n "$modroot" ]; then
+	mount --bind "$modroot/lib/modules" /lib/modules ||
+		say "binding $modroot/lib/modules on /lib/modules failed"
+	[ -f "/lib/modules/$(uname -r)/modules.dep" ] || say "no modules for $(uname -r) in $modroot"
+fi
 ip link set lo up || say "lo up failed"
 # Module autoload does not happen by itself in this guest.
 modprobe -a veth sch_ingress cls_bpf || say "modprobe veth sch_ingress cls_bpf failed"

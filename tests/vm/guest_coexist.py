@@ -36,6 +36,7 @@ XTC = os.path.join(REPO, "build", "xtc")
 VM_BUILD = os.environ.get("XTC_VM_BUILD") or os.path.join(REPO, "build", "vm")
 OBJ = os.path.join(VM_BUILD, "xdp_coex.o")
 LEGACY_OBJ = os.path.join(VM_BUILD, "xdp_pass.o")    # tests/vm/xdp_pass.bpf.c
+META_OBJ = os.path.join(VM_BUILD, "xdp_meta.o")      # tests/vm/xdp_meta.bpf.c
 NS = "xcons"
 WORK = "/tmp/xco"
 CMD_TIMEOUT = 120          # seconds; only a guard against a hung command
@@ -47,6 +48,12 @@ UDP = 4
 
 class Fail(Exception):
     pass
+
+
+# Our XDP program's name: xtc_xdp, or xtc_xdp_nh (no TC handoff) where the kernel
+# refuses packet-data changes in dispatcher slots.  The first case finds out which.
+OURS = "xtc_xdp"
+REFUSES = [None]
 
 
 def say(*a):
@@ -247,7 +254,8 @@ class Env:
         g = f"xdp_priority = {prio}\n" if prio is not None and where == "global" else ""
         i = f"xdp_priority = {prio}\n" if prio is not None and where == "interface" else ""
         i += f"xdp_mode = {mode}\n" if mode else ""
-        text = (f"[global]\n{g}\n[interface {self.iface}]\n{i}\n"
+        # Veths: xdp = auto would run TC alone there, and this suite is about XDP.
+        text = (f"[global]\nxdp = on\n{g}\n[interface {self.iface}]\n{i}\n"
                 "[rule see-icmp]\nproto = icmp\naction = pass\n\n"
                 "[rule see-udp7777]\nproto = udp\ndst_port = 7777\naction = pass\n\n"
                 "[rule drop-udp9999]\nproto = udp\ndst_port = 9999\naction = drop\n"
@@ -319,7 +327,7 @@ class Env:
               f"xtc position {xd['position']} vs {pos + 1} in xdp-loader status")
         check(xd["priority"] == lp[pos][2],
               f"xtc priority {xd['priority']} vs {lp[pos][2]} in xdp-loader status")
-        check(lp[pos][0] == "xtc_xdp", f"xdp-loader names our program {lp[pos][0]}")
+        check(lp[pos][0] == OURS, f"xdp-loader names our program {lp[pos][0]}, expected {OURS}")
         check([p["ours"] for p in xd["programs"]] == [i == pos for i in range(len(lp))],
               "xtc status marks the wrong program as ours")
         if order is not None:
@@ -334,13 +342,113 @@ class Env:
 
 # ---- cases -----------------------------------------------------------------
 
+HANDOFF_OFF = "off (kernel refuses packet-data changes in dispatcher slots)"
+
+
+def case_kernel_packet_data_check(e):
+    """Does this kernel refuse, in a dispatcher slot, a program that changes packet data
+    (bpf_xdp_adjust_meta) when libxdp's stub does not?  Kernels >= 6.13 and late 6.12 do,
+    with libxdp < 1.5.5.  Two xdp-loader loads that differ only in that (xco_pass, then
+    xco_meta) show the kernel's answer, and xtc -vv shows the verifier's words; xtc must
+    then run the matching build of its XDP program and say so, and the other cases
+    expect that build."""
+    global OURS
+    sh(["xdp-loader", "load", "-n", "xco_pass", e.iface, OBJ])
+    check(names(loader_status(e.iface)) == ["xco_pass"], "xco_pass not in the dispatcher")
+    sh(["xdp-loader", "unload", "--all", e.iface])
+    p = sh(["xdp-loader", "load", "-n", "xco_meta", e.iface, META_OBJ], ok=None)
+    refused = p.returncode != 0
+    REFUSES[0] = refused
+    OURS = "xtc_xdp_nh" if refused else "xtc_xdp"
+    say(f"PACKET-DATA CHECK: this kernel ({os.uname().release}) "
+        f"{'REFUSES' if refused else 'accepts'} packet-data changes in dispatcher slots")
+    if refused:
+        check(loader_status(e.iface)["progs"] == [], "the refused program is attached")
+    else:
+        check(names(loader_status(e.iface)) == ["xco_meta"], "xco_meta not in the dispatcher")
+        sh(["xdp-loader", "unload", "--all", e.iface])
+    e.write_ini()
+    say(f"+ {XTC} -c {e.ini} -vv apply   (only the lines about packet data shown)")
+    p = sh([XTC, "-c", e.ini, "-vv", "apply"], show=False)
+    for line in (p.stdout + p.stderr).splitlines():
+        if "packet data" in line or "packet-data" in line or "XDP attached" in line:
+            say("    " + line)
+    verifier = "Extension program changes packet data" in p.stdout + p.stderr
+    check(verifier == refused, f"the verifier {'did not say' if refused else 'said'} "
+          "'Extension program changes packet data' to xtc")
+    said = "refuses packet-data changes in dispatcher slots" in p.stdout + p.stderr
+    check(said == refused, f"apply {'does not say' if refused else 'says'} that the kernel "
+          "refuses packet-data changes")
+    xd = xtc_xdp(e.ini, e.iface)
+    check(xd["attached"] and xd["via"] == "dispatcher", f"xtc not under the dispatcher: {xd}")
+    want = HANDOFF_OFF if refused else "on"
+    check(xd.get("handoff") == want, f"xtc status handoff: {xd.get('handoff')!r}, expected {want!r}")
+    e.agree(order=[OURS], xtc_prio=30)
+
+
+def iface_counter(ini, dev, hook, field):
+    p = sh([XTC, "-c", ini, "stats", "--json"], show=False)
+    n = sum(i.get(field, 0) for i in json.loads(p.stdout)["interfaces"]
+            if i["interface"] == dev and i["hook"] == hook)
+    say(f"    = xtc stats: {dev} {hook} {field}: {n}")
+    return n
+
+
+def rx_packets(ns, dev):
+    p = sh(["ip", "-n", ns, "-s", "-j", "link", "show", dev], show=False)
+    n = json.loads(p.stdout)[0]["stats64"]["rx"]["packets"]
+    say(f"    = {dev} in {ns}: rx {n} packets")
+    return n
+
+
+def case_redirect_and_drop_beside_xdpfilter(e):
+    """Beside xdp-filter: xtc drops in XDP (counted on the XDP hook), and a redirect rule
+    reaches its target through TC ingress, from XDP's metadata handoff where the kernel
+    takes it, and from TC's own classification where it does not (handoff off).  The
+    redirect rule counts each packet once either way."""
+    tgt, tgtp = f"xco{e.n}r", f"xco{e.n}rp"
+    sh(["ip", "link", "add", tgt, "type", "veth", "peer", "name", tgtp, "netns", NS])
+    try:
+        sh(["ip", "link", "set", tgt, "up"])
+        sh(["ip", "-n", NS, "link", "set", tgtp, "up"])
+        e.xdp_filter(port_rule=False)
+        e.apply(20, extra=(f"\n[rule fwd-udp5555]\ninterface = {e.iface}\nproto = udp\n"
+                           f"dst_port = 5555\naction = redirect\nredirect = plain\n"
+                           f"target = {tgt}\n"))
+        _, xd = e.agree(order=["xdpfilt_alw_all", OURS], xtc_prio=20)
+        check(xd["handoff"] == (HANDOFF_OFF if REFUSES[0] else "on"), f"handoff {xd['handoff']}")
+        d0 = iface_counter(e.ini, e.iface, "xdp", "dropped")
+        r0 = xtc_rule(e.ini, "drop-udp9999")
+        e.udp(9999)
+        wait_until(lambda: xtc_rule(e.ini, "drop-udp9999") == r0 + UDP, "xtc to drop udp/9999")
+        check(iface_counter(e.ini, e.iface, "xdp", "dropped") == d0 + UDP,
+              "the drops were not counted on the XDP hook")
+        rx0, f0 = rx_packets(NS, tgtp), xtc_rule(e.ini, "fwd-udp5555")
+        ok0 = iface_counter(e.ini, e.iface, "tc_ingress", "redirects_ok")
+        hs0 = iface_counter(e.ini, e.iface, "xdp", "handoffs_sent")
+        e.udp(5555)
+        wait_until(lambda: rx_packets(NS, tgtp) >= rx0 + UDP,
+                   f"the redirected datagrams to arrive on {tgtp}")
+        check(xtc_rule(e.ini, "fwd-udp5555") == f0 + UDP,
+              "the redirect rule did not count each packet exactly once")
+        check(iface_counter(e.ini, e.iface, "tc_ingress", "redirects_ok") == ok0 + UDP,
+              "TC ingress did not carry out the redirects")
+        sent = iface_counter(e.ini, e.iface, "xdp", "handoffs_sent") - hs0
+        check(sent == (0 if REFUSES[0] else UDP),
+              f"XDP handed off {sent} redirects (handoff {xd['handoff']})")
+        p0, _ = xdpf_counts()
+        e.ping()
+        wait_until(lambda: xdpf_counts()[0] >= p0 + PINGS, "xdp-filter to pass the pings")
+    finally:
+        sh(["ip", "link", "del", tgt], ok=None)
+
 def case_xtc_alone_default_prio(e):
     """xtc alone: under xdp_dispatcher at the default priority 30, counts pings."""
     e.apply()
     st = xtc_status(e.ini)
     check(st["kernel"]["xdp_dispatcher_usable"] is True,
           "xtc status: xdp_dispatcher_usable is not true in the 6.1 guest")
-    ls, xd = e.agree(order=["xtc_xdp"], xtc_prio=30)
+    ls, xd = e.agree(order=[OURS], xtc_prio=30)
     check(xd["position"] == 1 and xd["programs_total"] == 1, "xtc not alone at position 1")
     c0 = xtc_rule(e.ini, "see-icmp")
     e.ping()
@@ -351,7 +459,7 @@ def case_xdpfilter_drop_before_xtc(e):
     """xdp-filter (prio 10) drops udp/7777 before xtc (30): xtc never sees it."""
     e.xdp_filter()
     e.apply(30)
-    e.agree(order=["xdpfilt_alw_all", "xtc_xdp"], xtc_prio=30)
+    e.agree(order=["xdpfilt_alw_all", OURS], xtc_prio=30)
     ls = loader_status(e.iface, show=False)
     check(ls["progs"][0]["prio"] == 10, f"xdp-filter priority {ls['progs'][0]['prio']} != 10")
     u0, (p0, d0) = xtc_rule(e.ini, "see-udp7777"), xdpf_counts()
@@ -371,7 +479,7 @@ def case_xdpfilter_drop_after_xtc(e):
     drops it; what xtc drops (udp/9999) never reaches xdp-filter."""
     e.xdp_filter()
     e.apply(5, where="global")
-    e.agree(order=["xtc_xdp", "xdpfilt_alw_all"], xtc_prio=5)
+    e.agree(order=[OURS, "xdpfilt_alw_all"], xtc_prio=5)
     u0, (p0, d0) = xtc_rule(e.ini, "see-udp7777"), xdpf_counts()
     e.udp(7777)
     wait_until(lambda: xdpf_counts() == (p0, d0 + UDP), "xdp-filter to drop the udp/7777 packets")
@@ -389,7 +497,7 @@ def case_loader_drop_before_xtc(e):
     """xdp-loader program dropping IPv4 at prio 10, xtc at 30: xtc never sees the pings."""
     did = e.load("xco_drop", prio=10)
     e.apply(30)
-    e.agree(order=["xco_drop", "xtc_xdp"], xtc_prio=30)
+    e.agree(order=["xco_drop", OURS], xtc_prio=30)
     c0, k0 = xtc_rule(e.ini, "see-icmp"), xco_count(did)
     e.ping(ok=False)
     wait_until(lambda: xco_count(did) == k0 + PINGS, "xco_drop to drop the pings")
@@ -401,7 +509,7 @@ def case_loader_drop_after_xtc(e):
     """xdp-loader program dropping IPv4 at prio 50, xtc at 30: xtc sees every ping first."""
     e.apply(30)
     did = e.load("xco_drop", prio=50)
-    e.agree(order=["xtc_xdp", "xco_drop"], xtc_prio=30)
+    e.agree(order=[OURS, "xco_drop"], xtc_prio=30)
     c0, k0 = xtc_rule(e.ini, "see-icmp"), xco_count(did)
     e.ping(ok=False)
     wait_until(lambda: xco_count(did) == k0 + PINGS, "xco_drop to drop the pings")
@@ -414,7 +522,7 @@ def case_xtc_chain_pass_and_drop(e):
     nothing of what xtc drops."""
     e.apply(20)
     pid = e.load("xco_pass", prio=40)
-    ls, xd = e.agree(order=["xtc_xdp", "xco_pass"], xtc_prio=20)
+    ls, xd = e.agree(order=[OURS, "xco_pass"], xtc_prio=20)
     check(xd["programs"][0]["chain_call_actions"] == ["XDP_PASS"],
           f"xtc chain-call actions {xd['programs'][0]['chain_call_actions']}, want XDP_PASS")
     c0, k0 = xtc_rule(e.ini, "see-icmp"), xco_count(pid)
@@ -433,7 +541,7 @@ def case_chain_call_pass_disabled(e):
     stops there (ping works) and xtc never runs."""
     pid = e.load("xco_pass", prio=10, actions="XDP_DROP")
     e.apply(30)
-    ls, xd = e.agree(order=["xco_pass", "xtc_xdp"], xtc_prio=30)
+    ls, xd = e.agree(order=["xco_pass", OURS], xtc_prio=30)
     check(ls["progs"][0]["chain"] == {"XDP_DROP"},
           f"xco_pass chain-call actions {ls['progs'][0]['chain']}, want only XDP_DROP")
     c0, k0 = xtc_rule(e.ini, "see-icmp"), xco_count(pid)
@@ -449,7 +557,7 @@ def case_chain_call_drop_enabled(e):
     on to xtc, which passes, so the pings get through and xtc counts them."""
     did = e.load("xco_drop", prio=10, actions="XDP_PASS,XDP_DROP")
     e.apply(30)
-    ls, xd = e.agree(order=["xco_drop", "xtc_xdp"], xtc_prio=30)
+    ls, xd = e.agree(order=["xco_drop", OURS], xtc_prio=30)
     check(ls["progs"][0]["chain"] == {"XDP_PASS", "XDP_DROP"},
           f"xco_drop chain-call actions {ls['progs'][0]['chain']}")
     c0, k0 = xtc_rule(e.ini, "see-icmp"), xco_count(did)
@@ -459,12 +567,13 @@ def case_chain_call_drop_enabled(e):
     check(xco_count(did) == k0 + PINGS, "xco_drop did not see the pings")
 
 
-THREE = ["xdpfilt_alw_all", "xtc_xdp", "xco_pass"]
+def three():
+    return ["xdpfilt_alw_all", OURS, "xco_pass"]
 
 
 def three_progs_work(e, pid):
     """xdp-filter (10), xtc (20), xco_pass (40): all three see the pings; re-apply no-op."""
-    e.agree(order=THREE, xtc_prio=20)
+    e.agree(order=three(), xtc_prio=20)
     c0, k0, (p0, d0) = xtc_rule(e.ini, "see-icmp"), xco_count(pid), xdpf_counts()
     e.ping()
     wait_until(lambda: xco_count(pid) == k0 + PINGS, "xco_pass (last) to see the pings")
@@ -472,7 +581,7 @@ def three_progs_work(e, pid):
     check(xdpf_counts() == (p0 + PINGS, d0), "xdp-filter did not pass exactly the pings")
     out = xtc(e.ini, "apply").stdout
     check(out.strip() == "no changes", f"re-apply after the others loaded: {out.strip()!r}")
-    e.agree(order=THREE, xtc_prio=20)
+    e.agree(order=three(), xtc_prio=20)
 
 
 def case_load_order_xtc_first(e):
@@ -505,15 +614,15 @@ def case_reapply_idempotent(e):
     e.xdp_filter()
     e.load("xco_pass", prio=40)
     e.apply(20)
-    ls0, xd0 = e.agree(order=THREE, xtc_prio=20)
+    ls0, xd0 = e.agree(order=three(), xtc_prio=20)
     out = xtc(e.ini, "apply").stdout
     check(out.strip() == "no changes", f"second apply printed {out.strip()!r}")
-    ls1, xd1 = e.agree(order=THREE, xtc_prio=20)
+    ls1, xd1 = e.agree(order=three(), xtc_prio=20)
     check((ls1["dispatcher"], ls1["progs"]) == (ls0["dispatcher"], ls0["progs"]),
           "xdp-loader status changed after a no-op apply")
     check(xd1["program_id"] == xd0["program_id"], "our program id changed")
     e.apply(20, extra="\n[rule see-udp5555]\nproto = udp\ndst_port = 5555\naction = pass\n")
-    ls2, xd2 = e.agree(order=THREE, xtc_prio=20)
+    ls2, xd2 = e.agree(order=three(), xtc_prio=20)
     check((ls2["dispatcher"], ls2["progs"]) == (ls0["dispatcher"], ls0["progs"]),
           "a rule change rebuilt the dispatcher or changed program ids")
     n0 = xtc_rule(e.ini, "see-udp5555")
@@ -528,12 +637,12 @@ def case_reprio_moves_xtc(e):
     e.xdp_filter()
     pid = e.load("xco_pass", prio=40)
     e.apply(20)
-    ls0, _ = e.agree(order=THREE, xtc_prio=20)
+    ls0, _ = e.agree(order=three(), xtc_prio=20)
     e.apply(50)
-    ls1, xd = e.agree(order=["xdpfilt_alw_all", "xco_pass", "xtc_xdp"], xtc_prio=50)
+    ls1, xd = e.agree(order=["xdpfilt_alw_all", "xco_pass", OURS], xtc_prio=50)
     check(xd["position"] == 3, f"xtc position {xd['position']} after moving to prio 50")
     others = lambda ls: [(p["name"], p["id"], p["prio"]) for p in ls["progs"]
-                         if p["name"] != "xtc_xdp"]
+                         if p["name"] != OURS]
     check(others(ls1) == others(ls0), "the other programs changed when xtc moved")
     x0, k0 = xtc_rule(e.ini, "drop-udp9999"), xco_count(pid)
     e.udp(9999)
@@ -587,10 +696,10 @@ def case_unload_xtc_keeps_others(e):
     e.xdp_filter()
     pid = e.load("xco_pass", prio=40)
     e.apply(20)
-    ls0, _ = e.agree(order=THREE, xtc_prio=20)
+    ls0, _ = e.agree(order=three(), xtc_prio=20)
     xtc(e.ini, "unload", e.iface)
     ls1 = loader_status(e.iface)
-    keep = [p for p in ls0["progs"] if p["name"] != "xtc_xdp"]
+    keep = [p for p in ls0["progs"] if p["name"] != OURS]
     check(ls1["dispatcher"] is not None and ls1["progs"] == keep,
           f"after xtc unload: {ls1['progs']}, expected {keep}")
     st = xtc_status(e.ini)
@@ -610,12 +719,12 @@ def case_unload_others_keeps_xtc(e):
     e.xdp_filter()
     pid = e.load("xco_pass", prio=40)
     e.apply(20)
-    _, xd0 = e.agree(order=THREE, xtc_prio=20)
+    _, xd0 = e.agree(order=three(), xtc_prio=20)
     sh(["xdp-filter", "unload", e.iface])
     e.xdpf = False
-    e.agree(order=["xtc_xdp", "xco_pass"], xtc_prio=20)
+    e.agree(order=[OURS, "xco_pass"], xtc_prio=20)
     sh(["xdp-loader", "unload", e.iface, "--id", str(pid)])
-    ls, xd = e.agree(order=["xtc_xdp"], xtc_prio=20)
+    ls, xd = e.agree(order=[OURS], xtc_prio=20)
     check(xd["program_id"] == xd0["program_id"], "our program id changed")
     c0 = xtc_rule(e.ini, "see-icmp")
     e.ping()
@@ -651,9 +760,9 @@ def case_xdpdump_while_xtc(e):
     apply works meanwhile, and after xdpdump stops everything is still attached."""
     e.xdp_filter()
     e.apply(20)
-    ls0, xd0 = e.agree(order=["xdpfilt_alw_all", "xtc_xdp"], xtc_prio=20)
+    ls0, xd0 = e.agree(order=["xdpfilt_alw_all", OURS], xtc_prio=20)
     # By default xdpdump traces the dispatcher; -p xtc_xdp puts its fentry on our program.
-    for extra, func in (([], "xdp_dispatcher"), (["-p", "xtc_xdp"], "xtc_xdp")):
+    for extra, func in (([], "xdp_dispatcher"), (["-p", OURS], OURS)):
         pcap = os.path.join(WORK, f"{e.name}{len(extra)}.pcapng")
         args = ["xdpdump", "-i", e.iface, "-w", pcap] + extra
         say("+ " + " ".join(args) + " &")
@@ -686,7 +795,7 @@ def case_xdpdump_while_xtc(e):
         n = pcapng_packets(pcap)
         say(f"    {pcap}: {n} packets")
         check(n >= PINGS, f"xdpdump {' '.join(extra)} captured {n} packets, expected >= {PINGS}")
-    ls1, xd1 = e.agree(order=["xdpfilt_alw_all", "xtc_xdp"], xtc_prio=20)
+    ls1, xd1 = e.agree(order=["xdpfilt_alw_all", OURS], xtc_prio=20)
     check(ls1["progs"] == ls0["progs"] and xd1["program_id"] == xd0["program_id"],
           "programs changed while xdpdump ran")
     c0 = xtc_rule(e.ini, "see-icmp")
@@ -771,7 +880,7 @@ def case_status_agrees_mixed(e):
     e.load("xco_pass", prio=25, actions="XDP_PASS,XDP_DROP,XDP_TX")
     e.load("xco_pass", prio=35, actions="XDP_ABORTED")
     e.apply(30)
-    ls, xd = e.agree(order=["xdpfilt_alw_all", "xco_pass", "xtc_xdp", "xco_pass"], xtc_prio=30)
+    ls, xd = e.agree(order=["xdpfilt_alw_all", "xco_pass", OURS, "xco_pass"], xtc_prio=30)
     check(xd["position"] == 3, f"xtc position {xd['position']}, expected 3")
     check([p["priority"] for p in xd["programs"]] == [10, 25, 30, 35],
           f"priorities {[p['priority'] for p in xd['programs']]}")
@@ -782,7 +891,7 @@ def case_removed_by_others_reattached(e):
     and the next apply puts it back beside xdp-filter."""
     e.xdp_filter(port_rule=False)
     e.apply(20)
-    _, xd0 = e.agree(order=["xdpfilt_alw_all", "xtc_xdp"], xtc_prio=20)
+    _, xd0 = e.agree(order=["xdpfilt_alw_all", OURS], xtc_prio=20)
     sh(["xdp-loader", "unload", e.iface, "--id", str(xd0["program_id"])])
     ls = loader_status(e.iface)
     check(names(ls) == ["xdpfilt_alw_all"], f"after unloading xtc's id: {names(ls)}")
@@ -790,7 +899,7 @@ def case_removed_by_others_reattached(e):
     check(not xd["attached"], f"xtc status still says attached: {xd}")
     out = xtc(e.ini, "apply").stdout
     check("XDP attached" in out, f"apply did not re-attach: {out.strip()!r}")
-    ls1, xd1 = e.agree(order=["xdpfilt_alw_all", "xtc_xdp"], xtc_prio=20)
+    ls1, xd1 = e.agree(order=["xdpfilt_alw_all", OURS], xtc_prio=20)
     check(ls1["progs"][0] == ls["progs"][0], "xdp-filter changed when xtc came back")
     c0 = xtc_rule(e.ini, "see-icmp")
     e.ping()
@@ -812,7 +921,7 @@ def case_mode_mismatch_refused(e):
     check((ls1["dispatcher"], ls1["progs"]) == (ls0["dispatcher"], ls0["progs"]),
           "the refused apply changed the dispatcher")
     e.apply(20, mode="skb")
-    ls, xd = e.agree(order=["xdpfilt_alw_all", "xtc_xdp"], xtc_prio=20)
+    ls, xd = e.agree(order=["xdpfilt_alw_all", OURS], xtc_prio=20)
     check(xd["mode"] == "skb", f"xtc status mode {xd['mode']}")
     c0 = xtc_rule(e.ini, "see-icmp")
     e.ping()
@@ -878,7 +987,7 @@ def case_explain_in_a_dispatcher_slot(e):
     agrees with real traffic and counts nothing."""
     e.apply(20)
     e.xdp_filter(port_rule=False)
-    e.agree(order=["xdpfilt_alw_all", "xtc_xdp"], xtc_prio=20)
+    e.agree(order=["xdpfilt_alw_all", OURS], xtc_prio=20)
     answers = {}
     for port, want in ((9999, ("drop", "drop-udp9999")), (7777, ("pass", "see-udp7777"))):
         c0 = xtc_rule(e.ini, want[1])
@@ -899,9 +1008,11 @@ def case_explain_in_a_dispatcher_slot(e):
 
 
 CASES = [
+    ("kernel_packet_data_check", case_kernel_packet_data_check),
     ("xtc_alone_default_prio", case_xtc_alone_default_prio),
     ("xdpfilter_drop_before_xtc", case_xdpfilter_drop_before_xtc),
     ("xdpfilter_drop_after_xtc", case_xdpfilter_drop_after_xtc),
+    ("redirect_and_drop_beside_xdpfilter", case_redirect_and_drop_beside_xdpfilter),
     ("loader_drop_before_xtc", case_loader_drop_before_xtc),
     ("loader_drop_after_xtc", case_loader_drop_after_xtc),
     ("xtc_chain_pass_and_drop", case_xtc_chain_pass_and_drop),
@@ -951,7 +1062,7 @@ def main(argv):
     if unknown:
         say(f"COEXIST FAIL: unknown cases {sorted(unknown)}")
         return 2
-    for path in (XTC, OBJ, LEGACY_OBJ):
+    for path in (XTC, OBJ, LEGACY_OBJ, META_OBJ):
         if not os.access(path, os.R_OK):
             say(f"COEXIST FAIL: {path} missing (build on the host: make; compile "
                 "tests/vm/xdp_coex.bpf.c and xdp_pass.bpf.c into $XTC_VM_BUILD)")

@@ -4,7 +4,9 @@
 #
 # Builds (once per kernel version) the tiny initramfs of the xtc VM and prints
 # its path.  OUTDIR defaults to build/vm in the repository.  The kernel is the
-# newest Debian kernel in /boot (or $XTC_VM_KVER).
+# newest Debian kernel in /boot (or $XTC_VM_KVER); with $XTC_VM_KTREE, a
+# kernel tree as tests/vm/fetch-kernel.sh makes, the newest one in the tree,
+# and the modules come from the tree (modprobe -d).
 #
 # The initramfs holds the static busybox and the modules needed to mount the
 # host's root over virtio-9p.  Its /init mounts the host root read-only at
@@ -13,7 +15,8 @@
 # /proc /sys /dev, then switch_roots into the host root and runs the stage-2
 # script named by xtc.init= on the kernel command line (tests/vm/guest-init.sh).
 # Everything else (veth, sch_ingress, ...) is modprobed after switch_root from
-# the host's /lib/modules.
+# the host's /lib/modules (for a tree's kernel, guest-init.sh binds the
+# tree's lib/modules there first).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd -P)
@@ -25,8 +28,7 @@ repo=$(cd "$here/../.." && pwd -P)
 outdir=${1:-$repo/build/vm}
 busybox=${XTC_VM_BUSYBOX:-/bin/busybox}
 
-kver=$(xtc_vm_kver)
-[ -n "$kver" ] || xtc_vm_die "no Debian kernel: need /boot/vmlinuz-<v> and /lib/modules/<v> (package linux-image-amd64)"
+xtc_vm_kernel # sets ktree, kver, kernel
 [ -x "$busybox" ] || xtc_vm_die "$busybox missing (package busybox-static)"
 for tool in modprobe cpio gzip; do
 	command -v "$tool" >/dev/null 2>&1 || xtc_vm_die "$tool missing"
@@ -34,12 +36,21 @@ done
 
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd -P)
-img=$outdir/initramfs-$kver.cpio.gz
-stamp=$outdir/initramfs-$kver.key
+base=initramfs-$kver
+if [ -n "$ktree" ]; then
+	# Never the name of /boot's kernel of that version, nor of another tree's.
+	base=$base-$(printf '%s' "$ktree" | sha256sum | cut -c1-12)
+fi
+img=$outdir/$base.cpio.gz
+stamp=$outdir/$base.key
 
-# Cache key: kernel version + this script + busybox.  Rebuild on any change.
+# Cache key: kernel version (+ the tree and its kernel image) + this script +
+# busybox.  Rebuild on any change.
 key=$(cat "$0" "$busybox" | sha256sum | cut -d' ' -f1)
 key="$kver $key"
+if [ -n "$ktree" ]; then
+	key="$key $ktree $(stat -c '%s %Y' "$kernel")"
+fi
 if [ -f "$img" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
 	echo "$img"
 	exit 0
@@ -60,7 +71,8 @@ done
 # 9p itself (they are request_module'd), so ask for all three.  Each module is
 # listed once, in dependency order; built-ins are skipped.
 : >"$stage/modules.list"
-modprobe -a -S "$kver" --show-depends virtio_pci 9pnet_virtio 9p |
+# With a tree, modprobe -d reads its lib/modules.
+modprobe -a ${ktree:+-d "$ktree"} -S "$kver" --show-depends virtio_pci 9pnet_virtio 9p |
 	while read -r kind path _; do
 		[ "$kind" = insmod ] || continue
 		name=${path##*/}
@@ -127,7 +139,7 @@ exec switch_root /newroot /bin/sh "$xinit"
 INIT
 chmod 755 "$stage/init"
 
-tmp=$(mktemp "$outdir/.initramfs-$kver.XXXXXX")
+tmp=$(mktemp "$outdir/.$base.XXXXXX")
 (cd "$stage" && find . -print | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9n >"$tmp"
 chmod 644 "$tmp"
 mv -f "$tmp" "$img"

@@ -2,12 +2,15 @@
 under libxdp's dispatcher (issue 4, VM part).
 
 The host kernel refuses freplace, so this boots Debian's kernel under qemu
-once for the whole module (tests/vm/run-vm.sh) and runs every case in one
-guest process (tests/vm/guest_coexist.py, started by guest-coexist.sh).  The
-guest prints one "CASE <name> PASS|FAIL <reason>" line per case; each case
-here is one pytest test, so a failure names its case and shows its evidence.
-Skips only when qemu or the Debian kernel is absent; if the VM or the build
-breaks, every case fails.
+once for the whole module per kernel (tests/vm/run-vm.sh; vmhost.KERNELS:
+/boot's, and Debian trixie's fetched by fetch-kernel.sh) and runs every case
+in one guest process (tests/vm/guest_coexist.py, started by
+guest-coexist.sh).  The guest prints one "CASE <name> PASS|FAIL <reason>"
+line per case; each case here is one pytest test per kernel
+(test_coexist[<kernel>-<case>]), so a failure names its kernel and case and
+shows its evidence.  Skips only when qemu or that kernel is absent (trixie's:
+the archive unreachable and nothing cached); if the VM or the build breaks,
+every case of that kernel fails.
 """
 import importlib.util
 import os
@@ -16,7 +19,7 @@ import subprocess
 
 import pytest
 
-from vmhost import skip_reason
+from vmhost import TRIXIE, kernel_params, vm_kernel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -51,7 +54,8 @@ def _compile(src, obj_name):
 
 
 class Run:
-    def __init__(self):
+    def __init__(self, kernel):
+        self.kernel = kernel     # vmhost.VMKernel
         self.error = None        # why there are no results at all
         self.rc = None
         self.output = ""         # run-vm.sh's output (guest log included)
@@ -74,37 +78,43 @@ class Run:
                 self.summary = line
 
 
+@pytest.fixture(scope="module", params=kernel_params())
+def kernel(request):
+    """One kernel the VM boots (the test ids name it)."""
+    return vm_kernel(request.param, BUILD)
+
+
 @pytest.fixture(scope="module")
-def coexist_run(tmp_path_factory):
-    reason = skip_reason()
-    if reason:
-        print("SKIP:", reason)
-        pytest.skip(reason)
-    run = Run()
+def coexist_run(kernel, tmp_path_factory):
+    """One boot of KERNEL running every case."""
+    run = Run(kernel)
+    if kernel.error:
+        run.error = kernel.error
+        return run
     try:
         if not os.access(XTC, os.X_OK):
             raise RuntimeError(f"{XTC} missing: build it first (make)")
         _compile("xdp_coex.bpf.c", "xdp_coex.o")
         _compile("xdp_pass.bpf.c", "xdp_pass.o")
-        out = tmp_path_factory.mktemp("vm-coexist") / "out"
-        env = dict(os.environ, XTC_VM_BUILD=BUILD)
+        _compile("xdp_meta.bpf.c", "xdp_meta.o")
+        out = tmp_path_factory.mktemp(f"vm-coexist-{kernel.kernel}") / "out"
         proc = subprocess.run(
             [os.path.join(HERE, "run-vm.sh"), os.path.join(HERE, "guest-coexist.sh"), str(out)],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=REPO, env=kernel.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, timeout=TIMEOUT + 120)
         run.rc, run.output = proc.returncode, proc.stdout
         print(proc.stdout)
         log = out / "guest.log"
         run.parse(log.read_text() if log.exists() else "")
         if not run.results:
-            run.error = (f"the VM run produced no CASE lines (run-vm.sh exited {run.rc}):\n"
-                         + proc.stdout[-4000:])
+            run.error = (f"the VM run on {kernel} produced no CASE lines "
+                         f"(run-vm.sh exited {run.rc}):\n" + proc.stdout[-4000:])
     except subprocess.CalledProcessError as ex:
         run.error = f"building the guest's BPF objects failed: {ex}\n{ex.output}"
     except subprocess.TimeoutExpired:
-        run.error = f"the VM run did not finish within {TIMEOUT + 120}s"
+        run.error = f"the VM run on {kernel} did not finish within {TIMEOUT + 120}s"
     except Exception as ex:  # every case must fail, not error out or skip
-        run.error = f"the VM run failed: {type(ex).__name__}: {ex}"
+        run.error = f"the VM run on {kernel} failed: {type(ex).__name__}: {ex}"
     return run
 
 
@@ -114,13 +124,28 @@ def test_coexist(coexist_run, case):
     if run.error:
         pytest.fail(run.error, pytrace=False)
     if case not in run.results:
-        pytest.fail(f"no CASE line for {case}: the guest script stopped early "
+        pytest.fail(f"no CASE line for {case} on {run.kernel}: the guest script stopped early "
                     f"(run-vm.sh exited {run.rc}); end of its output:\n{run.output[-3000:]}",
                     pytrace=False)
     status, reason = run.results[case]
     if status != "PASS":
-        pytest.fail(f"{case}: {reason}\n---- evidence from the guest ----\n"
+        pytest.fail(f"{case} on {run.kernel}: {reason}\n---- evidence from the guest ----\n"
                     f"{run.evidence.get(case, '')}", pytrace=False)
+
+
+def test_kernel_refusal_shown(coexist_run):
+    """Debian trixie's 6.12 must show the refusal of packet-data changes in dispatcher
+    slots (that is why xtc has a build without the handoff); 6.1 must not have it."""
+    run = coexist_run
+    if run.error:
+        pytest.fail(run.error, pytrace=False)
+    said = re.search(r"PACKET-DATA CHECK: this kernel \((\S+)\) (REFUSES|accepts)", run.output)
+    assert said, f"no PACKET-DATA CHECK line on {run.kernel}"
+    if run.kernel.kernel == TRIXIE and said.group(2) == "accepts":
+        pytest.skip(f"{said.group(1)} does not have the check (it accepts packet-data changes "
+                    "in dispatcher slots): the build without the handoff went untested here")
+    assert said.group(2) == ("REFUSES" if run.kernel.kernel == TRIXIE else "accepts"), \
+        said.group(0)
 
 
 def test_coexist_run_complete(coexist_run):
