@@ -23,14 +23,14 @@ SOCKPERF_PORT, IPERF_PORT = 11111, 5201
 METHODS = [
     ("routing", None, True),
     ("routing + conntrack + 1k nft", None, True),
-    ("xtc plain", "plain", True),
-    ("xtc neigh", "neigh", True),
     ("xtc peer", "peer", True),
+    # The default, xdp = auto, runs TC alone on these veths.
+    ("xtc peer, default (xdp = auto)", "peer", None),
     # What helps XDP on a veth: GRO on the XDP side ("gro": xdp = on, then ethtool -K r1 gro on).
     ("xtc peer, xdp = on, GRO on r1", "peer", "gro"),
-    # The default, xdp = auto, runs TC alone on these veths.
+    ("xtc plain", "plain", True),
+    ("xtc neigh", "neigh", True),
     ("xtc neigh, default (xdp = auto)", "neigh", None),
-    ("xtc peer, default (xdp = auto)", "peer", None),
 ]
 BASE, BASE_NFT = METHODS[0][0], METHODS[1][0]
 
