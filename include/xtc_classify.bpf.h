@@ -145,11 +145,9 @@ static __always_inline int xtc_lookup(struct xtc_search *s)
 {
 	struct xtc_config *cfg;
 	__u32 zero = 0, copy;
-#if XTC_VCACHE_SLOTS
 	struct xtc_vcache_ent *vc;
 	__u32 vgen;
 	int hit;
-#endif
 
 	s->found = 0;
 	cfg = bpf_map_lookup_elem(&xtc_config, &zero);
@@ -159,7 +157,6 @@ static __always_inline int xtc_lookup(struct xtc_search *s)
 	s->ml = bpf_map_lookup_elem(&xtc_masks, &copy);
 	if (!s->ml)
 		return 0;
-#if XTC_VCACHE_SLOTS
 	vgen = s->ml->gen;
 	vc = xtc_vc_get(&s->pkt, vgen, &hit);
 	if (vc && hit) {
@@ -167,14 +164,11 @@ static __always_inline int xtc_lookup(struct xtc_search *s)
 		s->best = vc->val;
 		return s->found;
 	}
-#endif
 	s->fam_bit = s->pkt.family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4;
 	s->proto_bit = xtc_proto_bit(s->pkt.proto);
 	bpf_loop(XTC_MAX_MASKS, xtc_search_step, s, 0);
-#if XTC_VCACHE_SLOTS
 	if (vc)
 		xtc_vc_put(vc, &s->pkt, vgen, s->found, &s->best);
-#endif
 	return s->found;
 }
 

@@ -153,7 +153,7 @@ struct xtc_mask_list {
  * the tuple-space search gave for it under generation gen.
  */
 #ifndef XTC_VCACHE_SLOTS
-#define XTC_VCACHE_SLOTS 4096		/* per CPU and per program object */
+#define XTC_VCACHE_SLOTS 1024		/* per CPU, shared by every program: 72 KiB */
 #endif
 #define XTC_VC_MISS 1			/* xtc_vcache_ent.state: no rule matched */
 #define XTC_VC_HIT 2			/* val holds the matching rule */
@@ -161,7 +161,8 @@ struct xtc_vcache_ent {
 	struct xtc_flow_key key;	/* mask_id 0: the packet's own key */
 	struct xtc_rule_val val;
 	__u32 gen;
-	__u32 state;			/* 0: empty, XTC_VC_MISS or XTC_VC_HIT */
+	__u16 state;			/* 0: empty, XTC_VC_MISS or XTC_VC_HIT */
+	__u16 misses;			/* by other flows: every 16th replaces this one */
 };
 
 /* Runtime settings (array map "xtc_config", one element). */

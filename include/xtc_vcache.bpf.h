@@ -12,37 +12,40 @@
  * stale ones deleted.
  *
  * Floods: a miss replaces a slot that holds a current entry of another flow
- * only one time in XTC_VC_REPLACE_ONE_IN, so random sources at full rate do
- * not flush the flows that were there; an empty or stale slot is always
- * filled.  The cache is each program object's own (not pinned): it starts
- * empty on every load, and XDP and TC never share slots.
+ * only every XTC_VC_REPLACE_ONE_IN-th time (a counter in the slot, cheaper
+ * than a random draw per packet), so random sources at full rate do not
+ * flush the flows that were there; an empty or stale slot is always filled.
+ * The slots are few (72 KiB per CPU) so that a flood, which touches them at
+ * random, finds them in the CPU's cache.  And after XTC_VC_STREAK misses in a
+ * row on one CPU, only every XTC_VC_REPLACE_ONE_IN-th packet looks at the
+ * cache at all until one hits again: a flood of new flows then pays about
+ * what the search alone costs.
  *
- * XTC_VCACHE_SLOTS=0 compiles the cache out; XTC_VCACHE_COLD (a bench aid)
- * does all the cache's work but never takes a hit, which is the per-packet
- * cost of a flood where every packet is a new flow.
+ * One map (xtc_vcache in xtc_maps.bpf.h, pinned with the others) serves every
+ * program: its memory is XTC_VCACHE_SLOTS slots per CPU whatever the number
+ * of interfaces.  XDP and TC may share a slot, since the key holds the
+ * direction and the interface, and the verdict depends on nothing else.
+ * Programs never run nested on one CPU (XDP and TC run in softirq or with
+ * softirqs off), so a slot is never read half written.
+ *
+ * XTC_VCACHE_COLD (a bench aid) does all the cache's work but never takes a
+ * hit, and never stops looking: the per-packet cost of a new flow among
+ * flows that hit (the worst case; a pure flood soon stops looking).
  */
 #ifndef XTC_VCACHE_BPF_H
 #define XTC_VCACHE_BPF_H
 
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include "xtc_shared.h"
+#include "xtc_maps.bpf.h"
 
-#if XTC_VCACHE_SLOTS
 _Static_assert((XTC_VCACHE_SLOTS & (XTC_VCACHE_SLOTS - 1)) == 0,
 	       "XTC_VCACHE_SLOTS must be a power of two");
 
 #define XTC_VC_REPLACE_ONE_IN 16
+#define XTC_VC_STREAK 64
+/* The slot after the last holds, in gen, this CPU's streak of misses. */
+#define XTC_VC_CTL XTC_VCACHE_SLOTS
 #define XTC_VC_WORDS (sizeof(struct xtc_flow_key) / sizeof(__u64))
 #define XTC_VC_BITS (__builtin_ctz(XTC_VCACHE_SLOTS))
-
-/* Recent verdicts by flow key, per CPU; this object's own, never pinned. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XTC_VCACHE_SLOTS);
-	__type(key, __u32);
-	__type(value, struct xtc_vcache_ent);
-} xtc_vcache SEC(".maps");
 
 /*
  * Each 64-bit word times its own odd constant, summed, and the top bits of
@@ -76,13 +79,25 @@ static __always_inline int xtc_vc_same(const struct xtc_flow_key *a, const struc
 	return d == 0;
 }
 
-/* The slot for pkt; *hit says whether it holds pkt's verdict under gen. */
+/*
+ * The slot for pkt, *hit saying whether it holds pkt's verdict under gen;
+ * NULL when this packet does not look (a streak of misses).
+ */
 static __always_inline struct xtc_vcache_ent *xtc_vc_get(const struct xtc_flow_key *pkt,
 							 __u32 gen, int *hit)
 {
-	__u32 idx = xtc_vc_index(pkt);
-	struct xtc_vcache_ent *e = bpf_map_lookup_elem(&xtc_vcache, &idx);
+	__u32 idx = XTC_VC_CTL;
+	struct xtc_vcache_ent *ctl = bpf_map_lookup_elem(&xtc_vcache, &idx), *e;
 
+	*hit = 0;
+	if (!ctl)
+		return NULL;
+#ifndef XTC_VCACHE_COLD
+	if (ctl->gen >= XTC_VC_STREAK && ++ctl->gen % XTC_VC_REPLACE_ONE_IN)
+		return NULL;
+#endif
+	idx = xtc_vc_index(pkt);
+	e = bpf_map_lookup_elem(&xtc_vcache, &idx);
 	*hit = e && e->state && e->gen == gen && xtc_vc_same(&e->key, pkt);
 #ifdef XTC_VCACHE_COLD
 	/* As if another flow held the slot: the flood's every packet. */
@@ -91,6 +106,10 @@ static __always_inline struct xtc_vcache_ent *xtc_vc_get(const struct xtc_flow_k
 		asm volatile("" ::: "memory");
 	}
 #endif
+	if (!*hit)
+		ctl->gen++;
+	else if (ctl->gen)
+		ctl->gen = 0;
 	return e;
 }
 
@@ -102,14 +121,13 @@ static __always_inline void xtc_vc_put(struct xtc_vcache_ent *e, const struct xt
 #ifdef XTC_VCACHE_COLD
 	taken = 1;
 #endif
-	if (taken && bpf_get_prandom_u32() % XTC_VC_REPLACE_ONE_IN)
+	if (taken && ++e->misses % XTC_VC_REPLACE_ONE_IN)
 		return;
+	e->misses = 0;
 	e->state = 0;
 	e->key = *pkt;
 	e->val = *best;
 	e->gen = gen;
 	e->state = found ? XTC_VC_HIT : XTC_VC_MISS;
 }
-#endif /* XTC_VCACHE_SLOTS */
-
 #endif /* XTC_VCACHE_BPF_H */

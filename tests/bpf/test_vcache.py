@@ -5,7 +5,8 @@ entries.  Every fixture test already runs each packet a second time from the cac
 (testrun.py checks both answers agree); here the cache is shown to answer at all (a
 poisoned slot changes the verdict), to be forgotten by an apply that changes rules in
 any way (added, changed, removed, from shapes that stay or go), to survive an apply that
-changes nothing, and to stay right under a flood of new flows."""
+changes nothing, and to stay right under a flood of new flows, during which it stops
+looking at all but for every 16th packet, until a flow hits again."""
 import os
 import random
 import tempfile
@@ -103,3 +104,23 @@ def test_flood_of_new_flows_keeps_verdicts_right(fx):
             pkts.append(("xdp", "a0", udp6(src=f"2001:db8:9::{i:x}", sport=sport, dport=port)))
             want.append((DROP, "v6"))
     assert outcome(fx.run(cfg(*rules), pkts)) == want
+
+
+def test_flood_stops_looking_until_a_flow_hits_again(fx):
+    """Packets run once each ("%single"): 600 new flows make a streak of misses, after
+    which only every 16th packet looks at the cache (and may fill a slot).  One flow
+    repeated then finds its slot again, and the cache answers every packet."""
+    rnd = random.Random(5)
+    pkts = ["%single"]
+    for _ in range(600):
+        src = f"172.{rnd.randrange(16, 32)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+        pkts.append(("xdp", "a0", udp4(src=src, dst="10.9.8.7", sport=rnd.randrange(1024, 65536))))
+    pkts.append("%vcache xdp")
+    pkts += [("xdp", "a0", PKT)] * 64 + ["%vcache xdp drop", ("xdp", "a0", PKT)]
+    got = outcome(fx.run(cfg(rule("dns", dst="10.0.0.0/8", proto="udp", action="drop"),
+                             rule("web", **WEB)), pkts))
+    assert got[:600] == [(DROP, "dns")] * 600
+    # Without the streak rule about 450 of the 1024 slots would hold these flows.
+    assert 64 <= got[600] < 200, got[600]
+    assert got[601:665] == [(PASS, "web")] * 64
+    assert got[666] == (DROP, "web")    # answered from the (poisoned) cache

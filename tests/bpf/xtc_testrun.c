@@ -24,6 +24,12 @@
  * (include/xtc_vcache.bpf.h), the second is answered from it.  The result is
  * the first run's; "cache_diff": true says the second differed in verdict,
  * output, explain answer or counters moved.
+ *
+ * "%vcache HOOK" prints how many slots of the verdict cache (one for every
+ * hook) on this CPU hold a verdict of the live generation; "%vcache HOOK
+ * drop" also turns those verdicts into drops, so that a test can tell a
+ * cached answer from a searched one.  "%single" stops running packets a
+ * second time, from there on: a flood of new flows is then one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,9 +47,6 @@
 #include "rule_table.h"
 #include "tables.h"
 #include "tss.h"
-#include "xtc_tc.skel.h"
-#include "xtc_xdp.skel.h"
-#include "xtc_xdp_nh.skel.h"
 
 #define MAX_PKT 9000
 
@@ -58,6 +61,7 @@ struct counters {
 
 static int ncpus;
 static int cache_diff;	/* the cached run of the packet just printed differed */
+static int single;	/* "%single": no second run */
 
 enum { EXPLAIN_NONE, EXPLAIN_ON, EXPLAIN_STRAY };
 
@@ -356,20 +360,12 @@ out:
 	return err;
 }
 
-static int vcache_fd(const struct xtc_objs *o, int hook)
-{
-	if (hook != XTC_HOOK_XDP)
-		return bpf_map__fd(o->tc->maps.xtc_vcache);
-	return o->xdp ? bpf_map__fd(o->xdp->maps.xtc_vcache) :
-			bpf_map__fd(o->xdp_nh->maps.xtc_vcache);
-}
-
-/* Live-generation slots of this CPU's cache of one hook; drop: make them drops. */
-static int vcache_live(const struct xtc_objs *o, int hook, int drop)
+/* Live-generation slots of this CPU's verdict cache; drop: make them drops. */
+static int vcache_live(const struct xtc_objs *o, int drop)
 {
 	struct xtc_vcache_ent *v = calloc(ncpus, sizeof(*v));
 	struct xtc_mask_list *live = malloc(sizeof(*live));
-	int fd = vcache_fd(o, hook), cpu = sched_getcpu(), n = 0;
+	int fd = o->maps.fd[XTC_MAP_VCACHE], cpu = sched_getcpu(), n = 0;
 	__u32 k;
 
 	if (!v || !live || xtc_tables_live_masks(&o->maps, live)) {
@@ -541,6 +537,10 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
+		if (!strncmp(line, "%single", 7)) {
+			single = 1;
+			continue;
+		}
 		if (!strncmp(line, "%vcache ", 8)) {
 			char what[16] = "";
 
@@ -551,7 +551,7 @@ int main(int argc, char **argv)
 					break;
 			if (hook == XTC_HOOK_MAX)
 				goto out;
-			printf("{\"vcache\": %d}\n", vcache_live(&o, hook, !strcmp(what, "drop")));
+			printf("{\"vcache\": %d}\n", vcache_live(&o, !strcmp(what, "drop")));
 			fflush(stdout);
 			continue;
 		}
@@ -588,7 +588,7 @@ int main(int argc, char **argv)
 		}
 		read_counters(&o.maps, model, ifindex, hook, &after);
 		keys = count_keys(o.maps.fd[XTC_MAP_IFACE_STATS]) - keys;
-		cache_diff = run_cached(&o, model, hook, ifindex, pkt, len, explain, retval, out,
+		cache_diff = !single && run_cached(&o, model, hook, ifindex, pkt, len, explain, retval, out,
 					out_len, meta_len, &ex, &before, &after);
 		print_result(model, hook, retval, out, meta_len, &before, &after, duration,
 			     explain ? &ex : NULL, keys);
