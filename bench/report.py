@@ -628,7 +628,12 @@ def markdown(res, text, plots_made):
               "- Datapath: `BPF_PROG_TEST_RUN` on the programs `xtc apply` attached (XDP by id, TC "
               "from its pin), on bare `return XDP_PASS` / `return TC_ACT_OK` programs, and on "
               "Debian's xdp-filter object as loaded by `xdp-filter load` with the same rules "
-              "(`xdp-filter port`, `xdp-filter ip`). The verdict of every program is checked.",
+              "(`xdp-filter port`, `xdp-filter ip`). The verdict of every program is checked. "
+              "A repeated packet is always in xtc's verdict cache (its best case); \"cold\" "
+              "runs the same rules on an xtc built with -DXTC_VCACHE_COLD, which does all of "
+              "the cache's work and never takes a hit (the cost of a new flow among flows "
+              "that hit, its worst case). The 21-shape mix of section 2 (10 rules and the "
+              "tail rule) runs there too, against xdp-filter on the same packets.",
               "- Scaling: rule files from bench/rulegen.py: 10 templates in turn (/32 VIP:port, UDP "
               "VIP:port, /32 host, /24, /16 source + /28 destination, TCP 30000-32767, UDP source "
               "1024-65535, IPv6 /128:443, IPv6 /64, IPv6 /48 source + /128 + UDP 5000-5099), so "
@@ -647,7 +652,8 @@ def markdown(res, text, plots_made):
               "- Drop rate: bench/trafficgen.py sends XDP live frames out of one veth end "
               "(Debian's xdp-trafficgen 1.3.1 cannot load on this kernel: it refers to the removed "
               "xdp_redirect_map_err tracepoint); drops are read from the veth's xdp_drops counter "
-              "or the nft rule's counter.",
+              "or the nft rule's counter. \", flood\": the generator gives every frame a "
+              "random source address and port, so that every frame is a new flow.",
               "- Reload: UDP flows with sequence numbers at a fixed rate through xtc (peer "
               "redirect, router forwarding off) while `xtc apply` loads changed rule sets; a "
               "control flow whose rule is removed in odd generations proves that losses are seen.",
