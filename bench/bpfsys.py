@@ -109,12 +109,29 @@ def obj_pin(fd, path):
     _bpf(BPF_OBJ_PIN, struct.pack("=QII", _addr(p), fd, 0))
 
 
-def load_xdp_redirect(ifindex, name="xb_redirect"):
-    """`return bpf_redirect(ifindex, 0)`: the core of a traffic generator."""
-    code = (struct.pack("=BBhi", 0xb7, 1, 0, ifindex) +     # r1 = ifindex
-            struct.pack("=BBhi", 0xb7, 2, 0, 0) +           # r2 = 0
-            struct.pack("=BBhi", 0x85, 0, 0, 23) +          # call bpf_redirect
-            struct.pack("=BBhi", 0x95, 0, 0, 0))            # exit
+def load_xdp_redirect(ifindex, name="xb_redirect", random_source=False):
+    """`return bpf_redirect(ifindex, 0)`: the core of a traffic generator.  With
+    random_source, an Ethernet + IPv4 + UDP frame first gets a random source address
+    in 10/8 and a random source port (the IPv4 checksum is left stale: receivers
+    under test run in XDP, before anything checks it)."""
+    code = b""
+    if random_source:
+        i = lambda op, regs, off, imm: struct.pack("=BBhi", op, regs, off, imm)  # noqa: E731
+        code = (i(0xbf, 0x16, 0, 0) +      # r6 = r1 (ctx)
+                i(0x85, 0, 0, 7) +         # call bpf_get_prandom_u32
+                i(0x61, 0x62, 0, 0) +      # r2 = ctx->data
+                i(0x61, 0x63, 4, 0) +      # r3 = ctx->data_end
+                i(0xbf, 0x24, 0, 0) +      # r4 = r2
+                i(0x07, 0x04, 0, 36) +     # r4 += 36 (through the UDP source port)
+                i(0x2d, 0x34, 4, 0) +      # if r4 > r3 goto +4
+                i(0x63, 0x02, 26, 0) +     # *(u32 *)(r2 + 26) = r0: IPv4 source
+                i(0x72, 0x02, 26, 10) +    # *(u8 *)(r2 + 26) = 10
+                i(0x77, 0x00, 0, 16) +     # r0 >>= 16
+                i(0x6b, 0x02, 34, 0))      # *(u16 *)(r2 + 34) = r0: UDP source port
+    code += (struct.pack("=BBhi", 0xb7, 1, 0, ifindex) +    # r1 = ifindex
+             struct.pack("=BBhi", 0xb7, 2, 0, 0) +          # r2 = 0
+             struct.pack("=BBhi", 0x85, 0, 0, 23) +         # call bpf_redirect
+             struct.pack("=BBhi", 0x95, 0, 0, 0))           # exit
     insns = ctypes.create_string_buffer(code, len(code))
     lic = ctypes.create_string_buffer(b"GPL")
     attr = struct.pack("=IIQQIIQII16s", PROG_TYPE_XDP, len(code) // 8, _addr(insns), _addr(lic),

@@ -164,8 +164,17 @@ def ratio(a, b):
     return a["median"] / b["median"]
 
 
-def xtc(ns, cfg, *args, check=True):
-    return sh([XTC, "-c", cfg] + list(args), ns=ns, check=check)
+def xtc(ns, cfg, *args, check=True, binary=None):
+    return sh([binary or XTC, "-c", cfg] + list(args), ns=ns, check=check)
+
+
+def build_variant(name, bpf_defines):
+    """xtc built again with BPF_DEFINES (a bench aid such as -DXTC_VCACHE_COLD) in a
+    directory of this run; returns the binary, whose BPF objects are built in."""
+    out = os.path.join(workdir(), name)
+    sh(["make", "-C", ROOT, "--no-print-directory", f"BUILD={out}", f"BPF_DEFINES={bpf_defines}",
+        os.path.join(out, "xtc")], timeout=900)
+    return os.path.join(out, "xtc")
 
 
 def xdp_prog_id(ns, dev):

@@ -4,11 +4,21 @@ xtc's XDP and TC programs as `xtc apply` attached them, a bare program
 (`return XDP_PASS`, and `return TC_ACT_OK` for TC) as the floor, and Debian's
 xdp-filter loaded by its own tool with the same rules: destination ports
 (TCP and UDP) and destination addresses.  Every program runs each packet
-`repeat` times per measurement; the kernel reports the average ns per run."""
+`repeat` times per measurement; the kernel reports the average ns per run.
+
+A repeated packet is always in xtc's verdict cache (include/xtc_vcache.bpf.h):
+that is the best case, a flow seen before.  The worst case, every packet a
+new flow as in a flood of random sources, is measured on the same rules with
+an xtc built with -DXTC_VCACHE_COLD ("cold"): it does all of the cache's
+work (hash, slot, compare, the replacement draw) and never takes a hit.
+
+The same programs also run the realistic mix of bench/rulegen.py (10 rules +
+its tail rule, 21 match shapes), against xdp-filter on the same packets."""
 import os
 
 import bpfsys
 import packets
+import rulegen
 from common import (bpffs, log, netns, ratio, sh, summary, veth, xdp_prog_id, xtc)
 from xdpfilter import XdpFilter
 
@@ -23,7 +33,10 @@ PACKETS = {
     "VLAN IPv4 TCP (dst address rule)": (packets.tcp4("192.0.2.2", 8080, vlan=100), "drop"),
     "no rule matches (IPv4 UDP)": (packets.udp4("198.51.100.9", 9999), "pass"),
 }
-PROGRAMS = ["xtc XDP", "xdp-filter", "XDP floor", "xtc TC", "TC floor"]
+MIX_PACKETS = {"hit last rule": packets.tcp4(*rulegen.TAIL_PACKET),
+               "no match": packets.tcp4(*rulegen.MISS_PACKET)}
+PROGRAMS = ["xtc XDP", "xtc XDP cold", "xdp-filter", "XDP floor", "xtc TC", "xtc TC cold",
+            "TC floor"]
 
 
 def xtc_config(path, fs, dev):
@@ -42,20 +55,37 @@ def verdict(prog, retval):
     return {bpfsys.XDP_PASS: "pass", bpfsys.XDP_DROP: "drop"}.get(retval, str(retval))
 
 
+def _xtc_instance(ctx, ns, dev, binary, write):
+    """xtc applied on dev with its own bpffs; (config, XDP fd, TC fd)."""
+    veth(ns, dev, ns, dev + "p")
+    fs = bpffs(ctx["dir"])
+    cfg = os.path.join(ctx["dir"], f"datapath-{dev}.ini")
+    write(cfg, fs, dev)
+    xtc(ns, cfg, "apply", binary=binary)
+    return (cfg, binary, bpfsys.prog_fd_by_id(xdp_prog_id(ns, dev)),
+            bpfsys.obj_get(os.path.join(fs, "xtc", "progs", "tc_ingress")))
+
+
+def _mix_config(cfg, fs, dev):
+    rulegen.write_config(cfg, 10, fs, ifaces=[(dev, {})], extra=rulegen.TAIL_RULE)
+
+
 def run(ctx):
     reps, repeat = ctx["reps"], ctx["repeat"]
+    cold = ctx.get("xtc_cold")
     ns = netns("xbdp")
     fs = bpffs(ctx["dir"])
-    veth(ns, "dx0", ns, "dx1")
     veth(ns, "df0", ns, "df1")
-    cfg = os.path.join(ctx["dir"], "datapath.ini")
-    xtc_config(cfg, fs, "dx0")
-    xtc(ns, cfg, "apply")
-    fds = {}
+    fds, mix_fds, applied = {}, {}, []
     filt = None
     try:
-        fds["xtc XDP"] = bpfsys.prog_fd_by_id(xdp_prog_id(ns, "dx0"))
-        fds["xtc TC"] = bpfsys.obj_get(os.path.join(fs, "xtc", "progs", "tc_ingress"))
+        # (program suffix, binary) x (section-1 rules, mixed rules)
+        for suffix, binary in [("", None)] + ([(" cold", cold)] if cold else []):
+            tag = "c" if suffix else "w"
+            for kind, write, into in (("s", xtc_config, fds), ("m", _mix_config, mix_fds)):
+                cfg, b, xfd, tfd = _xtc_instance(ctx, ns, f"d{tag}{kind}0", binary, write)
+                applied.append((cfg, b))
+                into["xtc XDP" + suffix], into["xtc TC" + suffix] = xfd, tfd
         fds["XDP floor"] = bpfsys.load_trivial(bpfsys.PROG_TYPE_XDP, bpfsys.XDP_PASS, "floor_xdp")
         fds["TC floor"] = bpfsys.load_trivial(bpfsys.PROG_TYPE_SCHED_CLS, bpfsys.TC_ACT_OK,
                                               "floor_tc")
@@ -66,25 +96,30 @@ def run(ctx):
             filt.tool("ip", a)
         fds["xdp-filter"] = bpfsys.prog_fd_by_id(filt.prog_id)
         filt_obj = filt.prog_name()
+        mix_fds["xdp-filter"], mix_fds["XDP floor"] = fds["xdp-filter"], fds["XDP floor"]
+        mix_fds["TC floor"] = fds["TC floor"]
+        progs = [p for p in PROGRAMS if p in fds]
+        runs = [(p, k, fds[p], pkt) for k, (pkt, _) in PACKETS.items() for p in progs]
+        runs += [(p, "mix: " + k, mix_fds[p], pkt) for k, pkt in MIX_PACKETS.items()
+                 for p in progs]
 
-        samples = {(p, k): [] for p in PROGRAMS for k in PACKETS}
+        samples = {(p, k): [] for p, k, _, _ in runs}
         verdicts = {}
-        for p in PROGRAMS:  # warm-up: caches, branch predictors, CPU clock
-            for pkt, _ in PACKETS.values():
-                bpfsys.test_run(fds[p], pkt, repeat // 4)
+        for _, _, fd, pkt in runs:  # warm-up: caches, branch predictors, CPU clock
+            bpfsys.test_run(fd, pkt, repeat // 4)
         for rep in range(reps):
-            for k, (pkt, _) in PACKETS.items():
-                for p in PROGRAMS:
-                    rv, ns_per = bpfsys.test_run(fds[p], pkt, repeat)
-                    samples[(p, k)].append(ns_per)
-                    verdicts[(p, k)] = verdict(p, rv)
+            for p, k, fd, pkt in runs:
+                rv, ns_per = bpfsys.test_run(fd, pkt, repeat)
+                samples[(p, k)].append(ns_per)
+                verdicts[(p, k)] = verdict(p, rv)
             log(f"datapath: repetition {rep + 1}/{reps} done")
     finally:
-        for fd in fds.values():
+        for fd in set(fds.values()) | set(mix_fds.values()):
             os.close(fd)
         if filt:
             filt.close()
-        xtc(ns, cfg, "unload", "--all", check=False)
+        for cfg, binary in applied:
+            xtc(ns, cfg, "unload", "--all", check=False, binary=binary)
         sh(["ip", "netns", "del", ns], check=False)
 
     res = {"repeat": repeat, "reps": reps, "xdp_filter_object": filt_obj,
@@ -92,15 +127,22 @@ def run(ctx):
            "rules_xdp_filter": f"{len(PORTS)} ports (tcp,udp), {len(V4)} IPv4 + {len(V6)} IPv6 "
                                "destination addresses",
            "packets": {}}
-    for k, (_, want) in PACKETS.items():
-        row = {p: summary(samples[(p, k)]) for p in PROGRAMS}
-        res["packets"][k] = {
+    def entry(k):
+        row = {p: summary(samples[(p, k)]) for p in progs}
+        return {
             "ns": row,
-            "verdict": {p: verdicts[(p, k)] for p in PROGRAMS},
-            "expected": want,
+            "verdict": {p: verdicts[(p, k)] for p in progs},
             "xtc_xdp_vs_xdp_filter": ratio(row["xtc XDP"], row["xdp-filter"]),
+            "xtc_xdp_cold_vs_xdp_filter": ratio(row.get("xtc XDP cold"), row["xdp-filter"]),
             "xtc_xdp_vs_floor": ratio(row["xtc XDP"], row["XDP floor"]),
             "xtc_tc_vs_floor": ratio(row["xtc TC"], row["TC floor"]),
+            "xtc_tc_cold_vs_floor": ratio(row.get("xtc TC cold"), row["TC floor"]),
             "xtc_tc_vs_xdp_filter": ratio(row["xtc TC"], row["xdp-filter"]),
         }
+
+    for k, (_, want) in PACKETS.items():
+        res["packets"][k] = dict(entry(k), expected=want)
+    res["mix"] = {"rules": "bench/rulegen.py: 10 rules + its tail rule (21 match shapes)",
+                  "packets": {k: entry("mix: " + k) for k in MIX_PACKETS}}
+    res["cold"] = bool(cold)
     return res

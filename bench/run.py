@@ -66,6 +66,12 @@ def main():
            "argv": " ".join(sys.argv), "machine": common.machine(), "params": ctx,
            "load_before": os.getloadavg(), "versions": versions(), "errors": {}}
     ctx["dir"] = common.workdir()
+    if not only or "datapath" in only:
+        # The worst case of the verdict cache (bench/datapath.py): built once per run.
+        try:
+            ctx["xtc_cold"] = common.build_variant("build-cold", "-DXTC_VCACHE_COLD")
+        except Exception as e:
+            res["errors"]["xtc_cold"] = f"{type(e).__name__}: {e}"
     sections = [
         ("datapath", "1. datapath", lambda: datapath.run(ctx)),
         ("control", "2+3. scaling and control plane", lambda: run_control(ctx)),

@@ -4,8 +4,10 @@ mode, so every run transmits one frame out of DEV.  (Debian's xdp-trafficgen
 1.3.1 does not load on Linux 6.18: its object refers to the removed
 xdp_redirect_map_err tracepoint.)
 
-  trafficgen.py DEV DST_MAC DST_IP DST_PORT SECONDS  -> JSON {sent, secs}
-Runs in the namespace of DEV (ip netns exec)."""
+  trafficgen.py DEV DST_MAC DST_IP DST_PORT SECONDS [flood]  -> JSON {sent, secs}
+Runs in the namespace of DEV (ip netns exec).  With "flood" every frame gets a
+random source address (in 10/8) and source port before it leaves: each one is
+a new flow, as in a flood of spoofed sources."""
 import json
 import os
 import struct
@@ -36,7 +38,8 @@ def main():
     ifindex = int(open(f"/sys/class/net/{dev}/ifindex").read())
     src_mac = open(f"/sys/class/net/{dev}/address").read().strip()
     frame = udp_frame(dst_mac, src_mac, "10.99.0.1", dst_ip, 40000, int(dport))
-    fd = bpfsys.load_xdp_redirect(ifindex)
+    flood = len(sys.argv) > 6 and sys.argv[6] == "flood"
+    fd = bpfsys.load_xdp_redirect(ifindex, random_source=flood)
     # Calibrate, then send for about SECONDS in chunks; all of it is counted.
     n, t0 = 50000, time.perf_counter()
     bpfsys.test_run_live(fd, frame, n)

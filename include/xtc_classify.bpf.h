@@ -8,6 +8,7 @@
 
 #include "xtc_parse.h"
 #include "xtc_maps.bpf.h"
+#include "xtc_vcache.bpf.h"
 
 enum xtc_parse_result {
 	XTC_PARSED_IP = 0,
@@ -137,24 +138,37 @@ static long xtc_search_step(__u32 i, void *ctx)
 /*
  * Tuple-space search: one hash probe per mask shape, never one per rule.
  * The list is sorted by each space's best priority, so once the best match
- * so far beats every remaining space we stop.
+ * so far beats every remaining space we stop.  A flow seen recently under
+ * the same generation of the list takes its verdict from the cache instead.
  */
 static __always_inline int xtc_lookup(struct xtc_search *s)
 {
 	struct xtc_config *cfg;
-	__u32 zero = 0, gen;
+	__u32 zero = 0, copy;
+	struct xtc_vcache_ent *vc;
+	__u32 vgen;
+	int hit;
 
 	s->found = 0;
-	s->fam_bit = s->pkt.family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4;
-	s->proto_bit = xtc_proto_bit(s->pkt.proto);
 	cfg = bpf_map_lookup_elem(&xtc_config, &zero);
 	if (!cfg)
 		return 0;
-	gen = cfg->active & 1;
-	s->ml = bpf_map_lookup_elem(&xtc_masks, &gen);
+	copy = cfg->active & 1;
+	s->ml = bpf_map_lookup_elem(&xtc_masks, &copy);
 	if (!s->ml)
 		return 0;
+	vgen = s->ml->gen;
+	vc = xtc_vc_get(&s->pkt, vgen, &hit);
+	if (vc && hit) {
+		s->found = vc->state == XTC_VC_HIT;
+		s->best = vc->val;
+		return s->found;
+	}
+	s->fam_bit = s->pkt.family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4;
+	s->proto_bit = xtc_proto_bit(s->pkt.proto);
 	bpf_loop(XTC_MAX_MASKS, xtc_search_step, s, 0);
+	if (vc)
+		xtc_vc_put(vc, &s->pkt, vgen, s->found, &s->best);
 	return s->found;
 }
 

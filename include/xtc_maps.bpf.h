@@ -89,6 +89,15 @@ struct {
 	__type(value, struct xtc_rule_digest);
 } xtc_rule_digest SEC(".maps");
 
+/* Recent verdicts by flow key, per CPU (include/xtc_vcache.bpf.h); one more slot
+ * for the streak of misses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XTC_VCACHE_SLOTS + 1);
+	__type(key, __u32);
+	__type(value, struct xtc_vcache_ent);
+} xtc_vcache SEC(".maps");
+
 /* Packets and bytes per rule id, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -135,11 +135,34 @@ struct xtc_mask_ent {
  * The live list of tuple spaces, sorted by min_prio so that the search stops
  * as soon as no remaining space can beat the best match found.  The loader
  * writes the inactive one of two copies and flips xtc_config.active.
+ *
+ * gen names the classifier's contents: the loader makes a list with a
+ * higher gen live after every apply that changed entries, once the stale
+ * ones are gone, so a verdict remembered under an older gen is never used
+ * again (the verdict cache, include/xtc_vcache.bpf.h).  States made before
+ * it existed hold 0 here (it was padding).
  */
 struct xtc_mask_list {
 	__u32 count;
-	__u32 pad;
+	__u32 gen;
 	struct xtc_mask_ent ent[XTC_MAX_MASKS];
+};
+
+/*
+ * One slot of the per-CPU verdict cache: a packet's whole flow key and what
+ * the tuple-space search gave for it under generation gen.
+ */
+#ifndef XTC_VCACHE_SLOTS
+#define XTC_VCACHE_SLOTS 1024		/* per CPU, shared by every program: 72 KiB */
+#endif
+#define XTC_VC_MISS 1			/* xtc_vcache_ent.state: no rule matched */
+#define XTC_VC_HIT 2			/* val holds the matching rule */
+struct xtc_vcache_ent {
+	struct xtc_flow_key key;	/* mask_id 0: the packet's own key */
+	struct xtc_rule_val val;
+	__u32 gen;
+	__u16 state;			/* 0: empty, XTC_VC_MISS or XTC_VC_HIT */
+	__u16 misses;			/* by other flows: every 16th replaces this one */
 };
 
 /* Runtime settings (array map "xtc_config", one element). */

@@ -19,8 +19,21 @@
  * (XTC_IF_* flags), as apply does once XDP is attached.  With
  * XTC_TESTRUN_NO_HANDOFF=1 in the environment the XDP build without the TC
  * handoff is loaded instead.
+ *
+ * Every packet runs twice on one CPU: the first run fills the verdict cache
+ * (include/xtc_vcache.bpf.h), the second is answered from it.  The result is
+ * the first run's; "cache_diff": true says the second differed in verdict,
+ * output, explain answer or counters moved.
+ *
+ * "%vcache HOOK" prints how many slots of the verdict cache (one for every
+ * hook) on this CPU hold a verdict of the live generation; "%vcache HOOK
+ * drop" also turns those verdicts into drops, so that a test can tell a
+ * cached answer from a searched one.  "%single" stops running packets a
+ * second time, from there on: a flood of new flows is then one.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +60,8 @@ struct counters {
 };
 
 static int ncpus;
+static int cache_diff;	/* the cached run of the packet just printed differed */
+static int single;	/* "%single": no second run */
 
 enum { EXPLAIN_NONE, EXPLAIN_ON, EXPLAIN_STRAY };
 
@@ -221,6 +236,8 @@ static void print_result(const struct xtc_model *model, int hook, __u32 retval,
 		first = 0;
 	}
 	printf("}, \"new_iface_keys\": %d", new_keys);
+	if (cache_diff)
+		printf(", \"cache_diff\": true");
 	if (ex)
 		print_explain(model, ex);
 	printf("}\n");
@@ -343,6 +360,85 @@ out:
 	return err;
 }
 
+/* Live-generation slots of this CPU's verdict cache; drop: make them drops. */
+static int vcache_live(const struct xtc_objs *o, int drop)
+{
+	struct xtc_vcache_ent *v = calloc(ncpus, sizeof(*v));
+	struct xtc_mask_list *live = malloc(sizeof(*live));
+	int fd = o->maps.fd[XTC_MAP_VCACHE], cpu = sched_getcpu(), n = 0;
+	__u32 k;
+
+	if (!v || !live || xtc_tables_live_masks(&o->maps, live)) {
+		n = -1;
+		goto out;
+	}
+	for (k = 0; k < XTC_VCACHE_SLOTS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		if (!v[cpu].state || v[cpu].gen != live->gen)
+			continue;
+		n++;
+		if (!drop)
+			continue;
+		v[cpu].state = XTC_VC_HIT;
+		v[cpu].val.action = XTC_ACT_DROP;
+		bpf_map_update_elem(fd, &k, v, BPF_ANY);
+	}
+out:
+	free(live);
+	free(v);
+	return n;
+}
+
+static int same_deltas(const struct xtc_model *model, const struct counters *a,
+		       const struct counters *b, const struct counters *a2,
+		       const struct counters *b2)
+{
+	size_t f;
+	int r;
+
+	for (r = 0; r < model->n_rules; r++)
+		if (b->rules[r].packets - a->rules[r].packets !=
+		    b2->rules[r].packets - a2->rules[r].packets ||
+		    b->rules[r].bytes - a->rules[r].bytes != b2->rules[r].bytes - a2->rules[r].bytes)
+			return 0;
+	for (f = 0; f < sizeof(a->iface) / sizeof(__u64); f++)
+		if (b->iface[f] - a->iface[f] != b2->iface[f] - a2->iface[f])
+			return 0;
+	return 1;
+}
+
+/* The packet again, now from the verdict cache: 1 when anything came out different. */
+static int run_cached(const struct xtc_objs *o, const struct xtc_model *model, int hook,
+		      __u32 ifindex, const unsigned char *pkt, int len, int explain, __u32 retval,
+		      const unsigned char *out, __u32 out_len, __u32 meta_len,
+		      const struct xtc_explain *ex, const struct counters *a,
+		      const struct counters *b)
+{
+	static unsigned char out2[MAX_PKT + 64];
+	struct counters a2 = {}, b2 = {};
+	__u32 retval2 = 0, out_len2 = 0, meta_len2 = 0, duration = 0;
+	struct xtc_explain ex2 = {};
+	int diff = 1;
+
+	a2.rules = calloc(model->n_rules + 1, sizeof(*a2.rules));
+	b2.rules = calloc(model->n_rules + 1, sizeof(*b2.rules));
+	if (!a2.rules || !b2.rules)
+		goto out;
+	read_counters(&o->maps, model, ifindex, hook, &a2);
+	if (run_one(o, hook, ifindex, pkt, len, 1, explain, &retval2, out2, &out_len2, &meta_len2,
+		    &duration, &ex2))
+		goto out;
+	read_counters(&o->maps, model, ifindex, hook, &b2);
+	diff = retval2 != retval || out_len2 != out_len || meta_len2 != meta_len ||
+	       memcmp(out2, out, out_len) || (explain && memcmp(&ex2, ex, sizeof(ex2))) ||
+	       !same_deltas(model, a, b, &a2, &b2);
+out:
+	free(a2.rules);
+	free(b2.rules);
+	return diff;
+}
+
 int main(int argc, char **argv)
 {
 	static unsigned char pkt[MAX_PKT], out[MAX_PKT + 64];
@@ -366,6 +462,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ncpus = libbpf_num_possible_cpus();
+	/* One CPU: the verdict cache is per CPU, and the second run must find the first. */
+	{
+		cpu_set_t one;
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu < 0 ? 0 : cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+	}
 	err = xtc_config_load(argv[argi], &model, &diag);
 	xtc_diag_print(&diag);
 	xtc_diag_free(&diag);
@@ -432,6 +537,24 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
+		if (!strncmp(line, "%single", 7)) {
+			single = 1;
+			continue;
+		}
+		if (!strncmp(line, "%vcache ", 8)) {
+			char what[16] = "";
+
+			if (sscanf(line + 8, "%31s %15s", hookname, what) < 1)
+				goto out;
+			for (hook = 0; hook < XTC_HOOK_MAX; hook++)
+				if (!strcmp(hookname, hook_names[hook]))
+					break;
+			if (hook == XTC_HOOK_MAX)
+				goto out;
+			printf("{\"vcache\": %d}\n", vcache_live(&o, !strcmp(what, "drop")));
+			fflush(stdout);
+			continue;
+		}
 		/* "!cmd" changes the world between packets, e.g. deletes a target. */
 		if (line[0] == '!') {
 			if (system(line + 1))
@@ -465,6 +588,8 @@ int main(int argc, char **argv)
 		}
 		read_counters(&o.maps, model, ifindex, hook, &after);
 		keys = count_keys(o.maps.fd[XTC_MAP_IFACE_STATS]) - keys;
+		cache_diff = !single && run_cached(&o, model, hook, ifindex, pkt, len, explain, retval, out,
+					out_len, meta_len, &ex, &before, &after);
 		print_result(model, hook, retval, out, meta_len, &before, &after, duration,
 			     explain ? &ex : NULL, keys);
 	}

@@ -354,7 +354,10 @@ def dump_maps(bpffs, names=("xtc_rules", "xtc_masks", "xtc_config", "xtc_ifaces"
     """The contents of the state's maps (not the counters), for before/after comparisons.
 
     live_only keeps only the copy of xtc_masks that xtc_config.active points at:
-    the other copy is scratch space for the next update."""
+    the other copy is scratch space for the next update.  It also leaves out which
+    copy that is and the list's generation: the loader moves both forward after
+    every change to the classifier, an undone one included, so that the datapath's
+    verdict cache forgets what it saw meanwhile (include/xtc_vcache.bpf.h)."""
     out, raw = {}, {}
     for n in names:
         path = os.path.join(bpffs, "xtc", "maps", n)
@@ -362,8 +365,10 @@ def dump_maps(bpffs, names=("xtc_rules", "xtc_masks", "xtc_config", "xtc_ifaces"
         out[n] = sorted(json.dumps(e, sort_keys=True) for e in raw[n])
     if live_only and "xtc_masks" in raw and "xtc_config" in raw:
         active = raw["xtc_config"][0]["formatted"]["value"]["active"]
-        out["xtc_masks"] = [json.dumps(e, sort_keys=True) for e in raw["xtc_masks"]
-                            if e["formatted"]["key"] == active]
+        out["xtc_masks"] = [json.dumps(dict(e["formatted"]["value"], gen=None), sort_keys=True)
+                            for e in raw["xtc_masks"] if e["formatted"]["key"] == active]
+        out["xtc_config"] = [json.dumps(dict(e["formatted"]["value"], active=None), sort_keys=True)
+                             for e in raw["xtc_config"]]
     return out
 
 

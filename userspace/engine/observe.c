@@ -302,8 +302,12 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 	ob->state_id = xtc_owner_id(st->dir);
 	ob->tcx = xtc_tc_tcx_available();
 	ob->missing = st->exists ? 0 : st->missing ? st->missing : (1U << XTC_PIN_COUNT) - 1;
-	/* An optional map that is gone is made again too (its users fall back meanwhile). */
-	if (st->exists)
+	/*
+	 * An optional map that is gone is made again too (its users fall back
+	 * meanwhile), with the rest of a state that is incomplete: programs
+	 * loaded for the rest would otherwise make one of their own, unpinned.
+	 */
+	if (st->exists || st->missing)
 		for (int pin = 0; pin < XTC_MAP_COUNT; pin++)
 			if ((XTC_MAPS_OPTIONAL & (1U << pin)) && st->maps.fd[pin] < 0)
 				ob->missing |= 1U << pin;

@@ -21,6 +21,7 @@ const char *const xtc_map_names[XTC_MAP_COUNT] = {
 	[XTC_MAP_RULE_SETS] = "xtc_rule_sets",
 	[XTC_MAP_SET_ELEMS] = "xtc_set_elems",
 	[XTC_MAP_RULE_DIGEST] = "xtc_rule_digest",
+	[XTC_MAP_VCACHE] = "xtc_vcache",
 };
 
 void xtc_maps_init(struct xtc_maps *m)
@@ -132,22 +133,25 @@ int xtc_maps_pin(const struct xtc_maps *m, const char *dir)
 	return 0;
 }
 
-int xtc_maps_add_optional(struct xtc_maps *m, const char *dir)
+static int make_optional(struct xtc_maps *m, const char *dir, int id)
 {
 	struct bpf_map_info mi = {};
 	__u32 len = sizeof(mi);
 	char path[4352];
 	int fd;
 
-	if (m->fd[XTC_MAP_RULE_DIGEST] >= 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(m->fd[XTC_MAP_RULE_INFO], &mi, &len))
-		return -errno;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, xtc_map_names[XTC_MAP_RULE_DIGEST], sizeof(__u32),
-			    sizeof(struct xtc_rule_digest), mi.max_entries + 1, NULL);
+	if (id == XTC_MAP_VCACHE) {
+		fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, xtc_map_names[id], sizeof(__u32),
+				    sizeof(struct xtc_vcache_ent), XTC_VCACHE_SLOTS + 1, NULL);
+	} else {
+		if (bpf_obj_get_info_by_fd(m->fd[XTC_MAP_RULE_INFO], &mi, &len))
+			return -errno;
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, xtc_map_names[id], sizeof(__u32),
+				    sizeof(struct xtc_rule_digest), mi.max_entries + 1, NULL);
+	}
 	if (fd < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/%s", dir, xtc_map_names[XTC_MAP_RULE_DIGEST]);
+	snprintf(path, sizeof(path), "%s/%s", dir, xtc_map_names[id]);
 	/* Whatever is pinned there was refused as foreign: ours replaces it. */
 	if ((unlink(path) && errno != ENOENT) || bpf_obj_pin(fd, path)) {
 		int err = -errno;
@@ -155,7 +159,21 @@ int xtc_maps_add_optional(struct xtc_maps *m, const char *dir)
 		close(fd);
 		return err;
 	}
-	m->fd[XTC_MAP_RULE_DIGEST] = fd;
+	m->fd[id] = fd;
+	return 0;
+}
+
+int xtc_maps_add_optional(struct xtc_maps *m, const char *dir)
+{
+	int id, err;
+
+	for (id = 0; id < XTC_MAP_COUNT; id++) {
+		if (!(XTC_MAPS_OPTIONAL & (1U << id)) || m->fd[id] >= 0)
+			continue;
+		err = make_optional(m, dir, id);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -194,6 +212,7 @@ __u32 xtc_maps_check(const struct xtc_maps *m)
 		[XTC_MAP_RULE_SETS] = { sizeof(__u32), sizeof(struct xtc_rule_sets) },
 		[XTC_MAP_SET_ELEMS] = { sizeof(struct xtc_set_elem_key), sizeof(struct xtc_set_elem) },
 		[XTC_MAP_RULE_DIGEST] = { sizeof(__u32), sizeof(struct xtc_rule_digest) },
+		[XTC_MAP_VCACHE] = { sizeof(__u32), sizeof(struct xtc_vcache_ent) },
 	};
 	__u32 bad = 0;
 	int i;

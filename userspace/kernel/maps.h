@@ -19,16 +19,18 @@ enum xtc_map_id {
 	XTC_MAP_RULE_SETS,
 	XTC_MAP_SET_ELEMS,
 	XTC_MAP_RULE_DIGEST,
+	XTC_MAP_VCACHE,
 	XTC_MAP_COUNT,
 };
 
 /*
  * Maps that a state made by an older xtc may lack (bit per enum
  * xtc_map_id): such a state still works, more slowly (the rule digests
- * only spare a re-apply from reading the whole rules hash), until
+ * only spare a re-apply from reading the whole rules hash; programs loaded
+ * without the pinned verdict cache get one of their own), until
  * xtc_maps_add_optional() makes them.
  */
-#define XTC_MAPS_OPTIONAL (1U << XTC_MAP_RULE_DIGEST)
+#define XTC_MAPS_OPTIONAL ((1U << XTC_MAP_RULE_DIGEST) | (1U << XTC_MAP_VCACHE))
 
 extern const char *const xtc_map_names[XTC_MAP_COUNT];
 

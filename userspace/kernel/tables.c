@@ -222,6 +222,38 @@ static int write_config(const struct xtc_maps *m, const struct xtc_tables_plan *
 	return 0;
 }
 
+/*
+ * Makes the live list live again under a generation above floor and above
+ * its own, through the inactive copy and one flip, as every list change.
+ * Called once an apply's entries are all written and the stale ones gone:
+ * verdicts the datapath cached before (include/xtc_vcache.bpf.h), possibly
+ * from entries of either rule set, are never used again.
+ */
+static int bump_generation(const struct xtc_maps *m, __u32 floor)
+{
+	struct xtc_mask_list *l = malloc(sizeof(*l));
+	struct xtc_config cfg;
+	__u32 zero = 0, gen;
+	int err = 0;
+
+	if (!l)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg))
+		err = -errno;
+	gen = cfg.active & 1;
+	if (!err && bpf_map_lookup_elem(m->fd[XTC_MAP_MASKS], &gen, l))
+		err = -errno;
+	if (!err) {
+		l->gen = (l->gen > floor ? l->gen : floor) + 1;
+		cfg.active = gen ^ 1;
+		if (bpf_map_update_elem(m->fd[XTC_MAP_MASKS], &cfg.active, l, BPF_ANY) ||
+		    bpf_map_update_elem(m->fd[XTC_MAP_CONFIG], &zero, &cfg, BPF_ANY))
+			err = -errno;
+	}
+	free(l);
+	return err;
+}
+
 int xtc_tables_write(const struct xtc_maps *m, const struct xtc_tables_plan *p,
 		     const struct xtc_tables_obs *o, struct xtc_tables_snapshot *s)
 {
@@ -256,6 +288,8 @@ int xtc_tables_write(const struct xtc_maps *m, const struct xtc_tables_plan *p,
 		err = delete_entries(fd, p->del, p->n_del);
 	if (!err)
 		err = xtc_failpoint("rules_delete");
+	if (!err && (p->n_add || p->n_chg || p->n_del || p->write_cfg))
+		err = bump_generation(m, o->exists ? o->live.gen : 0);
 	pr_debug("timing: classifier entries %.3f s\n", xtc_now() - t0);
 	if (!err && dfd >= 0)
 		err = write_digests(dfd, p->dig_ids, p->dig, p->n_dig);
@@ -300,20 +334,32 @@ int xtc_tables_restore(const struct xtc_maps *m, const struct xtc_tables_snapsho
 	const struct xtc_tables_obs *o = s->obs;
 	const struct xtc_tables_plan *p = s->plan;
 	int fd = m->fd[XTC_MAP_RULES], dfd = m->fd[XTC_MAP_RULE_DIGEST];
-	__u32 zero = 0, gen = o->cfg.active & 1;
+	__u32 zero = 0, gen = o->cfg.active & 1, now_gen = 0;
+	struct xtc_mask_list *live = malloc(sizeof(*live));
 	size_t k, n;
 	int err;
 
+	if (!live)
+		return -ENOMEM;
+	/* The generation only grows: the one the attempt reached is the floor. */
+	err = xtc_tables_live_masks(m, live);
+	if (!err)
+		now_gen = live->gen;
+	*live = o->live;
+	live->gen = now_gen > o->live.gen ? now_gen : o->live.gen;
 	/* Stale entries first (the old list may be live again before the new entries go). */
 	err = update_entries(fd, p->del, p->n_del, NULL);
-	if (!err && bpf_map_update_elem(m->fd[XTC_MAP_MASKS], &gen, &o->live, BPF_ANY))
+	if (!err && bpf_map_update_elem(m->fd[XTC_MAP_MASKS], &gen, live, BPF_ANY))
 		err = -errno;
+	free(live);
 	if (!err && bpf_map_update_elem(m->fd[XTC_MAP_CONFIG], &zero, &o->cfg, BPF_ANY))
 		err = -errno;
 	if (!err)
 		err = update_entries(fd, p->chg, p->n_chg, p->chg_old);
 	if (!err)
 		err = delete_entries(fd, p->add, p->n_add);
+	if (!err)
+		err = bump_generation(m, now_gen);
 	/* What was tried may be written in part: writing back every slot it changed is safe. */
 	if (!err)
 		err = xtc_rule_table_write(m, p->want, &o->rules, false, &n, NULL);

@@ -471,6 +471,9 @@ int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_model *m,
 	if (!p->next)
 		return -ENOMEM;
 	masks_to_list(t, p->next);
+	/* The generation is the writer's to move (tables.c), not a change of the list. */
+	if (o->exists)
+		p->next->gen = o->live.gen;
 	if (!t->digests && n_rules)
 		err = -EINVAL;
 	else if (!o->exists || o->have_entries)
