@@ -140,7 +140,7 @@ static void print_xdp(struct xtc_out *o, const char *name, __u32 ifindex,
 	xtc_out_str(o, "via", xi.dispatcher ? "dispatcher" : "single");
 	xtc_out_id(o, "program_id", c->xdp_prog_id);
 	/* Redirect verdicts reach TC in metadata, or TC classifies them itself. */
-	xtc_out_str(o, "handoff", strcmp(xi.progs[xi.our_pos].name, XTC_XDP_NH_PROG_NAME) ? "on" :
+	xtc_out_str(o, "handoff", !xtc_xdp_name_no_handoff(xi.progs[xi.our_pos].name) ? "on" :
 		    "off (kernel refuses packet-data changes in dispatcher slots)");
 	/* A single program has no dispatcher to hold its priority: use ours. */
 	if (!xi.dispatcher)

@@ -118,7 +118,7 @@ static void look_xdp(struct xtc_observed *ob, struct seen_cache *c, struct xtc_o
 		x->ids[x->n_ours] = ps->id;
 		x->prio[x->n_ours] = xi.dispatcher ? xi.progs[i].prio : 0;
 		x->stale[x->n_ours] = false;
-		x->no_handoff[x->n_ours] = !strcmp(ps->name, XTC_XDP_NH_PROG_NAME);
+		x->no_handoff[x->n_ours] = xtc_xdp_name_no_handoff(ps->name);
 		x->n_ours++;
 	}
 }

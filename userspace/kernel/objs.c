@@ -7,6 +7,7 @@
 #include "objs.h"
 #include "log.h"
 #include "xtc_shared.h"
+#include "xdp_build.h"
 #include "xtc_xdp.skel.h"
 #include "xtc_xdp_nh.skel.h"
 #include "xtc_tc.skel.h"
@@ -20,23 +21,14 @@ int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts)
 	memset(o, 0, sizeof(*o));
 	xtc_maps_init(&o->maps);
 	o->tc = xtc_tc__open();
-	if (opts->xdp_no_handoff)
-		o->xdp_nh = xtc_xdp_nh__open();
-	else
-		o->xdp = xtc_xdp__open();
-	if (!o->tc || (!o->xdp && !o->xdp_nh)) {
-		err = -errno ?: -ENOMEM;
+	err = o->tc ? xtc_xdp_build_open(&o->xdp, !opts->xdp_no_handoff, opts->malformed_action) :
+		      -errno ?: -ENOMEM;
+	if (err) {
 		pr_warn("cannot open the BPF objects: %s\n", strerror(-err));
 		goto err;
 	}
 	o->tc->rodata->malformed_verdict =
 		opts->malformed_action == XTC_ACT_DROP ? TC_ACT_SHOT : TC_ACT_OK;
-	if (o->xdp)
-		o->xdp->rodata->malformed_verdict =
-			opts->malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
-	else
-		o->xdp_nh->rodata->malformed_verdict =
-			opts->malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
 
 	err = xtc_maps_resize(o->tc->obj, opts->max_rules, opts->max_entries);
 	if (!err && opts->reuse)
@@ -52,10 +44,10 @@ int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts)
 	err = xtc_maps_from_obj(o->tc->obj, &o->maps);
 	if (err)
 		goto err;
-	err = xtc_maps_reuse(o->xdp ? o->xdp->obj : o->xdp_nh->obj, &o->maps);
+	err = xtc_maps_reuse(o->xdp.obj, &o->maps);
 	if (err)
 		goto err;
-	err = o->xdp ? xtc_xdp__load(o->xdp) : xtc_xdp_nh__load(o->xdp_nh);
+	err = xtc_xdp_build_load(&o->xdp);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s (run with -v for the verifier log)\n",
 			strerror(-err));
@@ -72,11 +64,8 @@ void xtc_objs_destroy(struct xtc_objs *o)
 	if (!o)
 		return;
 	xtc_maps_close(&o->maps);
-	xtc_xdp__destroy(o->xdp);
-	xtc_xdp_nh__destroy(o->xdp_nh);
+	xtc_xdp_build_close(&o->xdp);
 	xtc_tc__destroy(o->tc);
-	o->xdp = NULL;
-	o->xdp_nh = NULL;
 	o->tc = NULL;
 }
 
@@ -100,8 +89,7 @@ int xtc_objs_prog_fd(const struct xtc_objs *o, int hook)
 {
 	switch (hook) {
 	case XTC_HOOK_XDP:
-		return o->xdp ? bpf_program__fd(o->xdp->progs.xtc_xdp) :
-				bpf_program__fd(o->xdp_nh->progs.xtc_xdp_nh);
+		return bpf_program__fd(o->xdp.prog);
 	case XTC_HOOK_TC_INGRESS:
 		return bpf_program__fd(o->tc->progs.xtc_tc_ingress);
 	case XTC_HOOK_TC_EGRESS:

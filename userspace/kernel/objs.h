@@ -4,15 +4,13 @@
 #define XTC_OBJS_H
 
 #include "maps.h"
+#include "xdp_build.h"
 
-struct xtc_xdp;
-struct xtc_xdp_nh;
 struct xtc_tc;
 
 struct xtc_objs {
 	struct xtc_tc *tc;
-	struct xtc_xdp *xdp;
-	struct xtc_xdp_nh *xdp_nh;	/* instead of xdp: the build without the TC handoff */
+	struct xtc_xdp_build xdp;	/* with the TC handoff unless xdp_no_handoff */
 	struct xtc_maps maps;
 };
 

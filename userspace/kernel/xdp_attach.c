@@ -22,8 +22,8 @@
 #include "xdp_attach.h"
 #include "log.h"
 #include "xtc_shared.h"
+#include "xdp_build.h"
 #include "xtc_xdp.skel.h"
-#include "xtc_xdp_nh.skel.h"
 #include "xtc_probe.skel.h"
 
 _Static_assert(XTC_XDP_MAX_PROGS == MAX_DISPATCHER_ACTIONS,
@@ -191,7 +191,7 @@ static int check_room(__u32 ifindex, const char *ifname, enum xdp_attach_mode mo
 	name = xdp_program__name(main_prog) ?: "?";
 	cur = xdp_multiprog__attach_mode(mp);
 	if (xdp_multiprog__is_legacy(mp) && strcmp(name, XTC_XDP_PROG_NAME) &&
-	    strcmp(name, XTC_XDP_NH_PROG_NAME)) {
+	    !xtc_xdp_name_no_handoff(name)) {
 		pr_warn("%s: XDP: the interface already has XDP program %s (id %u) attached without "
 			"the libxdp dispatcher, so xtc cannot be added beside it without replacing "
 			"it. Unload it first (xdp-loader unload %s --all / ip link set dev %s xdp "
@@ -220,44 +220,9 @@ static int check_room(__u32 ifindex, const char *ifname, enum xdp_attach_mode mo
 	return err;
 }
 
-/*
- * Our object in one of its two builds (xdp/xtc_xdp.bpf.c): with the
- * metadata handoff, or without it for kernels that refuse packet-data
- * changes in a dispatcher slot.
- */
-struct xdp_obj {
-	struct xtc_xdp *full;
-	struct xtc_xdp_nh *nh;
-	struct bpf_object *obj;
-	const char *prog_name;
-};
-
-static void xdp_obj_close(struct xdp_obj *o)
-{
-	xtc_xdp__destroy(o->full);
-	xtc_xdp_nh__destroy(o->nh);
-	memset(o, 0, sizeof(*o));
-}
-
-static int xdp_obj_open(struct xdp_obj *o, bool handoff, __u8 malformed_action)
-{
-	__u32 verdict = malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
-
-	memset(o, 0, sizeof(*o));
-	if (handoff && (o->full = xtc_xdp__open())) {
-		o->full->rodata->malformed_verdict = verdict;
-		o->obj = o->full->obj;
-		o->prog_name = XTC_XDP_PROG_NAME;
-	} else if (!handoff && (o->nh = xtc_xdp_nh__open())) {
-		o->nh->rodata->malformed_verdict = verdict;
-		o->obj = o->nh->obj;
-		o->prog_name = XTC_XDP_NH_PROG_NAME;
-	}
-	return o->obj ? 0 : -errno ?: -ENOMEM;
-}
-
 /* Run priority and chain-call must be set before libxdp loads the program. */
-static struct xdp_program *make_prog(const struct xdp_obj *o, const char *ifname, __u32 prio)
+static struct xdp_program *make_prog(const struct xtc_xdp_build *o, const char *ifname,
+				     __u32 prio)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts,
 		.obj = o->obj,
@@ -349,11 +314,11 @@ static int attach_build(const struct xtc_maps *maps, __u32 ifindex, const char *
 			bool handoff, __u32 *prog_id, bool *refused_pkt_data)
 {
 	struct xdp_program *prog = NULL;
-	struct xdp_obj o;
+	struct xtc_xdp_build o;
 	int err;
 
 	*refused_pkt_data = false;
-	err = xdp_obj_open(&o, handoff, malformed_action);
+	err = xtc_xdp_build_open(&o, handoff, malformed_action);
 	if (err) {
 		pr_warn("%s: XDP: cannot open our BPF object: %s\n", ifname, strerror(-err));
 		return err;
@@ -375,7 +340,7 @@ static int attach_build(const struct xtc_maps *maps, __u32 ifindex, const char *
 		*prog_id = xdp_program__id(prog);
 out:
 	xdp_program__close(prog);
-	xdp_obj_close(&o);
+	xtc_xdp_build_close(&o);
 	return err;
 }
 
@@ -425,7 +390,7 @@ int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const cha
 	__u32 flags = XDP_FLAGS_REPLACE |
 		      (mode == XTC_XDP_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
 	struct bpf_prog_info info = {};
-	struct xtc_xdp *skel = NULL;
+	struct xtc_xdp_build b = {};
 	__u32 len = sizeof(info);
 	int old_fd, fd, err;
 
@@ -433,21 +398,17 @@ int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const cha
 	old_fd = bpf_prog_get_fd_by_id(old_id);
 	if (old_fd < 0)
 		return -errno;
-	skel = xtc_xdp__open();
-	if (!skel) {
-		err = -errno ?: -ENOMEM;
-		goto out;
-	}
-	skel->rodata->malformed_verdict =
-		malformed_action == XTC_ACT_DROP ? XDP_DROP : XDP_PASS;
-	err = xtc_maps_reuse(skel->obj, maps);
+	/* A single program has no dispatcher slot to refuse the handoff. */
+	err = xtc_xdp_build_open(&b, true, malformed_action);
 	if (!err)
-		err = xtc_xdp__load(skel);
+		err = xtc_maps_reuse(b.obj, maps);
+	if (!err)
+		err = xtc_xdp_build_load(&b);
 	if (err) {
 		pr_warn("%s: XDP: cannot load our program: %s\n", ifname, strerror(-err));
 		goto out;
 	}
-	fd = bpf_program__fd(skel->progs.xtc_xdp);
+	fd = bpf_program__fd(b.prog);
 	{
 		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
 
@@ -462,7 +423,7 @@ int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const cha
 		*prog_id = info.id;
 	pr_debug("%s: XDP: program %u swapped for %u in place\n", ifname, old_id, *prog_id);
 out:
-	xtc_xdp__destroy(skel);
+	xtc_xdp_build_close(&b);
 	close(old_fd);
 	return err;
 }

@@ -10,10 +10,8 @@
 #include <linux/types.h>
 #include "maps.h"
 #include "model.h"
+#include "xdp_build.h"
 
-#define XTC_XDP_PROG_NAME "xtc_xdp"
-/* The build without the TC handoff (xdp/xtc_xdp.bpf.c says when it is used). */
-#define XTC_XDP_NH_PROG_NAME "xtc_xdp_nh"
 #define XTC_XDP_MAX_PROGS 10		/* libxdp's dispatcher limit */
 
 struct xtc_xdp_prog_info {
