@@ -548,6 +548,10 @@ static int rule_changes(struct xtc_plan *p)
 				      "%zu entries added, %zu changed, %zu removed%s",
 				      p->tables.added, p->tables.changed, p->tables.removed,
 				      p->tables.masks_changed ? "; new match shapes" : "");
+	if (!err && p->tables.cut_short)
+		err = xtc_changes_add(cs, '~', XTC_CH_CLASSIFIER, NULL, false,
+				      "finishes what a run that was cut short wrote (its record and "
+				      "the verdicts cached before it)");
 	if (!err && p->ip_changes)
 		err = xtc_changes_add(cs, '~', XTC_CH_IPMAP, NULL, false,
 				      "%zu change(s), %zu entries", p->ip_changes, p->n_ip);

@@ -288,7 +288,7 @@ int xtc_tables_write(const struct xtc_maps *m, const struct xtc_tables_plan *p,
 		err = delete_entries(fd, p->del, p->n_del);
 	if (!err)
 		err = xtc_failpoint("rules_delete");
-	if (!err && (p->n_add || p->n_chg || p->n_del || p->write_cfg))
+	if (!err && (p->n_add || p->n_chg || p->n_del || p->write_cfg || p->diff.cut_short))
 		err = bump_generation(m, o->exists ? o->live.gen : 0);
 	pr_debug("timing: classifier entries %.3f s\n", xtc_now() - t0);
 	if (!err && dfd >= 0)

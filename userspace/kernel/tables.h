@@ -32,6 +32,12 @@ struct xtc_table_diff {
 	bool masks_changed;
 	bool fallback_changed;
 	__u32 fallback_was, fallback_now;	/* XTC_ACT_PASS or XTC_ACT_DROP */
+	/*
+	 * A run was killed while it wrote the tables (digests left dirty): even
+	 * with the entries as the file wants them, the digests are written clean
+	 * and verdicts the datapath cached before that run are retired.
+	 */
+	bool cut_short;
 };
 
 /* What the kernel holds, as far as the rule tables go. */
@@ -50,6 +56,8 @@ struct xtc_tables_obs {
 
 /* Reads o from the kernel; o->exists is set. */
 int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o);
+/* Whether the digests describe the hash: present, ours, and not left dirty by a killed run. */
+bool xtc_tables_digests_trusted(const struct xtc_tables_obs *o);
 /* Adds every entry of the rules hash to o: for a plan that said -ESTALE. */
 int xtc_tables_observe_entries(const struct xtc_maps *m, struct xtc_tables_obs *o);
 void xtc_tables_obs_free(struct xtc_tables_obs *o);
@@ -128,7 +136,7 @@ __u64 xtc_tables_applied_at(const struct xtc_maps *m);
 static inline bool xtc_table_diff_empty(const struct xtc_table_diff *d)
 {
 	return !d->added && !d->changed && !d->removed && !d->masks_changed &&
-	       !d->fallback_changed;
+	       !d->fallback_changed && !d->cut_short;
 }
 
 #endif

@@ -139,8 +139,7 @@ static bool same_digest(const struct xtc_rule_digest *a, const struct xtc_rule_d
 	return a->hash == b->hash && a->n == b->n;
 }
 
-/* Whether the digests describe the hash: present, ours, and not left dirty. */
-static bool digests_trusted(const struct xtc_tables_obs *o)
+bool xtc_tables_digests_trusted(const struct xtc_tables_obs *o)
 {
 	return o->digests && o->n_digests && o->digests[0].hash == XTC_DIGEST_MAGIC &&
 	       !(o->digests[0].flags & XTC_DIGEST_DIRTY);
@@ -478,7 +477,7 @@ int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_model *m,
 		err = -EINVAL;
 	else if (!o->exists || o->have_entries)
 		err = plan_full(o, m->rules, n_rules, t, p);
-	else if (!digests_trusted(o))
+	else if (!xtc_tables_digests_trusted(o))
 		err = -ESTALE;
 	else
 		err = plan_changed(o, m, t, p);
@@ -499,6 +498,8 @@ int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_model *m,
 		p->diff.masks_changed = t->n_masks > 0;
 		p->write_cfg = true;
 	}
+	/* Dirty, not missing: a state from before the digests has no run to finish. */
+	p->diff.cut_short = o->exists && o->digests && !xtc_tables_digests_trusted(o);
 	p->diff.fallback_was = o->exists ? o->cfg.redirect_fallback : fallback;
 	p->diff.fallback_now = fallback;
 	return 0;
