@@ -278,11 +278,13 @@ struct xtc_rule_sets {
  * the hash.  Key 0 is a header; key id + 1 describes rule id: a digest of
  * the entries that rule expands to (keys with mask ids, and its value)
  * before equal keys merge, and how many there are.  An unused slot is all
- * zero.  The loader marks the header dirty before it changes anything and
- * clean when the digests match the hash again: a dirty or unknown header
- * makes the next apply compare the whole hash once.
+ * zero and a used one never is (a rule with no entries has hash 1), so that
+ * under a clean header the last nonzero slot bounds the rule records an
+ * observe must read.  The loader marks the header dirty before it changes
+ * anything and clean when the digests match the hash again: a dirty or
+ * unknown header makes the next apply compare the whole hash once.
  */
-#define XTC_DIGEST_MAGIC 0x7874634400000001ULL	/* "xtcD", format 1 */
+#define XTC_DIGEST_MAGIC 0x7874634400000002ULL	/* "xtcD", format 2 */
 #define XTC_DIGEST_DIRTY 0x01			/* header flags */
 struct xtc_rule_digest {
 	__u64 hash;			/* header: XTC_DIGEST_MAGIC */

@@ -136,6 +136,32 @@ def test_daemon_follows_interfaces_and_signals(env, daemons):
     assert X.ok(X.xtc(cfg, "status")).returncode == 0
 
 
+def test_sighup_says_shadowed_rules_once(env, daemons):
+    """The shadowed-rules check of a reload runs beside the reconcile (it only warns):
+    the new rules are enforced and the warning is said, once.  A link event re-reads
+    the daemon's copy of the file, whose warnings were said already: not again."""
+    tag = f"xw{os.getpid() % 1000}"
+    cfg = files(env, tag)
+    d = Daemon(cfg)
+    daemons.append(d)
+    a = env.pair(name=f"{tag}a")
+    pkt = "tcp 10.1.1.1:4000 -> 10.2.2.2:8080"
+    X.eventually(lambda: verdict(cfg, a.name, pkt) == "drop", what=f"{a.name} enforces")
+    shadowed = files(env, tag, ("late-web", {"proto": "tcp", "dst_port": "8080",
+                                             "action": "pass"}))
+    os.replace(shadowed, cfg)
+    d.send(signal.SIGHUP)
+    say = "[rule late-web] can never match: [rule web]"
+    X.eventually(lambda: say in d.log(), what="the shadow warning")
+    assert verdict(cfg, a.name, pkt) == "drop"
+    st = json.loads(X.xtc(cfg, "status", "--json").stdout)["daemon"]
+    assert st["last_reload_ok"] is True, st
+    # A link event: the copy is read again, its warning not said again.
+    b = env.pair(name=f"{tag}b")
+    X.eventually(lambda: verdict(cfg, b.name, pkt) == "drop", what=f"{b.name} enforces")
+    assert d.log().count(say) == 1, d.log()
+
+
 def test_daemon_unload_on_exit(env, daemons):
     tag = f"xu{os.getpid() % 1000}"
     a = env.pair(name=f"{tag}a")

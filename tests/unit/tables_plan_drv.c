@@ -111,6 +111,16 @@ static bool matches(const struct sim *s, const struct xtc_model *m)
 		live += s->hash.e[i].val.prio != ~0U;
 	ok = live == whole.n_entries && whole.n_masks == (int)s->obs.live.count &&
 	     s->obs.digests[0].n == live;
+	/* Observe reads rule records only up to the last nonzero digest: used <=> nonzero. */
+	for (i = 0; ok && i + 1 < s->obs.n_digests; i++) {
+		const struct xtc_rule_digest *d = &s->obs.digests[i + 1];
+		bool used = i < s->obs.rules.n && (s->obs.rules.info[i].flags & XTC_RI_USED);
+
+		ok = used == (d->hash || d->n);
+		if (!ok)
+			fprintf(stderr, "rule slot %zu: %s, digest %s\n", i, used ? "used" : "unused",
+				d->hash || d->n ? "nonzero" : "zero");
+	}
 	for (i = 0; ok && i < whole.n_entries; i++) {
 		const struct xtc_rule_val *v = entry_table_get(&s->hash, &whole.entries[i].key);
 

@@ -11,7 +11,6 @@
  */
 #define _GNU_SOURCE		/* accept4 */
 #include <errno.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include "daemon_lock.h"
 #include "daemon_metrics.h"
 #include "log.h"
+#include "mem.h"
 #include "nlwatch.h"
 #include "notify.h"
 #include "reconcile.h"
@@ -57,22 +57,31 @@ struct daemon {
 };
 
 
-static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
+/*
+ * The file from disk (from_disk, with pending) or as last loaded.  From
+ * disk, the shadowed-rules check may still run when this returns: it only
+ * warns, so the reconcile goes ahead and finish_load() says the warnings.
+ * The copy's warnings were said when it was loaded: it skips that check,
+ * and only errors are said.
+ */
+static int load(struct daemon *d, bool from_disk, struct xtc_model **m,
+		struct xtc_diag *diag, struct xtc_config_pending **pending)
 {
 	struct xtc_config_snapshot next = {};
-	struct xtc_config_opts o = { .daemon = true };
-	struct xtc_diag diag = {};
+	struct xtc_config_opts o = { .daemon = true, .no_shadow = !from_disk };
 	int err;
 
 	if (from_disk)
 		o.capture = &next;
 	else
 		o.replay = &d->snap;
-	err = xtc_config_load_opts(d->opts->config, &o, m, &diag);
-	/* The copy's warnings were said when it was loaded: only errors now. */
-	if (from_disk || err)
-		xtc_diag_print(&diag);
-	xtc_diag_free(&diag);
+	err = from_disk ? xtc_config_load_opts_async(d->opts->config, &o, m, diag, pending) :
+			  xtc_config_load_opts(d->opts->config, &o, m, diag);
+	if (!from_disk || err) {
+		if (err)
+			xtc_diag_print(diag);
+		xtc_diag_free(diag);
+	}
 	if (err) {
 		xtc_config_snapshot_free(&next);
 		return err;
@@ -87,12 +96,34 @@ static int load(struct daemon *d, bool from_disk, struct xtc_model **m)
 	return 0;
 }
 
+/* The warnings of a load from disk, once its last check is done; d->model NULL if it failed. */
+static void finish_load(struct daemon *d, struct xtc_diag *diag, struct xtc_config_pending *p)
+{
+	if (xtc_config_wait(p, &d->model, diag))
+		pr_warn("daemon: the shadowed-rules check of %s failed; the next look reads it "
+			"again\n", d->opts->config);
+	xtc_diag_print(diag);
+	xtc_diag_free(diag);
+}
+
 /*
  * A daemon lives on: once it has been quiet for a while, what its reconciles
  * took (huge pages of the tuned heap included) goes back.  Not after every
  * reconcile: a burst of events would pay the page faults again each time.
  */
 #define TRIM_AFTER_S 2
+
+/*
+ * Past this many rules the heap stays: a reload of such a file takes about
+ * as much again, and faulting it in anew (huge pages cleared one by one)
+ * costs more than the parse.  Smaller files give it back when quiet.
+ */
+#define KEEP_HEAP_RULES 20000
+
+static bool keep_heap(const struct daemon *d)
+{
+	return d->model && d->model->n_rules > KEEP_HEAP_RULES;
+}
 
 static void arm_trim(struct daemon *d)
 {
@@ -171,7 +202,7 @@ static void look(struct daemon *d)
 
 	d->settling = false;
 	if (!d->model || d->links_changed) {
-		if (load(d, false, &m)) {
+		if (load(d, false, &m, &(struct xtc_diag){}, NULL)) {
 			arm(d, d->resync_ns);
 			return;
 		}
@@ -185,7 +216,9 @@ static void look(struct daemon *d)
 
 static void reload(struct daemon *d)
 {
+	struct xtc_config_pending *pending = NULL;
 	struct xtc_model *m = NULL;
+	struct xtc_diag diag = {};
 
 	pr_info("daemon: SIGHUP: reading %s again\n", d->opts->config);
 	xtc_notify("RELOADING=1");
@@ -193,7 +226,7 @@ static void reload(struct daemon *d)
 	d->met.info.last_reload = (unsigned long long)time(NULL);
 	d->met.info.last_reload_ok = false;
 	pthread_mutex_unlock(&d->met.lock);
-	if (load(d, true, &m)) {
+	if (load(d, true, &m, &diag, &pending)) {
 		pthread_mutex_lock(&d->met.lock);
 		snprintf(d->met.info.last_error, sizeof(d->met.info.last_error), "%s has errors: kept "
 			 "what runs now", d->opts->config);
@@ -209,6 +242,7 @@ static void reload(struct daemon *d)
 	d->model = m;
 	d->links_changed = false;
 	reconcile(d, m);
+	finish_load(d, &diag, pending);
 	xtc_notify("READY=1");
 	arm(d, d->resync_ns);
 }
@@ -345,8 +379,9 @@ static int run(struct daemon *d)
 			answer(d);
 		if ((p[4].revents & POLLIN) && read(d->dog_fd, &ticks, sizeof(ticks)) > 0)
 			xtc_notify("WATCHDOG=1");
-		if ((p[5].revents & POLLIN) && read(d->trim_fd, &ticks, sizeof(ticks)) > 0)
-			malloc_trim(0);
+		if ((p[5].revents & POLLIN) && read(d->trim_fd, &ticks, sizeof(ticks)) > 0 &&
+		    !keep_heap(d))
+			xtc_mem_trim();
 	}
 }
 
@@ -355,13 +390,16 @@ int cmd_daemon(const struct xtc_opts *opts)
 	struct daemon d = { .opts = opts, .sig_fd = -1, .nl_fd = -1, .timer_fd = -1,
 			    .lock_fd = -1, .dog_fd = -1, .trim_fd = -1 };
 	struct xtc_model *m = NULL;
+	struct xtc_diag diag = {};
 	int err, rc = XTC_EXIT_RUNTIME;
 
 	xtc_daemon_metrics_init(&d.met);
 	d.met.info.pid = getpid();
 	d.met.info.started = (unsigned long long)time(NULL);
-	if (load(&d, true, &m))
+	if (load(&d, true, &m, &diag, NULL))
 		return XTC_EXIT_USAGE;
+	xtc_diag_print(&diag);
+	xtc_diag_free(&diag);
 	err = setup(&d);
 	/* Not followed at SIGHUP: where /metrics is served is fixed for the daemon's life. */
 	if (!err && m->metrics_listen[0])

@@ -171,7 +171,8 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 	}
 	c->cur = -1;
 	c->m = m;
-	c->defer_shadow = pending != NULL;
+	/* Deferred, the check is skipped for no_shadow below. */
+	c->defer_shadow = pending != NULL || (o && o->no_shadow);
 	if (o) {
 		c->daemon = o->daemon;
 		c->capture = o->capture;
@@ -196,7 +197,7 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 		pr_debug("config: %s: %d file(s), %d interface(s), %d rule(s), %d set(s), "
 			 "%d static(s)\n", path, m->n_files, m->n_ifaces, m->n_rules, m->n_sets,
 			 m->n_statics);
-	if (!err && c->shadow_due) {
+	if (!err && c->shadow_due && !(o && o->no_shadow)) {
 		/* Not needed any more, and big: gone before the plan takes its share. */
 		ctx_free_raw(c);
 		*out = m;
@@ -225,6 +226,13 @@ int xtc_config_load_async(const char *path, struct xtc_model **out, struct xtc_d
 			  struct xtc_config_pending **pending)
 {
 	return load(path, NULL, out, diag, pending);
+}
+
+int xtc_config_load_opts_async(const char *path, const struct xtc_config_opts *o,
+			       struct xtc_model **out, struct xtc_diag *diag,
+			       struct xtc_config_pending **pending)
+{
+	return load(path, o, out, diag, pending);
 }
 
 void xtc_config_snapshot_free(struct xtc_config_snapshot *s)

@@ -76,6 +76,7 @@ struct xtc_config_opts {
 	bool daemon;			/* a named interface may be missing: awaited, warned */
 	struct xtc_config_snapshot *capture;		/* filled with the files read */
 	const struct xtc_config_snapshot *replay;	/* read instead of the files */
+	bool no_shadow;			/* warnings already said for these bytes: skip that check */
 };
 int xtc_config_load_opts(const char *path, const struct xtc_config_opts *o,
 			 struct xtc_model **out, struct xtc_diag *diag);
@@ -91,6 +92,9 @@ int xtc_config_load_opts(const char *path, const struct xtc_config_opts *o,
 struct xtc_config_pending;
 int xtc_config_load_async(const char *path, struct xtc_model **out, struct xtc_diag *diag,
 			  struct xtc_config_pending **pending);
+int xtc_config_load_opts_async(const char *path, const struct xtc_config_opts *o,
+			       struct xtc_model **out, struct xtc_diag *diag,
+			       struct xtc_config_pending **pending);
 /* Waits for the check and hands its warnings over; on an error *m is freed and NULL. */
 int xtc_config_wait(struct xtc_config_pending *p, struct xtc_model **m, struct xtc_diag *diag);
 

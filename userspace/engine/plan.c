@@ -91,15 +91,16 @@ static __u32 name_index_find(const struct name_index *x, const char *name)
 static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p)
 {
 	/* Maps moving to a new layout: the names they hold say which ids are taken. */
-	const struct xtc_rule_table *have = ob->tables.rules.n ? &ob->tables.rules : &ob->old_rules;
+	const struct xtc_rule_table *have = ob->tables.rules.cap ? &ob->tables.rules :
+					    &ob->old_rules;
 	struct name_index byname = {};
-	__u32 n = have->n, next = 0, id;
+	__u32 n = have->cap, next = 0, id;
 	unsigned char *taken = NULL;
 	int r, err = 0;
 
 	if (!n)
 		return 0;
-	err = name_index_build(&byname, have->info, n);
+	err = name_index_build(&byname, have->info, have->n);
 	taken = calloc(n, 1);
 	if (ob->incompatible)
 		p->carry_ids = calloc(n, sizeof(*p->carry_ids));

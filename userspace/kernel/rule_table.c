@@ -31,7 +31,7 @@ static int alloc(struct xtc_rule_table *t, __u32 n)
 	memset(t, 0, sizeof(*t));
 	t->info = calloc(n ? n : 1, sizeof(*t->info));
 	t->sets = calloc(n ? n : 1, sizeof(*t->sets));
-	t->n = n;
+	t->n = t->cap = n;
 	if (t->info && t->sets)
 		return 0;
 	xtc_rule_table_free(t);
@@ -65,16 +65,19 @@ static int put_sets(const void *key, const void *val, void *ctx)
 	return 0;
 }
 
-int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
+int xtc_rule_table_read_upto(const struct xtc_maps *m, __u32 upto, struct xtc_rule_table *t)
 {
-	__u32 n = 0;
+	__u32 cap = 0, n;
 	int err;
 
-	err = map_size(m->fd[XTC_MAP_RULE_INFO], &n);
+	err = map_size(m->fd[XTC_MAP_RULE_INFO], &cap);
+	n = upto < cap ? upto : cap;
 	if (!err)
 		err = alloc(t, n);
-	if (!err)
+	if (!err) {
+		t->cap = cap;
 		err = xtc_map_read_array(m->fd[XTC_MAP_RULE_INFO], t->info, sizeof(*t->info), n);
+	}
 	/* Without its pin (a repair will make it anew) no rule has sets yet. */
 	if (!err && m->fd[XTC_MAP_RULE_SETS] >= 0)
 		err = xtc_map_for_each(m->fd[XTC_MAP_RULE_SETS], sizeof(__u32),
@@ -82,6 +85,11 @@ int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
 	if (err)
 		xtc_rule_table_free(t);
 	return err;
+}
+
+int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t)
+{
+	return xtc_rule_table_read_upto(m, ~0U, t);
 }
 
 int xtc_rule_names_read(int fd, struct xtc_rule_table *t)
@@ -253,7 +261,7 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 			 struct xtc_tables_snapshot *save)
 {
 	struct xtc_rule_info *vals = NULL;
-	__u32 n = 0, i, n_upd = 0, *ids = NULL;
+	__u32 n = 0, i, n_upd = 0, n_both, *ids = NULL;
 	int err;
 
 	*changes = 0;
@@ -270,6 +278,10 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Beyond both tables every slot is unused on both sides. */
+	n_both = have && have->n > want->n ? have->n : want->n;
+	if (n > n_both)
+		n = n_both;
 	for (i = 0; i < n; i++) {
 		const struct xtc_rule_info *was = info_at(have, i), *now = info_at(want, i);
 

@@ -18,10 +18,13 @@ struct xtc_rule_table {
 	struct xtc_rule_info *info;	/* n slots; unused ones lack XTC_RI_USED */
 	struct xtc_rule_sets **sets;	/* n slots; NULL for rules without sets (most) */
 	__u32 n;
+	__u32 cap;			/* slots of the kernel's array; those from n on are unused */
 };
 
 /* What the kernel holds now. */
 int xtc_rule_table_read(const struct xtc_maps *m, struct xtc_rule_table *t);
+/* The same, when the slots from upto on are known to be unused (their digests say so). */
+int xtc_rule_table_read_upto(const struct xtc_maps *m, __u32 upto, struct xtc_rule_table *t);
 /*
  * Only the names (and XTC_RI_USED) from a rule info array of any layout,
  * this xtc's or an older one's: every layout starts with the name.

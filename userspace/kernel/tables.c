@@ -55,11 +55,28 @@ static int read_digests(int fd, struct xtc_tables_obs *o)
 	return xtc_map_read_array(fd, o->digests, sizeof(*o->digests), n);
 }
 
+/*
+ * Rule ids are reused lowest first, so the used ones sit low in arrays
+ * sized for max_rules: trusted digests (used slots nonzero) say where
+ * they end, and the records beyond need not be read.
+ */
+static __u32 used_bound(const struct xtc_tables_obs *o)
+{
+	__u32 id;
+
+	if (!xtc_tables_digests_trusted(o))
+		return ~0U;
+	for (id = o->n_digests - 1; id > 0; id--)
+		if (o->digests[id].hash || o->digests[id].n)
+			break;
+	return id;
+}
+
 int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o)
 {
 	__u32 zero = 0, gen;
 	double t0 = xtc_now();
-	int err;
+	int err = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->exists = true;
@@ -70,10 +87,11 @@ int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o)
 		return -errno;
 	if (o->live.count > XTC_MAX_MASKS)
 		o->live.count = XTC_MAX_MASKS;
-	err = xtc_rule_table_read(m, &o->rules);
 	/* A state made before the digests existed is compared in full, once. */
-	if (!err && m->fd[XTC_MAP_RULE_DIGEST] >= 0)
+	if (m->fd[XTC_MAP_RULE_DIGEST] >= 0)
 		err = read_digests(m->fd[XTC_MAP_RULE_DIGEST], o);
+	if (!err)
+		err = xtc_rule_table_read_upto(m, used_bound(o), &o->rules);
 	if (err)
 		xtc_tables_obs_free(o);
 	pr_debug("timing: observe %u rule slots %.3f s\n", o->rules.n, xtc_now() - t0);

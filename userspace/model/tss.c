@@ -615,8 +615,8 @@ static int digest_entry(void *ctx, const struct xtc_tss_entry *e)
 
 static void digest_done(struct xtc_rule_digest *d)
 {
-	/* 0 means an unused slot. */
-	if (d->n && !d->hash)
+	/* 0 means an unused slot, even for a rule that expands to nothing. */
+	if (!d->hash)
 		d->hash = 1;
 }
 

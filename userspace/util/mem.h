@@ -16,5 +16,7 @@
 void xtc_mem_tune(void);
 /* Advises the heap grown since, so that a big run keeps its huge pages. */
 void xtc_mem_advise(void);
+/* Gives free heap back to the system (a daemon gone quiet), keeping the tuning. */
+void xtc_mem_trim(void);
 
 #endif
