@@ -120,12 +120,17 @@ def issue11_targets(res):
                     ", ".join(fmt_ratio(x) for x in tc) + " (cold: " +
                     ", ".join(fmt_ratio(x) for x in tcc) + ")", "<= 2.5x", max(tc) <= 2.5))
     rr = _s(res, "scaling", "ratio_largest_to_smallest")
+    rf = _s(res, "scaling", "ratio_largest_to_smallest_vs_floor")
     if rr:
         r = [rr["xtc XDP, hit last rule"], rr["xtc XDP, no match"]]
+        # Each size against the floor measured beside it: the sizes are minutes apart.
+        f = [rf["xtc XDP, hit last rule"], rf["xtc XDP, no match"]] if rf else None
+        judged = f if f and None not in f else r
         out.append((f"{num(rr['to'])} / {num(rr['from'])} rules, same mix (XDP hit, no match)",
-                    f"{fmt_ratio(r[0])}, {fmt_ratio(r[1])}" +
+                    (f"{fmt_ratio(f[0])}, {fmt_ratio(f[1])} each over its floor; raw "
+                     if f else "") + f"{fmt_ratio(r[0])}, {fmt_ratio(r[1])}" +
                     ("" if rr["to"] >= 1_000_000 else " (1M not run in this mode)"),
-                    "<= 1.1x (1M rules)", max(r) <= 1.1 if rr["to"] >= 1_000_000 else None))
+                    "<= 1.1x (1M rules)", max(judged) <= 1.1 if rr["to"] >= 1_000_000 else None))
     dr = res.get("drop")
     if dr:
         out.append(("drop Mpps xtc / xdp-filter", fmt_ratio(dr["xtc_vs_xdp_filter"]) +
@@ -183,9 +188,9 @@ def issue11_explained(res):
             "the floor in this run)."),
         "1,000,000 / 10 rules": (
             "with the verdict cache every size takes the same hit (one slot, one compare), so "
-            "rule count should not show; the 1M row is measured right after 2.4M entries were "
-            "written, and its spread (see section 2: the fastest 1M repetition against the "
-            "10-rule median) shows interference rather than a cost that grows with rules. The "
+            "rule count should not show; the sizes are measured minutes apart, the 1M one "
+            "right after 2.4M entries were written, and the floor measured beside each size "
+            "moves with it (section 2), which is drift, not a cost that grows with rules. The "
             "search itself, cold, is what grows, and was not measured at 1M."),
         "iperf3 through a veth": (
             "the default runs TC alone on a veth, which keeps the peer's GSO and GRO: it is "
@@ -318,6 +323,7 @@ def table(res):
                          fmt(m["xtc XDP"]["ns"]["hit last rule"]), fmt(m["xtc XDP"]["ns"]["no match"]),
                          fmt(m["xtc TC"]["ns"]["hit last rule"]), fmt(m["xtc TC"]["ns"]["no match"])])
         rr = sc.get("ratio_largest_to_smallest")
+        rf = sc.get("ratio_largest_to_smallest_vs_floor")
         parts.append("2. Rule scaling, xtc with mixed rules, ns/packet\n" +
                      _rows(["rules", "shapes", "XDP hit last rule", "XDP no match", "TC hit last rule",
                             "TC no match"], rows) +
@@ -325,7 +331,12 @@ def table(res):
                       f"{fmt_ratio(rr['xtc XDP, hit last rule'])}, XDP no match "
                       f"{fmt_ratio(rr['xtc XDP, no match'])}, TC hit "
                       f"{fmt_ratio(rr['xtc TC, hit last rule'])}, TC no match "
-                      f"{fmt_ratio(rr['xtc TC, no match'])}" if rr else ""))
+                      f"{fmt_ratio(rr['xtc TC, no match'])}" if rr else "") +
+                     (f"\n   the same, each size over the floor measured beside it: XDP hit "
+                      f"{fmt_ratio(rf['xtc XDP, hit last rule'])}, XDP no match "
+                      f"{fmt_ratio(rf['xtc XDP, no match'])}, TC hit "
+                      f"{fmt_ratio(rf['xtc TC, hit last rule'])}, TC no match "
+                      f"{fmt_ratio(rf['xtc TC, no match'])}" if rf else ""))
         d = sc["dst32"]
         rows = [[num(int(n)), fmt(d["xtc"][n]["ns"]["hit"]), fmt(d["xdp-filter"][n]["ns"]["hit"]),
                  fmt_ratio(_key(sc["dst32_ratio"], n)), fmt(d["xtc"][n]["ns"]["no match"]),

@@ -10,7 +10,13 @@
 
 BPF_PROG_TEST_RUN repeats one packet, so the rule's hash bucket stays in
 cache: this measures instruction cost, not the cache misses a large table
-causes under real traffic with many flows."""
+causes under real traffic with many flows.
+
+The sizes are measured minutes apart (each when the control section has it
+loaded), and this machine drifts more than that: the trivial XDP and TC
+programs (the floors of section 1) are measured interleaved with xtc at every
+size, and the ratio between sizes is also given with each side divided by its
+own floor, which takes the drift out."""
 import os
 
 import bpfsys
@@ -18,6 +24,27 @@ import packets
 import rulegen
 from common import bpffs, log, netns, ratio, sh, summary, veth, xdp_prog_id, xtc
 from xdpfilter import FILTER_IPV4_MAX, XdpFilter
+
+
+def _over(a, b):
+    return a / b if a is not None and b else None
+
+
+def _measure_many(fds, pkts, reps, repeat):
+    """{prog: {packet: summary of ns}}, {prog: {packet: retval}}: every program and
+    packet interleaved in each repetition, so that drift hits them alike."""
+    s = {n: {k: [] for k in pkts} for n in fds}
+    rv = {n: {} for n in fds}
+    for fd in fds.values():  # warm-up: caches, branch predictors, CPU clock
+        for p in pkts.values():
+            bpfsys.test_run(fd, p, repeat // 4)
+    for _ in range(reps):
+        for n, fd in fds.items():
+            for k, p in pkts.items():
+                r, d = bpfsys.test_run(fd, p, repeat)
+                s[n][k].append(d)
+                rv[n][k] = r
+    return {n: {k: summary(v) for k, v in x.items()} for n, x in s.items()}, rv
 
 
 def _measure(fd, pkts, reps, repeat):
@@ -38,18 +65,26 @@ class Scaling:
     def __init__(self, ctx):
         self.ctx = ctx
         self.res = {"mixed": {}, "dst32": {"xtc": {}, "xdp-filter": {}}}
+        self.floors = {}
 
     def on_loaded(self, n, ns, dev, fs, cfg):
         """Called by the control section with n mixed rules loaded."""
         pkts = {"hit last rule": packets.tcp4(*rulegen.TAIL_PACKET),
                 "no match": packets.tcp4(*rulegen.MISS_PACKET)}
+        if not self.floors:
+            self.floors = {
+                "XDP floor": bpfsys.load_trivial(bpfsys.PROG_TYPE_XDP, bpfsys.XDP_PASS,
+                                                 "floor_xdp"),
+                "TC floor": bpfsys.load_trivial(bpfsys.PROG_TYPE_SCHED_CLS, bpfsys.TC_ACT_OK,
+                                                "floor_tc")}
         fds = {"xtc XDP": bpfsys.prog_fd_by_id(xdp_prog_id(ns, dev)),
                "xtc TC": bpfsys.obj_get(os.path.join(fs, "xtc", "progs", "tc_ingress"))}
         out = {}
         try:
-            for name, fd in fds.items():
-                ns_, rv = _measure(fd, pkts, self.ctx["reps"], self.ctx["repeat"])
-                out[name] = {"ns": ns_, "retval": rv}
+            ns_, rv = _measure_many({**fds, **self.floors}, pkts, self.ctx["reps"],
+                                    self.ctx["repeat"])
+            for name in list(fds) + list(self.floors):
+                out[name] = {"ns": ns_[name], "retval": rv[name]}
         finally:
             for fd in fds.values():
                 os.close(fd)
@@ -113,6 +148,15 @@ class Scaling:
                 "from": lo, "to": hi,
                 **{f"{prog}, {pk}": ratio(m[hi][prog]["ns"][pk], m[lo][prog]["ns"][pk])
                    for prog in ("xtc XDP", "xtc TC") for pk in ("hit last rule", "no match")}}
+            floor = {"xtc XDP": "XDP floor", "xtc TC": "TC floor"}
+            if all(floor[p] in m[n] for n in (lo, hi) for p in floor):
+                self.res["ratio_largest_to_smallest_vs_floor"] = {
+                    "from": lo, "to": hi,
+                    **{f"{prog}, {pk}": _over(ratio(m[hi][prog]["ns"][pk],
+                                                    m[hi][floor[prog]]["ns"][pk]),
+                                              ratio(m[lo][prog]["ns"][pk],
+                                                    m[lo][floor[prog]]["ns"][pk]))
+                       for prog in floor for pk in ("hit last rule", "no match")}}
         d = self.res["dst32"]
         self.res["dst32_ratio"] = {n: ratio(d["xtc"][n]["ns"]["hit"], d["xdp-filter"][n]["ns"]["hit"])
                                    for n in d["xtc"] if n in d["xdp-filter"]}
