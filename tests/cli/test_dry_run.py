@@ -155,3 +155,29 @@ def test_dry_run_names_a_changed_setting(env):
     doc = json.loads(env.xtc(drop, "apply", "--dry-run", "--json").stdout)
     assert {"op": "~", "object": "setting", "setting": "redirect_fallback",
             "detail": "pass -> drop", "disruptive": False} in doc["changes"]
+
+
+def test_default_tc_hooks_follow_each_interfaces_rules(env):
+    """Without tc_ingress/tc_egress keys each interface gets the TC hooks its rules need:
+    egress for an egress rule on it, ingress where XDP is off and an ingress rule applies
+    to it (its own, or one on every interface).  Rules on one interface ask nothing of the
+    others, whatever their order in the file."""
+    a, b, c, d = env.pair(), env.pair(), env.pair(), env.pair()
+    ifaces = {a.name: {}, b.name: {"xdp": "off"}, c.name: {"xdp": "off"}, d.name: {}}
+    mk = lambda rules: env.config(ifaces, rules)  # noqa: E731
+    own = [("d-out", {"interface": d.name, "direction": "egress", "proto": "udp",
+                      "action": "drop"}),
+           ("b-in", {"interface": b.name, "proto": "icmp", "action": "drop"}),
+           ("a-out", {"interface": a.name, "direction": "egress", "proto": "tcp",
+                      "action": "drop"})]
+    r = env.xtc(mk(own), "apply", "--dry-run")
+    assert r.returncode == X.EXIT_DIFF, r
+    hooks = {ln for ln in r.stdout.splitlines() if ln.startswith("+ tc_")}
+    assert hooks == {f"+ tc_egress {a.name} (tcx)", f"+ tc_ingress {b.name} (tcx)",
+                     f"+ tc_egress {d.name} (tcx)"}, r.stdout
+    # An ingress rule on every interface: TC ingress where XDP is off (b and c).
+    r = env.xtc(mk(own + [("all-in", {"proto": "tcp", "dst_port": "23", "action": "drop"})]),
+                "apply", "--dry-run")
+    hooks = {ln for ln in r.stdout.splitlines() if ln.startswith("+ tc_")}
+    assert hooks == {f"+ tc_egress {a.name} (tcx)", f"+ tc_ingress {b.name} (tcx)",
+                     f"+ tc_ingress {c.name} (tcx)", f"+ tc_egress {d.name} (tcx)"}, r.stdout

@@ -6,6 +6,7 @@
  * sections in config_check_rules.c, the checks across rules in
  * config_check_limits.c, config_check_hooks.c and config_check_shadow.c.
  */
+#define _GNU_SOURCE		/* qsort_r */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -335,31 +336,78 @@ static int expand_patterns(struct ctx *c, struct xtc_model *m, struct tc_choice 
 }
 
 
-/* Which TC hooks each interface needs, unless the file says. */
-static void apply_tc_defaults(struct xtc_model *m, const struct tc_choice *tcs)
+/* What an interface's rules ask of TC (bits), for the defaults below. */
+#define NEED_EGRESS 0x1			/* an egress rule */
+#define NEED_INGRESS_REDIRECT 0x2	/* an ingress redirect: XDP hands those to TC */
+#define NEED_INGRESS 0x4		/* any ingress rule: TC's when XDP is not there */
+
+static __u8 rule_needs(const struct xtc_rule *r)
 {
+	if (r->dir == XTC_DIR_EGRESS)
+		return NEED_EGRESS;
+	return NEED_INGRESS | (r->action == XTC_ACT_REDIRECT ? NEED_INGRESS_REDIRECT : 0);
+}
+
+static int cmp_iface_name(const void *a, const void *b, void *ctx)
+{
+	const struct xtc_iface *ifs = ctx;
+
+	return strcmp(ifs[*(const int *)a].name, ifs[*(const int *)b].name);
+}
+
+/*
+ * Which TC hooks each interface needs, unless the file says.  One pass over
+ * the rules (a daemon has hundreds of interfaces and may have 100k rules):
+ * rules on every interface apply to all, the others to theirs, found by
+ * name in a sorted index.
+ */
+static int apply_tc_defaults(struct xtc_model *m, const struct tc_choice *tcs)
+{
+	int *order = calloc(m->n_ifaces ? m->n_ifaces : 1, sizeof(*order));
+	__u8 *need = calloc(m->n_ifaces ? m->n_ifaces : 1, 1), all = 0;
 	int i, k;
 
+	if (!order || !need) {
+		free(order);
+		free(need);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m->n_ifaces; i++)
+		order[i] = i;
+	qsort_r(order, (size_t)m->n_ifaces, sizeof(*order), cmp_iface_name, m->ifaces);
+	for (k = 0; k < m->n_rules; k++) {
+		const struct xtc_rule *r = &m->rules[k];
+		int lo = 0, hi = m->n_ifaces - 1;
+
+		if (!r->ifname[0]) {
+			all |= rule_needs(r);
+			continue;
+		}
+		while (lo <= hi) {
+			int mid = (lo + hi) / 2, c = strcmp(r->ifname, m->ifaces[order[mid]].name);
+
+			if (!c) {
+				need[order[mid]] |= rule_needs(r);
+				break;
+			}
+			if (c < 0)
+				hi = mid - 1;
+			else
+				lo = mid + 1;
+		}
+	}
 	for (i = 0; i < m->n_ifaces; i++) {
 		struct xtc_iface *ifc = &m->ifaces[i];
-		bool in = false, eg = false;
+		__u8 n = need[i] | all;
+		/* XDP hands redirects to TC ingress; without XDP, TC does all the work. */
+		bool in = (n & NEED_INGRESS_REDIRECT) || (!ifc->xdp && (n & NEED_INGRESS));
 
-		for (k = 0; k < m->n_rules; k++) {
-			const struct xtc_rule *r = &m->rules[k];
-
-			if (r->ifname[0] && strcmp(r->ifname, ifc->name))
-				continue;
-			if (r->dir == XTC_DIR_EGRESS) {
-				eg = true;
-				continue;
-			}
-			/* XDP hands redirects to TC ingress; without XDP, TC does all the work. */
-			if (r->action == XTC_ACT_REDIRECT || !ifc->xdp)
-				in = true;
-		}
 		ifc->tc_ingress = tcs[i].ingress >= 0 ? tcs[i].ingress : in;
-		ifc->tc_egress = tcs[i].egress >= 0 ? tcs[i].egress : eg;
+		ifc->tc_egress = tcs[i].egress >= 0 ? tcs[i].egress : !!(n & NEED_EGRESS);
 	}
+	free(order);
+	free(need);
+	return 0;
 }
 
 /* Every entry with a good prefix goes in, so that duplicates are found whatever else is wrong. */
@@ -554,7 +602,7 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 		err = cfg_add_mirrors(c, m);
 	if (!err) {
 		cfg_check_max_rules(c, m);
-		apply_tc_defaults(m, tcs);
+		err = apply_tc_defaults(m, tcs);
 	}
 	/*
 	 * The checks across rules read every rule as a whole: a rule with a bad
