@@ -35,6 +35,9 @@ def test_status_json_matches_the_kernel(loaded):
     assert st["loaded"] is True and st["problem_count"] == 0 and st["problems"] == []
     assert st["last_apply_timestamp_seconds"] > 1.7e9
     assert sorted(i["interface"] for i in st["interfaces"]) == sorted([a.name, b.name])
+    # Per interface: its own rules and those on every interface.
+    assert {i["interface"]: i["rule_count"] for i in st["interfaces"]} == \
+        {a.name: 3, b.name: 2}
 
     sa = X.iface_status(st, a.name)
     assert sa["ifindex"] == a.ifindex

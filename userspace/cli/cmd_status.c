@@ -167,7 +167,7 @@ static void slot_taken_problem(struct problems *ps, const char *name, bool egres
 }
 
 static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *name,
-		     __u32 ifindex, const struct xtc_iface_cfg *c, bool present,
+		     __u32 ifindex, const struct xtc_iface_cfg *c, bool present, bool no_ffff,
 		     struct problems *ps)
 {
 	__u32 ids[2] = { xtc_prog_id(st->tc_ingress_fd), xtc_prog_id(st->tc_egress_fd) };
@@ -178,7 +178,8 @@ static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *
 	for (h = 0; h < 2; h++) {
 		const char *hook = h ? "tc_egress" : "tc_ingress";
 		bool want = c->flags & (h ? XTC_IF_TC_EGRESS : XTC_IF_TC_INGRESS);
-		struct xtc_tc_hook th = { .ifindex = ifindex, .egress = h, .prio = c->tc_prio };
+		struct xtc_tc_hook th = { .ifindex = ifindex, .egress = h, .prio = c->tc_prio,
+					  .no_ffff = no_ffff };
 
 		memset(&ti, 0, sizeof(ti));
 		xtc_out_obj_begin(o, hook);
@@ -210,26 +211,77 @@ static bool print_tc(struct xtc_out *o, const struct xtc_state *st, const char *
 	return tcx;
 }
 
-static int count_rules(const struct xtc_rule_info *info, __u32 n, __u32 ifindex)
+/*
+ * How many loaded rules each interface has: those on every interface, and
+ * its own, counted once (a host has hundreds of interfaces, a file 100k rules).
+ */
+struct rule_counts {
+	int total;
+	int any;			/* rules on every interface */
+	__u32 *own;			/* the ifindex of every other rule, sorted (NULL: no memory) */
+	int n_own;
+};
+
+static int cmp_u32(const void *a, const void *b)
 {
-	int count = 0;
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void count_rules(const struct xtc_rule_info *info, __u32 n, struct rule_counts *rc)
+{
 	__u32 i;
 
-	for (i = 0; i < n; i++)
-		if ((info[i].flags & XTC_RI_USED) &&
-		    (ifindex == (__u32)-1 || !info[i].ifindex || info[i].ifindex == ifindex))
-			count++;
-	return count;
+	memset(rc, 0, sizeof(*rc));
+	rc->own = malloc((n ? n : 1) * sizeof(*rc->own));
+	for (i = 0; i < n; i++) {
+		if (!(info[i].flags & XTC_RI_USED))
+			continue;
+		rc->total++;
+		if (!info[i].ifindex)
+			rc->any++;
+		else if (rc->own)
+			rc->own[rc->n_own++] = info[i].ifindex;
+	}
+	qsort(rc->own, (size_t)rc->n_own, sizeof(*rc->own), cmp_u32);
+}
+
+static int rules_on(const struct rule_counts *rc, __u32 ifindex)
+{
+	int lo = 0, hi = rc->n_own, first, count = rc->any;
+
+	while (lo < hi) {	/* the first at or above ifindex */
+		int mid = (lo + hi) / 2;
+
+		if (rc->own[mid] < ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (first = lo; lo < rc->n_own && rc->own[lo] == ifindex; lo++)
+		;
+	return count + lo - first;
+}
+
+static bool in_sorted(const __u32 *v, int n, __u32 x)
+{
+	return n > 0 && bsearch(&x, v, (size_t)n, sizeof(*v), cmp_u32);
 }
 
 /* Each managed interface as the kernel holds it; true when any hook is TCX. */
 static bool print_ifaces(struct xtc_out *o, const struct xtc_state *st,
-			 const struct xtc_rule_info *info, __u32 n_info, struct problems *ps)
+			 const struct rule_counts *rc, struct problems *ps)
 {
-	int fd = st->maps.fd[XTC_MAP_IFACES];
-	__u32 key, next, *prev = NULL;
+	int fd = st->maps.fd[XTC_MAP_IFACES], n_ffff = 0;
+	__u32 key, next, *prev = NULL, *with_ffff = NULL;
 	struct xtc_iface_cfg c;
-	bool tcx = false;
+	bool tcx = false, know_ffff;
+
+	/* One qdisc dump: an interface without a ffff: qdisc has no filter to list. */
+	know_ffff = !xtc_netdev_with_ffff(&with_ffff, &n_ffff);
+	if (know_ffff)
+		qsort(with_ffff, (size_t)n_ffff, sizeof(*with_ffff), cmp_u32);
 
 	xtc_out_list_begin(o, "interfaces", NULL);
 	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &next)) {
@@ -252,12 +304,14 @@ static bool print_ifaces(struct xtc_out *o, const struct xtc_state *st,
 				    "gone; run xtc apply" : "%s: the interface (ifindex %u) is gone%s; "
 				    "run xtc apply, or remove it from the file and apply", c.name, key,
 				    now);
-		xtc_out_gauge(o, "rule_count", count_rules(info, n_info, key));
+		xtc_out_gauge(o, "rule_count", rules_on(rc, key));
 		print_xdp(o, c.name, key, &c, present, ps);
-		tcx |= print_tc(o, st, c.name, key, &c, present, ps);
+		tcx |= print_tc(o, st, c.name, key, &c, present,
+				know_ffff && !in_sorted(with_ffff, n_ffff, key), ps);
 		xtc_out_obj_end(o);
 	}
 	xtc_out_list_end(o);
+	free(with_ffff);
 	return tcx;
 }
 
@@ -348,6 +402,7 @@ static void note_kernel(const struct xtc_observed *ob, struct problems *ps)
 int cmd_status(const struct xtc_opts *opts)
 {
 	struct xtc_rule_info *info = NULL;
+	struct rule_counts counts;
 	struct problems ps = {};
 	struct xtc_mask_list live;
 	struct xtc_observed ob = {};
@@ -388,10 +443,12 @@ int cmd_status(const struct xtc_opts *opts)
 	xtc_out_obj_end(o);
 	if (st.maps.fd[XTC_MAP_RULE_INFO] >= 0)
 		xtc_read_rule_info(&st.maps, &info, &n_info);
-	xtc_out_gauge(o, "rule_count", count_rules(info, n_info, (__u32)-1));
+	count_rules(info, n_info, &counts);
+	xtc_out_gauge(o, "rule_count", counts.total);
 	if (st.exists && !xtc_tables_live_masks(&st.maps, &live))
 		xtc_out_gauge(o, "match_shapes", live.count);
-	tcx = print_ifaces(o, &st, info, n_info, &ps);
+	tcx = print_ifaces(o, &st, &counts, &ps);
+	free(counts.own);
 	xtc_out_gauge(o, "problem_count", ps.n);
 	print_problems(o, &ps);
 	if (xtc_out_fmt(o) == XTC_OUT_TEXT && tcx)

@@ -127,12 +127,15 @@ int xtc_rule_names_read(int fd, struct xtc_rule_table *t)
 
 int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n)
 {
+	__u32 bound;
 	int err;
 
 	*info = NULL;
 	err = map_size(m->fd[XTC_MAP_RULE_INFO], n);
 	if (err)
 		return err;
+	if (!xtc_tables_rule_bound(m, &bound) && bound < *n)
+		*n = bound;
 	*info = calloc(*n ? *n : 1, sizeof(**info));
 	if (!*info)
 		return -ENOMEM;

@@ -55,7 +55,8 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 			 const struct xtc_rule_table *want, bool dry_run, size_t *changes,
 			 struct xtc_tables_snapshot *save);
 
-/* Only the info array, for the commands that need names and verdicts. */
+/* Only the info array, for the commands that need names and verdicts: *n slots, up to
+ * the last used one when the digests say where that is. */
 int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __u32 *n);
 
 #endif

@@ -72,6 +72,21 @@ static __u32 used_bound(const struct xtc_tables_obs *o)
 	return id;
 }
 
+int xtc_tables_rule_bound(const struct xtc_maps *m, __u32 *bound)
+{
+	struct xtc_tables_obs o = {};
+	int err;
+
+	*bound = ~0U;
+	if (m->fd[XTC_MAP_RULE_DIGEST] < 0)
+		return 0;
+	err = read_digests(m->fd[XTC_MAP_RULE_DIGEST], &o);
+	if (!err)
+		*bound = used_bound(&o);
+	free(o.digests);
+	return err;
+}
+
 int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o)
 {
 	__u32 zero = 0, gen;

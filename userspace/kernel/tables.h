@@ -58,6 +58,8 @@ struct xtc_tables_obs {
 int xtc_tables_observe(const struct xtc_maps *m, struct xtc_tables_obs *o);
 /* Whether the digests describe the hash: present, ours, and not left dirty by a killed run. */
 bool xtc_tables_digests_trusted(const struct xtc_tables_obs *o);
+/* Rule ids from *bound on are unused (~0U when the digests cannot say). */
+int xtc_tables_rule_bound(const struct xtc_maps *m, __u32 *bound);
 /* Adds every entry of the rules hash to o: for a plan that said -ESTALE. */
 int xtc_tables_observe_entries(const struct xtc_maps *m, struct xtc_tables_obs *o);
 void xtc_tables_obs_free(struct xtc_tables_obs *o);

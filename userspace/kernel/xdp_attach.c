@@ -526,24 +526,21 @@ int xtc_xdp_query(__u32 ifindex, __u32 our_id, struct xtc_xdp_info *info)
 
 /*
  * The same test as libxdp's compatibility check: load and attach an
- * extension of a loaded XDP program.  The target is a plain, unattached
- * instance of ours on throwaway minimum-size maps.
+ * extension of a loaded XDP program (xdp/xtc_probe.bpf.c).
  */
 static int probe_freplace(void)
 {
-	struct xtc_probe *probe = NULL;
-	struct xtc_xdp *target = NULL;
+	struct xtc_probe *probe = NULL, *target = NULL;
 	struct bpf_link *link = NULL;
 	int err;
 
-	target = xtc_xdp__open();
+	target = xtc_probe__open();
 	if (!target) {
 		err = -errno ?: -ENOMEM;
 		goto out;
 	}
-	err = xtc_maps_resize(target->obj, 1, 1);
-	if (!err)
-		err = xtc_xdp__load(target);
+	bpf_program__set_autoload(target->progs.xtc_probe, false);
+	err = xtc_probe__load(target);
 	if (err) {
 		pr_debug("XDP: freplace probe: cannot load the target program: %s\n",
 			 strerror(-err));
@@ -554,9 +551,10 @@ static int probe_freplace(void)
 		err = -errno ?: -ENOMEM;
 		goto out;
 	}
+	bpf_program__set_autoload(probe->progs.xtc_probe_target, false);
 	err = bpf_program__set_attach_target(probe->progs.xtc_probe,
-					     bpf_program__fd(target->progs.xtc_xdp),
-					     XTC_XDP_PROG_NAME);
+					     bpf_program__fd(target->progs.xtc_probe_target),
+					     "xtc_probe_target");
 	if (!err)
 		err = xtc_probe__load(probe);
 	if (err) {
@@ -573,7 +571,7 @@ static int probe_freplace(void)
 out:
 	bpf_link__destroy(link);
 	xtc_probe__destroy(probe);
-	xtc_xdp__destroy(target);
+	xtc_probe__destroy(target);
 	return err;
 }
 
