@@ -1,12 +1,14 @@
 """7. The daemon: how fast it follows the host, and what it costs when idle.
 
 Runs `xtc daemon` in a namespace of our own with our own bpffs and reads its
-output as it comes (a reader thread stamps every line): a veth's latency is
-from `ip link add` returning to the daemon's line that the TC program is
-attached (printed after the reconcile, so the figure is an upper bound); an
-address's is to the reconcile's "~ ipmap" line.  SIGHUP is timed at 100k
-rules, one rule changed, to the "~ classifier" line.  Idle CPU is the
-daemon's utime + stime over a quiet interval; RSS is VmRSS with 1k rules."""
+output as it comes (a reader thread stamps every line; the daemon writes
+each line as it happens): a veth's latency is from `ip link add` returning
+to the daemon's line that the TC program is attached; an address's is to the
+"rules:" line that ends the apply whose plan had an "~ ipmap" line (the map is
+written by then).  SIGHUP is timed at 100k rules, one rule changed, to the
+"rules:" line after the "~ classifier" one: signal to map written.  Idle CPU
+is the daemon's utime + stime over a quiet interval; RSS is VmRSS with 1k
+rules."""
 import os
 import queue
 import signal
@@ -235,6 +237,7 @@ def run(ctx):
             t0 = time.perf_counter()
             sh(["ip", "addr", "add", f"10.99.{i}.1/24", "dev", f"{PAT}0"], ns=ns)
             t = d.wait(lambda ln: ln.startswith("~ ipmap"))
+            t = t and d.wait(lambda ln: ln.startswith("rules: "))
             alat.append((t - t0) * 1000 if t else None)
         missed = sum(1 for x in alat if x is None)
         alat = [x for x in alat if x is not None]
@@ -269,6 +272,7 @@ def run(ctx):
             t0 = time.perf_counter()
             os.kill(d.pid, signal.SIGHUP)
             t = d.wait(lambda ln: ln.startswith("~ classifier"), timeout=60)
+            t = t and d.wait(lambda ln: ln.startswith("rules: "), timeout=60)
             if t:
                 hup.append((t - t0) * 1000)
         res["sighup_one_rule_100k_ms"] = summary(hup) if hup else None

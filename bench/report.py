@@ -416,7 +416,7 @@ def table(res):
     dm = res.get("daemon")
     if dm:
         parts.append("7. The daemon (`xtc daemon` in a namespace of its own; latencies to the "
-                     "line it prints after the reconcile)\n" + _rows(
+                     "line it prints once the change is in the kernel)\n" + _rows(
                          ["measure", "this run"],
                          [[a, b] for a, b, _ in daemon_targets(dm)]))
     tg = targets(res)
@@ -576,10 +576,16 @@ def explain(res):
     e["redirect peer no slower"] = e["redirect peer >= 1.5x"]
     e["zero lost"] = "Packets were lost on flows whose rules did not change: see section 6."
     e["daemon: SIGHUP"] = (
-        "A SIGHUP reads and validates the whole file again, as apply does (the shadowed-rules "
-        "check inline, not beside the plan as apply runs it), and only then diffs against the "
-        "kernel: at 100k rules the parse alone is most of section 3's re-apply. 50 ms needs "
-        "an incremental parse that reuses the sections of the file that did not change.")
+        "A SIGHUP reads and validates the whole file again and diffs it against the kernel, "
+        "as apply does; the shadowed-rules check now runs beside the reconcile, a big daemon "
+        "keeps its heap (no page faults), and the default TC hooks no longer cost interfaces "
+        "x rules (with the 400 veths of this section, 0.4 s). What remains, measured in one "
+        "daemon with `-vv` at 100k rules: read 31 ms, sections 25, limits 10, observe 38 "
+        "(rule records 17, 800 interfaces 21), rule ids 6, digests of every rule 27. "
+        "Observing in a thread while the file is read was tried: on 2 cores the parse slowed "
+        "by as much as the observe saved. 50 ms needs the daemon to keep the parsed "
+        "sections, digests and rule records of the last load and redo only the sections "
+        "whose bytes changed.")
     e["daemon: veth created"] = ("Every reconcile looks at every interface of the host (to "
                                  "find programs of ours wherever they are): one link dump and "
                                  "one qdisc dump, but still a TCX query per hook, so with "
@@ -588,7 +594,8 @@ def explain(res):
     e["daemon: idle"] = ("The idle window holds the periodic resyncs (resync_interval, 30 s), "
                          "each a full reconcile over every interface of the host; the heap "
                          "is given back 2 s after one, so an RSS read right after a resync "
-                         "is the reconcile's, not the idle daemon's.")
+                         "is the reconcile's, not the idle daemon's. A resync reads the "
+                         "rule records only up to the last used one (the digests say where).")
     e["daemon: churn"] = ("Losses, or state left behind by the pods that came and went: the "
                           "figures before and after say which.")
     return e

@@ -393,6 +393,8 @@ int cmd_daemon(const struct xtc_opts *opts)
 	struct xtc_diag diag = {};
 	int err, rc = XTC_EXIT_RUNTIME;
 
+	/* Its output is a log (journald, kubectl logs): each line as it happens. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	xtc_daemon_metrics_init(&d.met);
 	d.met.info.pid = getpid();
 	d.met.info.started = (unsigned long long)time(NULL);
