@@ -6,7 +6,8 @@ each line as it happens): a veth's latency is from `ip link add` returning
 to the daemon's line that the TC program is attached; an address's is to the
 "rules:" line that ends the apply whose plan had an "~ ipmap" line (the map is
 written by then).  SIGHUP is timed at 100k rules, one rule changed, to the
-"rules:" line after the "~ classifier" one: signal to map written.  Idle CPU
+"rules:" line after the "~ classifier" one: signal to map written; the daemon's line
+before says whether it patched the rule in place or read the file whole.  Idle CPU
 is the daemon's utime + stime over a quiet interval; RSS is VmRSS with 1k
 rules."""
 import os
@@ -265,18 +266,23 @@ def run(ctx):
     config(big, fs, 100_000)
     d = Daemon(ns, big)
     try:
-        hup = []
+        hup, patched = [], 0
         for i in range(3 if quick else 5):
             config(big, fs, 100_000, port=8000 + i)
             d.drain()
+            seen = []
             t0 = time.perf_counter()
             os.kill(d.pid, signal.SIGHUP)
-            t = d.wait(lambda ln: ln.startswith("~ classifier"), timeout=60)
+            t = d.wait(lambda ln: seen.append(ln) or ln.startswith("~ classifier"), timeout=60)
             t = t and d.wait(lambda ln: ln.startswith("rules: "), timeout=60)
             if t:
                 hup.append((t - t0) * 1000)
+            # The daemon says whether it patched the rule or read the file whole.
+            patched += any("changed in place" in ln for ln in seen)
         res["sighup_one_rule_100k_ms"] = summary(hup) if hup else None
-        log(f"daemon: SIGHUP, one rule of 100k changed: {res['sighup_one_rule_100k_ms']}")
+        res["sighup_patched"] = {"patched": patched, "reloads": 3 if quick else 5}
+        log(f"daemon: SIGHUP, one rule of 100k changed: {res['sighup_one_rule_100k_ms']}, "
+            f"{patched} patched")
     finally:
         d.stop()
         sh(["ip", "netns", "exec", ns, XTC, "-c", big, "unload", "--all"], check=False)

@@ -54,9 +54,21 @@ struct {
 	__type(value, struct xtc_ipmap_val);
 } xtc_ipmap SEC(".maps");
 
-/* Rule names, matches and settings by id; read by the loader only. */
+/*
+ * The loader reads the rule records and digests as memory.  Test aid:
+ * `make BPF_DEFINES=-DXTC_TEST_UNMAPPED=1` makes them as xtc did before,
+ * for the tests of state left by an older xtc (tests/cli/test_daemon_patch.py).
+ */
+#ifdef XTC_TEST_UNMAPPED
+#define XTC_MMAPABLE 0
+#else
+#define XTC_MMAPABLE BPF_F_MMAPABLE
+#endif
+
+/* Rule names, matches and settings by id; read by the loader only (as memory: mmapable). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, XTC_MMAPABLE);
 	__uint(max_entries, XTC_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct xtc_rule_info);
@@ -81,9 +93,10 @@ struct {
 	__type(value, struct xtc_set_elem);
 } xtc_set_elems SEC(".maps");
 
-/* Per-rule digests of the rules hash, header at key 0; read by the loader only. */
+/* Per-rule digests of the rules hash, header at key 0; read by the loader only (mmapable). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, XTC_MMAPABLE);
 	__uint(max_entries, XTC_MAX_RULES + 1);
 	__type(key, __u32);
 	__type(value, struct xtc_rule_digest);

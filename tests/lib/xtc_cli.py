@@ -26,11 +26,13 @@ XTC = pathlib.Path(os.environ.get("XTC_BIN", REPO / "build" / "xtc")).absolute()
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DIFF = 0, 1, 2, 3
 
-# This tree built again for upgrade tests: other BPF code on the same maps, or counter
-# structs one field longer (maps of another layout).
+# This tree built again for upgrade tests: other BPF code on the same maps, counter
+# structs one field longer (maps of another layout), or the rule records' maps as xtc made
+# them before they were mmapable.
 VARIANTS = {
     "code": "BPF_DEFINES=-DXTC_TEST_VARIANT=1",
     "layout": "XTC_DEFINES=-DXTC_TEST_LAYOUT=1",
+    "unmapped": "BPF_DEFINES=-DXTC_TEST_UNMAPPED=1",
 }
 
 

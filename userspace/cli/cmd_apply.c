@@ -102,7 +102,7 @@ int cmd_apply(const struct xtc_opts *opts)
 	if (!err)
 		err = xtc_state_open(&st, m->bpffs, !opts->dry_run);
 	if (!err)
-		err = xtc_reconcile_plan(m, &st, &run);
+		err = xtc_reconcile_plan(m, &st, NULL, &run);
 	if (config_done(opts, 0, pending, &m, &diag)) {
 		rc = XTC_EXIT_USAGE;
 		goto out;

@@ -52,6 +52,12 @@ struct daemon {
 	 */
 	struct xtc_model *model;
 	bool links_changed;		/* a link event (or lost messages) since it was loaded */
+	/*
+	 * The last compile of model's rules, and the rules a patch changed
+	 * since: the next reconcile copies the rest rather than compiling it.
+	 */
+	struct xtc_tss_memo memo;
+	struct xtc_config_patched patched;
 	char metrics_file[4096];	/* [global] metrics_file, or "" */
 	struct xtc_daemon_metrics met;	/* for xtc status and the metrics (met.lock) */
 };
@@ -133,9 +139,22 @@ static void arm_trim(struct daemon *d)
 		timerfd_settime(d->trim_fd, 0, &t, NULL);
 }
 
+/* The model as last loaded is being replaced: what was kept of its compile goes. */
+static void set_model(struct daemon *d, struct xtc_model *m)
+{
+	if (d->model != m)
+		xtc_model_free(d->model);
+	d->model = m;
+	xtc_tss_memo_free(&d->memo);
+	d->patched.n = 0;
+}
+
 /* One pass of the engine, as `xtc apply` does it. */
 static int reconcile(struct daemon *d, struct xtc_model *m)
 {
+	struct xtc_tss_carry carry = {
+		.memo = &d->memo, .n = d->patched.n, .idx = d->patched.idx, .was = d->patched.was,
+	};
 	struct xtc_state st;
 	struct xtc_run run = {};
 	double t0;
@@ -149,7 +168,7 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 	t0 = xtc_now();
 	err = xtc_state_check_bpffs(m->bpffs) ? -ENOENT : xtc_state_open(&st, m->bpffs, true);
 	if (!err)
-		err = xtc_reconcile_plan(m, &st, &run);
+		err = xtc_reconcile_plan(m, &st, m == d->model ? &carry : NULL, &run);
 	if (!err && !xtc_plan_empty(&run.plan)) {
 		/* After the first, every pass that has something to do repairs or follows. */
 		pthread_mutex_lock(&d->met.lock);
@@ -162,6 +181,11 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 	}
 	if (!err)
 		xtc_set_elems_sync(&st.maps, m);
+	/* The kernel holds this compile now (or err: nothing is sure). */
+	d->patched.n = 0;
+	if (err || m != d->model ||
+	    xtc_tss_memo_keep(&d->memo, &run.plan.tss, m->rules, m->n_rules))
+		xtc_tss_memo_free(&d->memo);
 	fflush(stdout);
 	pthread_mutex_lock(&d->met.lock);
 	xtc_daemon_metrics_observe(&d->met, xtc_now() - t0);
@@ -206,12 +230,37 @@ static void look(struct daemon *d)
 			arm(d, d->resync_ns);
 			return;
 		}
-		xtc_model_free(d->model);
-		d->model = m;
+		set_model(d, m);
 		d->links_changed = false;
 	}
 	reconcile(d, d->model);
 	arm(d, d->resync_ns);
+}
+
+/*
+ * An edit inside [rule] sections patches the model as last loaded: the
+ * interfaces it was loaded against have not changed since (no link event).
+ * Whether it took, and how many rules changed, is in the log.
+ */
+static bool patch(struct daemon *d, struct xtc_config_pending **pending)
+{
+	double t0 = xtc_now();
+	int err;
+
+	if (!d->model || d->links_changed)
+		return false;
+	err = xtc_config_patch(d->model, &d->snap, pending, &d->patched);
+	pr_debug("timing: config patch %.3f s\n", xtc_now() - t0);
+	if (err) {
+		pr_info("daemon: %s: edits outside what a patch takes: reading it whole\n",
+			d->opts->config);
+		return false;
+	}
+	pthread_mutex_lock(&d->met.lock);
+	d->met.info.last_reload_ok = true;
+	pthread_mutex_unlock(&d->met.lock);
+	pr_info("daemon: %s: %d rule(s) changed in place\n", d->opts->config, d->patched.n);
+	return true;
 }
 
 static void reload(struct daemon *d)
@@ -226,6 +275,13 @@ static void reload(struct daemon *d)
 	d->met.info.last_reload = (unsigned long long)time(NULL);
 	d->met.info.last_reload_ok = false;
 	pthread_mutex_unlock(&d->met.lock);
+	if (patch(d, &pending)) {
+		reconcile(d, d->model);
+		finish_load(d, &diag, pending);
+		xtc_notify("READY=1");
+		arm(d, d->resync_ns);
+		return;
+	}
 	if (load(d, true, &m, &diag, &pending)) {
 		pthread_mutex_lock(&d->met.lock);
 		snprintf(d->met.info.last_error, sizeof(d->met.info.last_error), "%s has errors: kept "
@@ -238,8 +294,7 @@ static void reload(struct daemon *d)
 	pthread_mutex_lock(&d->met.lock);
 	d->met.info.last_reload_ok = true;
 	pthread_mutex_unlock(&d->met.lock);
-	xtc_model_free(d->model);
-	d->model = m;
+	set_model(d, m);
 	d->links_changed = false;
 	reconcile(d, m);
 	finish_load(d, &diag, pending);
@@ -409,9 +464,9 @@ int cmd_daemon(const struct xtc_opts *opts)
 	if (err)
 		goto out;
 	pr_info("daemon: pid %d, %s, state in %s/xtc\n", (int)getpid(), opts->config, d.met.bpffs);
-	reconcile(&d, m);
 	d.model = m;
 	m = NULL;
+	reconcile(&d, d.model);
 	pr_info("daemon: ready\n");
 	/* After the first converge, whatever it did: the loop retries what failed. */
 	xtc_notify("READY=1");
@@ -433,6 +488,7 @@ out:
 	xtc_daemon_metrics_stop(&d.met);
 	xtc_model_free(d.model);
 	xtc_model_free(m);
+	xtc_tss_memo_free(&d.memo);
 	xtc_config_snapshot_free(&d.snap);
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);

@@ -83,7 +83,7 @@ static void ctx_free_raw(struct ctx *c)
 	c->chunk_left = 0;
 }
 
-static void ctx_free(struct ctx *c)
+void cfg_ctx_free(struct ctx *c)
 {
 	int i;
 
@@ -123,6 +123,7 @@ static struct xtc_model *model_new(const char *path)
 struct xtc_config_pending {
 	struct ctx c;
 	pthread_t thread;
+	bool started;			/* thread runs; else err is the check's, done */
 	int err;
 };
 
@@ -146,7 +147,7 @@ static int finish(struct xtc_config_pending *p, struct xtc_model *m, struct xtc_
 		err = -ENOMEM;
 	if (err)
 		xtc_model_free(m);
-	ctx_free(&p->c);
+	cfg_ctx_free(&p->c);
 	free(p);
 	return err;
 }
@@ -171,6 +172,7 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 	}
 	c->cur = -1;
 	c->m = m;
+	c->n_said_unshadowed = -1;
 	/* Deferred, the check is skipped for no_shadow below. */
 	c->defer_shadow = pending != NULL || (o && o->no_shadow);
 	if (o) {
@@ -193,6 +195,8 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 		err = c->err;
 	if (!err && c->n_errors)
 		err = -EINVAL;
+	/* What a daemon may patch on its next reload: nothing to say again (config_patch.c). */
+	m->clean = !err && !c->n_said_unshadowed;
 	if (!err)
 		pr_debug("config: %s: %d file(s), %d interface(s), %d rule(s), %d set(s), "
 			 "%d static(s)\n", path, m->n_files, m->n_ifaces, m->n_rules, m->n_sets,
@@ -202,6 +206,7 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 		ctx_free_raw(c);
 		*out = m;
 		if (!pthread_create(&p->thread, NULL, run_shadow, p)) {
+			p->started = true;
 			*pending = p;
 			return 0;
 		}
@@ -209,6 +214,26 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 	}
 	*out = err ? NULL : m;
 	return finish(p, m, diag, err);
+}
+
+/* The shadowed-rules check of a patched model, beside the caller (config_patch.c). */
+int cfg_shadow_async(struct xtc_model *m, struct xtc_config_pending **pending)
+{
+	struct xtc_config_pending *p = calloc(1, sizeof(*p));
+
+	*pending = NULL;
+	if (!p)
+		return -ENOMEM;
+	p->c.cur = -1;
+	p->c.m = m;
+	if (pthread_create(&p->thread, NULL, run_shadow, p)) {
+		p->err = cfg_check_shadow(&p->c, m);
+		*pending = p;
+		return 0;
+	}
+	p->started = true;
+	*pending = p;
+	return 0;
 }
 
 int xtc_config_load(const char *path, struct xtc_model **out, struct xtc_diag *diag)
@@ -245,6 +270,7 @@ void xtc_config_snapshot_free(struct xtc_config_snapshot *s)
 		free(s->paths[i]);
 		close(s->fds[i]);
 	}
+	free(s->include);
 	free(s->paths);
 	free(s->fds);
 	memset(s, 0, sizeof(*s));
@@ -257,7 +283,8 @@ int xtc_config_wait(struct xtc_config_pending *p, struct xtc_model **m, struct x
 
 	if (!p)
 		return 0;
-	pthread_join(p->thread, NULL);
+	if (p->started)
+		pthread_join(p->thread, NULL);
 	pr_debug("timing: waited for the shadowed rules %.3f s\n", xtc_now() - t0);
 	err = finish(p, *m, diag, p->err);
 	if (err)
@@ -301,7 +328,7 @@ int xtc_config_bpffs(const char *path, char *buf, size_t len, struct xtc_diag *d
 	if (move_diags(&c, diag) && !err)
 		err = -ENOMEM;
 	xtc_model_free(c.m);
-	ctx_free(&c);
+	cfg_ctx_free(&c);
 	return err;
 }
 

@@ -69,6 +69,7 @@ struct xtc_config_snapshot {
 	int n;
 	char **paths;			/* the main file, then the include files */
 	int *fds;
+	char *include;			/* the main file's include glob, resolved; or NULL */
 };
 void xtc_config_snapshot_free(struct xtc_config_snapshot *s);
 
@@ -95,6 +96,21 @@ int xtc_config_load_async(const char *path, struct xtc_model **out, struct xtc_d
 int xtc_config_load_opts_async(const char *path, const struct xtc_config_opts *o,
 			       struct xtc_model **out, struct xtc_diag *diag,
 			       struct xtc_config_pending **pending);
+/*
+ * A daemon's reload of m, loaded without a word from the files snap holds,
+ * when the edits since stay inside [rule] sections (config_patch.c): m and
+ * snap are patched in place, *out says which rules changed and how, and
+ * *pending runs the shadowed-rules check as after xtc_config_load_async().
+ * -EAGAIN (or another error): nothing changed; load the files in full.
+ */
+#define XTC_PATCH_RULES_MAX 64	/* more changed rules than this: a full load costs no more */
+struct xtc_config_patched {
+	int n;				/* rules changed */
+	int idx[XTC_PATCH_RULES_MAX];	/* where they are in m->rules */
+	struct xtc_rule was[XTC_PATCH_RULES_MAX];	/* and what they were */
+};
+int xtc_config_patch(struct xtc_model *m, struct xtc_config_snapshot *snap,
+		     struct xtc_config_pending **pending, struct xtc_config_patched *out);
 /* Waits for the check and hands its warnings over; on an error *m is freed and NULL. */
 int xtc_config_wait(struct xtc_config_pending *p, struct xtc_model **m, struct xtc_diag *diag);
 

@@ -617,6 +617,7 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 	t0 = xtc_now();
 	if (!err && !c->n_errors) {
 		cfg_check_hooks(c, m);
+		c->n_said_unshadowed = c->n_diags;
 		if (c->defer_shadow)
 			c->shadow_due = true;
 		else

@@ -226,9 +226,16 @@ int cfg_check_sets(struct ctx *c, struct xtc_model *m)
 		c->file = c->secs[i].file;
 		err = check_set(c, &c->secs[i], m);
 	}
-	if (err || !m->n_sets)
-		return err;
 	/* Rules point into m->sets from here on: it must not move again. */
+	return err ?: cfg_index_sets(c, m);
+}
+
+int cfg_index_sets(struct ctx *c, const struct xtc_model *m)
+{
+	int i;
+
+	if (!m->n_sets)
+		return 0;
 	c->set_index = malloc((size_t)m->n_sets * sizeof(*c->set_index));
 	if (!c->set_index)
 		return -ENOMEM;

@@ -108,6 +108,7 @@ struct ctx {
 	const struct xtc_config_snapshot *replay;
 	bool defer_shadow;		/* leave the shadowed-rules check to the caller ... */
 	bool shadow_due;		/* ... which has it to run */
+	int n_said_unshadowed;		/* problems before that check; -1 until it is due */
 	int rules_cap;			/* room in m->rules */
 	int err;			/* -ENOMEM: stops everything */
 };
@@ -151,6 +152,8 @@ char *cfg_strndup(struct ctx *c, const char *s, size_t n);
 int cfg_read_all(struct ctx *c);
 /* config_read.c: the main file alone, without its includes. */
 int cfg_read_main(struct ctx *c);
+int cfg_read_buffer(struct ctx *c, char *buf, size_t len, int first_line);
+void cfg_ctx_free(struct ctx *c);
 
 /* config_check.c: checks the raw model as a whole and fills m; 0 or -ENOMEM. */
 int cfg_validate(struct ctx *c, struct xtc_model *m);
@@ -172,6 +175,8 @@ void cfg_where(const struct ctx *c, int file, int line, char *buf, size_t len);
 
 /* config_check_sets.c: [set NAME] sections, checked before the rules that use them. */
 int cfg_check_sets(struct ctx *c, struct xtc_model *m);
+/* c->set_index over m->sets, as cfg_check_sets() leaves it. */
+int cfg_index_sets(struct ctx *c, const struct xtc_model *m);
 const struct xtc_set *cfg_find_set(const struct ctx *c, const char *name);
 
 /* config_check_rules.c: [rule NAME] sections, in the order cfg_validate() calls them. */
@@ -220,5 +225,7 @@ int cfg_union_subtract(struct cover_union *u, const struct xtc_rule *a, bool *re
 
 /* config_check_shadow.c: warnings for rules that earlier rules cover. */
 int cfg_check_shadow(struct ctx *c, const struct xtc_model *m);
+struct xtc_config_pending;
+int cfg_shadow_async(struct xtc_model *m, struct xtc_config_pending **pending);
 
 #endif

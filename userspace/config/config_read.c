@@ -625,6 +625,36 @@ static int read_file(struct ctx *c)
 	return c->err ? c->err : rc < 0 ? rc : 0;
 }
 
+/*
+ * Bytes already in memory (a daemon's patch, config_patch.c), read as lines
+ * of file c->file from line first_line on.  Only the lines a file read
+ * would take as they are: a NUL byte or an over-long line returns -EAGAIN,
+ * for a full read to report.  buf is changed.
+ */
+int cfg_read_buffer(struct ctx *c, char *buf, size_t len, int first_line)
+{
+	char *p = buf, *end = buf + len;
+
+	c->cur = -1;
+	c->lineno = first_line - 1;
+	if (memchr(buf, '\0', len))
+		return -EAGAIN;
+	while (p < end && !c->err) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > XTC_CONFIG_LINE_MAX)
+			return -EAGAIN;
+		p[n] = '\0';
+		c->lineno++;
+		read_line(c, p, n);
+		p += n + 1;
+	}
+	for (int i = 0; i < c->n_secs; i++)
+		c->secs[i].kv = c->kvs ? c->kvs + c->secs[i].kv_first : NULL;
+	return c->err;
+}
+
 /* ---- include ---------------------------------------------------------- */
 
 /*
@@ -738,7 +768,11 @@ static int read_includes(struct ctx *c)
 	if (!pattern)
 		return -ENOMEM;
 	rc = glob(pattern, 0, NULL, &g);
-	free(pattern);
+	/* A patch (config_patch.c) globs again to see that the same files are there. */
+	if (c->capture && !c->capture->include)
+		c->capture->include = pattern;
+	else
+		free(pattern);
 	if (rc == GLOB_NOSPACE) {
 		err = -ENOMEM;
 		goto out;

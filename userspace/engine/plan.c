@@ -88,6 +88,24 @@ static __u32 name_index_find(const struct name_index *x, const char *name)
  * loaded keeps its id (and its counters) when rules are added or moved
  * around it; new rules take ids nobody holds.
  */
+/*
+ * Whether every rule's id already holds its name (a daemon's model keeps the
+ * ids of its last apply): then they stay, and no index of 100k names is built.
+ */
+static bool ids_hold_names(const struct xtc_model *m, const struct xtc_rule_table *have)
+{
+	int r;
+
+	for (r = 0; r < m->n_rules; r++) {
+		__u32 id = m->rules[r].id;
+
+		if (id >= have->n || !(have->info[id].flags & XTC_RI_USED) ||
+		    strncmp(have->info[id].name, m->rules[r].name, NAME_LEN))
+			return false;
+	}
+	return true;
+}
+
 static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p)
 {
 	/* Maps moving to a new layout: the names they hold say which ids are taken. */
@@ -98,7 +116,7 @@ static int assign_ids(struct xtc_model *m, const struct xtc_observed *ob, struct
 	unsigned char *taken = NULL;
 	int r, err = 0;
 
-	if (!n)
+	if (!n || (!ob->incompatible && ids_hold_names(m, have)))
 		return 0;
 	err = name_index_build(&byname, have->info, have->n);
 	taken = calloc(n, 1);
@@ -136,7 +154,8 @@ out:
 	return err;
 }
 
-int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p)
+int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
+		     const struct xtc_tss_carry *carry, struct xtc_plan *p)
 {
 	double t0 = xtc_now();
 	int err;
@@ -148,8 +167,14 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct 
 	pr_debug("timing: rule ids %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
 	/* A re-apply expands only the rules whose digests changed; from nothing, all of them. */
-	err = ob->tables.exists ? xtc_tss_compile(m->rules, m->n_rules, &ob->tables.live, &p->tss) :
-				  xtc_tss_build(m->rules, m->n_rules, NULL, &p->tss);
+	err = ob->tables.exists ? xtc_tss_compile_carried(m->rules, m->n_rules, &ob->tables.live,
+							  carry, &p->tss) : -ESTALE;
+	if (!err)
+		pr_debug("rules: %d changed since the last compile: the rest is its\n", carry->n);
+	else if (err == -ESTALE)
+		err = ob->tables.exists ?
+		      xtc_tss_compile(m->rules, m->n_rules, &ob->tables.live, &p->tss) :
+		      xtc_tss_build(m->rules, m->n_rules, NULL, &p->tss);
 	if (err == -E2BIG) {
 		pr_warn("%s:%d: rule '%s' needs a %dth distinct match shape; xtc supports %d "
 			"(rules that constrain the same fields with the same prefix lengths share "

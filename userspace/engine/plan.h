@@ -93,9 +93,11 @@ struct xtc_iface_want {
 
 /*
  * Compiles the file's rules against what observe saw: rule ids by name
- * (counters follow names), classifier entries, the IP map.  Pure.
+ * (counters follow names), classifier entries, the IP map.  Pure.  carry
+ * (or NULL): the last compile of these rules, and which changed since.
  */
-int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p);
+int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
+		     const struct xtc_tss_carry *carry, struct xtc_plan *p);
 
 /*
  * Compares the compiled rules with what observe read: pure.  -ESTALE when

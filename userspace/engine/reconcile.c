@@ -5,7 +5,8 @@
 #include "reconcile.h"
 #include "log.h"
 
-int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st, struct xtc_run *r)
+int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st,
+		       const struct xtc_tss_carry *carry, struct xtc_run *r)
 {
 	struct xtc_iface_want *want = NULL;
 	double t0 = xtc_now();
@@ -16,7 +17,7 @@ int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st, struct x
 	pr_debug("timing: observe %.3f s\n", xtc_now() - t0);
 	if (err)
 		return err;
-	err = xtc_plan_compile(m, &r->ob, &r->plan);
+	err = xtc_plan_compile(m, &r->ob, carry, &r->plan);
 	if (!err)
 		err = xtc_plan_diff_tables(m, &r->ob, &r->plan);
 	if (err == -ESTALE) {

@@ -19,8 +19,12 @@ struct xtc_run {
 	struct xtc_plan plan;
 };
 
-/* Observes and plans for the file m (it gives rules their ids). */
-int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st, struct xtc_run *r);
+/*
+ * Observes and plans for the file m (it gives rules their ids); carry, or
+ * NULL, is what the last compile of m's rules left (xtc_plan_compile()).
+ */
+int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st,
+		       const struct xtc_tss_carry *carry, struct xtc_run *r);
 
 /*
  * Observes and plans the removal of xtc from interfaces: the named ones, or

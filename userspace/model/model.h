@@ -152,6 +152,7 @@ struct xtc_model {
 	int n_statics;
 	struct xtc_set *sets;		/* rules point into it */
 	int n_sets;
+	bool clean;			/* loaded without a word said, shadowed rules aside */
 };
 
 void xtc_model_free(struct xtc_model *m);

@@ -432,6 +432,22 @@ int xtc_tss_count_shapes(const struct xtc_rule *rules, int n_rules, int *n_shape
 	return err;
 }
 
+bool xtc_tss_shapes_within(const struct xtc_rule *r, const struct xtc_rule *of)
+{
+	struct shape_count *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	bool within = a && b && !count_rule(a, r) && !count_rule(b, of);
+	int i, j;
+
+	for (i = 0; within && i < a->n; i++) {
+		for (j = 0; j < b->n && memcmp(&a->masks[i], &b->masks[j], sizeof(a->masks[i])); j++)
+			;
+		within = j < b->n;
+	}
+	free(a);
+	free(b);
+	return within;
+}
+
 /* ---- shapes ----------------------------------------------------------- */
 
 static int mask_find(const struct xtc_tss *t, const struct xtc_flow_key *mask)
@@ -540,7 +556,7 @@ static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_f
 	return -1;
 }
 
-static __u8 entry_families(const struct xtc_flow_key *k)
+__u8 xtc_tss_entry_families(const struct xtc_flow_key *k)
 {
 	return k->family == XTC_FAMILY_V4 ? XTC_FB_V4 :
 	       k->family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4 | XTC_FB_V6;
@@ -572,7 +588,7 @@ static int put_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc
 
 		if (e.val.prio < me->min_prio)
 			me->min_prio = e.val.prio;
-		me->families |= entry_families(&e.key);
+		me->families |= xtc_tss_entry_families(&e.key);
 		me->protos |= me->mask.proto ? xtc_proto_bit(e.key.proto) : XTC_PB_ALL;
 	}
 	return b->fn(b->fn_ctx, &e);

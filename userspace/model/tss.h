@@ -50,6 +50,44 @@ int xtc_tss_compile(const struct xtc_rule *rules, int n_rules,
 /* Adds the merged entries to a compiled t (nothing when it has them). */
 int xtc_tss_add_entries(const struct xtc_rule *rules, int n_rules, struct xtc_tss *t);
 void xtc_tss_free(struct xtc_tss *t);
+/* The XTC_FB_* families an entry with key k matches. */
+__u8 xtc_tss_entry_families(const struct xtc_flow_key *k);
+
+/*
+ * A compile kept for the next one of the same rules with a few changed in
+ * place (a daemon's patch, config_patch.c): copying it costs a memcpy where
+ * compiling 100k rules again costs 30 ms.  tss_memo.c.
+ */
+struct xtc_tss_memo {
+	int n_rules;			/* 0: nothing kept */
+	__u32 *ids;			/* each rule's id when compiled */
+	struct xtc_rule_digest *digests;
+	__u64 *rule_masks;
+	struct xtc_mask_ent masks[XTC_MAX_MASKS];
+	int n_masks;
+};
+
+/* The rules changed since the memo was kept: where they are and what they were. */
+struct xtc_tss_carry {
+	const struct xtc_tss_memo *memo;
+	int n;
+	const int *idx;
+	const struct xtc_rule *was;
+};
+
+/* Keeps t's digests (taken from t) and shapes for rules, which have their ids. */
+int xtc_tss_memo_keep(struct xtc_tss_memo *mm, struct xtc_tss *t, const struct xtc_rule *rules,
+		      int n_rules);
+void xtc_tss_memo_free(struct xtc_tss_memo *mm);
+/*
+ * xtc_tss_compile() of rules, from the carry's memo: 0 with t as compiling
+ * would give it, or -ESTALE when it cannot be had that way (the live list
+ * is not the memo's, a changed rule uses other shapes or families): then
+ * compile.
+ */
+int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
+			    const struct xtc_mask_list *prev, const struct xtc_tss_carry *carry,
+			    struct xtc_tss *t);
 
 /*
  * Calls fn for every entry r expands to, in order, with mask ids from
@@ -70,6 +108,8 @@ int xtc_tss_rule_digest(const struct xtc_rule *r, const struct xtc_mask_ent *mas
  */
 int xtc_tss_count_shapes(const struct xtc_rule *rules, int n_rules, int *n_shapes,
 			 const struct xtc_rule **overflow);
+/* Whether every match shape of r is one of of's: swapping them adds no shape. */
+bool xtc_tss_shapes_within(const struct xtc_rule *r, const struct xtc_rule *of);
 
 /*
  * How many hash entries r expands to before equal keys merge: its element
