@@ -210,6 +210,47 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 	return err;
 }
 
+/*
+ * A patched reload writes the rules first, from a look at the rule tables
+ * alone: the map holds the edit within milliseconds, whatever the number of
+ * interfaces.  The full reconcile that follows looks at everything else.
+ * Nothing here when the state needs more than the tables (the full pass).
+ */
+static void reconcile_rules(struct daemon *d)
+{
+	struct xtc_tss_carry carry = {
+		.memo = &d->memo, .n = d->patched.n, .idx = d->patched.idx, .was = d->patched.was,
+	};
+	struct xtc_model *m = d->model;
+	struct xtc_run run = {};
+	struct xtc_state st;
+	int err;
+
+	xtc_state_init(&st);
+	err = xtc_state_check_bpffs(m->bpffs) ? -ENOENT : xtc_state_open(&st, m->bpffs, true);
+	if (!err)
+		err = xtc_reconcile_plan_rules(m, &st, &carry, &run);
+	if (err) {
+		pr_debug("daemon: the rules alone first: %s; the full pass does it\n",
+			 strerror(-err));
+		goto out;
+	}
+	if (!xtc_plan_empty(&run.plan)) {
+		xtc_plan_print(&run.plan, false);
+		err = xtc_reconcile_apply(m, &st, &run, false);
+		if (!err && xtc_tables_stamp(&st.maps))
+			pr_debug("cannot record the time of this apply\n");
+	}
+	/* Kept for the full pass: the kernel holds this compile now (else it compiles). */
+	d->patched.n = 0;
+	if (err || xtc_tss_memo_keep(&d->memo, &run.plan.tss, m->rules, m->n_rules))
+		xtc_tss_memo_free(&d->memo);
+	fflush(stdout);
+out:
+	xtc_run_free(&run);
+	xtc_state_close(&st);
+}
+
 static void arm(struct daemon *d, long long ns)
 {
 	struct itimerspec t = {
@@ -242,14 +283,14 @@ static void look(struct daemon *d)
  * interfaces it was loaded against have not changed since (no link event).
  * Whether it took, and how many rules changed, is in the log.
  */
-static bool patch(struct daemon *d, struct xtc_config_pending **pending)
+static bool patch(struct daemon *d)
 {
 	double t0 = xtc_now();
 	int err;
 
 	if (!d->model || d->links_changed)
 		return false;
-	err = xtc_config_patch(d->model, &d->snap, pending, &d->patched);
+	err = xtc_config_patch(d->model, &d->snap, &d->patched);
 	pr_debug("timing: config patch %.3f s\n", xtc_now() - t0);
 	if (err) {
 		pr_info("daemon: %s: edits outside what a patch takes: reading it whole\n",
@@ -275,7 +316,11 @@ static void reload(struct daemon *d)
 	d->met.info.last_reload = (unsigned long long)time(NULL);
 	d->met.info.last_reload_ok = false;
 	pthread_mutex_unlock(&d->met.lock);
-	if (patch(d, &pending)) {
+	if (patch(d)) {
+		reconcile_rules(d);
+		/* Only warnings: after the rules, beside the full pass, not in their way. */
+		if (xtc_config_shadow_async(d->model, &pending))
+			pr_warn("daemon: cannot check %s for shadowed rules now\n", d->opts->config);
 		reconcile(d, d->model);
 		finish_load(d, &diag, pending);
 		xtc_notify("READY=1");

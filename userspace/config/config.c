@@ -216,8 +216,7 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 	return finish(p, m, diag, err);
 }
 
-/* The shadowed-rules check of a patched model, beside the caller (config_patch.c). */
-int cfg_shadow_async(struct xtc_model *m, struct xtc_config_pending **pending)
+int xtc_config_shadow_async(struct xtc_model *m, struct xtc_config_pending **pending)
 {
 	struct xtc_config_pending *p = calloc(1, sizeof(*p));
 

@@ -99,8 +99,7 @@ int xtc_config_load_opts_async(const char *path, const struct xtc_config_opts *o
 /*
  * A daemon's reload of m, loaded without a word from the files snap holds,
  * when the edits since stay inside [rule] sections (config_patch.c): m and
- * snap are patched in place, *out says which rules changed and how, and
- * *pending runs the shadowed-rules check as after xtc_config_load_async().
+ * snap are patched in place and *out says which rules changed and how.
  * -EAGAIN (or another error): nothing changed; load the files in full.
  */
 #define XTC_PATCH_RULES_MAX 64	/* more changed rules than this: a full load costs no more */
@@ -110,7 +109,9 @@ struct xtc_config_patched {
 	struct xtc_rule was[XTC_PATCH_RULES_MAX];	/* and what they were */
 };
 int xtc_config_patch(struct xtc_model *m, struct xtc_config_snapshot *snap,
-		     struct xtc_config_pending **pending, struct xtc_config_patched *out);
+		     struct xtc_config_patched *out);
+/* The shadowed-rules check of m (a patched one) in a thread; xtc_config_wait() as above. */
+int xtc_config_shadow_async(struct xtc_model *m, struct xtc_config_pending **pending);
 /* Waits for the check and hands its warnings over; on an error *m is freed and NULL. */
 int xtc_config_wait(struct xtc_config_pending *p, struct xtc_model **m, struct xtc_diag *diag);
 

@@ -15,6 +15,8 @@
  * - no match shape the old rule did not have, and no more entries: the
  *   limits still hold.
  * Anything else returns -EAGAIN for the full load, which says every problem.
+ * The shadowed-rules check, on the whole patched model, is the caller's to
+ * start (xtc_config_shadow_async()) when it suits it.
  * A model whose load said anything (a warning included) is never patched,
  * so that nothing said at load goes unsaid.
  */
@@ -185,6 +187,7 @@ static int count_lines(const char *p, size_t n)
 }
 
 #define BLOCK 4096
+#define WINDOW_MAX (1 << 20)
 
 /* The sections around where o and n differ (they do). */
 static void find_window(const struct bytes *o, const struct bytes *n, struct window *w)
@@ -275,6 +278,9 @@ static int check_window(struct xtc_model *m, const struct bytes *o, const struct
 
 	scratch.rules = NULL;
 	scratch.n_rules = 0;
+	/* Edits far apart make one window of most of the file: a full load is as quick. */
+	if (w->old_end - w->start > WINDOW_MAX || w->new_end - w->start > WINDOW_MAX)
+		return -EAGAIN;
 	err = read_window(&co, fp->file, o, w->start, w->old_end, w->line);
 	if (!err)
 		err = read_window(&cn, fp->file, n, w->start, w->new_end, w->line);
@@ -365,13 +371,12 @@ static void commit(struct xtc_model *m, struct xtc_config_snapshot *snap, struct
 }
 
 int xtc_config_patch(struct xtc_model *m, struct xtc_config_snapshot *snap,
-		     struct xtc_config_pending **pending, struct xtc_config_patched *out)
+		     struct xtc_config_patched *out)
 {
 	struct file_patch *fps = NULL;
 	unsigned long long total = 0;
 	int n_fps = 0, k, i, err = 0, n = 0;
 
-	*pending = NULL;
 	out->n = 0;
 	if (!m->clean || snap->n != m->n_files || !same_includes(snap))
 		return -EAGAIN;
@@ -409,12 +414,9 @@ int xtc_config_patch(struct xtc_model *m, struct xtc_config_snapshot *snap,
 		bytes_free(&o);
 		bytes_free(&nb);
 	}
-	if (!err) {
+	if (!err)
 		for (i = 0; i < n_fps; i++)
 			commit(m, snap, &fps[i], out);
-		/* Only now: the check reads the rules while the caller reconciles. */
-		err = cfg_shadow_async(m, pending);
-	}
 	for (i = 0; i < n_fps; i++)
 		if (fps[i].memfd >= 0)
 			close(fps[i].memfd);

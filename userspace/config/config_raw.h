@@ -225,7 +225,5 @@ int cfg_union_subtract(struct cover_union *u, const struct xtc_rule *a, bool *re
 
 /* config_check_shadow.c: warnings for rules that earlier rules cover. */
 int cfg_check_shadow(struct ctx *c, const struct xtc_model *m);
-struct xtc_config_pending;
-int cfg_shadow_async(struct xtc_model *m, struct xtc_config_pending **pending);
 
 #endif

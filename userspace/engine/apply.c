@@ -517,7 +517,7 @@ static int write_tables(struct xtc_state *st, const struct xtc_observed *ob,
 			pr_debug("rules: cannot add the rule digests; re-applies stay slower\n");
 	}
 	err = xtc_tables_write(&st->maps, &p->tplan, &ob->tables, snap);
-	if (err)
+	if (err || p->ip_as_is)
 		return err;
 	err = xtc_ipmap_sync(&st->maps, p->ip, p->n_ip, false, &n);
 	if (!err)
@@ -789,7 +789,10 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
 		if (err)
 			goto fail;
 	}
-	if (p->rules)
+	if (p->rules && p->ip_as_is)
+		progress("rules: %d rule(s), %zu classifier entries in %d match shape(s)\n",
+			 m->n_rules, p->tss.n_entries, p->tss.n_masks);
+	else if (p->rules)
 		progress("rules: %d rule(s), %zu classifier entries in %d match shape(s); "
 			 "%zu IP-to-ifindex entries\n", m->n_rules, p->tss.n_entries, p->tss.n_masks,
 			 p->n_ip);

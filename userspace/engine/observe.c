@@ -288,15 +288,9 @@ static void find_recoveries(struct xtc_observed *ob, struct seen_cache *c)
 	}
 }
 
-int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
+/* The state directory itself: what is missing, whose it is, which build made it. */
+static void observe_state(const struct xtc_state *st, struct xtc_observed *ob)
 {
-	/* What the rule tables are read from (counters are not). */
-	const __u32 table_maps = (1U << XTC_MAP_RULES) | (1U << XTC_MAP_MASKS) |
-				 (1U << XTC_MAP_CONFIG) | (1U << XTC_MAP_IPMAP) |
-				 (1U << XTC_MAP_RULE_INFO) | (1U << XTC_MAP_RULE_SETS);
-	struct seen_cache c = {};
-	int err = 0;
-
 	memset(ob, 0, sizeof(*ob));
 	ob->st = st;
 	ob->state_id = xtc_owner_id(st->dir);
@@ -315,6 +309,18 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 	ob->marked = xtc_owner_marked(st->maps.fd[XTC_MAP_CONFIG], ob->state_id);
 	ob->build_stale = ob->marked &&
 			  xtc_owner_build(st->maps.fd[XTC_MAP_CONFIG]) != xtc_objs_build_id();
+}
+
+int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
+{
+	/* What the rule tables are read from (counters are not). */
+	const __u32 table_maps = (1U << XTC_MAP_RULES) | (1U << XTC_MAP_MASKS) |
+				 (1U << XTC_MAP_CONFIG) | (1U << XTC_MAP_IPMAP) |
+				 (1U << XTC_MAP_RULE_INFO) | (1U << XTC_MAP_RULE_SETS);
+	struct seen_cache c = {};
+	int err = 0;
+
+	observe_state(st, ob);
 	ob->tc_prog_ids[0] = xtc_prog_id(st->tc_ingress_fd);
 	ob->tc_prog_ids[1] = xtc_prog_id(st->tc_egress_fd);
 	if (ob->tc_prog_ids[0])
@@ -350,6 +356,14 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 out:
 	free(c.p);
 	return err;
+}
+
+int xtc_observe_tables(const struct xtc_state *st, struct xtc_observed *ob)
+{
+	observe_state(st, ob);
+	if (!st->exists || ob->missing || ob->incompatible || !ob->marked || ob->build_stale)
+		return -EAGAIN;
+	return xtc_tables_observe(&st->maps, &ob->tables);
 }
 
 void xtc_observed_free(struct xtc_observed *ob)

@@ -82,6 +82,13 @@ struct xtc_observed {
  * needs them; unload and status do not).
  */
 int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob);
+/*
+ * The state directory and the rule tables alone, for a pass that writes
+ * only the rules (a daemon's patched reload): -EAGAIN when the state needs
+ * more than that (a pin missing, maps of another layout or build), which
+ * only the full observe sees.
+ */
+int xtc_observe_tables(const struct xtc_state *st, struct xtc_observed *ob);
 /* Also every entry of the rules hash: when the digests cannot tell (-ESTALE). */
 int xtc_observe_entries(struct xtc_observed *ob);
 void xtc_observed_free(struct xtc_observed *ob);

@@ -187,7 +187,7 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 	pr_debug("timing: compile %zu entries %.3f s\n", p->tss.n_entries, xtc_now() - t0);
 	p->max_entries = m->max_rules * 4 > 2 * p->tss.n_entries ? m->max_rules * 4 :
 			 2 * p->tss.n_entries;
-	err = collect_ipmap(m, ob, p);
+	err = p->ip_as_is ? 0 : collect_ipmap(m, ob, p);
 	if (!err)
 		err = xtc_rule_table_want(m->rules, m->n_rules, ob->tables.rules.n, &p->want);
 	return err;
@@ -648,10 +648,15 @@ int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_at
 	for (i = 0; i < p->n_ifs && !err; i++)
 		err = iface_changes(&p->changes, &p->ifs[i]);
 	if (!err && p->rules)
-		err = xtc_changes_rules(&p->changes, &ob->tables.rules, &p->want);
-	if (!err && p->rules)
-		err = rule_changes(p);
+		err = xtc_plan_rule_changes(ob, p);
 	return err;
+}
+
+int xtc_plan_rule_changes(const struct xtc_observed *ob, struct xtc_plan *p)
+{
+	int err = xtc_changes_rules(&p->changes, &ob->tables.rules, &p->want);
+
+	return err ?: rule_changes(p);
 }
 
 bool xtc_plan_empty(const struct xtc_plan *p)

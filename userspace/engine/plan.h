@@ -63,6 +63,7 @@ struct xtc_plan {
 	int n_ifs;
 	bool rules;			/* the rules side is planned (apply; not unload) */
 	bool state_as_is;		/* leave the pins alone (unload): no repair */
+	bool ip_as_is;			/* leave the IP map alone (a rules-only pass) */
 	struct xtc_tss tss;
 	struct xtc_tables_plan tplan;	/* exactly what writing the rule tables changes */
 	struct xtc_table_diff tables;
@@ -114,6 +115,8 @@ int xtc_plan_diff_tables(const struct xtc_model *m, const struct xtc_observed *o
  */
 int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_attach tc_attach,
 		   const struct xtc_observed *ob, struct xtc_plan *p);
+/* What the rules side of the plan changes, for people (xtc_plan_build() does it too). */
+int xtc_plan_rule_changes(const struct xtc_observed *ob, struct xtc_plan *p);
 
 /* The wanted interfaces of a model. */
 int xtc_plan_wants_from_model(const struct xtc_model *m, struct xtc_iface_want **out);

@@ -43,6 +43,27 @@ int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st,
 	return err;
 }
 
+int xtc_reconcile_plan_rules(struct xtc_model *m, const struct xtc_state *st,
+			     const struct xtc_tss_carry *carry, struct xtc_run *r)
+{
+	double t0 = xtc_now();
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = xtc_observe_tables(st, &r->ob);
+	pr_debug("timing: observe the rule tables %.3f s\n", xtc_now() - t0);
+	if (err)
+		return err;
+	r->plan.ip_as_is = true;
+	err = xtc_plan_compile(m, &r->ob, carry, &r->plan);
+	if (!err)
+		err = xtc_plan_diff_tables(m, &r->ob, &r->plan);
+	if (!err)
+		err = xtc_plan_rule_changes(&r->ob, &r->plan);
+	/* A dirty header wants every entry compared: the full pass does that. */
+	return err == -ESTALE ? -EAGAIN : err;
+}
+
 int xtc_reconcile_plan_unload(const struct xtc_state *st, char *const *names, int n_names,
 			      bool all, bool *known, struct xtc_run *r)
 {

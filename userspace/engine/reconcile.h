@@ -27,6 +27,16 @@ int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st,
 		       const struct xtc_tss_carry *carry, struct xtc_run *r);
 
 /*
+ * The same for the rule tables alone, when nothing but what rules match
+ * changed (a daemon's patched reload): the state directory and the tables
+ * are observed, the interfaces and the IP map left as they are.  -EAGAIN
+ * when the state needs more (xtc_observe_tables()): run the full pass.  A
+ * full pass should follow anyway: only it sees what drifted elsewhere.
+ */
+int xtc_reconcile_plan_rules(struct xtc_model *m, const struct xtc_state *st,
+			     const struct xtc_tss_carry *carry, struct xtc_run *r);
+
+/*
  * Observes and plans the removal of xtc from interfaces: the named ones, or
  * with all, every interface where anything of ours is, recorded or not.
  * *unknown counts the names that xtc does not manage.
