@@ -92,11 +92,9 @@ def test_sighup_patches_edited_rules_in_place(env, daemons, tmp_path):
     converged(cfg, d)
 
 
-def test_patched_reload_repairs_damage_first_seen_by_it(env, daemons, tmp_path):
-    """A patch writes the rules from a look at the rule tables alone, and a full pass
-    follows: a pin removed by hand since (no event says so) stops the quick pass, and
-    the full one repairs it and writes the rules."""
-    tag = f"xt{os.getpid() % 1000}"
+def web_and_api(env, daemons, tmp_path, tag):
+    """A daemon on [rule web] in the main file and [rule api] in an include file, with a
+    veth it enforces web on: (main file, include file, daemon, veth)."""
     (tmp_path / "rules.d").mkdir()
     cfg, inc = str(tmp_path / "main.ini"), str(tmp_path / "rules.d" / "a.ini")
     write(cfg, main_file(env, tag, rule("web", 8080)))
@@ -105,6 +103,15 @@ def test_patched_reload_repairs_damage_first_seen_by_it(env, daemons, tmp_path):
     daemons.append(d)
     a = env.pair(name=f"{tag}a")
     X.eventually(lambda: verdict(cfg, a.name, pkt(8080)) == "drop", what="web enforced")
+    return cfg, inc, d, a
+
+
+def test_patched_reload_repairs_damage_first_seen_by_it(env, daemons, tmp_path):
+    """A patch writes the rules from a look at the rule tables alone, and a full pass
+    follows: a pin removed by hand since (no event says so) stops the quick pass, and
+    the full one repairs it and writes the rules."""
+    tag = f"xt{os.getpid() % 1000}"
+    cfg, inc, d, a = web_and_api(env, daemons, tmp_path, tag)
     for n, pin in enumerate(["maps/xtc_rule_info", "progs/tc_ingress"], 1):
         os.unlink(os.path.join(env.state, pin))
         write(inc, rule("api", 7000 + n))
@@ -117,14 +124,7 @@ def test_patched_reload_repairs_damage_first_seen_by_it(env, daemons, tmp_path):
 
 def test_sighup_reads_whole_what_a_patch_cannot_take(env, daemons, tmp_path):
     tag = f"xr{os.getpid() % 1000}"
-    (tmp_path / "rules.d").mkdir()
-    cfg, inc = str(tmp_path / "main.ini"), str(tmp_path / "rules.d" / "a.ini")
-    write(cfg, main_file(env, tag, rule("web", 8080)))
-    write(inc, rule("api", 7000))
-    d = Daemon(cfg)
-    daemons.append(d)
-    a = env.pair(name=f"{tag}a")
-    X.eventually(lambda: verdict(cfg, a.name, pkt(8080)) == "drop", what="web enforced")
+    cfg, inc, d, a = web_and_api(env, daemons, tmp_path, tag)
     edits = [
         # another action: what the hooks depend on
         (main_file(env, tag, rule("web", 8080, "pass")), None, 8080, "pass"),
