@@ -122,6 +122,23 @@ def test_patched_reload_repairs_damage_first_seen_by_it(env, daemons, tmp_path):
     converged(cfg, d)
 
 
+def test_sighup_with_a_link_event_pending(env, daemons, tmp_path):
+    """A pod that comes as the file is edited: the SIGHUP still patches the rules, and
+    the look that the link event made due follows with the new interface in it, at
+    once rather than at the next resync."""
+    tag = f"xl{os.getpid() % 1000}"
+    cfg, inc, d, a = web_and_api(env, daemons, tmp_path, tag)
+    for n in range(1, 4):
+        b = env.pair(name=f"{tag}b{n}")
+        write(inc, rule("api", 7000 + n))
+        hup(d, PATCHED, n)
+        X.eventually(lambda: verdict(cfg, b.name, pkt(7000 + n)) == "drop", timeout=3,
+                     what=f"{b.name} enforces the edit")
+        assert verdict(cfg, a.name, pkt(7000 + n)) == "drop"
+    assert WHOLE not in d.log(), d.log()
+    converged(cfg, d)
+
+
 def test_sighup_reads_whole_what_a_patch_cannot_take(env, daemons, tmp_path):
     tag = f"xr{os.getpid() % 1000}"
     cfg, inc, d, a = web_and_api(env, daemons, tmp_path, tag)

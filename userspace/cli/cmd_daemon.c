@@ -261,6 +261,15 @@ static void arm(struct daemon *d, long long ns)
 }
 
 /* A look at the host with the file as last loaded; then the next resync is due. */
+/*
+ * After a reload: a look that events made due still comes after the settle
+ * time, not at the next resync (later events do not arm the timer again).
+ */
+static void arm_next(struct daemon *d)
+{
+	arm(d, d->settling ? SETTLE_NS : d->resync_ns);
+}
+
 static void look(struct daemon *d)
 {
 	struct xtc_model *m = NULL;
@@ -279,16 +288,15 @@ static void look(struct daemon *d)
 }
 
 /*
- * An edit inside [rule] sections patches the model as last loaded: the
- * interfaces it was loaded against have not changed since (no link event).
- * Whether it took, and how many rules changed, is in the log.
+ * An edit inside [rule] sections patches the model as last loaded.  Whether
+ * it took, and how many rules changed, is in the log.
  */
 static bool patch(struct daemon *d)
 {
 	double t0 = xtc_now();
 	int err;
 
-	if (!d->model || d->links_changed)
+	if (!d->model)
 		return false;
 	err = xtc_config_patch(d->model, &d->snap, &d->patched);
 	pr_debug("timing: config patch %.3f s\n", xtc_now() - t0);
@@ -321,10 +329,20 @@ static void reload(struct daemon *d)
 		/* Only warnings: after the rules, beside the full pass, not in their way. */
 		if (xtc_config_shadow_async(d->model, &pending))
 			pr_warn("daemon: cannot check %s for shadowed rules now\n", d->opts->config);
-		reconcile(d, d->model);
-		finish_load(d, &diag, pending);
+		if (d->links_changed) {
+			/*
+			 * The host changed since the model was loaded (a pod came or
+			 * went): the rules are written; the full pass reads the
+			 * patched copy again against the host as it is now.
+			 */
+			finish_load(d, &diag, pending);
+			look(d);
+		} else {
+			reconcile(d, d->model);
+			finish_load(d, &diag, pending);
+			arm_next(d);
+		}
 		xtc_notify("READY=1");
-		arm(d, d->resync_ns);
 		return;
 	}
 	if (load(d, true, &m, &diag, &pending)) {
@@ -344,7 +362,7 @@ static void reload(struct daemon *d)
 	reconcile(d, m);
 	finish_load(d, &diag, pending);
 	xtc_notify("READY=1");
-	arm(d, d->resync_ns);
+	arm_next(d);
 }
 
 static int setup(struct daemon *d)
