@@ -214,16 +214,11 @@ static __always_inline __u32 xtc_fallback_action(void)
 	return cfg ? cfg->redirect_fallback : XTC_ACT_PASS;
 }
 
-/* Per-(interface, hook) counters; the entry is created on first use. */
-static __always_inline struct xtc_iface_stats *xtc_iface_stats_get(__u32 ifindex, __u32 hook)
+/* The counters of one interface's hook, by the slot the loader gave it. */
+static __always_inline struct xtc_iface_stats *xtc_iface_stats_get(__u32 slot, __u32 hook)
 {
-	struct xtc_iface_key key = { .ifindex = ifindex, .hook = hook };
-	struct xtc_iface_stats zero = {}, *st;
+	__u32 key = XTC_IFACE_STATS_KEY(slot, hook);
 
-	st = bpf_map_lookup_elem(&xtc_iface_stats, &key);
-	if (st)
-		return st;
-	bpf_map_update_elem(&xtc_iface_stats, &key, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&xtc_iface_stats, &key);
 }
 

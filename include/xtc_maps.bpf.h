@@ -119,11 +119,11 @@ struct {
 	__type(value, struct xtc_rule_stats);
 } xtc_rule_stats SEC(".maps");
 
-/* Event counters per (interface, hook), per CPU. */
+/* Event counters per (interface slot, hook), per CPU: XTC_IFACE_STATS_KEY(). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, XTC_MAX_IFACES * XTC_HOOK_MAX);
-	__type(key, struct xtc_iface_key);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XTC_IFACE_STATS_ENTRIES);
+	__type(key, __u32);
 	__type(value, struct xtc_iface_stats);
 } xtc_iface_stats SEC(".maps");
 

@@ -167,7 +167,7 @@ struct xtc_vcache_ent {
 
 /* Runtime settings (array map "xtc_config", one element). */
 #define XTC_OWNER_MAGIC 0x78746331	/* "xtc1" */
-#define XTC_STATE_SCHEMA 3		/* bumped whenever a pinned map's layout changes */
+#define XTC_STATE_SCHEMA 4		/* bumped whenever a pinned map's layout changes */
 struct xtc_config {
 	__u32 active;			/* which xtc_mask_list copy is live: 0 or 1 */
 	__u32 redirect_fallback;	/* XTC_ACT_PASS or XTC_ACT_DROP */
@@ -201,6 +201,14 @@ struct xtc_config {
 #define XTC_IF_XDP_NO_HANDOFF 0x20
 /* Loader only: xdp = auto made the XDP choice (status tells why from the device). */
 #define XTC_IF_XDP_AUTO 0x40
+/*
+ * The upper 16 bits: the interface's counter slot, 1..XTC_MAX_IFACES, which
+ * the loader assigns and keeps while the interface is recorded.  TC reads it
+ * here; XDP, loaded per interface, has it as a load-time constant.  Slot 0
+ * counts packets on interfaces without a record (never reported).
+ */
+#define XTC_IF_SLOT_SHIFT 16
+#define XTC_IF_SLOT(flags) ((flags) >> XTC_IF_SLOT_SHIFT)
 struct xtc_iface_cfg {
 	__u32 flags;
 	__u32 xdp_prog_id;
@@ -340,11 +348,13 @@ struct xtc_rule_stats {
 #endif
 };
 
-/* Per-CPU counters per (interface, hook). */
-struct xtc_iface_key {
-	__u32 ifindex;
-	__u32 hook;			/* enum xtc_hook */
-};
+/*
+ * Per-CPU counters per (interface slot, hook): an array, because an array
+ * lookup with a known key costs a fraction of a hash lookup on every packet.
+ */
+#define XTC_IFACE_STATS_KEY(slot, hook) ((slot) * XTC_HOOK_MAX + (hook))
+#define XTC_IFACE_STATS_ENTRIES ((XTC_MAX_IFACES + 1) * XTC_HOOK_MAX)
+_Static_assert(XTC_MAX_IFACES < 0x10000, "a counter slot fits the upper half of the flags");
 
 struct xtc_iface_stats {
 	__u64 seen;

@@ -121,9 +121,9 @@ static __always_inline int xtc_tc_explaining(struct __sk_buff *skb)
  * the answer into cb (BPF_PROG_TEST_RUN returns it in ctx_out) and count
  * nothing.  A redirect in a test run only records its target: nothing is sent.
  */
-static __always_inline int xtc_tc_finish(struct __sk_buff *skb, int explain, __u32 hook,
-					 const struct xtc_search *s, __u32 target, int event,
-					 int verdict, int handoff, __u8 flags)
+static __always_inline int xtc_tc_finish(struct __sk_buff *skb, int explain, __u32 slot,
+					 __u32 hook, const struct xtc_search *s, __u32 target,
+					 int event, int verdict, int handoff, __u8 flags)
 {
 	struct xtc_iface_stats *st;
 
@@ -145,7 +145,7 @@ static __always_inline int xtc_tc_finish(struct __sk_buff *skb, int explain, __u
 	}
 	if (s->found)
 		xtc_count_rule(s->best.rule_id, skb->len);
-	st = xtc_iface_stats_get(skb->ifindex, hook);
+	st = xtc_iface_stats_get(slot, hook);
 	if (st && handoff)
 		st->handoffs_received++;
 	xtc_record(st, event, verdict == TC_ACT_SHOT);
@@ -174,6 +174,7 @@ static __always_inline struct xtc_meta *xtc_find_meta(struct __sk_buff *skb)
 	return meta;
 }
 
+/* The interface's record flags (hooks and counter slot); 0 without a record. */
 static __always_inline __u32 xtc_iface_flags(__u32 ifindex)
 {
 	struct xtc_iface_cfg *ic = bpf_map_lookup_elem(&xtc_ifaces, &ifindex);
@@ -190,7 +191,7 @@ int xtc_tc_ingress(struct __sk_buff *skb)
 	int verdict = TC_ACT_OK, event = XTC_EV_NONE, handoff = 0;
 	struct xtc_meta *meta;
 	__u8 flags = 0;
-	__u32 target = 0, ifl;
+	__u32 target = 0, ifl = xtc_iface_flags(skb->ifindex);
 	__u8 mode;
 
 	meta = xtc_find_meta(skb);
@@ -202,7 +203,6 @@ int xtc_tc_ingress(struct __sk_buff *skb)
 		verdict = xtc_redirect(skb, target, mode, &event);
 		goto out;
 	}
-	ifl = xtc_iface_flags(skb->ifindex);
 	/* XDP already classified this packet and let it pass. */
 	if ((ifl & (XTC_IF_XDP | XTC_IF_XDP_NO_HANDOFF)) == XTC_IF_XDP) {
 		flags = XTC_EXF_XDP_OWNS;
@@ -217,8 +217,8 @@ int xtc_tc_ingress(struct __sk_buff *skb)
 		verdict = TC_ACT_OK;
 	}
 out:
-	return xtc_tc_finish(skb, explain, XTC_HOOK_TC_INGRESS, &s, target, event, verdict,
-			     handoff, flags);
+	return xtc_tc_finish(skb, explain, XTC_IF_SLOT(ifl), XTC_HOOK_TC_INGRESS, &s, target,
+			     event, verdict, handoff, flags);
 }
 
 SEC("tc")
@@ -231,7 +231,8 @@ int xtc_tc_egress(struct __sk_buff *skb)
 	__u32 target = 0;
 
 	verdict = xtc_tc_classify(skb, &s, &target, &event);
-	return xtc_tc_finish(skb, explain, XTC_HOOK_TC_EGRESS, &s, target, event, verdict, 0, 0);
+	return xtc_tc_finish(skb, explain, XTC_IF_SLOT(xtc_iface_flags(skb->ifindex)),
+			     XTC_HOOK_TC_EGRESS, &s, target, event, verdict, 0, 0);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -30,6 +30,8 @@
 
 /* Verdict for truncated or malformed packets: XDP_PASS unless the loader says. */
 const volatile __u32 malformed_verdict = XDP_PASS;
+/* This interface's counter slot (XTC_IF_SLOT): each interface loads its own instance. */
+const volatile __u32 iface_slot = 0;
 
 struct {
 	__uint(priority, 30);
@@ -153,7 +155,7 @@ out:
 	}
 	if (s.found)
 		xtc_count_rule(s.best.rule_id, len);
-	xtc_record(xtc_iface_stats_get(ctx->ingress_ifindex, XTC_HOOK_XDP), event,
+	xtc_record(xtc_iface_stats_get(iface_slot, XTC_HOOK_XDP), event,
 		   verdict == XDP_DROP);
 	return verdict;
 }

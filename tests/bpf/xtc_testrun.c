@@ -10,8 +10,7 @@
  *
  * A hook written "xdp+explain" (likewise for TC) runs the packet as xtc
  * explain does: with an xtc_explain block as XDP metadata or in cb.  The
- * answer is printed as "explain", and "new_iface_keys" tells whether the
- * run created per-interface counter entries.  "+stray" puts the same block
+ * answer is printed as "explain", and the counters must not move.  "+stray" puts the same block
  * there with a wrong second word, as stray bytes of another layer might:
  * the program must treat the packet as live traffic.
  *
@@ -65,25 +64,13 @@ static int single;	/* "%single": no second run */
 
 enum { EXPLAIN_NONE, EXPLAIN_ON, EXPLAIN_STRAY };
 
-static int count_keys(int fd)
-{
-	struct xtc_iface_key k, next, *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 static void read_counters(const struct xtc_maps *m, const struct xtc_model *model,
 			  __u32 ifindex, int hook, struct counters *c)
 {
 	struct xtc_rule_stats *rs = calloc(ncpus, sizeof(*rs));
 	struct xtc_iface_stats *is = calloc(ncpus, sizeof(*is));
-	struct xtc_iface_key ik = { .ifindex = ifindex, .hook = hook };
+	struct xtc_iface_cfg rec = {};
+	__u32 key;
 	int r, cpu;
 	size_t f;
 
@@ -99,7 +86,11 @@ static void read_counters(const struct xtc_maps *m, const struct xtc_model *mode
 			c->rules[r].bytes += rs[cpu].bytes;
 		}
 	}
-	if (!bpf_map_lookup_elem(m->fd[XTC_MAP_IFACE_STATS], &ik, is))
+	/* TC counts in the slot the record names; this XDP instance was loaded with slot 0. */
+	if (hook != XTC_HOOK_XDP)
+		bpf_map_lookup_elem(m->fd[XTC_MAP_IFACES], &ifindex, &rec);
+	key = XTC_IFACE_STATS_KEY(XTC_IF_SLOT(rec.flags), hook);
+	if (!bpf_map_lookup_elem(m->fd[XTC_MAP_IFACE_STATS], &key, is))
 		for (cpu = 0; cpu < ncpus; cpu++)
 			for (f = 0; f < sizeof(c->iface) / sizeof(__u64); f++)
 				c->iface[f] += ((__u64 *)&is[cpu])[f];
@@ -191,8 +182,7 @@ static void print_explain(const struct xtc_model *model, const struct xtc_explai
 
 static void print_result(const struct xtc_model *model, int hook, __u32 retval,
 			 const unsigned char *out, __u32 meta_len, const struct counters *a,
-			 const struct counters *b, __u32 duration, const struct xtc_explain *ex,
-			 int new_keys)
+			 const struct counters *b, __u32 duration, const struct xtc_explain *ex)
 {
 	int r, first = 1;
 	size_t f;
@@ -235,7 +225,7 @@ static void print_result(const struct xtc_model *model, int hook, __u32 retval,
 		printf("%s\"%s\": %llu", first ? "" : ", ", iface_fields[f], (unsigned long long)d);
 		first = 0;
 	}
-	printf("}, \"new_iface_keys\": %d", new_keys);
+	printf("}");
 	if (cache_diff)
 		printf(", \"cache_diff\": true");
 	if (ex)
@@ -499,7 +489,7 @@ int main(int argc, char **argv)
 	while (fgets(line, sizeof(line), f)) {
 		__u32 ifindex, retval = 0, out_len = 0, meta_len = 0, duration = 0;
 		struct xtc_explain ex = {};
-		int hook, len, n, keys, explain = EXPLAIN_NONE;
+		int hook, len, n, explain = EXPLAIN_NONE;
 		char *hex, *plus;
 
 		/* "@CONFIG" applies another config over the loaded one, as a re-apply does. */
@@ -579,7 +569,6 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		read_counters(&o.maps, model, ifindex, hook, &before);
-		keys = count_keys(o.maps.fd[XTC_MAP_IFACE_STATS]);
 		err = run_one(&o, hook, ifindex, pkt, len, repeat, explain, &retval, out, &out_len,
 			      &meta_len, &duration, &ex);
 		if (err) {
@@ -587,11 +576,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		read_counters(&o.maps, model, ifindex, hook, &after);
-		keys = count_keys(o.maps.fd[XTC_MAP_IFACE_STATS]) - keys;
 		cache_diff = !single && run_cached(&o, model, hook, ifindex, pkt, len, explain, retval, out,
 					out_len, meta_len, &ex, &before, &after);
 		print_result(model, hook, retval, out, meta_len, &before, &after, duration,
-			     explain ? &ex : NULL, keys);
+			     explain ? &ex : NULL);
 	}
 	rc = 0;
 out:

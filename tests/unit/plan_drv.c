@@ -32,6 +32,8 @@ static const struct xtc_iface_want want2[] = {
 	{ .name = "b", .ifindex = 3, .tc = { false, true } },
 };
 
+#define SLOT(n) ((__u32)(n) << XTC_IF_SLOT_SHIFT)
+
 static void healthy(struct xtc_observed *ob, struct xtc_obs_iface ifs[2])
 {
 	memset(ob, 0, sizeof(*ob));
@@ -46,15 +48,17 @@ static void healthy(struct xtc_observed *ob, struct xtc_obs_iface ifs[2])
 	ob->n_ifs = 2;
 	ifs[0] = (struct xtc_obs_iface){
 		.ifindex = 2, .name = "a", .recorded = true, .present = true,
-		.rec = { .flags = XTC_IF_XDP | XTC_IF_XDP_SINGLE | XTC_IF_TC_INGRESS,
+		.rec = { .flags = XTC_IF_XDP | XTC_IF_XDP_SINGLE | XTC_IF_TC_INGRESS |
+				  SLOT(1),
 			 .xdp_prog_id = 21, .xdp_prio = 30, .xdp_mode = XTC_XDP_SKB,
 			 .tc_kind = XTC_TC_KIND_TCX, .name = "a" },
-		.xdp = { .n_ours = 1, .ids = { 21 }, .mode = XTC_XDP_SKB },
+		.xdp = { .n_ours = 1, .ids = { 21 }, .mode = XTC_XDP_SKB, .slot = { 1 } },
 		.tc = { { .kind = XTC_TC_KIND_TCX, .prog_id = 11 } },
 	};
 	ifs[1] = (struct xtc_obs_iface){
 		.ifindex = 3, .name = "b", .recorded = true, .present = true,
-		.rec = { .flags = XTC_IF_TC_EGRESS, .tc_kind = XTC_TC_KIND_TCX, .name = "b" },
+		.rec = { .flags = XTC_IF_TC_EGRESS | SLOT(2), .tc_kind = XTC_TC_KIND_TCX,
+			 .name = "b" },
 		.tc = { {}, { .kind = XTC_TC_KIND_TCX, .prog_id = 12 } },
 	};
 }
@@ -217,7 +221,8 @@ static void case_stale_and_doubles(void)
 	/* Killed between the two halves of a dispatcher swap: two of ours. */
 	healthy(&ob, ifs);
 	ifs[0].xdp = (struct xtc_obs_xdp){ .n_ours = 2, .ids = { 21, 22 }, .prio = { 40, 30 },
-					   .dispatcher = true, .mode = XTC_XDP_SKB };
+					   .slot = { 1, 1 }, .dispatcher = true,
+					   .mode = XTC_XDP_SKB };
 	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
 	CHECK(!iface(&p, 2)->xdp_on && iface(&p, 2)->n_xdp_off == 1 &&
 	      iface(&p, 2)->xdp_off[0] == 21 && iface(&p, 2)->want.xdp_prog_id == 22);
@@ -384,6 +389,66 @@ out:
 	xtc_plan_free(&p);
 }
 
+static void case_slots(void)
+{
+	const char *name = "counter slots: kept, taken back from XDP, never shared, new ones zeroed";
+	struct xtc_iface_want want3[3] = { want2[0], want2[1],
+		{ .name = "c", .ifindex = 9, .tc = { true, false } } };
+	struct xtc_obs_iface ifs[4];
+	struct xtc_observed ob;
+	struct xtc_plan p;
+
+	/* A fresh state: slots from 1, each zeroed before use. */
+	healthy(&ob, ifs);
+	ob.n_ifs = 0;
+	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
+	CHECK(XTC_IF_SLOT(iface(&p, 2)->want.flags) == 1 && iface(&p, 2)->zero_slot);
+	CHECK(XTC_IF_SLOT(iface(&p, 3)->want.flags) == 2 && iface(&p, 3)->zero_slot);
+	xtc_plan_free(&p);
+
+	/* Record lost: the slot comes back from the XDP program, which stays; nothing zeroed. */
+	healthy(&ob, ifs);
+	ifs[0].recorded = false;
+	ifs[0].xdp.slot[0] = 7;
+	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
+	CHECK(XTC_IF_SLOT(iface(&p, 2)->want.flags) == 7 && !iface(&p, 2)->zero_slot);
+	CHECK(!iface(&p, 2)->xdp_on && iface(&p, 2)->write_entry);
+	xtc_plan_free(&p);
+
+	/* An XDP instance counting elsewhere than the record says is replaced. */
+	healthy(&ob, ifs);
+	ifs[0].xdp.slot[0] = 3;
+	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
+	CHECK(iface(&p, 2)->xdp_on && XTC_IF_SLOT(iface(&p, 2)->want.flags) == 1);
+	CHECK(!iface(&p, 2)->zero_slot);
+	xtc_plan_free(&p);
+
+	/* An older build says no slot: replaced too. */
+	healthy(&ob, ifs);
+	ifs[0].xdp.slot[0] = XTC_OBS_SLOT_UNKNOWN;
+	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
+	CHECK(iface(&p, 2)->xdp_on);
+	xtc_plan_free(&p);
+
+	/* Two records name one slot: the second interface gets a new one. */
+	healthy(&ob, ifs);
+	ifs[1].rec.flags = (ifs[1].rec.flags & ~SLOT(0xffff)) | SLOT(1);
+	CHECK(!plan(&ob, want2, 2, XTC_TC_AUTO, &p));
+	CHECK(XTC_IF_SLOT(iface(&p, 2)->want.flags) == 1 && !iface(&p, 2)->zero_slot);
+	CHECK(XTC_IF_SLOT(iface(&p, 3)->want.flags) == 2 && iface(&p, 3)->zero_slot);
+	CHECK(iface(&p, 3)->write_entry);
+	xtc_plan_free(&p);
+
+	/* A newcomer does not take the slot of an interface that leaves in the same apply. */
+	healthy(&ob, ifs);
+	CHECK(!plan(&ob, &want3[1], 2, XTC_TC_AUTO, &p));
+	CHECK(!iface(&p, 2)->keep && XTC_IF_SLOT(iface(&p, 9)->want.flags) == 3);
+	CHECK(iface(&p, 9)->zero_slot && XTC_IF_SLOT(iface(&p, 3)->want.flags) == 2);
+	printf("ok %s\n", name);
+out:
+	xtc_plan_free(&p);
+}
+
 int main(void)
 {
 	case_healthy();
@@ -398,5 +463,6 @@ int main(void)
 	case_foreign_slot();
 	case_gone_and_unload();
 	case_layout();
+	case_slots();
 	return failures ? 1 : 0;
 }

@@ -53,7 +53,7 @@ static int do_attach(const char *ifname, __u32 ifindex, const char *mode, const 
 	}
 	err = xtc_xdp_attach(&maps, ifindex, ifname,
 			     strcmp(mode, "skb") ? XTC_XDP_NATIVE : XTC_XDP_SKB,
-			     (__u32)strtoul(prio, NULL, 0), XTC_ACT_PASS, &id, &single,
+			     (__u32)strtoul(prio, NULL, 0), XTC_ACT_PASS, 0, &id, &single,
 			     &no_handoff);
 	xtc_maps_close(&maps);
 	if (!err)

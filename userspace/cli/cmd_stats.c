@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "log.h"
+#include "maps.h"
 #include "output.h"
 #include "rule_info.h"
 #include "state.h"
@@ -77,58 +78,83 @@ static const struct {
 _Static_assert((IFACE_FIELDS + IFACE_UNNAMED) * sizeof(__u64) == sizeof(struct xtc_iface_stats),
 	       "iface_fields must name every counter of struct xtc_iface_stats");
 
-static int cmp_key(const void *a, const void *b)
-{
-	const struct xtc_iface_key *x = a, *y = b;
+/* The interfaces we record, by ifindex, with their hooks and counter slots. */
+struct recs {
+	__u32 *ifindex;
+	__u32 *flags;
+	size_t n, cap;
+};
 
-	if (x->ifindex != y->ifindex)
-		return x->ifindex < y->ifindex ? -1 : 1;
-	return (int)x->hook - (int)y->hook;
+static int add_rec(const void *key, const void *value, void *ctx)
+{
+	const struct xtc_iface_cfg *cfg = value;
+	struct recs *r = ctx;
+	size_t i;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		__u32 *a = realloc(r->ifindex, cap * sizeof(*a)), *f;
+
+		if (!a)
+			return -ENOMEM;
+		r->ifindex = a;
+		if (!(f = realloc(r->flags, cap * sizeof(*f))))
+			return -ENOMEM;
+		r->flags = f;
+		r->cap = cap;
+	}
+	/* Sorted as it goes: a few interfaces, read once. */
+	for (i = r->n; i > 0 && r->ifindex[i - 1] > *(const __u32 *)key; i--) {
+		r->ifindex[i] = r->ifindex[i - 1];
+		r->flags[i] = r->flags[i - 1];
+	}
+	r->ifindex[i] = *(const __u32 *)key;
+	r->flags[i] = cfg->flags;
+	r->n++;
+	return 0;
 }
 
 static void print_ifaces(struct xtc_out *o, const struct xtc_state *st, int ncpus)
 {
+	static const __u32 hook_flag[XTC_HOOK_MAX] = { XTC_IF_XDP, XTC_IF_TC_INGRESS,
+						       XTC_IF_TC_EGRESS };
 	struct xtc_iface_stats *per = calloc(ncpus, sizeof(*per));
-	struct xtc_iface_key *keys = NULL, k, next, *prev = NULL;
 	int fd = st->maps.fd[XTC_MAP_IFACE_STATS];
-	size_t n = 0, cap = 0, i, f;
-	int cpu;
+	struct recs r = {};
+	size_t i, f;
+	int cpu, h;
 
 	xtc_out_list_begin(o, "interfaces", "xtc_iface");
-	while (per && st->exists && !bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (n == cap) {
-			struct xtc_iface_key *nk = realloc(keys, (cap = cap ? cap * 2 : 16) * sizeof(*nk));
-
-			if (!nk)
-				break;
-			keys = nk;
-		}
-		keys[n++] = k;
-	}
-	if (n)
-		qsort(keys, n, sizeof(*keys), cmp_key);
-	for (i = 0; i < n; i++) {
-		__u64 sum[IFACE_FIELDS] = {};
+	if (per && st->exists)
+		xtc_map_for_each(st->maps.fd[XTC_MAP_IFACES], sizeof(__u32),
+				 sizeof(struct xtc_iface_cfg), add_rec, &r);
+	for (i = 0; per && i < r.n; i++) {
+		__u32 slot = XTC_IF_SLOT(r.flags[i]);
 		char ifname[IF_NAMESIZE + 8];
 
-		if (keys[i].hook >= XTC_HOOK_MAX || bpf_map_lookup_elem(fd, &keys[i], per))
-			continue;
-		for (cpu = 0; cpu < ncpus; cpu++)
+		xtc_ifname_of(r.ifindex[i], ifname, sizeof(ifname));
+		for (h = 0; h < XTC_HOOK_MAX; h++) {
+			__u32 key = XTC_IFACE_STATS_KEY(slot, h);
+			__u64 sum[IFACE_FIELDS] = {};
+
+			if (!slot || !(r.flags[i] & hook_flag[h]) ||
+			    bpf_map_lookup_elem(fd, &key, per))
+				continue;
+			for (cpu = 0; cpu < ncpus; cpu++)
+				for (f = 0; f < IFACE_FIELDS; f++)
+					sum[f] += ((__u64 *)&per[cpu])[f];
+			xtc_out_obj_begin(o, NULL);
+			xtc_out_str(o, "interface", ifname);
+			xtc_out_id(o, "ifindex", r.ifindex[i]);
+			xtc_out_str(o, "hook", XTC_ENUM_NAME(hook_names, h));
 			for (f = 0; f < IFACE_FIELDS; f++)
-				sum[f] += ((__u64 *)&per[cpu])[f];
-		xtc_ifname_of(keys[i].ifindex, ifname, sizeof(ifname));
-		xtc_out_obj_begin(o, NULL);
-		xtc_out_str(o, "interface", ifname);
-		xtc_out_id(o, "ifindex", keys[i].ifindex);
-		xtc_out_str(o, "hook", XTC_ENUM_NAME(hook_names, keys[i].hook));
-		for (f = 0; f < IFACE_FIELDS; f++)
-			xtc_out_u64(o, iface_fields[f].key, sum[f]);
-		xtc_out_obj_end(o);
+				xtc_out_u64(o, iface_fields[f].key, sum[f]);
+			xtc_out_obj_end(o);
+		}
 	}
 	xtc_out_list_end(o);
-	free(keys);
+	free(r.ifindex);
+	free(r.flags);
 	free(per);
 }
 

@@ -155,7 +155,8 @@ static int xdp_on(struct xtc_state *st, const char *name, __u32 ifindex,
 		  struct xtc_iface_cfg *w, __u32 replace_id)
 {
 	struct xtc_hook_place pl = { .ifindex = ifindex, .ifname = name, .prio = w->xdp_prio,
-				     .mode = w->xdp_mode, .maps = &st->maps };
+				     .mode = w->xdp_mode, .maps = &st->maps,
+				     .slot = XTC_IF_SLOT(w->flags) };
 	struct xtc_hook_done d;
 	int err = hook_on(XTC_HOOK_KIND_XDP, &pl, replace_id, &d);
 
@@ -171,30 +172,34 @@ static int xdp_off(const char *name, __u32 ifindex, __u32 id)
 	return hook_off(XTC_HOOK_KIND_XDP, &pl, id, false);
 }
 
-/* Zero counters for every hook we run, so stats lists them before traffic. */
-static void create_counters(const struct xtc_state *st, __u32 ifindex, __u32 flags)
+/*
+ * A slot new to this interface starts at zero: it may have counted for
+ * another interface before.  Done before the record names the slot, so
+ * that nothing of this interface has counted there yet.
+ */
+static int zero_slot(const struct xtc_state *st, __u32 slot)
 {
-	static const __u32 hook_flag[XTC_HOOK_MAX] = { XTC_IF_XDP, XTC_IF_TC_INGRESS,
-						       XTC_IF_TC_EGRESS };
-	int ncpus = libbpf_num_possible_cpus(), h;
+	int ncpus = libbpf_num_possible_cpus(), h, err = 0;
 	struct xtc_iface_stats *zero;
 
-	if (ncpus <= 0 || !(zero = calloc(ncpus, sizeof(*zero))))
-		return;
-	for (h = 0; h < XTC_HOOK_MAX; h++) {
-		struct xtc_iface_key k = { .ifindex = ifindex, .hook = h };
+	if (ncpus <= 0)
+		return ncpus ?: -EINVAL;
+	if (!(zero = calloc(ncpus, sizeof(*zero))))
+		return -ENOMEM;
+	for (h = 0; h < XTC_HOOK_MAX && !err; h++) {
+		__u32 key = XTC_IFACE_STATS_KEY(slot, h);
 
-		if (flags & hook_flag[h])
-			bpf_map_update_elem(st->maps.fd[XTC_MAP_IFACE_STATS], &k, zero, BPF_NOEXIST);
+		if (bpf_map_update_elem(st->maps.fd[XTC_MAP_IFACE_STATS], &key, zero, BPF_ANY))
+			err = -errno;
 	}
 	free(zero);
+	return err;
 }
 
 static int set_entry(const struct xtc_state *st, __u32 ifindex, const struct xtc_iface_cfg *cfg)
 {
 	if (bpf_map_update_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex, cfg, BPF_ANY))
 		return -errno;
-	create_counters(st, ifindex, cfg->flags);
 	return xtc_failpoint("iface_record");
 }
 
@@ -214,11 +219,6 @@ static int forget_iface(const struct xtc_state *st, __u32 ifindex)
 	}
 	if (bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex) && errno != ENOENT)
 		return -errno;
-	for (h = 0; h < XTC_HOOK_MAX; h++) {
-		struct xtc_iface_key k = { .ifindex = ifindex, .hook = h };
-
-		bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACE_STATS], &k);
-	}
 	return xtc_failpoint("iface_forget");
 }
 
@@ -345,6 +345,35 @@ static __u32 rule_slots(const struct xtc_state *st, const struct xtc_model *m)
 /* The counter maps whose counters carry over when they move to a new layout. */
 static const int carried[XTC_CARRIED] = { XTC_MAP_RULE_STATS, XTC_MAP_IFACE_STATS };
 
+/*
+ * Interface counters up to schema 3 were a hash keyed by (ifindex, hook);
+ * now an array by (slot, hook): each goes to the slot its interface gets.
+ */
+struct old_iface_key {
+	__u32 ifindex;
+	__u32 hook;
+};
+
+static bool iface_rekey(const void *old_key, __u32 old_key_size, void *new_key, void *ctx)
+{
+	const struct old_iface_key *k = old_key;
+	const struct xtc_plan *p = ctx;
+	int i;
+
+	if (old_key_size != sizeof(*k) || k->hook >= XTC_HOOK_MAX)
+		return false;
+	for (i = 0; i < p->n_ifs; i++) {
+		const struct xtc_iface_plan *ip = &p->ifs[i];
+		__u32 key = XTC_IFACE_STATS_KEY(XTC_IF_SLOT(ip->want.flags), k->hook);
+
+		if (ip->ifindex != k->ifindex || !ip->keep || !XTC_IF_SLOT(ip->want.flags))
+			continue;
+		memcpy(new_key, &key, sizeof(key));
+		return true;
+	}
+	return false;
+}
+
 static int carry_begin(const struct xtc_state *st, const struct xtc_plan *p,
 		       const struct xtc_maps *made, struct xtc_carry_map *carry)
 {
@@ -357,7 +386,8 @@ static int carry_begin(const struct xtc_state *st, const struct xtc_plan *p,
 			continue;
 		err = xtc_carry_begin(&carry[k], st->old.fd[map], made->fd[map],
 				      map == XTC_MAP_RULE_STATS ? p->carry_ids : NULL,
-				      map == XTC_MAP_RULE_STATS ? p->n_carry_ids : 0);
+				      map == XTC_MAP_RULE_STATS ? p->n_carry_ids : 0,
+				      map == XTC_MAP_IFACE_STATS ? iface_rekey : NULL, (void *)p);
 		if (!err)
 			err = xtc_failpoint("state_carry");
 		if (err)
@@ -660,6 +690,8 @@ static int do_iface(struct xtc_state *st, struct xtc_iface_plan *ip,
 		return err;
 	if (ip->gone && !ip->keep)
 		goto forget;
+	if (ip->zero_slot && (err = zero_slot(st, XTC_IF_SLOT(ip->want.flags))))
+		goto fail_record;
 	if ((ip->had || ip->keep) && (!ip->had || memcmp(&oi->rec, &before, sizeof(before)))) {
 		err = set_entry(st, ip->ifindex, &before);
 		if (err)

@@ -119,6 +119,7 @@ static void look_xdp(struct xtc_observed *ob, struct seen_cache *c, struct xtc_o
 		x->prio[x->n_ours] = xi.dispatcher ? xi.progs[i].prio : 0;
 		x->stale[x->n_ours] = false;
 		x->no_handoff[x->n_ours] = xtc_xdp_name_no_handoff(ps->name);
+		x->slot[x->n_ours] = ps->has_slot ? ps->slot : XTC_OBS_SLOT_UNKNOWN;
 		x->n_ours++;
 	}
 }

@@ -26,6 +26,9 @@ struct xtc_obs_xdp {
 	bool stale[XTC_XDP_MAX_PROGS];	/* ours, but on another generation's maps */
 	bool no_handoff[XTC_XDP_MAX_PROGS];	/* the build without the TC handoff */
 	__u32 prio[XTC_XDP_MAX_PROGS];	/* run priority; 0 when single (none kept) */
+	/* The counter slot it was loaded with; SLOT_UNKNOWN when it does not say. */
+	__u32 slot[XTC_XDP_MAX_PROGS];
+#define XTC_OBS_SLOT_UNKNOWN 0xffffffffU
 	bool dispatcher;		/* under libxdp's dispatcher */
 	int n_progs;			/* every program on the interface, ours or not */
 	enum xtc_xdp_mode mode;

@@ -228,6 +228,12 @@ static struct xtc_iface_plan *add_iface(struct xtc_plan *p, int cap, const char 
 	return ip;
 }
 
+/* The counter slot an interface gets, and whether it is new to it. */
+struct slot_pick {
+	__u32 slot;
+	bool fresh;
+};
+
 /* What is really attached, in the record's terms: the plan's "before". */
 static void current(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi)
 {
@@ -239,7 +245,7 @@ static void current(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi)
 	if (!oi)
 		return;
 	if (oi->recorded)
-		c->flags = oi->rec.flags & XTC_IF_QDISC_OURS;
+		c->flags = oi->rec.flags & (XTC_IF_QDISC_OURS | ~0U << XTC_IF_SLOT_SHIFT);
 	if (oi->xdp.n_ours) {
 		c->flags |= XTC_IF_XDP | (oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE) |
 			    (oi->xdp.no_handoff[0] ? XTC_IF_XDP_NO_HANDOFF : 0);
@@ -260,8 +266,9 @@ static void current(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi)
 	}
 }
 
-/* The attached instance that already does what w asks, or -1. */
-static int xdp_keeper(const struct xtc_obs_iface *oi, const struct xtc_iface_want *w)
+/* The attached instance that already does what w asks, counting in slot, or -1. */
+static int xdp_keeper(const struct xtc_obs_iface *oi, const struct xtc_iface_want *w,
+		      __u32 slot)
 {
 	const struct xtc_obs_xdp *x = &oi->xdp;
 	int i;
@@ -269,7 +276,7 @@ static int xdp_keeper(const struct xtc_obs_iface *oi, const struct xtc_iface_wan
 	for (i = 0; i < x->n_ours; i++) {
 		bool prio_ok;
 
-		if (x->stale[i] || x->mode != w->xdp_mode)
+		if (x->stale[i] || x->mode != w->xdp_mode || x->slot[i] != slot)
 			continue;
 		/* Single: the priority orders nothing, so any instance will do. */
 		prio_ok = !x->dispatcher || x->prio[i] == w->xdp_prio;
@@ -289,7 +296,7 @@ static void plan_xdp(struct xtc_iface_plan *ip, const struct xtc_obs_iface *oi,
 		want->flags |= XTC_IF_XDP;
 		want->xdp_mode = w->xdp_mode;
 		want->xdp_prio = w->xdp_prio;
-		keep = oi ? xdp_keeper(oi, w) : -1;
+		keep = oi ? xdp_keeper(oi, w, XTC_IF_SLOT(want->flags)) : -1;
 		if (keep >= 0) {
 			want->xdp_prog_id = oi->xdp.ids[keep];
 			want->flags |= (oi->xdp.dispatcher ? 0 : XTC_IF_XDP_SINGLE) |
@@ -372,7 +379,8 @@ static int plan_tc(struct xtc_plan *p, struct xtc_iface_plan *ip,
 }
 
 static int plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip,
-		      const struct xtc_obs_iface *oi, const struct xtc_iface_want *w)
+		      const struct xtc_obs_iface *oi, const struct xtc_iface_want *w,
+		      const struct slot_pick *slot)
 {
 	struct xtc_iface_cfg *want = &ip->want;
 
@@ -381,8 +389,13 @@ static int plan_iface(struct xtc_plan *p, struct xtc_iface_plan *ip,
 	ip->gone = !oi || !oi->present;
 	current(ip, oi);
 	memset(want, 0, sizeof(*want));
-	if (w)
+	if (w) {
 		snprintf(want->name, sizeof(want->name), "%s", w->name);
+		want->flags = slot->slot << XTC_IF_SLOT_SHIFT;
+		/* Counters made anew in this apply are zero already, or carried over. */
+		ip->zero_slot = slot->slot && slot->fresh &&
+				!((p->state.create | p->state.migrate) & (1U << XTC_MAP_IFACE_STATS));
+	}
 	if (ip->gone && !w) {
 		/* Nothing to detach from an interface that is gone: only the record goes. */
 		return 0;
@@ -610,10 +623,76 @@ int xtc_plan_wants_from_model(const struct xtc_model *m, struct xtc_iface_want *
 	return 0;
 }
 
+/* ---- counter slots ------------------------------------------------------ */
+
+/* A counter slot an interface holds (the record says, or its XDP program), or 0. */
+static __u32 held_slot(const struct xtc_obs_iface *oi)
+{
+	int i;
+
+	if (!oi)
+		return 0;
+	if (oi->recorded && XTC_IF_SLOT(oi->rec.flags))
+		return XTC_IF_SLOT(oi->rec.flags);
+	for (i = 0; i < oi->xdp.n_ours; i++)
+		if (oi->xdp.slot[i] != XTC_OBS_SLOT_UNKNOWN && oi->xdp.slot[i])
+			return oi->xdp.slot[i];
+	return 0;
+}
+
+/*
+ * Each wanted interface keeps the slot it holds; the others take the
+ * lowest slot that nobody holds, so a slot of an interface that leaves in
+ * this apply is reused only by a later one.  Pure, like the rest.
+ */
+static int pick_slots(const struct xtc_iface_want *want, int n_want,
+		      const struct xtc_observed *ob, struct slot_pick *out)
+{
+	unsigned char *held = calloc(XTC_MAX_IFACES + 1, 1);
+	__u32 next = 1, s;
+	int i, pass;
+
+	if (!held)
+		return -ENOMEM;
+	for (i = 0; i < n_want; i++) {
+		s = held_slot(xtc_observed_iface(ob, want[i].ifindex));
+		out[i].slot = s <= XTC_MAX_IFACES && !held[s] ? s : 0;
+		out[i].fresh = false;
+		held[out[i].slot] = 1;
+	}
+	for (i = 0; i < ob->n_ifs; i++) {
+		s = held_slot(&ob->ifs[i]);
+		if (s <= XTC_MAX_IFACES)
+			held[s] = 1;
+	}
+	/* Then, if every slot is held, the slots of interfaces that leave. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n_want; i++) {
+			if (out[i].slot)
+				continue;
+			while (next <= XTC_MAX_IFACES && held[next])
+				next++;
+			if (next > XTC_MAX_IFACES)
+				break;
+			out[i].slot = next;
+			out[i].fresh = true;
+			held[next] = 1;
+		}
+		memset(held, 0, XTC_MAX_IFACES + 1);
+		for (i = 0; i < n_want; i++)
+			held[out[i].slot] = 1;
+		next = 1;
+	}
+	free(held);
+	return 0;
+}
+
 int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_attach tc_attach,
 		   const struct xtc_observed *ob, struct xtc_plan *p)
 {
+	static const struct slot_pick none;
 	int cap = n_want + ob->n_ifs, i, err = 0;
+	struct slot_pick *slots;
 
 	if (tc_attach == XTC_TC_TCX && !ob->tcx) {
 		snprintf(p->refusal, sizeof(p->refusal), "tc_attach = tcx, but this kernel has no "
@@ -625,13 +704,18 @@ int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_at
 	if (!p->state_as_is)
 		plan_state(ob, &p->state);
 	p->ifs = calloc(cap + 1, sizeof(*p->ifs));
-	if (!p->ifs)
+	slots = calloc(n_want + 1, sizeof(*slots));
+	if (!p->ifs || !slots || pick_slots(want, n_want, ob, slots)) {
+		free(slots);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n_want && !err; i++) {
 		const struct xtc_obs_iface *oi = xtc_observed_iface(ob, want[i].ifindex);
 
-		err = plan_iface(p, add_iface(p, cap, want[i].name, want[i].ifindex), oi, &want[i]);
+		err = plan_iface(p, add_iface(p, cap, want[i].name, want[i].ifindex), oi, &want[i],
+				 &slots[i]);
 	}
+	free(slots);
 	for (i = 0; i < ob->n_ifs && !err; i++) {
 		const struct xtc_obs_iface *oi = &ob->ifs[i];
 		int k;
@@ -640,7 +724,7 @@ int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_at
 			;
 		if (k < n_want || (!oi->recorded && !xtc_obs_iface_has_ours(oi)))
 			continue;
-		err = plan_iface(p, add_iface(p, cap, oi->name, oi->ifindex), oi, NULL);
+		err = plan_iface(p, add_iface(p, cap, oi->name, oi->ifindex), oi, NULL, &none);
 	}
 	if (err)
 		return err;

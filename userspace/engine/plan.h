@@ -32,6 +32,7 @@ struct xtc_iface_plan {
 	struct xtc_iface_cfg cur;	/* as the kernel really holds it */
 	struct xtc_iface_cfg want;
 	bool write_entry;		/* the record is not want yet */
+	bool zero_slot;			/* want's counter slot is new to it: zeroed first */
 	bool xdp_on;			/* attach a new instance of our XDP program */
 	bool xdp_first;			/* before detaching the old: the dispatcher swaps hitlessly */
 	__u32 xdp_replace;		/* single program: swapped for this one in one step */

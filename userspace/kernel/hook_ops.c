@@ -10,10 +10,10 @@ static int xdp_attach(const struct xtc_hook_place *pl, __u32 replace_id, struct 
 		d->single = true;
 		d->no_handoff = false;
 		return xtc_xdp_replace_single(pl->maps, pl->ifindex, pl->ifname, pl->mode,
-					      XTC_ACT_PASS, replace_id, &d->prog_id);
+					      XTC_ACT_PASS, pl->slot, replace_id, &d->prog_id);
 	}
 	return xtc_xdp_attach(pl->maps, pl->ifindex, pl->ifname, pl->mode, pl->prio, XTC_ACT_PASS,
-			      &d->prog_id, &d->single, &d->no_handoff);
+			      pl->slot, &d->prog_id, &d->single, &d->no_handoff);
 }
 
 static int xdp_detach(const struct xtc_hook_place *pl, __u32 expect_id, bool remove_qdisc)

@@ -30,6 +30,7 @@ struct xtc_hook_place {
 	__u32 prio;			/* XDP: run priority; cls_bpf: the filter's prio */
 	enum xtc_xdp_mode mode;		/* XDP */
 	const struct xtc_maps *maps;	/* XDP: a new instance is loaded on these */
+	__u32 slot;			/* XDP: the interface's counter slot */
 	int prog_fd;			/* TC: the pinned program to attach */
 };
 

@@ -21,7 +21,8 @@ int xtc_objs_load(struct xtc_objs *o, const struct xtc_objs_opts *opts)
 	memset(o, 0, sizeof(*o));
 	xtc_maps_init(&o->maps);
 	o->tc = xtc_tc__open();
-	err = o->tc ? xtc_xdp_build_open(&o->xdp, !opts->xdp_no_handoff, opts->malformed_action) :
+	err = o->tc ? xtc_xdp_build_open(&o->xdp, !opts->xdp_no_handoff, opts->malformed_action,
+						 opts->xdp_slot) :
 		      -errno ?: -ENOMEM;
 	if (err) {
 		pr_warn("cannot open the BPF objects: %s\n", strerror(-err));

@@ -19,6 +19,7 @@ struct xtc_objs_opts {
 	__u32 max_entries;		/* tuple-space hash entries */
 	__u8 malformed_action;		/* XTC_ACT_PASS or XTC_ACT_DROP */
 	bool xdp_no_handoff;		/* load the XDP build without the TC handoff */
+	__u32 xdp_slot;			/* the XDP program's counter slot (XTC_IF_SLOT) */
 	const struct xtc_maps *reuse;	/* maps to use rather than create (fd -1: create) */
 };
 

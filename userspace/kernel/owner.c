@@ -6,6 +6,7 @@
 #include "objs.h"
 #include "owner.h"
 #include "util.h"
+#include "xdp_build.h"
 #include "xtc_shared.h"
 
 static const struct {
@@ -61,6 +62,19 @@ bool xtc_owner_marked(int config_fd, __u64 state_id)
 	return cfg.magic == XTC_OWNER_MAGIC && cfg.state_id == state_id;
 }
 
+/* XDP: the counter slot in the instance's .rodata, which the loader set when it loaded it. */
+static void read_slot(int fd, const struct bpf_map_info *mi, struct xtc_prog_seen *ps)
+{
+	size_t nl = strlen(mi->name);
+	char val[256];
+	__u32 zero = 0;
+
+	if (ps->role != XTC_ROLE_XDP || nl < 7 || strcmp(mi->name + nl - 7, ".rodata") ||
+	    mi->value_size > sizeof(val) || bpf_map_lookup_elem(fd, &zero, val))
+		return;
+	ps->has_slot = !xtc_xdp_rodata_slot(ps->name, val, mi->value_size, &ps->slot);
+}
+
 static void read_maps(int prog_fd, __u64 state_id, struct xtc_prog_seen *ps)
 {
 	struct bpf_prog_info info = {};
@@ -83,6 +97,7 @@ static void read_maps(int prog_fd, __u64 state_id, struct xtc_prog_seen *ps)
 			ps->map_ids[ps->n_maps] = ids[i];
 			memcpy(ps->map_names[ps->n_maps], mi.name, sizeof(ps->map_names[0]));
 			ps->n_maps++;
+			read_slot(fd, &mi, ps);
 			if (!strcmp(mi.name, "xtc_config") && xtc_owner_marked(fd, state_id)) {
 				ps->ours = true;
 				ps->config_map_id = ids[i];

@@ -32,6 +32,8 @@ struct xtc_prog_seen {
 	int n_maps;
 	__u32 map_ids[XTC_PROG_MAX_MAPS];
 	char map_names[XTC_PROG_MAX_MAPS][16];
+	bool has_slot;			/* XDP: slot is the counter slot it was loaded with */
+	__u32 slot;
 };
 
 /* The id that marks the maps of the state directory at this path. */

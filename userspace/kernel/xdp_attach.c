@@ -311,14 +311,14 @@ static bool is_single(__u32 ifindex, const char *ifname)
 /* One instance of one build, attached; *refused_pkt_data when that was the refusal. */
 static int attach_build(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
 			enum xdp_attach_mode xmode, __u32 prio, __u8 malformed_action,
-			bool handoff, __u32 *prog_id, bool *refused_pkt_data)
+			__u32 slot, bool handoff, __u32 *prog_id, bool *refused_pkt_data)
 {
 	struct xdp_program *prog = NULL;
 	struct xtc_xdp_build o;
 	int err;
 
 	*refused_pkt_data = false;
-	err = xtc_xdp_build_open(&o, handoff, malformed_action);
+	err = xtc_xdp_build_open(&o, handoff, malformed_action, slot);
 	if (err) {
 		pr_warn("%s: XDP: cannot open our BPF object: %s\n", ifname, strerror(-err));
 		return err;
@@ -345,7 +345,7 @@ out:
 }
 
 int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
-		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action,
+		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action, __u32 slot,
 		   __u32 *prog_id, bool *single, bool *no_handoff)
 {
 	enum xdp_attach_mode xmode = mode == XTC_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
@@ -358,8 +358,8 @@ int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifnam
 	err = check_room(ifindex, ifname, xmode);
 	if (err)
 		return err;
-	err = attach_build(maps, ifindex, ifname, xmode, prio, malformed_action, true, prog_id,
-			   &refused);
+	err = attach_build(maps, ifindex, ifname, xmode, prio, malformed_action, slot, true,
+			   prog_id, &refused);
 	if (err && refused) {
 		/*
 		 * Kernels >= 6.13 (and late 6.12) refuse it beside a libxdp < 1.5.5
@@ -370,8 +370,8 @@ int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifnam
 			"attaching the build without the TC handoff (TC ingress classifies "
 			"redirects itself)\n", ifname);
 		*no_handoff = true;
-		err = attach_build(maps, ifindex, ifname, xmode, prio, malformed_action, false,
-				   prog_id, &refused);
+		err = attach_build(maps, ifindex, ifname, xmode, prio, malformed_action, slot,
+				   false, prog_id, &refused);
 	}
 	if (err)
 		return err;
@@ -384,8 +384,8 @@ int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifnam
 }
 
 int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
-			   enum xtc_xdp_mode mode, __u8 malformed_action, __u32 old_id,
-			   __u32 *prog_id)
+			   enum xtc_xdp_mode mode, __u8 malformed_action, __u32 slot,
+			   __u32 old_id, __u32 *prog_id)
 {
 	__u32 flags = XDP_FLAGS_REPLACE |
 		      (mode == XTC_XDP_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
@@ -399,7 +399,7 @@ int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const cha
 	if (old_fd < 0)
 		return -errno;
 	/* A single program has no dispatcher slot to refuse the handoff. */
-	err = xtc_xdp_build_open(&b, true, malformed_action);
+	err = xtc_xdp_build_open(&b, true, malformed_action, slot);
 	if (!err)
 		err = xtc_maps_reuse(b.obj, maps);
 	if (!err)

@@ -45,7 +45,7 @@ int xtc_xdp_query(__u32 ifindex, __u32 our_id, struct xtc_xdp_info *info);
  * that is not ours and not under a dispatcher.
  */
 int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
-		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action,
+		   enum xtc_xdp_mode mode, __u32 prio, __u8 malformed_action, __u32 slot,
 		   __u32 *prog_id, bool *single, bool *no_handoff);
 
 /*
@@ -54,8 +54,8 @@ int xtc_xdp_attach(const struct xtc_maps *maps, __u32 ifindex, const char *ifnam
  * there), so no packet passes unclassified.  Same mode only.
  */
 int xtc_xdp_replace_single(const struct xtc_maps *maps, __u32 ifindex, const char *ifname,
-			   enum xtc_xdp_mode mode, __u8 malformed_action, __u32 old_id,
-			   __u32 *prog_id);
+			   enum xtc_xdp_mode mode, __u8 malformed_action, __u32 slot,
+			   __u32 old_id, __u32 *prog_id);
 
 /* Detaches our program with this id, and nothing else. */
 int xtc_xdp_detach(__u32 ifindex, const char *ifname, __u32 prog_id);

@@ -9,6 +9,7 @@
 #define XTC_XDP_BUILD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 
@@ -26,12 +27,22 @@ struct xtc_xdp_build {
 	const char *prog_name;
 };
 
-/* Opens the build (handoff: xtc_xdp) with its malformed-packet verdict set; 0 or -errno. */
-int xtc_xdp_build_open(struct xtc_xdp_build *b, bool handoff, __u8 malformed_action);
+/*
+ * Opens the build (handoff: xtc_xdp) with its malformed-packet verdict and
+ * the interface's counter slot set; 0 or -errno.
+ */
+int xtc_xdp_build_open(struct xtc_xdp_build *b, bool handoff, __u8 malformed_action,
+		       __u32 slot);
 int xtc_xdp_build_load(struct xtc_xdp_build *b);
 void xtc_xdp_build_close(struct xtc_xdp_build *b);
 
 /* Whether a program of ours with this name is the build without the handoff. */
 bool xtc_xdp_name_no_handoff(const char *prog_name);
+
+/*
+ * The counter slot a live instance of ours was loaded with, from its .rodata
+ * (size bytes); -ENOENT when that is too short to hold one (an older build).
+ */
+int xtc_xdp_rodata_slot(const char *prog_name, const void *rodata, size_t size, __u32 *slot);
 
 #endif
