@@ -45,6 +45,15 @@ struct {
 	__type(value, struct xtc_iface_cfg);
 } xtc_ifaces SEC(".maps");
 
+/* ifindex % XTC_IFACE_IDX_SLOTS -> XTC_IFACE_IDX(ifindex, flags): TC's quick look at a record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XTC_IFACE_IDX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} xtc_iface_idx SEC(".maps");
+
 /* Destination prefix -> interface, for target = auto. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

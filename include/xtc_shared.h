@@ -220,6 +220,17 @@ struct xtc_iface_cfg {
 };
 
 /*
+ * The records' flags again, for TC, in an array by ifindex % XTC_IFACE_IDX_SLOTS
+ * ("xtc_iface_idx"): an array lookup costs a fraction of the hash lookup.
+ * An element is (flags << 32 | ifindex), or 0; the loader writes each with
+ * one 8-byte store through a mapping, so TC never reads half of one.  An
+ * interface whose element holds another ifindex (two interfaces, one
+ * element) is looked up in xtc_ifaces.
+ */
+#define XTC_IFACE_IDX_SLOTS 4096
+#define XTC_IFACE_IDX(ifindex, flags) ((__u64)(flags) << 32 | (__u32)(ifindex))
+
+/*
  * Rule id -> what the file said, so that rules, stats, status and the plan
  * can describe the loaded rules without the file (array "xtc_rule_info",
  * loader only; the datapath never reads it).

@@ -174,11 +174,22 @@ static __always_inline struct xtc_meta *xtc_find_meta(struct __sk_buff *skb)
 	return meta;
 }
 
-/* The interface's record flags (hooks and counter slot); 0 without a record. */
+/*
+ * The interface's record flags (hooks and counter slot); 0 without a record.
+ * From the array when its element is this interface's, else from the hash.
+ */
 static __always_inline __u32 xtc_iface_flags(__u32 ifindex)
 {
-	struct xtc_iface_cfg *ic = bpf_map_lookup_elem(&xtc_ifaces, &ifindex);
+	__u32 k = ifindex & (XTC_IFACE_IDX_SLOTS - 1);
+	__u64 *e = bpf_map_lookup_elem(&xtc_iface_idx, &k), v;
+	struct xtc_iface_cfg *ic;
 
+	if (e) {
+		v = *(volatile __u64 *)e;
+		if ((__u32)v == ifindex)
+			return v >> 32;
+	}
+	ic = bpf_map_lookup_elem(&xtc_ifaces, &ifindex);
 	return ic ? ic->flags : 0;
 }
 

@@ -26,13 +26,19 @@ def nh():
         f.close()
 
 
-def records(fx, flags):
-    return [f"%iface {i} {flags}" for i in fx.ifindex.values()]
+@pytest.fixture(params=["idx", "hash"])
+def lookup(request):
+    """Where TC finds the record: its copy in xtc_iface_idx, or the hash alone."""
+    return request.param
 
 
-def through_both(fx, config, pkts, flags=IF_XDP | IF_TC_INGRESS | IF_XDP_NO_HANDOFF):
+def records(fx, flags, lookup):
+    return [f"%iface {i} {flags} {lookup}" for i in fx.ifindex.values()]
+
+
+def through_both(fx, config, pkts, lookup, flags=IF_XDP | IF_TC_INGRESS | IF_XDP_NO_HANDOFF):
     """(xdp result, tc result) per packet: every packet is run through both hooks."""
-    lines = records(fx, flags)
+    lines = records(fx, flags, lookup)
     for ifn, p in pkts:
         lines += [("xdp", ifn, p), ("tc_ingress", ifn, p)]
     res = fx.run(config, lines)
@@ -41,9 +47,9 @@ def through_both(fx, config, pkts, flags=IF_XDP | IF_TC_INGRESS | IF_XDP_NO_HAND
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_case_split_between_xdp_and_tc(nh, case):
+def test_case_split_between_xdp_and_tc(nh, case, lookup):
     config, pkts = CASES[case]
-    pairs = through_both(nh, config, [(ifn, p) for p, ifn, _ in pkts])
+    pairs = through_both(nh, config, [(ifn, p) for p, ifn, _ in pkts], lookup)
     for (p, _, (cls, rule_name, _target)), (x, t) in zip(pkts, pairs):
         assert x.get("meta") is None, x        # never moves the metadata pointer
         assert x["retval"] in (1, 2), x        # XDP_DROP or XDP_PASS
@@ -68,19 +74,19 @@ def test_case_split_between_xdp_and_tc(nh, case):
             assert t["rules"] == {} and "no_match" not in t["iface"], t
 
 
-def test_tc_trusts_xdp_without_the_flag(nh):
+def test_tc_trusts_xdp_without_the_flag(nh, lookup):
     """The record without XTC_IF_XDP_NO_HANDOFF: TC leaves everything to XDP, so a
     no-handoff XDP there would lose redirects; apply never writes that pairing."""
     config = cfg(rule("fwd", proto="udp", action="redirect", redirect="plain", target="t0"))
-    (x, t), = through_both(nh, config, [("a0", udp4())], flags=IF_XDP | IF_TC_INGRESS)
+    (x, t), = through_both(nh, config, [("a0", udp4())], lookup, flags=IF_XDP | IF_TC_INGRESS)
     assert x["retval"] == XDP_PASS and x.get("meta") is None and x["rules"] == {}
     assert verdict(t)[0] == PASS and t["rules"] == {}, t
 
 
-def test_tc_alone_without_xdp_record(nh):
+def test_tc_alone_without_xdp_record(nh, lookup):
     """No XDP on the interface: TC classifies and counts everything itself."""
     config = cfg(rule("p", proto="tcp", action="pass"), rule("d", proto="udp", action="drop"))
-    (_, t1), (_, t2) = through_both(nh, config, [("a0", tcp4()), ("a0", udp4())],
+    (_, t1), (_, t2) = through_both(nh, config, [("a0", tcp4()), ("a0", udp4())], lookup,
                                     flags=IF_TC_INGRESS)
     assert verdict(t1)[0] == PASS and t1["rules"] == {"p": [1, len(bytes(tcp4()))]}
     assert verdict(t2)[0] == DROP and t2["rules"] == {"d": [1, len(bytes(udp4()))]}

@@ -15,7 +15,9 @@
  * the program must treat the packet as live traffic.
  *
  * "%iface IFINDEX FLAGS" writes the interface record the datapath reads
- * (XTC_IF_* flags), as apply does once XDP is attached.  With
+ * (XTC_IF_* flags) and TC's copy in xtc_iface_idx, as apply does once XDP
+ * is attached; "%iface IFINDEX FLAGS hash" leaves the copy out, so that TC
+ * reads the record from the hash.  With
  * XTC_TESTRUN_NO_HANDOFF=1 in the environment the XDP build without the TC
  * handoff is loaded instead.
  *
@@ -42,6 +44,7 @@
 #include "config.h"
 #include "ipmap.h"
 #include "log.h"
+#include "iface_idx.h"
 #include "objs.h"
 #include "rule_table.h"
 #include "tables.h"
@@ -519,12 +522,22 @@ int main(int argc, char **argv)
 		}
 		if (!strncmp(line, "%iface ", 7)) {
 			struct xtc_iface_cfg ic = {};
+			struct xtc_iface_idx ix;
+			char how[8] = "";
 
-			if (sscanf(line + 7, "%u %u", &ifindex, &ic.flags) != 2 ||
-			    bpf_map_update_elem(o.maps.fd[XTC_MAP_IFACES], &ifindex, &ic, 0)) {
+			if (sscanf(line + 7, "%u %u %7s", &ifindex, &ic.flags, how) < 2 ||
+			    bpf_map_update_elem(o.maps.fd[XTC_MAP_IFACES], &ifindex, &ic, 0) ||
+			    xtc_iface_idx_map(&ix, o.maps.fd[XTC_MAP_IFACE_IDX],
+					      o.maps.fd[XTC_MAP_IFACES])) {
 				pr_warn("bad or failed line: %s", line);
 				goto out;
 			}
+			/* As apply writes it; "hash": TC must find the record in the hash. */
+			if (strcmp(how, "hash"))
+				xtc_iface_idx_set(&ix, ifindex, ic.flags);
+			else
+				xtc_iface_idx_clear(&ix, ifindex);
+			xtc_iface_idx_unmap(&ix);
 			continue;
 		}
 		if (!strncmp(line, "%single", 7)) {

@@ -14,7 +14,8 @@ from lib.netns import sh
 PINS = ["maps/xtc_rules", "maps/xtc_masks", "maps/xtc_config", "maps/xtc_ifaces",
         "maps/xtc_ipmap", "maps/xtc_rule_stats", "maps/xtc_iface_stats",
         "maps/xtc_rule_info", "maps/xtc_rule_sets", "maps/xtc_set_elems",
-        "maps/xtc_rule_digest", "maps/xtc_vcache", "progs/tc_ingress", "progs/tc_egress"]
+        "maps/xtc_rule_digest", "maps/xtc_vcache", "maps/xtc_iface_idx", "progs/tc_ingress",
+        "progs/tc_egress"]
 
 
 @pytest.fixture
@@ -62,6 +63,50 @@ def test_each_pin_deleted_is_named_and_repaired(loaded, pin):
     assert X.xdp_prog(a.name) == xdp
     X.ok(env.xtc(env.base, "unload", "--all"))
     X.eventually(lambda: X.bare(a.name) and X.bare(b.name), what="bare after unload")
+
+
+def index_elements(env):
+    """{element: value} of xtc_iface_idx that are not empty."""
+    path = os.path.join(env.state, "maps", "xtc_iface_idx")
+    dump = [e["formatted"] for e in
+            json.loads(sh(["bpftool", "-j", "map", "dump", "pinned", path]).stdout)]
+    return {e["key"]: e["value"] for e in dump if e["value"]}
+
+
+def records(env):
+    """{ifindex: flags} of xtc_ifaces."""
+    path = os.path.join(env.state, "maps", "xtc_ifaces")
+    dump = [e["formatted"] for e in
+            json.loads(sh(["bpftool", "-j", "map", "dump", "pinned", path]).stdout)]
+    return {e["key"]: e["value"]["flags"] for e in dump}
+
+
+def test_index_of_the_records_written_by_hand_is_named_and_repaired(loaded):
+    """TC's copy of the records' flags (xtc_iface_idx): an element with other flags,
+    one that names an interface without a record, one that is gone; each is named
+    by status and written again by apply from the records."""
+    env, cfg, a, b = loaded
+    recs = records(env)
+    want = {i % 4096: f << 32 | i for i, f in recs.items()}
+    assert index_elements(env) == want
+    ia, ib = (int(open(f"/sys/class/net/{p.name}/ifindex").read()) for p in (a, b))
+    path = os.path.join(env.state, "maps", "xtc_iface_idx")
+
+    def put(key, value):
+        sh(["bpftool", "map", "update", "pinned", path, "key"] +
+           [str(x) for x in key.to_bytes(4, "little")] + ["value"] +
+           [str(x) for x in value.to_bytes(8, "little")])
+
+    put(ia % 4096, ia)                        # a's element without a's flags
+    put(ib % 4096, 0)                         # b's element gone
+    free = next(k for k in range(4096) if k not in want)
+    put(free, 1 << 32 | (4096 * 20 + free))   # an interface nobody recorded
+    rc, found = problems(cfg)
+    assert rc == X.EXIT_DIFF and ("iface_index_stale", None) in found, found
+    dry = env.xtc(cfg, "apply", "--dry-run").stdout
+    assert "3 element(s) disagree" in dry, dry
+    assert_repaired(env, cfg)
+    assert index_elements(env) == want
 
 
 def test_link_detached_by_hand_is_attached_again(loaded):

@@ -65,7 +65,7 @@ def expected_consistent(env, cfg_ifaces, pairs):
         [f"xtc/maps/{m}" for m in ("xtc_config", "xtc_iface_stats", "xtc_ifaces", "xtc_ipmap",
                                    "xtc_masks", "xtc_rule_info", "xtc_rule_sets", "xtc_rule_stats",
                                    "xtc_rules", "xtc_set_elems", "xtc_rule_digest",
-                                   "xtc_vcache")])
+                                   "xtc_vcache", "xtc_iface_idx")])
     progs = X.our_progs(env.bpffs.path)
     assert sorted(progs.values()) == sorted(["xtc_tc_ingress", "xtc_tc_egress"] +
                                             ["xtc_xdp"] * len(cfg_ifaces)), progs

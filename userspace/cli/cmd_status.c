@@ -368,6 +368,11 @@ static void note_kernel(const struct xtc_observed *ob, struct problems *ps)
 {
 	int i, k, h;
 
+	if (ob->iface_idx_stale)
+		add_problem(ps, "iface_index_stale", NULL, "%s/maps/xtc_iface_idx: %zu element(s) "
+			    "disagree with the interface records, so TC may act on old settings "
+			    "there; run xtc apply, which writes them again", ob->st->dir,
+			    ob->iface_idx_stale);
 	for (i = 0; i < ob->n_ifs; i++) {
 		const struct xtc_obs_iface *oi = &ob->ifs[i];
 

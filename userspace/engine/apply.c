@@ -11,6 +11,7 @@
 #include "counter_carry.h"
 #include "failpoint.h"
 #include "hook_ops.h"
+#include "iface_idx.h"
 #include "log.h"
 #include "objs.h"
 #include "owner.h"
@@ -196,11 +197,20 @@ static int zero_slot(const struct xtc_state *st, __u32 slot)
 	return err;
 }
 
+/* TC's quick look at the records, mapped for the length of one apply. */
+static struct xtc_iface_idx idx;
+
+/* The record, then TC's copy of its flags: a kill in between leaves what observe repairs. */
 static int set_entry(const struct xtc_state *st, __u32 ifindex, const struct xtc_iface_cfg *cfg)
 {
+	int err;
+
 	if (bpf_map_update_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex, cfg, BPF_ANY))
 		return -errno;
-	return xtc_failpoint("iface_record");
+	err = xtc_failpoint("iface_record");
+	if (!err)
+		xtc_iface_idx_set(&idx, ifindex, cfg->flags);
+	return err;
 }
 
 static int forget_iface(const struct xtc_state *st, __u32 ifindex)
@@ -219,6 +229,7 @@ static int forget_iface(const struct xtc_state *st, __u32 ifindex)
 	}
 	if (bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACES], &ifindex) && errno != ENOENT)
 		return -errno;
+	xtc_iface_idx_clear(&idx, ifindex);
 	return xtc_failpoint("iface_forget");
 }
 
@@ -284,6 +295,7 @@ static void run_undo(struct xtc_state *st, struct undo_log *l)
 						    BPF_ANY);
 			else
 				bpf_map_delete_elem(st->maps.fd[XTC_MAP_IFACES], &u->ifindex);
+			/* xtc_apply_plan() writes TC's copy again from the records. */
 			break;
 		}
 	}
@@ -781,6 +793,9 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
 			goto fail;
 		pr_debug("timing: state %.3f s\n", xtc_now() - t0);
 	}
+	/* Unmapped (an error): TC looks the records up in the hash, and the next run repairs. */
+	if (xtc_iface_idx_map(&idx, st->maps.fd[XTC_MAP_IFACE_IDX], st->maps.fd[XTC_MAP_IFACES]))
+		pr_debug("%s: cannot map maps/xtc_iface_idx\n", st->dir);
 	if (p->rules) {
 		if (!p->state.fresh && !ob->tables.exists) {
 			err = replan_tables(m, st, ob, p);
@@ -837,6 +852,11 @@ fail:
 		pr_warn("rules: could not restore the previous rules\n");
 	pr_warn("apply failed; the changes were rolled back\n");
 out:
+	/* Whatever happened above: TC's copy as the records are now. */
+	if (idx.p && xtc_iface_idx_sync(&idx) < 0)
+		pr_warn("%s: cannot write maps/xtc_iface_idx; TC reads the records instead\n",
+			st->dir);
+	xtc_iface_idx_unmap(&idx);
 	for (k = 0; k < XTC_CARRIED; k++)
 		xtc_carry_free(&carry[k]);
 	xtc_tables_snapshot_free(&snap);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "iface_idx.h"
 #include "observe.h"
 #include "hostroutes.h"
 #include "netdev.h"
@@ -67,6 +68,31 @@ static struct xtc_obs_iface *add_iface(struct xtc_observed *ob, __u32 ifindex, c
 	oi->ifindex = ifindex;
 	snprintf(oi->name, sizeof(oi->name), "%s", name);
 	return oi;
+}
+
+/* How many elements of TC's quick look at the records are not what the records want. */
+static void check_index(struct xtc_observed *ob)
+{
+	int fd = ob->st->maps.fd[XTC_MAP_IFACE_IDX];
+	__u64 *cur = calloc(XTC_IFACE_IDX_SLOTS, sizeof(*cur));
+	__u32 *ifindex = calloc(ob->n_ifs + 1, sizeof(*ifindex));
+	__u32 *flags = calloc(ob->n_ifs + 1, sizeof(*flags));
+	size_t n = 0;
+	int i;
+
+	if (fd >= 0 && cur && ifindex && flags &&
+	    !xtc_map_read_array(fd, cur, sizeof(*cur), XTC_IFACE_IDX_SLOTS)) {
+		for (i = 0; i < ob->n_ifs; i++) {
+			if (!ob->ifs[i].recorded)
+				continue;
+			ifindex[n] = ob->ifs[i].ifindex;
+			flags[n++] = ob->ifs[i].rec.flags;
+		}
+		ob->iface_idx_stale = xtc_iface_idx_want(ifindex, flags, n, cur, NULL);
+	}
+	free(cur);
+	free(ifindex);
+	free(flags);
 }
 
 static void read_records(struct xtc_observed *ob)
@@ -329,6 +355,7 @@ int xtc_observe(const struct xtc_state *st, bool rules, struct xtc_observed *ob)
 	if (ob->tc_prog_ids[1])
 		inspect(&c, ob->state_id, ob->tc_prog_ids[1]);
 	read_records(ob);
+	check_index(ob);
 	look_host(ob, &c);
 	mark_generation(ob, &c);
 	find_recoveries(ob, &c);

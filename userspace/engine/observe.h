@@ -74,6 +74,7 @@ struct xtc_observed {
 	bool build_stale;		/* our programs run another xtc's BPF code: upgrade */
 	struct xtc_obs_iface *ifs;
 	int n_ifs;
+	size_t iface_idx_stale;		/* xtc_iface_idx elements the records disagree with */
 	/* The rules side: rule records, digests, live masks (tables.exists: read). */
 	struct xtc_tables_obs tables;
 	struct xtc_ipmap_entry *host_ip;	/* addresses and connected routes */

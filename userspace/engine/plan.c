@@ -728,7 +728,12 @@ int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_at
 	}
 	if (err)
 		return err;
+	p->iface_idx_fix = ob->iface_idx_stale;
 	err = state_changes(&p->changes, ob, &p->state);
+	if (!err && p->iface_idx_fix)
+		err = xtc_changes_add(&p->changes, '~', XTC_CH_STATE, "maps/xtc_iface_idx", false,
+				      "%zu element(s) disagree with the interface records: written "
+				      "again from them", p->iface_idx_fix);
 	for (i = 0; i < p->n_ifs && !err; i++)
 		err = iface_changes(&p->changes, &p->ifs[i]);
 	if (!err && p->rules)
@@ -748,7 +753,7 @@ bool xtc_plan_empty(const struct xtc_plan *p)
 	int i;
 
 	if (!xtc_state_plan_empty(&p->state) || !xtc_table_diff_empty(&p->tables) ||
-	    p->info_changes || p->ip_changes)
+	    p->info_changes || p->ip_changes || p->iface_idx_fix)
 		return false;
 	for (i = 0; i < p->n_ifs; i++)
 		if (!xtc_iface_plan_empty(&p->ifs[i]))

@@ -64,6 +64,7 @@ struct xtc_plan {
 	int n_ifs;
 	bool rules;			/* the rules side is planned (apply; not unload) */
 	bool state_as_is;		/* leave the pins alone (unload): no repair */
+	size_t iface_idx_fix;		/* xtc_iface_idx elements to write again */
 	bool ip_as_is;			/* leave the IP map alone (a rules-only pass) */
 	struct xtc_tss tss;
 	struct xtc_tables_plan tplan;	/* exactly what writing the rule tables changes */

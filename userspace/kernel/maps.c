@@ -25,6 +25,7 @@ const char *const xtc_map_names[XTC_MAP_COUNT] = {
 	[XTC_MAP_SET_ELEMS] = "xtc_set_elems",
 	[XTC_MAP_RULE_DIGEST] = "xtc_rule_digest",
 	[XTC_MAP_VCACHE] = "xtc_vcache",
+	[XTC_MAP_IFACE_IDX] = "xtc_iface_idx",
 };
 
 void xtc_maps_init(struct xtc_maps *m)
@@ -215,6 +216,7 @@ __u32 xtc_maps_check(const struct xtc_maps *m)
 		[XTC_MAP_SET_ELEMS] = { sizeof(struct xtc_set_elem_key), sizeof(struct xtc_set_elem) },
 		[XTC_MAP_RULE_DIGEST] = { sizeof(__u32), sizeof(struct xtc_rule_digest) },
 		[XTC_MAP_VCACHE] = { sizeof(__u32), sizeof(struct xtc_vcache_ent) },
+		[XTC_MAP_IFACE_IDX] = { sizeof(__u32), sizeof(__u64) },
 	};
 	__u32 bad = 0;
 	int i;
