@@ -62,15 +62,52 @@ def load_trivial(prog_type, retval, name):
     return fd
 
 
-def test_run(fd, data, repeat):
-    """BPF_PROG_TEST_RUN: (retval, kernel's average ns per run)."""
+SKB_CTX_SIZE, SKB_CTX_IFINDEX = 192, 40   # sizeof(struct __sk_buff), offsetof(ifindex)
+CLONE_NEWNET = 0x40000000
+
+
+def test_run(fd, data, repeat, ifindex=0):
+    """BPF_PROG_TEST_RUN: (retval, kernel's average ns per run).  ifindex: a TC
+    program sees the packet on that device (of the caller's network namespace)."""
     din = ctypes.create_string_buffer(bytes(data), len(data))
     dout = ctypes.create_string_buffer(len(data) + 512)
+    ctx = bytearray(SKB_CTX_SIZE)
+    struct.pack_into("=I", ctx, SKB_CTX_IFINDEX, ifindex)
+    cin = ctypes.create_string_buffer(bytes(ctx), len(ctx))
     attr = struct.pack("=IIIIQQIIIIQQIII", fd, 0, len(data), len(dout), _addr(din), _addr(dout),
-                       repeat, 0, 0, 0, 0, 0, 0, 0, 0)
+                       repeat, 0, len(cin) if ifindex else 0, 0, _addr(cin) if ifindex else 0,
+                       0, 0, 0, 0)
     _, buf = _bpf(BPF_PROG_TEST_RUN, attr)
     _, retval, _, _, _, _, _, duration = struct.unpack_from("=IIIIQQII", buf.raw)
     return retval, duration
+
+
+class in_netns:
+    """with in_netns(name): this thread in network namespace name, then back."""
+
+    def __init__(self, name):
+        self.path = f"/run/netns/{name}"
+
+    def __enter__(self):
+        self.back = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        self._set(self.path)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if _libc.setns(self.back, CLONE_NEWNET):
+                raise OSError(ctypes.get_errno(), "setns back")
+        finally:
+            os.close(self.back)
+
+    @staticmethod
+    def _set(path):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if _libc.setns(fd, CLONE_NEWNET):
+                raise OSError(ctypes.get_errno(), f"setns {path}")
+        finally:
+            os.close(fd)
 
 
 def possible_cpus():

@@ -19,7 +19,8 @@ import os
 import bpfsys
 import packets
 import rulegen
-from common import (bpffs, log, netns, ratio, sh, summary, veth, xdp_prog_id, xtc)
+from common import (bpffs, log, netns, open_ns_file, ratio, sh, summary, veth, xdp_prog_id,
+                    xtc)
 from xdpfilter import XdpFilter
 
 PORTS = [80, 443]
@@ -41,7 +42,8 @@ PROGRAMS = ["xtc XDP", "xtc XDP cold", "xdp-filter", "XDP floor", "xtc TC", "xtc
 
 def xtc_config(path, fs, dev):
     with open(path, "w") as f:
-        f.write(f"[global]\nbpffs = {fs}\nxdp = on\n[interface {dev}]\n")
+        f.write(f"[global]\nbpffs = {fs}\nxdp = on\n[interface {dev}]\n"
+                f"[interface {dev}t]\nxdp = off\ntc_ingress = on\n")
         for p in PORTS:
             for proto in ("tcp", "udp"):
                 f.write(f"[rule port-{proto}-{p}]\nproto = {proto}\ndst_port = {p}\naction = drop\n")
@@ -56,18 +58,23 @@ def verdict(prog, retval):
 
 
 def _xtc_instance(ctx, ns, dev, binary, write):
-    """xtc applied on dev with its own bpffs; (config, XDP fd, TC fd)."""
+    """xtc applied with its own bpffs on dev (XDP) and on dev + "t" (TC alone, where TC
+    classifies: on dev, XDP did); (config, XDP fd, TC fd, ifindex of dev + "t")."""
     veth(ns, dev, ns, dev + "p")
+    veth(ns, dev + "t", ns, dev + "tp")
     fs = bpffs(ctx["dir"])
     cfg = os.path.join(ctx["dir"], f"datapath-{dev}.ini")
     write(cfg, fs, dev)
     xtc(ns, cfg, "apply", binary=binary)
     return (cfg, binary, bpfsys.prog_fd_by_id(xdp_prog_id(ns, dev)),
-            bpfsys.obj_get(os.path.join(fs, "xtc", "progs", "tc_ingress")))
+            bpfsys.obj_get(os.path.join(fs, "xtc", "progs", "tc_ingress")),
+            int(open_ns_file(ns, f"/sys/class/net/{dev}t/ifindex")))
 
 
 def _mix_config(cfg, fs, dev):
-    rulegen.write_config(cfg, 10, fs, ifaces=[(dev, {})], extra=rulegen.TAIL_RULE)
+    rulegen.write_config(cfg, 10, fs, ifaces=[(dev, {}), (dev + "t", {"xdp": "off",
+                                                                        "tc_ingress": "on"})],
+                         extra=rulegen.TAIL_RULE)
 
 
 def run(ctx):
@@ -77,15 +84,19 @@ def run(ctx):
     fs = bpffs(ctx["dir"])
     veth(ns, "df0", ns, "df1")
     fds, mix_fds, applied = {}, {}, []
+    # TC runs on the device it is attached to, as live packets do: its record is there.
+    ifindex, mix_ifindex = {}, {}
     filt = None
     try:
         # (program suffix, binary) x (section-1 rules, mixed rules)
         for suffix, binary in [("", None)] + ([(" cold", cold)] if cold else []):
             tag = "c" if suffix else "w"
-            for kind, write, into in (("s", xtc_config, fds), ("m", _mix_config, mix_fds)):
-                cfg, b, xfd, tfd = _xtc_instance(ctx, ns, f"d{tag}{kind}0", binary, write)
+            for kind, write, into, where in (("s", xtc_config, fds, ifindex),
+                                             ("m", _mix_config, mix_fds, mix_ifindex)):
+                cfg, b, xfd, tfd, idx = _xtc_instance(ctx, ns, f"d{tag}{kind}0", binary, write)
                 applied.append((cfg, b))
                 into["xtc XDP" + suffix], into["xtc TC" + suffix] = xfd, tfd
+                where["xtc TC" + suffix] = where["TC floor"] = idx
         fds["XDP floor"] = bpfsys.load_trivial(bpfsys.PROG_TYPE_XDP, bpfsys.XDP_PASS, "floor_xdp")
         fds["TC floor"] = bpfsys.load_trivial(bpfsys.PROG_TYPE_SCHED_CLS, bpfsys.TC_ACT_OK,
                                               "floor_tc")
@@ -99,20 +110,22 @@ def run(ctx):
         mix_fds["xdp-filter"], mix_fds["XDP floor"] = fds["xdp-filter"], fds["XDP floor"]
         mix_fds["TC floor"] = fds["TC floor"]
         progs = [p for p in PROGRAMS if p in fds]
-        runs = [(p, k, fds[p], pkt) for k, (pkt, _) in PACKETS.items() for p in progs]
-        runs += [(p, "mix: " + k, mix_fds[p], pkt) for k, pkt in MIX_PACKETS.items()
-                 for p in progs]
+        runs = [(p, k, fds[p], pkt, ifindex.get(p, 0)) for k, (pkt, _) in PACKETS.items()
+                for p in progs]
+        runs += [(p, "mix: " + k, mix_fds[p], pkt, mix_ifindex.get(p, 0))
+                 for k, pkt in MIX_PACKETS.items() for p in progs]
 
-        samples = {(p, k): [] for p, k, _, _ in runs}
+        samples = {(p, k): [] for p, k, _, _, _ in runs}
         verdicts = {}
-        for _, _, fd, pkt in runs:  # warm-up: caches, branch predictors, CPU clock
-            bpfsys.test_run(fd, pkt, repeat // 4)
-        for rep in range(reps):
-            for p, k, fd, pkt in runs:
-                rv, ns_per = bpfsys.test_run(fd, pkt, repeat)
-                samples[(p, k)].append(ns_per)
-                verdicts[(p, k)] = verdict(p, rv)
-            log(f"datapath: repetition {rep + 1}/{reps} done")
+        with bpfsys.in_netns(ns):
+            for _, _, fd, pkt, idx in runs:  # warm-up: caches, branch predictors, CPU clock
+                bpfsys.test_run(fd, pkt, repeat // 4, idx)
+            for rep in range(reps):
+                for p, k, fd, pkt, idx in runs:
+                    rv, ns_per = bpfsys.test_run(fd, pkt, repeat, idx)
+                    samples[(p, k)].append(ns_per)
+                    verdicts[(p, k)] = verdict(p, rv)
+                log(f"datapath: repetition {rep + 1}/{reps} done")
     finally:
         for fd in set(fds.values()) | set(mix_fds.values()):
             os.close(fd)

@@ -168,20 +168,17 @@ def issue11_explained(res):
               "docs/datapath.md, \"Why a cache\".")
     return {
         "xtc XDP / xdp-filter": (
-            "on a cache hit what remains beside xdp-filter is the per-interface counters' "
-            "per-CPU hash lookup (~7 ns: a build without it runs these packets at or below "
-            "xdp-filter) and the cache lookup (~10 ns); an array of counters indexed by a slot "
-            "the loader assigns is the next step (docs/datapath.md)."),
+            "on a cache hit what remains beside xdp-filter is the cache lookup (~10 ns: hash, "
+            "slot, compare) and two counter updates; the interface counters are an array by "
+            "slot, a load-time constant in XDP (docs/datapath.md)."),
         "the same, cold": search[0].upper() + search[1:],
         "xtc TC classifier": (
-            "TC does what XDP does plus the skb's pull check and, at ingress, a lookup of the "
-            "interface record (a hash on the ifindex), then the per-interface counters' "
-            "per-CPU hash: two hash lookups that xdp-filter-like code does not need, about "
-            "12 ns against a 13 ns floor; cold, the search as in XDP."),
+            "TC does what XDP does plus the skb's pull check and a look at the interface's "
+            "record flags (an array element by ifindex, the hash only when two interfaces "
+            "share the element); cold, the search as in XDP."),
         "drop Mpps xtc / xdp-filter": (
-            "under real traffic xtc pays the per-interface counters' hash lookup and the "
-            "cache lookup on every packet (a hit); under a flood the search too, for the "
-            "packets that still look at the cache."),
+            "under real traffic xtc pays the cache lookup on every packet (a hit); under a "
+            "flood the search too, for the packets that still look at the cache."),
         "drop Mpps xtc / XDP_DROP floor": (
             "the floor drops without reading the packet; xtc parses, looks up (cache or "
             "search) and counts twice, as xdp-filter does (xdp-filter itself is below 0.7x of "
@@ -545,9 +542,9 @@ def explain(res):
     e["xtc XDP no slower"] = (
         "A flow seen before takes its verdict from xtc's per-CPU verdict cache (one hash over "
         "the flow key, one array slot, one compare) instead of one kernel hash probe per match "
-        "shape; what remains beside xdp-filter's own lookups is the per-interface counters' "
-        "per-CPU hash lookup (about 7 ns, measured with a build without it) and the cache "
-        "lookup itself (docs/datapath.md, \"Why a cache\"). "
+        "shape; what remains beside xdp-filter's own lookups is the cache lookup itself "
+        "(docs/datapath.md, \"Why a cache\"); the interface counters are an array indexed "
+        "by a slot that is a load-time constant in XDP (\"Interface counters by slot\"). "
         + (("A new flow (the cold column: " + ", ".join(fmt_ratio(x) for x in cold) +
             ") still pays the tuple-space search: one probe of about 25 ns per match shape "
             "its family and protocol allow, where xdp-filter does one array lookup for the "
@@ -681,7 +678,9 @@ def markdown(res, text, plots_made):
         lines += [f"![{p}]({p})", ""]
     lines += ["## Method", "",
               "- Datapath: `BPF_PROG_TEST_RUN` on the programs `xtc apply` attached (XDP by id, TC "
-              "from its pin), on bare `return XDP_PASS` / `return TC_ACT_OK` programs, and on "
+              "from its pin; TC runs on a device of the same apply with `xdp = off`, "
+              "`tc_ingress = on`, as its packets would: skb->ifindex is that device's, so TC "
+              "reads its record and classifies), on bare `return XDP_PASS` / `return TC_ACT_OK` programs, and on "
               "Debian's xdp-filter object as loaded by `xdp-filter load` with the same rules "
               "(`xdp-filter port`, `xdp-filter ip`). The verdict of every program is checked. "
               "A repeated packet is always in xtc's verdict cache (its best case); \"cold\" "
