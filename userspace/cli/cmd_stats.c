@@ -78,56 +78,19 @@ static const struct {
 _Static_assert((IFACE_FIELDS + IFACE_UNNAMED) * sizeof(__u64) == sizeof(struct xtc_iface_stats),
 	       "iface_fields must name every counter of struct xtc_iface_stats");
 
-/* The interfaces we record, by ifindex, with their hooks and counter slots. */
-struct recs {
-	__u32 *ifindex;
-	__u32 *flags;
-	size_t n, cap;
-};
-
-static int add_rec(const void *key, const void *value, void *ctx)
-{
-	const struct xtc_iface_cfg *cfg = value;
-	struct recs *r = ctx;
-	size_t i;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		__u32 *a = realloc(r->ifindex, cap * sizeof(*a)), *f;
-
-		if (!a)
-			return -ENOMEM;
-		r->ifindex = a;
-		if (!(f = realloc(r->flags, cap * sizeof(*f))))
-			return -ENOMEM;
-		r->flags = f;
-		r->cap = cap;
-	}
-	/* Sorted as it goes: a few interfaces, read once. */
-	for (i = r->n; i > 0 && r->ifindex[i - 1] > *(const __u32 *)key; i--) {
-		r->ifindex[i] = r->ifindex[i - 1];
-		r->flags[i] = r->flags[i - 1];
-	}
-	r->ifindex[i] = *(const __u32 *)key;
-	r->flags[i] = cfg->flags;
-	r->n++;
-	return 0;
-}
-
 static void print_ifaces(struct xtc_out *o, const struct xtc_state *st, int ncpus)
 {
 	static const __u32 hook_flag[XTC_HOOK_MAX] = { XTC_IF_XDP, XTC_IF_TC_INGRESS,
 						       XTC_IF_TC_EGRESS };
 	struct xtc_iface_stats *per = calloc(ncpus, sizeof(*per));
 	int fd = st->maps.fd[XTC_MAP_IFACE_STATS];
-	struct recs r = {};
+	struct xtc_iface_recs r = {};
 	size_t i, f;
 	int cpu, h;
 
 	xtc_out_list_begin(o, "interfaces", "xtc_iface");
 	if (per && st->exists)
-		xtc_map_for_each(st->maps.fd[XTC_MAP_IFACES], sizeof(__u32),
-				 sizeof(struct xtc_iface_cfg), add_rec, &r);
+		xtc_iface_recs_read(st->maps.fd[XTC_MAP_IFACES], &r);
 	for (i = 0; per && i < r.n; i++) {
 		__u32 slot = XTC_IF_SLOT(r.flags[i]);
 		char ifname[IF_NAMESIZE + 8];
@@ -153,8 +116,7 @@ static void print_ifaces(struct xtc_out *o, const struct xtc_state *st, int ncpu
 		}
 	}
 	xtc_out_list_end(o);
-	free(r.ifindex);
-	free(r.flags);
+	xtc_iface_recs_free(&r);
 	free(per);
 }
 

@@ -95,43 +95,14 @@ size_t xtc_iface_idx_want(const __u32 *ifindex, const __u32 *flags, size_t n, co
 	return differ;
 }
 
-struct recs {
-	__u32 *ifindex, *flags;
-	size_t n, cap;
-};
-
-static int add_rec(const void *key, const void *value, void *ctx)
-{
-	const struct xtc_iface_cfg *cfg = value;
-	struct recs *r = ctx;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		__u32 *a = realloc(r->ifindex, cap * sizeof(*a)), *f;
-
-		if (!a)
-			return -ENOMEM;
-		r->ifindex = a;
-		if (!(f = realloc(r->flags, cap * sizeof(*f))))
-			return -ENOMEM;
-		r->flags = f;
-		r->cap = cap;
-	}
-	r->ifindex[r->n] = *(const __u32 *)key;
-	r->flags[r->n++] = cfg->flags;
-	return 0;
-}
-
 int xtc_iface_idx_sync(const struct xtc_iface_idx *ix)
 {
 	__u64 *cur = malloc(IDX_BYTES), *want = malloc(IDX_BYTES);
-	struct recs r = {};
+	struct xtc_iface_recs r = {};
 	int err, written = 0;
 	__u32 s;
 
-	err = !ix->p ? -EBADF : !cur || !want ? -ENOMEM :
-	      xtc_map_for_each(ix->ifaces_fd, sizeof(__u32), sizeof(struct xtc_iface_cfg), add_rec,
-			       &r);
+	err = !ix->p ? -EBADF : !cur || !want ? -ENOMEM : xtc_iface_recs_read(ix->ifaces_fd, &r);
 	if (!err) {
 		for (s = 0; s < XTC_IFACE_IDX_SLOTS; s++)
 			cur[s] = __atomic_load_n(&ix->p[s], __ATOMIC_ACQUIRE);
@@ -142,8 +113,7 @@ int xtc_iface_idx_sync(const struct xtc_iface_idx *ix)
 				written++;
 			}
 	}
-	free(r.ifindex);
-	free(r.flags);
+	xtc_iface_recs_free(&r);
 	free(cur);
 	free(want);
 	return err ?: written;

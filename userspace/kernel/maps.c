@@ -378,3 +378,45 @@ int xtc_map_read_array(int fd, void *vals, size_t value_size, __u32 n)
 	free(keys);
 	return err;
 }
+
+static int add_rec(const void *key, const void *value, void *ctx)
+{
+	const struct xtc_iface_cfg *cfg = value;
+	struct xtc_iface_recs *r = ctx;
+	size_t i;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		__u32 *a = realloc(r->ifindex, cap * sizeof(*a)), *f;
+
+		if (!a)
+			return -ENOMEM;
+		r->ifindex = a;
+		if (!(f = realloc(r->flags, cap * sizeof(*f))))
+			return -ENOMEM;
+		r->flags = f;
+		r->cap = cap;
+	}
+	/* In order as they come: at most XTC_MAX_IFACES of them. */
+	for (i = r->n; i > 0 && r->ifindex[i - 1] > *(const __u32 *)key; i--) {
+		r->ifindex[i] = r->ifindex[i - 1];
+		r->flags[i] = r->flags[i - 1];
+	}
+	r->ifindex[i] = *(const __u32 *)key;
+	r->flags[i] = cfg->flags;
+	r->n++;
+	return 0;
+}
+
+int xtc_iface_recs_read(int ifaces_fd, struct xtc_iface_recs *r)
+{
+	memset(r, 0, sizeof(*r));
+	return xtc_map_for_each(ifaces_fd, sizeof(__u32), sizeof(struct xtc_iface_cfg), add_rec, r);
+}
+
+void xtc_iface_recs_free(struct xtc_iface_recs *r)
+{
+	free(r->ifindex);
+	free(r->flags);
+	memset(r, 0, sizeof(*r));
+}

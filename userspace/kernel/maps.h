@@ -72,4 +72,13 @@ int xtc_map_read_array(int fd, void *vals, size_t value_size, __u32 n);
 int xtc_map_for_each(int fd, size_t key_size, size_t value_size,
 		     int (*fn)(const void *key, const void *value, void *ctx), void *ctx);
 
+/* The records of xtc_ifaces: ifindexes and flags, by ifindex.  Free both arrays. */
+struct xtc_iface_recs {
+	__u32 *ifindex;
+	__u32 *flags;
+	size_t n, cap;
+};
+int xtc_iface_recs_read(int ifaces_fd, struct xtc_iface_recs *r);
+void xtc_iface_recs_free(struct xtc_iface_recs *r);
+
 #endif
