@@ -19,6 +19,14 @@ def counted(cfg):
     return {(i["interface"], i["hook"]): i["dropped"] for i in X.stats_json(cfg)["interfaces"]}
 
 
+def possible_cpus():
+    n = 0
+    for part in open("/sys/devices/system/cpu/possible").read().strip().split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi or lo) - int(lo) + 1
+    return n
+
+
 def ping_dropped(p, count):
     assert p.ping(count) == 0, f"pings to {p.name} were not dropped"
 
@@ -69,3 +77,35 @@ def test_a_lost_record_keeps_the_slot_of_the_running_program(env):
     ping_dropped(a, 1)
     got = counted(cfg)
     assert got[(a.name, "xdp")] == 3 and got[(b.name, "xdp")] == 0, got
+
+
+def test_counters_of_the_schema_3_hash_move_into_the_slots(env):
+    """Up to schema 3 the interface counters were a per-CPU hash by (ifindex, hook).
+    Such a map pinned in place of ours is another layout: apply moves the state to this
+    one, and each entry's counts land in the slot its interface gets."""
+    a, b = env.pair(), env.pair()
+    cfg = env.config({a.name: {}, b.name: {}}, drop_icmp([a.name, b.name]))
+    X.ok(env.xtc(cfg, "apply"))
+    pin = os.path.join(env.bpffs.state, "maps", "xtc_iface_stats")
+    os.unlink(pin)
+    # bpftool writes one value to every possible CPU: the sums are that many times it.
+    ncpu = possible_cpus()
+    sh(["bpftool", "map", "create", pin, "type", "percpu_hash", "key", "8", "value", "64",
+        "entries", "3072", "name", "xtc_iface_stats"])
+    old = {(a.name, 0): 7, (b.name, 0): 11, (a.name, 1): 5}   # (interface, hook): dropped
+    for (name, hook), dropped in old.items():
+        ifindex = int(open(f"/sys/class/net/{name}/ifindex").read())
+        key = list(ifindex.to_bytes(4, "little")) + list(hook.to_bytes(4, "little"))
+        # seen and dropped; the other counters zero.
+        value = [0] * 64
+        value[0:8] = list(dropped.to_bytes(8, "little"))
+        value[56:64] = list(dropped.to_bytes(8, "little"))
+        sh(["bpftool", "map", "update", "pinned", pin, "key"] + [str(x) for x in key] +
+           ["value"] + [str(x) for x in value])
+    r = X.ok(env.xtc(cfg, "apply"))
+    assert "another layout" in r.stdout and "counters carry over" in r.stdout, r.stdout
+    got = counted(cfg)
+    assert got[(a.name, "xdp")] == 7 * ncpu and got[(b.name, "xdp")] == 11 * ncpu, got
+    ping_dropped(a, 2)
+    assert counted(cfg)[(a.name, "xdp")] == 7 * ncpu + 2
+    assert "no changes" in X.ok(env.xtc(cfg, "apply")).stdout
