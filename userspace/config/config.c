@@ -119,9 +119,16 @@ static struct xtc_model *model_new(const char *path)
 	return m;
 }
 
-/* A load whose shadowed-rules check still runs (xtc_config_load_async). */
+/*
+ * A load whose shadowed-rules check may still run (xtc_config_load_async).
+ * The check has a context of its own, so that it runs beside the limits
+ * check, the hooks check and the caller's planning: its warnings join the
+ * load's problems when it is waited for, after them all as if it had run
+ * last.
+ */
 struct xtc_config_pending {
 	struct ctx c;
+	struct ctx sc;			/* the check's: its thread writes nothing else */
 	pthread_t thread;
 	bool started;			/* thread runs; else err is the check's, done */
 	int err;
@@ -130,19 +137,67 @@ struct xtc_config_pending {
 static void *run_shadow(void *arg)
 {
 	struct xtc_config_pending *p = arg;
+	double t0 = xtc_now();
 
-	p->err = cfg_check_shadow(&p->c, p->c.m);
+	p->err = cfg_check_shadow(&p->sc, p->sc.m);
+	pr_debug("timing: shadowed rules, on a thread of their own, %.3f s\n", xtc_now() - t0);
 	return NULL;
+}
+
+static void shadow_start(struct xtc_config_pending *p, struct xtc_model *m)
+{
+	p->sc.cur = -1;
+	p->sc.m = m;
+	if (!pthread_create(&p->thread, NULL, run_shadow, p))
+		p->started = true;
+	else
+		p->err = cfg_check_shadow(&p->sc, m);
+}
+
+/* The check's warnings after the load's problems; keep false drops them. */
+static int shadow_join(struct xtc_config_pending *p, bool keep)
+{
+	struct ctx *c = &p->c, *sc = &p->sc;
+	int i, err;
+
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	p->started = false;
+	err = p->err ? p->err : sc->err;
+	p->err = 0;
+	if (keep && !err && sc->n_diags) {
+		struct diag_ent *d = realloc(c->diags, (size_t)(c->n_diags + sc->n_diags) *
+					     sizeof(*d));
+
+		if (!d)
+			err = -ENOMEM;
+		for (i = 0; d && i < sc->n_diags; i++) {
+			d[c->n_diags] = sc->diags[i];
+			d[c->n_diags].seq = c->n_diags;
+			c->n_diags++;
+			c->n_errors += sc->diags[i].level == XTC_DIAG_ERROR;
+			sc->diags[i].text = NULL;
+		}
+		if (d)
+			c->diags = d;
+	}
+	cfg_ctx_free(sc);
+	memset(sc, 0, sizeof(*sc));
+	return err;
 }
 
 /* Moves the problems out and frees; err, or what the handing over met. */
 static int finish(struct xtc_config_pending *p, struct xtc_model *m, struct xtc_diag *diag,
 		  int err)
 {
+	int werr = shadow_join(p, !err && !p->c.err && !p->c.n_errors);
+
 	if (!err && p->c.err)
 		err = p->c.err;
 	if (!err && p->c.n_errors)
 		err = -EINVAL;
+	if (!err)
+		err = werr;
 	if (move_diags(&p->c, diag) && !err)
 		err = -ENOMEM;
 	if (err)
@@ -172,9 +227,6 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 	}
 	c->cur = -1;
 	c->m = m;
-	c->n_said_unshadowed = -1;
-	/* Deferred, the check is skipped for no_shadow below. */
-	c->defer_shadow = pending != NULL || (o && o->no_shadow);
 	if (o) {
 		c->daemon = o->daemon;
 		c->capture = o->capture;
@@ -191,26 +243,27 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 		err = -EINVAL;
 	if (!err)
 		err = cfg_validate(c, m);
+	if (!err && !c->err && !c->n_errors) {
+		if (!(o && o->no_shadow))
+			shadow_start(p, m);
+		err = cfg_check_across(c, m);
+	}
 	if (!err && c->err)
 		err = c->err;
 	if (!err && c->n_errors)
 		err = -EINVAL;
 	/* What a daemon may patch on its next reload: nothing to say again (config_patch.c). */
-	m->clean = !err && !c->n_said_unshadowed;
+	m->clean = !err && !c->n_diags;
 	if (!err)
 		pr_debug("config: %s: %d file(s), %d interface(s), %d rule(s), %d set(s), "
 			 "%d static(s)\n", path, m->n_files, m->n_ifaces, m->n_rules, m->n_sets,
 			 m->n_statics);
-	if (!err && c->shadow_due && !(o && o->no_shadow)) {
+	if (!err && pending && p->started) {
 		/* Not needed any more, and big: gone before the plan takes its share. */
 		ctx_free_raw(c);
 		*out = m;
-		if (!pthread_create(&p->thread, NULL, run_shadow, p)) {
-			p->started = true;
-			*pending = p;
-			return 0;
-		}
-		err = cfg_check_shadow(c, m);
+		*pending = p;
+		return 0;
 	}
 	*out = err ? NULL : m;
 	return finish(p, m, diag, err);
@@ -225,12 +278,7 @@ int xtc_config_shadow_async(struct xtc_model *m, struct xtc_config_pending **pen
 		return -ENOMEM;
 	p->c.cur = -1;
 	p->c.m = m;
-	if (pthread_create(&p->thread, NULL, run_shadow, p)) {
-		p->err = cfg_check_shadow(&p->c, m);
-		*pending = p;
-		return 0;
-	}
-	p->started = true;
+	shadow_start(p, m);
 	*pending = p;
 	return 0;
 }
@@ -282,10 +330,9 @@ int xtc_config_wait(struct xtc_config_pending *p, struct xtc_model **m, struct x
 
 	if (!p)
 		return 0;
-	if (p->started)
-		pthread_join(p->thread, NULL);
+	err = shadow_join(p, true);
 	pr_debug("timing: waited for the shadowed rules %.3f s\n", xtc_now() - t0);
-	err = finish(p, *m, diag, p->err);
+	err = finish(p, *m, diag, err);
 	if (err)
 		*m = NULL;
 	return err;

@@ -604,28 +604,28 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
 		cfg_check_max_rules(c, m);
 		err = apply_tc_defaults(m, tcs);
 	}
-	/*
-	 * The checks across rules read every rule as a whole: a rule with a bad
-	 * key would look like one that matches everything, so they wait until
-	 * the file has no errors.
-	 */
 	pr_debug("timing: config sections %.3f s\n", xtc_now() - t0);
-	t0 = xtc_now();
-	if (!err && !c->n_errors)
-		err = cfg_check_limits(c, m);
-	pr_debug("timing: config limits %.3f s\n", xtc_now() - t0);
-	t0 = xtc_now();
-	if (!err && !c->n_errors) {
-		cfg_check_hooks(c, m);
-		c->n_said_unshadowed = c->n_diags;
-		if (c->defer_shadow)
-			c->shadow_due = true;
-		else
-			err = cfg_check_shadow(c, m);
-	}
-	pr_debug("timing: config hooks and shadowed rules %.3f s\n", xtc_now() - t0);
 	free(static_keys);
 	free(pats);
 	free(tcs);
+	return err;
+}
+
+/*
+ * The checks across rules read every rule as a whole: a rule with a bad key
+ * would look like one that matches everything, so they wait until the file
+ * has no errors (the caller's to see).
+ */
+int cfg_check_across(struct ctx *c, const struct xtc_model *m)
+{
+	double t0 = xtc_now();
+	int err;
+
+	err = cfg_check_limits(c, m);
+	pr_debug("timing: config limits %.3f s\n", xtc_now() - t0);
+	t0 = xtc_now();
+	if (!err && !c->n_errors)
+		cfg_check_hooks(c, m);
+	pr_debug("timing: config hooks %.3f s\n", xtc_now() - t0);
 	return err;
 }

@@ -22,29 +22,37 @@ static const struct xtc_iface *find_iface(const struct xtc_model *m, const char 
 	return NULL;
 }
 
-static void check_named(struct ctx *c, const struct xtc_rule *r, const char *label,
-			const struct xtc_iface *ifc)
+/* A rule's label, made only for a warning: most rules get none. */
+static const char *label_of(const struct xtc_rule *r, char *buf)
 {
+	cfg_rule_label(r, buf, 96);
+	return buf;
+}
+
+static void check_named(struct ctx *c, const struct xtc_rule *r, const struct xtc_iface *ifc)
+{
+	char label[96];
+
 	if (r->dir == XTC_DIR_EGRESS) {
 		if (!ifc->tc_egress)
 			cfg_warn(c, r->line, "%s is an egress rule on %s, but tc_egress = off there: "
-				 "set tc_egress = on in [interface %s]", label, ifc->name,
-				 ifc->name);
+				 "set tc_egress = on in [interface %s]", label_of(r, label),
+				 ifc->name, ifc->name);
 		return;
 	}
 	if (!ifc->xdp && !ifc->tc_ingress && ifc->xdp_setting == XTC_XDP_SET_AUTO)
 		cfg_warn(c, r->line, "%s is an ingress rule on %s, but %s runs no ingress hook "
 			 "(xdp = auto chose no XDP there: %s; and tc_ingress = off): set "
-			 "tc_ingress = on (or xdp = on) in [interface %s]", label, ifc->name,
-			 ifc->name, xtc_xdp_why_text(ifc->xdp_why), ifc->name);
+			 "tc_ingress = on (or xdp = on) in [interface %s]", label_of(r, label),
+			 ifc->name, ifc->name, xtc_xdp_why_text(ifc->xdp_why), ifc->name);
 	else if (!ifc->xdp && !ifc->tc_ingress)
 		cfg_warn(c, r->line, "%s is an ingress rule on %s, but %s runs no ingress hook "
 			 "(xdp = off, tc_ingress = off): set tc_ingress = on (or xdp = on) in "
-			 "[interface %s]", label, ifc->name, ifc->name, ifc->name);
+			 "[interface %s]", label_of(r, label), ifc->name, ifc->name, ifc->name);
 	else if (ifc->xdp && !ifc->tc_ingress && r->action == XTC_ACT_REDIRECT)
 		cfg_warn(c, r->line, "%s redirects at ingress on %s, where XDP hands redirects to "
 			 "TC ingress, but tc_ingress = off there: set tc_ingress = on in "
-			 "[interface %s]", label, ifc->name, ifc->name);
+			 "[interface %s]", label_of(r, label), ifc->name, ifc->name);
 }
 
 void cfg_check_hooks(struct ctx *c, const struct xtc_model *m)
@@ -67,21 +75,21 @@ void cfg_check_hooks(struct ctx *c, const struct xtc_model *m)
 		if (r->generated)
 			continue;
 		c->file = cfg_file_index(c, r->file);
-		cfg_rule_label(r, label, sizeof(label));
 		if (r->ifname[0]) {
 			/* Rule files name the same few interfaces over and over. */
 			if (!ifc || strcmp(ifc->name, r->ifname))
 				ifc = find_iface(m, r->ifname);
 			if (ifc)
-				check_named(c, r, label, ifc);
+				check_named(c, r, ifc);
 		} else if (r->dir == XTC_DIR_EGRESS && !any_eg) {
 			cfg_warn(c, r->line, "%s is an egress rule for every interface, but every "
 				 "managed interface has tc_egress = off: set tc_egress = on where it "
-				 "should apply", label);
+				 "should apply", label_of(r, label));
 		} else if (r->dir == XTC_DIR_INGRESS && !any_in) {
 			cfg_warn(c, r->line, "%s is an ingress rule for every interface, but every "
 				 "managed interface has xdp = off and tc_ingress = off: set "
-				 "tc_ingress = on (or xdp = on) where it should apply", label);
+				 "tc_ingress = on (or xdp = on) where it should apply",
+				 label_of(r, label));
 		}
 	}
 }

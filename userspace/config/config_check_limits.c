@@ -45,7 +45,9 @@ static bool check_entries(struct ctx *c, const struct xtc_model *m)
 		const struct xtc_rule *rule = &m->rules[r];
 		size_t n = xtc_tss_rule_entries(rule);
 
-		cfg_rule_label(rule, label, sizeof(label));
+		if (n > XTC_RULE_ENTRIES_MAX ||
+		    (total <= XTC_TOTAL_ENTRIES_MAX && n > XTC_TOTAL_ENTRIES_MAX - total))
+			cfg_rule_label(rule, label, sizeof(label));	/* for a problem only */
 		if (n > XTC_RULE_ENTRIES_MAX) {
 			cfg_problem_at(c, cfg_file_index(c, rule->file), rule->line, "%s expands to "
 				       "%zu classifier entries (set elements and port-range blocks "

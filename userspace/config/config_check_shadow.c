@@ -34,12 +34,20 @@
 #include "tss.h"
 #include "xtc_shared.h"
 
-/* One slot per expansion; prio beside the hash so that a probe touches one line. */
+/*
+ * One slot per expansion, 8 bytes so that the table stays in cache longer:
+ * the hash's low bits are where the slot is, its high half is kept.  The
+ * rule's priority is read from the rule, on a hit only.
+ */
 struct slot {
-	__u64 hash;			/* 0: empty */
+	__u32 check;			/* the hash's high half, never 0; 0: empty */
 	__u32 rule;			/* the earliest rule with that expansion */
-	__u32 prio;
 };
+
+static __u32 check_of(__u64 h)
+{
+	return h >> 32 ? (__u32)(h >> 32) : 1;
+}
 
 /* Earlier rules a union may take before the answer is "unknown": no warning. */
 #define UNION_MAX_RULES 256
@@ -131,8 +139,9 @@ static int add_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc
 {
 	struct shadow *sh = ctx;
 	int shape = shape_of(sh, mask, true);
-	__u32 prio = sh->m->rules[sh->cur].prio;
+	const struct xtc_rule *rules = sh->m->rules;
 	struct slot *sl;
+	__u32 check;
 	__u64 h;
 	size_t j;
 
@@ -140,14 +149,15 @@ static int add_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc
 		return -E2BIG;
 	sh->kinds[shape] |= key_kind(mask, key);
 	h = atom_hash(shape, key);
-	for (j = h & (sh->cap - 1); (sl = &sh->slots[j])->hash; j = (j + 1) & (sh->cap - 1)) {
-		if (sl->hash != h)
+	check = check_of(h);
+	for (j = h & (sh->cap - 1); (sl = &sh->slots[j])->check; j = (j + 1) & (sh->cap - 1)) {
+		if (sl->check != check)
 			continue;
-		if (prio < sl->prio)
-			*sl = (struct slot){ .hash = h, .rule = sh->cur, .prio = prio };
+		if (rules[sh->cur].prio < rules[sl->rule].prio)
+			sl->rule = sh->cur;
 		return 0;
 	}
-	*sl = (struct slot){ .hash = h, .rule = sh->cur, .prio = prio };
+	*sl = (struct slot){ .check = check, .rule = sh->cur };
 	return 0;
 }
 
@@ -163,10 +173,11 @@ static int first_atom(void *ctx, const struct xtc_flow_key *mask, const struct x
 
 static const struct slot *lookup(const struct shadow *sh, __u64 h)
 {
+	__u32 check = check_of(h);
 	size_t j;
 
-	for (j = h & (sh->cap - 1); sh->slots[j].hash; j = (j + 1) & (sh->cap - 1))
-		if (sh->slots[j].hash == h)
+	for (j = h & (sh->cap - 1); sh->slots[j].check; j = (j + 1) & (sh->cap - 1))
+		if (sh->slots[j].check == check)
 			return &sh->slots[j];
 	return NULL;
 }
@@ -237,9 +248,10 @@ static int probe(const struct shadow *sh, const struct xtc_rule *b, const struct
 	}
 	for (i = 0; i < m; i++) {
 		const struct slot *sl = lookup(sh, hashes[i]);
+		__u32 prio = sl ? sh->m->rules[sl->rule].prio : 0;
 
-		if (sl && sl->prio < b->prio)
-			hits[n++] = (struct hit){ sl->rule, sl->prio, (subsets >> shape[i]) & 1 };
+		if (sl && prio < b->prio)
+			hits[n++] = (struct hit){ sl->rule, prio, (subsets >> shape[i]) & 1 };
 	}
 	return n;
 }

@@ -106,9 +106,6 @@ struct ctx {
 	bool daemon;			/* a named interface that is missing is awaited */
 	struct xtc_config_snapshot *capture;		/* xtc_config_opts */
 	const struct xtc_config_snapshot *replay;
-	bool defer_shadow;		/* leave the shadowed-rules check to the caller ... */
-	bool shadow_due;		/* ... which has it to run */
-	int n_said_unshadowed;		/* problems before that check; -1 until it is due */
 	int rules_cap;			/* room in m->rules */
 	int err;			/* -ENOMEM: stops everything */
 };
@@ -155,8 +152,10 @@ int cfg_read_main(struct ctx *c);
 int cfg_read_buffer(struct ctx *c, char *buf, size_t len, int first_line);
 void cfg_ctx_free(struct ctx *c);
 
-/* config_check.c: checks the raw model as a whole and fills m; 0 or -ENOMEM. */
+/* config_check.c: checks the raw model section by section and fills m; 0 or -ENOMEM. */
 int cfg_validate(struct ctx *c, struct xtc_model *m);
+/* Then, on a model without errors: the limits and hooks checks across rules. */
+int cfg_check_across(struct ctx *c, const struct xtc_model *m);
 
 /* config_keys.c: what the config_check*.c files read values with. */
 void cfg_bad_value(struct ctx *c, const struct raw_kv *kv, const char *accepted);
@@ -223,7 +222,10 @@ bool cfg_union_point(const struct cover_union *u, struct xtc_flow_key *p);
 /* Takes a's packets out; *removed says whether any were left to take. */
 int cfg_union_subtract(struct cover_union *u, const struct xtc_rule *a, bool *removed);
 
-/* config_check_shadow.c: warnings for rules that earlier rules cover. */
+/*
+ * config_check_shadow.c: warnings for rules that earlier rules cover.  It
+ * reads only m and writes only c, so it runs on a thread beside the rest.
+ */
 int cfg_check_shadow(struct ctx *c, const struct xtc_model *m);
 
 #endif

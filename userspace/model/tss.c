@@ -538,9 +538,30 @@ struct entries_ctx {
 	struct xtc_rule_val val;
 	int last_slot;			/* expansions of one rule mostly share a shape */
 	struct xtc_flow_key last_mask;
+	/* Slots + 1 by a hash of the mask: a port range's blocks alternate between a few. */
+	__u8 recent[16];
 	xtc_tss_entry_fn fn;
 	void *fn_ctx;
 };
+
+static unsigned int recent_of(const struct xtc_flow_key *mask)
+{
+	const __u32 *w = (const __u32 *)mask;
+	__u32 h = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(*mask) / 4; i++)
+		h = (h ^ w[i]) * 0x9e3779b1U;
+	return h >> 28;
+}
+
+/* Whether a listed shape is mask (whose mask_id is 0), its own mask_id aside. */
+static bool same_shape(const struct xtc_flow_key *listed, const struct xtc_flow_key *mask)
+{
+	return !memcmp((const char *)listed + sizeof(listed->mask_id),
+		       (const char *)mask + sizeof(mask->mask_id),
+		       sizeof(*mask) - sizeof(mask->mask_id));
+}
 
 static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_flow_key *mask)
 {
@@ -570,9 +591,16 @@ static int put_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc
 	int slot = b->last_slot;
 
 	if (slot < 0 || memcmp(&b->last_mask, mask, sizeof(*mask))) {
-		slot = b->t ? add_shape(b->t, b->prev, mask) : fixed_find(b->fixed, b->n_fixed, mask);
-		if (slot < 0)
-			return b->t ? slot : -ESTALE;
+		unsigned int ri = recent_of(mask);
+
+		slot = b->recent[ri] - 1;
+		if (slot < 0 || !same_shape(&list[slot].mask, mask)) {
+			slot = b->t ? add_shape(b->t, b->prev, mask) :
+			       fixed_find(b->fixed, b->n_fixed, mask);
+			if (slot < 0)
+				return b->t ? slot : -ESTALE;
+			b->recent[ri] = (__u8)(slot + 1);
+		}
 		b->last_slot = slot;
 		b->last_mask = *mask;
 		list = b->t ? b->t->masks : b->fixed;
