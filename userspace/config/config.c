@@ -68,19 +68,12 @@ static int move_diags(struct ctx *c, struct xtc_diag *diag)
 /* The file as read (sections, pairs, strings): the model holds copies of what it needs. */
 static void ctx_free_raw(struct ctx *c)
 {
-	int i;
-
 	free(c->kvs);
 	free(c->secs);
-	for (i = 0; i < c->n_chunks; i++)
-		free(c->chunks[i]);
-	free(c->chunks);
+	xtc_arena_free(&c->strings);
 	c->kvs = NULL;
 	c->secs = NULL;
-	c->chunks = NULL;
-	c->n_kvs = c->n_secs = c->n_chunks = 0;
-	c->chunk_pos = NULL;
-	c->chunk_left = 0;
+	c->n_kvs = c->n_secs = 0;
 }
 
 void cfg_ctx_free(struct ctx *c)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arena.h"
 #include "config.h"
 #include "model.h"
 #include "util.h"
@@ -94,10 +95,7 @@ struct ctx {
 	struct diag_ent *diags;
 	int n_diags;
 	int n_errors;
-	char **chunks;			/* string arena: keys, values, names */
-	int n_chunks;
-	char *chunk_pos;		/* free space in the newest chunk */
-	size_t chunk_left;
+	struct xtc_arena strings;	/* keys, values, names */
 	struct host *hosts;		/* interface lookups so far */
 	int n_hosts;
 	const struct xtc_set **set_index;	/* m->sets by name */

@@ -72,40 +72,15 @@ bool cfg_valid_name(const char *s)
 	return true;
 }
 
-#define CHUNK_SIZE (256 * 1024)
-
-/*
- * Big rule files have millions of short strings that all die together:
- * carving them out of large chunks saves a malloc (and a free) for each.
- */
+/* Big rule files have millions of short strings that all die together. */
 char *cfg_strdup(struct ctx *c, const char *s)
 {
-	return cfg_strndup(c, s, strlen(s));
+	return xtc_arena_strdup(&c->strings, s);
 }
 
 char *cfg_strndup(struct ctx *c, const char *s, size_t n)
 {
-	size_t len = n + 1;
-	char *p;
-
-	if (len > c->chunk_left) {
-		size_t size = len > CHUNK_SIZE ? len : CHUNK_SIZE;
-
-		if (GROW(c->chunks, c->n_chunks))
-			return NULL;
-		p = malloc(size);
-		if (!p)
-			return NULL;
-		c->chunks[c->n_chunks++] = p;
-		c->chunk_pos = p;
-		c->chunk_left = size;
-	}
-	p = c->chunk_pos;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	c->chunk_pos += len;
-	c->chunk_left -= len;
-	return p;
+	return xtc_arena_strndup(&c->strings, s, n);
 }
 
 static int add_section(struct ctx *c, enum sec_kind kind, const char *name)

@@ -41,7 +41,7 @@ int xtc_changes_add(struct xtc_changes *cs, char op, enum xtc_change_obj obj, co
 	c->obj = obj;
 	c->disruptive = disruptive;
 	c->detail = NULL;
-	c->name = strdup(name ?: "");
+	c->name = xtc_arena_strdup(&cs->names, name ?: "");
 	if (!c->name)
 		return -ENOMEM;
 	/* Most records (100k "+ rule" of a first apply) have no detail: keep them small. */
@@ -60,11 +60,10 @@ void xtc_changes_free(struct xtc_changes *cs)
 {
 	size_t i;
 
-	for (i = 0; i < cs->n; i++) {
+	for (i = 0; i < cs->n; i++)
 		free(cs->c[i].detail);
-		free(cs->c[i].name);
-	}
 	free(cs->c);
+	xtc_arena_free(&cs->names);
 	memset(cs, 0, sizeof(*cs));
 }
 
@@ -178,6 +177,41 @@ static void describe(const struct named *h, const struct named *w, char *buf, si
 		append(buf, len, "%sposition %u -> %u", buf[0] ? ", " : "", h->rank, w->rank);
 }
 
+static bool any_used(const struct xtc_rule_table *t)
+{
+	__u32 i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->info[i].flags & XTC_RI_USED)
+			return true;
+	return false;
+}
+
+/*
+ * Nothing recorded (a first apply): every rule is added, in match order,
+ * which is id order unless ids were reused: -EAGAIN then, for the sort.
+ * No list of all rules is made (40 MiB at 1M rules).
+ */
+static int all_added(struct xtc_changes *cs, const struct xtc_rule_table *want)
+{
+	bool first = true;
+	__u32 i, prio = 0;
+	int err = 0;
+
+	for (i = 0; i < want->n; i++) {
+		if (!(want->info[i].flags & XTC_RI_USED))
+			continue;
+		if (!first && want->info[i].prio < prio)
+			return -EAGAIN;
+		prio = want->info[i].prio;
+		first = false;
+	}
+	for (i = 0; i < want->n && !err; i++)
+		if (want->info[i].flags & XTC_RI_USED)
+			err = xtc_changes_add(cs, '+', XTC_CH_RULE, want->info[i].name, false, NULL);
+	return err;
+}
+
 int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
 		      const struct xtc_rule_table *want)
 {
@@ -186,6 +220,12 @@ int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
 	char detail[512];
 	int err = -ENOMEM;
 
+	if (!any_used(have)) {
+		err = all_added(cs, want);
+		if (err != -EAGAIN)
+			return err;
+		err = -ENOMEM;
+	}
 	h = collect(have, &nh, &ho);
 	w = collect(want, &nw, &wo);
 	if (!h || !w)

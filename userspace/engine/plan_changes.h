@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "arena.h"
 #include "output.h"
 #include "rule_table.h"
 #include "xtc_shared.h"
@@ -37,6 +38,7 @@ struct xtc_change {
 struct xtc_changes {
 	struct xtc_change *c;
 	size_t n, cap;
+	struct xtc_arena names;		/* every record's name: a first apply has a million */
 };
 
 /* Appends a record; detail is printf-style, fmt NULL for none.  0 or -ENOMEM. */

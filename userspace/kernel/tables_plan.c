@@ -396,6 +396,8 @@ static int plan_full(const struct xtc_tables_obs *o, const struct xtc_rule *rule
 		want = &p->built;
 	}
 	p->n_entries = want->n;
+	if (o->exists && o->entries.n && !entry_table_has_index(want))
+		return -EINVAL;		/* a caller's bug: every entry would look removed */
 	if (!o->exists || !o->entries.n) {
 		/* Nothing there: every entry is new, written straight from the compiled list. */
 		p->add = want->e;

@@ -141,6 +141,24 @@ const struct xtc_rule_val *entry_table_get(const struct entry_table *t,
 	return NULL;
 }
 
+void entry_table_drop_index(struct entry_table *t)
+{
+	free(t->slot);
+	t->slot = NULL;
+	t->cap = 0;
+}
+
+int entry_table_reindex(struct entry_table *t)
+{
+	size_t cap;
+
+	if (entry_table_has_index(t))
+		return 0;
+	for (cap = 1024; cap * 3 < t->n * 4 + 4; cap *= 2)
+		;
+	return index_resize(t, cap);
+}
+
 void entry_table_free(struct entry_table *t)
 {
 	free(t->e);

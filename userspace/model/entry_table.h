@@ -38,5 +38,15 @@ int entry_table_reserve(struct entry_table *t, size_t n);
 const struct xtc_rule_val *entry_table_get(const struct entry_table *t,
 					   const struct xtc_flow_key *key);
 void entry_table_free(struct entry_table *t);
+/*
+ * Frees the index: the entries stay, to be read as an array, and get() is
+ * not to be called (entry_table_has_index() says) until entry_table_reindex().
+ */
+void entry_table_drop_index(struct entry_table *t);
+int entry_table_reindex(struct entry_table *t);
+static inline bool entry_table_has_index(const struct entry_table *t)
+{
+	return t->cap || !t->n;
+}
 
 #endif
