@@ -155,6 +155,30 @@ out:
 	return err;
 }
 
+/* Whether ordering the rules by id orders them by priority (the rule changes' order). */
+static bool ids_in_match_order(const struct xtc_model *m)
+{
+	__u32 *prio_of = calloc(m->n_rules ? m->n_rules : 1, sizeof(*prio_of));
+	bool ok = prio_of != NULL, seen = false;
+	__u32 last = 0;
+	int r;
+
+	for (r = 0; ok && r < m->n_rules; r++) {
+		ok = m->rules[r].id < (__u32)m->n_rules;
+		if (ok)
+			prio_of[m->rules[r].id] = m->rules[r].prio + 1;
+	}
+	for (r = 0; ok && r < m->n_rules; r++) {
+		if (!prio_of[r])
+			continue;
+		ok = !seen || prio_of[r] > last;
+		last = prio_of[r];
+		seen = true;
+	}
+	free(prio_of);
+	return ok;
+}
+
 int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 		     const struct xtc_tss_carry *carry, struct xtc_plan *p)
 {
@@ -192,9 +216,12 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 	p->max_entries = m->max_rules * 4 > 2 * p->tss.n_entries ? m->max_rules * 4 :
 			 2 * p->tss.n_entries;
 	err = p->ip_as_is ? 0 : collect_ipmap(m, ob, p);
-	if (!err)
-		err = xtc_rule_table_want(m->rules, m->n_rules, ob->tables.rules.n, &p->want);
-	return err;
+	if (err)
+		return err;
+	/* Each record is written once and compared with nothing: made when it is written. */
+	if (!ob->tables.exists && !ob->tables.rules.n && ids_in_match_order(m))
+		return xtc_rule_table_of_rules(m->rules, m->n_rules, &p->want);
+	return xtc_rule_table_want(m->rules, m->n_rules, ob->tables.rules.n, &p->want);
 }
 
 int xtc_plan_diff_tables(const struct xtc_model *m, const struct xtc_observed *ob,

@@ -182,9 +182,23 @@ static bool any_used(const struct xtc_rule_table *t)
 	__u32 i;
 
 	for (i = 0; i < t->n; i++)
-		if (t->info[i].flags & XTC_RI_USED)
+		if (xtc_rule_table_used(t, i))
 			return true;
 	return false;
+}
+
+/* A used slot's name and priority, from a table of either kind. */
+static const char *slot_name(const struct xtc_rule_table *t, __u32 i, __u32 *prio)
+{
+	const struct xtc_rule *r;
+
+	if (t->info) {
+		*prio = t->info[i].prio;
+		return t->info[i].name;
+	}
+	r = &t->rules[t->by_id[i]];
+	*prio = r->prio;
+	return r->name;
 }
 
 /*
@@ -195,20 +209,22 @@ static bool any_used(const struct xtc_rule_table *t)
 static int all_added(struct xtc_changes *cs, const struct xtc_rule_table *want)
 {
 	bool first = true;
-	__u32 i, prio = 0;
+	__u32 i, prio, last = 0;
 	int err = 0;
 
 	for (i = 0; i < want->n; i++) {
-		if (!(want->info[i].flags & XTC_RI_USED))
+		if (!xtc_rule_table_used(want, i))
 			continue;
-		if (!first && want->info[i].prio < prio)
+		slot_name(want, i, &prio);
+		if (!first && prio < last)
 			return -EAGAIN;
-		prio = want->info[i].prio;
+		last = prio;
 		first = false;
 	}
 	for (i = 0; i < want->n && !err; i++)
-		if (want->info[i].flags & XTC_RI_USED)
-			err = xtc_changes_add(cs, '+', XTC_CH_RULE, want->info[i].name, false, NULL);
+		if (xtc_rule_table_used(want, i))
+			err = xtc_changes_add(cs, '+', XTC_CH_RULE, slot_name(want, i, &prio), false,
+					      NULL);
 	return err;
 }
 
@@ -224,6 +240,9 @@ int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
 		err = all_added(cs, want);
 		if (err != -EAGAIN)
 			return err;
+		/* A table made from rules is one whose ids follow match order (plan.c). */
+		if (!want->info)
+			return -EINVAL;
 		err = -ENOMEM;
 	}
 	h = collect(have, &nh, &ho);

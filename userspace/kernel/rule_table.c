@@ -48,6 +48,7 @@ void xtc_rule_table_free(struct xtc_rule_table *t)
 		free(t->sets[i]);
 	free(t->info);
 	free(t->sets);
+	free(t->by_id);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -170,24 +171,76 @@ int xtc_rule_table_want(const struct xtc_rule *rules, int n_rules, __u32 n,
 	return err;
 }
 
+int xtc_rule_table_of_rules(const struct xtc_rule *rules, int n_rules, struct xtc_rule_table *t)
+{
+	__u32 n = 0, id;
+	int k;
+
+	memset(t, 0, sizeof(*t));
+	for (k = 0; k < n_rules; k++)
+		if (rules[k].id >= n)
+			n = rules[k].id + 1;
+	t->by_id = malloc((n ? n : 1) * sizeof(*t->by_id));
+	if (!t->by_id)
+		return -ENOMEM;
+	for (id = 0; id < n; id++)
+		t->by_id[id] = -1;
+	for (k = 0; k < n_rules; k++)
+		t->by_id[rules[k].id] = k;
+	t->rules = rules;
+	t->n = t->cap = n;
+	return 0;
+}
+
 static const struct xtc_rule_info no_info;
 static const struct xtc_rule_sets no_sets;
 
-static const struct xtc_rule_info *info_at(const struct xtc_rule_table *t, __u32 id)
+void xtc_rule_table_slot(const struct xtc_rule_table *t, __u32 id, struct xtc_rule_slot *tmp,
+			 const struct xtc_rule_info **info, const struct xtc_rule_sets **sets)
 {
-	return t && id < t->n ? &t->info[id] : &no_info;
+	const struct xtc_rule *r;
+	bool has;
+
+	*info = &no_info;
+	*sets = &no_sets;
+	if (!t || id >= t->n)
+		return;
+	if (t->info) {
+		*info = &t->info[id];
+		if (t->sets[id])
+			*sets = t->sets[id];
+		return;
+	}
+	if (t->by_id[id] < 0)
+		return;
+	r = &t->rules[t->by_id[id]];
+	has = xtc_rule_has_sets(r);
+	xtc_rule_info_from_rule(r, &tmp->info, has ? &tmp->sets : NULL);
+	*info = &tmp->info;
+	if (has)
+		*sets = &tmp->sets;
 }
 
-static const struct xtc_rule_sets *sets_at(const struct xtc_rule_table *t, __u32 id)
+bool xtc_rule_table_used(const struct xtc_rule_table *t, __u32 id)
 {
-	return t && id < t->n && t->sets[id] ? t->sets[id] : &no_sets;
+	if (!t || id >= t->n)
+		return false;
+	return t->info ? t->info[id].flags & XTC_RI_USED : t->by_id[id] >= 0;
 }
 
 bool xtc_rule_table_same(const struct xtc_rule_table *a, const struct xtc_rule_table *b,
 			 __u32 id)
 {
-	return !memcmp(info_at(a, id), info_at(b, id), sizeof(struct xtc_rule_info)) &&
-	       !memcmp(sets_at(a, id), sets_at(b, id), sizeof(struct xtc_rule_sets));
+	const struct xtc_rule_info *ia, *ib;
+	const struct xtc_rule_sets *sa, *sb;
+	struct xtc_rule_slot ta, tb;
+
+	/* Nothing against a table made from rules: a slot differs when a rule has it. */
+	if ((!a && b && !b->info) || (!b && a && !a->info))
+		return !xtc_rule_table_used(a ? a : b, id);
+	xtc_rule_table_slot(a, id, &ta, &ia, &sa);
+	xtc_rule_table_slot(b, id, &tb, &ib, &sb);
+	return !memcmp(ia, ib, sizeof(*ia)) && !memcmp(sa, sb, sizeof(*sa));
 }
 
 static int zero_rule_stats(int fd, __u32 id, struct xtc_tables_snapshot *save)
@@ -271,8 +324,8 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 	err = map_size(m->fd[XTC_MAP_RULE_INFO], &n);
 	if (err)
 		return err;
-	for (i = 0; i < want->n; i++)
-		if (i >= n && (want->info[i].flags & XTC_RI_USED))
+	for (i = n; i < want->n; i++)
+		if (xtc_rule_table_used(want, i))
 			return -E2BIG;
 	/* Batches of a fixed size: a million records are not copied at once. */
 	ids = calloc(BATCH, sizeof(*ids));
@@ -286,13 +339,17 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 	if (n > n_both)
 		n = n_both;
 	for (i = 0; i < n; i++) {
-		const struct xtc_rule_info *was = info_at(have, i), *now = info_at(want, i);
+		const struct xtc_rule_info *was, *now;
+		const struct xtc_rule_sets *was_sets, *now_sets;
+		struct xtc_rule_slot tw, tn;
 
 		if (xtc_rule_table_same(have, want, i))
 			continue;
 		(*changes)++;
 		if (dry_run)
 			continue;
+		xtc_rule_table_slot(have, i, &tw, &was, &was_sets);
+		xtc_rule_table_slot(want, i, &tn, &now, &now_sets);
 		/*
 		 * Counters belong to the rule: they go when a used slot is given up
 		 * or renamed, so that a slot is always clean when it is taken.
@@ -302,7 +359,7 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 			if (err)
 				goto out;
 		}
-		err = write_sets(m->fd[XTC_MAP_RULE_SETS], i, was, now, sets_at(want, i));
+		err = write_sets(m->fd[XTC_MAP_RULE_SETS], i, was, now, now_sets);
 		if (err)
 			goto out;
 		ids[n_upd] = i;

@@ -15,10 +15,23 @@
 #include "xtc_shared.h"
 
 struct xtc_rule_table {
-	struct xtc_rule_info *info;	/* n slots; unused ones lack XTC_RI_USED */
+	struct xtc_rule_info *info;	/* n slots; unused ones lack XTC_RI_USED; NULL: rules */
 	struct xtc_rule_sets **sets;	/* n slots; NULL for rules without sets (most) */
 	__u32 n;
 	__u32 cap;			/* slots of the kernel's array; those from n on are unused */
+	/*
+	 * Or, from xtc_rule_table_of_rules(), no copy: each slot is made from
+	 * the rule that has its id when it is read.  A first apply writes each
+	 * record once; at 1M rules the copy would be 128 MiB.
+	 */
+	const struct xtc_rule *rules;
+	int *by_id;			/* n slots: the index in rules, or -1 */
+};
+
+/* Room for one slot made from a rule, as it is read. */
+struct xtc_rule_slot {
+	struct xtc_rule_info info;
+	struct xtc_rule_sets sets;
 };
 
 /* What the kernel holds now. */
@@ -33,6 +46,12 @@ int xtc_rule_names_read(int fd, struct xtc_rule_table *t);
 /* What the file wants, with n slots at least (more if a rule id needs them). */
 int xtc_rule_table_want(const struct xtc_rule *rules, int n_rules, __u32 n,
 			struct xtc_rule_table *t);
+/* The same without a copy (see above): rules must outlive t and keep their ids. */
+int xtc_rule_table_of_rules(const struct xtc_rule *rules, int n_rules, struct xtc_rule_table *t);
+/* Slot id of t (NULL: all empty) and its sets; tmp holds them when t makes them. */
+void xtc_rule_table_slot(const struct xtc_rule_table *t, __u32 id, struct xtc_rule_slot *tmp,
+			 const struct xtc_rule_info **info, const struct xtc_rule_sets **sets);
+bool xtc_rule_table_used(const struct xtc_rule_table *t, __u32 id);
 void xtc_rule_table_free(struct xtc_rule_table *t);
 
 /* Whether slot id of a and b describe the same rule the same way. */
