@@ -177,6 +177,13 @@ def build_variant(name, bpf_defines):
     return os.path.join(out, "xtc")
 
 
+def build_tool(name):
+    """bench/NAME.c built with libbpf into this run's directory; returns the binary."""
+    out = os.path.join(workdir(), name)
+    sh(["cc", "-O2", "-Wall", "-o", out, os.path.join(ROOT, "bench", name + ".c"), "-lbpf"])
+    return out
+
+
 def xdp_prog_id(ns, dev):
     j = json.loads(sh(["ip", "-d", "-j", "link", "show", dev], ns=ns).stdout)
     x = j[0].get("xdp")

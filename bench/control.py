@@ -5,11 +5,13 @@ time, peak RSS), re-apply unchanged and with one rule changed at 100k, and
 Each apply-from-nothing repetition starts after `xtc unload --all`, which
 removes the pinned state.  Once a size is loaded, on_loaded(n, ns, dev, fs)
 lets the scaling section measure the datapath on exactly that rule set."""
+import json
 import os
+import re
 import time
 
 import rulegen
-from common import XTC, bpffs, log, netns, sh, summary, timed_rss, veth, xtc
+from common import XTC, bpffs, build_tool, log, netns, sh, summary, timed_rss, veth, xtc
 
 CHANGED_RULE = 0  # template 0 rule whose port changes for the one-rule re-apply
 
@@ -74,6 +76,8 @@ def run(ctx, on_loaded=None):
             res["sizes"][n] = entry
             if n == ctx["diff_size"]:
                 entry.update(diff_tests(ns, cfg, fs, n, reps))
+            if n >= 1_000_000:
+                entry["kernel_floor"] = kernel_floor(n, out, reps)
             if on_loaded:
                 on_loaded(n, ns, "cp0", fs, cfg)
         return res
@@ -119,4 +123,26 @@ def diff_tests(ns, cfg, fs, n, reps):
         out[" ".join(cmd) + " rss_mib"] = summary([x[1] / 1024 for x in w])
         out[" ".join(cmd) + " bytes"] = len(w[-1][2].stdout)
     log(f"control: status {out['status']['median']:.2f} s, stats {out['stats']['median']:.2f} s")
+    return out
+
+
+def kernel_floor(n, summary_line, reps):
+    """What this machine's kernel alone takes for the maps and writes of that apply
+    (bench/mapfloor.c): maps of xtc's kinds and sizes, the same number of entries and
+    records, written in batches as xtc writes them, by a bare C loop."""
+    m = re.search(r"(\d+) classifier entries", summary_line)
+    if not m:
+        return None
+    entries = int(m.group(1))
+    max_rules = max(65536, n + 1024)  # what rulegen.write_config sets
+    hash_max = max(max_rules * 4, 2 * entries)  # what the plan sizes the rules hash to
+    tool = build_tool("mapfloor")
+    runs = [json.loads(sh([tool, str(entries), str(hash_max), str(n + 1),
+                           str(max_rules)]).stdout) for _ in range(reps)]
+    out = {k: summary([r[k] for r in runs]) for k in ("create_s", "insert_s", "records_s")}
+    out["total_s"] = summary([r["create_s"] + r["insert_s"] + r["records_s"] for r in runs])
+    out["entries"], out["records"] = entries, n + 1
+    log(f"control: the kernel alone for {n:,} rules: {out['total_s']['median']:.2f} s "
+        f"(maps {out['create_s']['median']:.2f}, {entries:,} entries "
+        f"{out['insert_s']['median']:.2f}, records {out['records_s']['median']:.2f})")
     return out
