@@ -221,11 +221,31 @@ static int all_added(struct xtc_changes *cs, const struct xtc_rule_table *want)
 		last = prio;
 		first = false;
 	}
-	for (i = 0; i < want->n && !err; i++)
-		if (xtc_rule_table_used(want, i))
-			err = xtc_changes_add(cs, '+', XTC_CH_RULE, slot_name(want, i, &prio), false,
-					      NULL);
+	cs->all_added = want;
+	cs->all_added_at = cs->n;
 	return err;
+}
+
+/* Every record in order, a first apply's "+ rule" ones made on the way. */
+static void each_change(const struct xtc_changes *cs,
+			void (*fn)(const struct xtc_change *c, void *ctx), void *ctx)
+{
+	const struct xtc_rule_table *t = cs->all_added;
+	size_t i;
+	__u32 id, prio;
+
+	for (i = 0; i <= cs->n; i++) {
+		for (id = 0; t && i == cs->all_added_at && id < t->n; id++) {
+			struct xtc_change c = { .op = '+', .obj = XTC_CH_RULE };
+
+			if (!xtc_rule_table_used(t, id))
+				continue;
+			c.name = (char *)slot_name(t, id, &prio);
+			fn(&c, ctx);
+		}
+		if (i < cs->n)
+			fn(&cs->c[i], ctx);
+	}
 }
 
 int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
@@ -300,44 +320,54 @@ static void print_line(const struct xtc_change *c)
 		       "between are not classified by it\n", obj_names[c->obj], c->name);
 }
 
+struct text_ctx {
+	size_t rules, max_rules;
+};
+
+static void text_one(const struct xtc_change *c, void *ctx)
+{
+	struct text_ctx *t = ctx;
+
+	if (c->obj == XTC_CH_RULE && ++t->rules > t->max_rules)
+		return;
+	print_line(c);
+}
+
 void xtc_changes_print_text(const struct xtc_changes *cs, size_t max_rules)
 {
-	size_t i, rules = 0;
+	struct text_ctx t = { .max_rules = max_rules };
 
-	for (i = 0; i < cs->n; i++) {
-		if (cs->c[i].obj == XTC_CH_RULE && ++rules > max_rules)
-			continue;
-		print_line(&cs->c[i]);
-	}
-	if (rules > max_rules)
+	each_change(cs, text_one, &t);
+	if (t.rules > max_rules)
 		printf("  ... and %zu more rule changes (xtc apply --dry-run --json lists them all)\n",
-		       rules - max_rules);
+		       t.rules - max_rules);
+}
+
+static void json_one(const struct xtc_change *c, void *ctx)
+{
+	struct xtc_out *o = ctx;
+	char op[2] = { c->op, 0 };
+
+	xtc_out_obj_begin(o, NULL);
+	xtc_out_str(o, "op", op);
+	xtc_out_str(o, "object", obj_names[c->obj]);
+	if (c->obj == XTC_CH_RULE)
+		xtc_out_str(o, "rule", c->name);
+	else if (c->obj == XTC_CH_STATE)
+		xtc_out_str(o, "state", c->name);
+	else if (c->obj == XTC_CH_SETTING)
+		xtc_out_str(o, "setting", c->name);
+	else if (c->name[0])
+		xtc_out_str(o, "interface", c->name);
+	if (c->detail && c->detail[0])
+		xtc_out_str(o, "detail", c->detail);
+	xtc_out_bool(o, "disruptive", c->disruptive);
+	xtc_out_obj_end(o);
 }
 
 void xtc_changes_print(struct xtc_out *o, const struct xtc_changes *cs)
 {
-	size_t i;
-
 	xtc_out_list_begin(o, "changes", NULL);
-	for (i = 0; i < cs->n; i++) {
-		const struct xtc_change *c = &cs->c[i];
-		char op[2] = { c->op, 0 };
-
-		xtc_out_obj_begin(o, NULL);
-		xtc_out_str(o, "op", op);
-		xtc_out_str(o, "object", obj_names[c->obj]);
-		if (c->obj == XTC_CH_RULE)
-			xtc_out_str(o, "rule", c->name);
-		else if (c->obj == XTC_CH_STATE)
-			xtc_out_str(o, "state", c->name);
-		else if (c->obj == XTC_CH_SETTING)
-			xtc_out_str(o, "setting", c->name);
-		else if (c->name[0])
-			xtc_out_str(o, "interface", c->name);
-		if (c->detail && c->detail[0])
-			xtc_out_str(o, "detail", c->detail);
-		xtc_out_bool(o, "disruptive", c->disruptive);
-		xtc_out_obj_end(o);
-	}
+	each_change(cs, json_one, o);
 	xtc_out_list_end(o);
 }

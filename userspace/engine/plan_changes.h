@@ -38,7 +38,14 @@ struct xtc_change {
 struct xtc_changes {
 	struct xtc_change *c;
 	size_t n, cap;
-	struct xtc_arena names;		/* every record's name: a first apply has a million */
+	struct xtc_arena names;		/* every record's name */
+	/*
+	 * A first apply's "+ rule" records (a million at 1M rules) are not
+	 * kept: every used slot of all_added, in id order, is one, printed
+	 * before record all_added_at.
+	 */
+	const struct xtc_rule_table *all_added;
+	size_t all_added_at;
 };
 
 /* Appends a record; detail is printf-style, fmt NULL for none.  0 or -ENOMEM. */
