@@ -359,8 +359,14 @@ static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_model *
 		touched_masks |= s.e[i].key.mask_id < 64 ? 1ULL << s.e[i].key.mask_id : ~0ULL;
 	for (r = 0; r < n_rules && !err && s.n; r++) {
 		const struct xtc_rule_digest *d = &t->digests[r];
+		__u64 bits;
 
 		if (t->rule_masks && !(t->rule_masks[r] & touched_masks))
+			continue;
+		/* Without them (a compile carried from the kernel's records), found one by one. */
+		if (!t->rule_masks &&
+		    !xtc_tss_rule_mask_bits(&rules[r], t->masks, t->n_masks, &bits) &&
+		    !(bits & touched_masks))
 			continue;
 		if (d->n && same_digest(old_digest(o, rules[r].id), d))
 			err = xtc_tss_rule_entries_in(&rules[r], t->masks, t->n_masks,

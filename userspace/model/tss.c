@@ -234,6 +234,15 @@ int xtc_tss_expand(const struct xtc_rule *r, xtc_tss_atom_fn fn, void *ctx)
 
 /* ---- counting --------------------------------------------------------- */
 
+/* Whether a listed shape is mask (whose mask_id is 0), its own mask_id aside. */
+static bool same_shape(const struct xtc_flow_key *listed, const struct xtc_flow_key *mask)
+{
+	return !memcmp((const char *)listed + sizeof(listed->mask_id),
+		       (const char *)mask + sizeof(mask->mask_id),
+		       sizeof(*mask) - sizeof(mask->mask_id));
+}
+
+
 static size_t sat_mul(size_t a, size_t b)
 {
 	return a && b > SIZE_MAX / a ? SIZE_MAX : a * b;
@@ -370,12 +379,19 @@ static int count_mask(struct shape_count *sc, const struct xtc_flow_key *mask)
 	return 0;
 }
 
+typedef int (*mask_fn)(void *ctx, const struct xtc_flow_key *mask);
+
+static int count_one(void *ctx, const struct xtc_flow_key *mask)
+{
+	return count_mask(ctx, mask);
+}
+
 /*
  * Every distinct mask of one rule, from the distinct prefix lengths and port
  * masks of its sides: the cross product that xtc_tss_expand() walks makes
  * every combination of them, and nothing else.
  */
-static int count_rule(struct shape_count *sc, const struct xtc_rule *r)
+static int each_mask(const struct xtc_rule *r, mask_fn fn, void *ctx)
 {
 	static const int both[] = { XTC_FAMILY_V4, XTC_FAMILY_V6 };
 	struct distinct sp, dp, sm, dm;
@@ -407,9 +423,44 @@ static int count_rule(struct shape_count *sc, const struct xtc_rule *r)
 
 						make_mask(r, fams[f], sp.v[i], dp.v[j],
 							  (__u16)sm.v[a], (__u16)dm.v[b], &mask);
-						err = count_mask(sc, &mask);
+						err = fn(ctx, &mask);
 					}
 	}
+	return err;
+}
+
+static int count_rule(struct shape_count *sc, const struct xtc_rule *r)
+{
+	return each_mask(r, count_one, sc);
+}
+
+struct mask_bits {
+	const struct xtc_mask_ent *list;
+	int n;
+	__u64 bits;
+};
+
+static int bit_of(void *ctx, const struct xtc_flow_key *mask)
+{
+	struct mask_bits *mb = ctx;
+	int i;
+
+	for (i = 0; i < mb->n; i++) {
+		if (!same_shape(&mb->list[i].mask, mask))
+			continue;
+		mb->bits |= mb->list[i].mask.mask_id < 64 ? 1ULL << mb->list[i].mask.mask_id : ~0ULL;
+		return 0;
+	}
+	return -ESTALE;
+}
+
+int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
+			   int n_masks, __u64 *bits)
+{
+	struct mask_bits mb = { .list = masks, .n = n_masks };
+	int err = each_mask(r, bit_of, &mb);
+
+	*bits = mb.bits;
 	return err;
 }
 
@@ -555,13 +606,6 @@ static unsigned int recent_of(const struct xtc_flow_key *mask)
 	return h >> 28;
 }
 
-/* Whether a listed shape is mask (whose mask_id is 0), its own mask_id aside. */
-static bool same_shape(const struct xtc_flow_key *listed, const struct xtc_flow_key *mask)
-{
-	return !memcmp((const char *)listed + sizeof(listed->mask_id),
-		       (const char *)mask + sizeof(mask->mask_id),
-		       sizeof(*mask) - sizeof(mask->mask_id));
-}
 
 static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_flow_key *mask)
 {

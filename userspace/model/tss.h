@@ -110,6 +110,13 @@ int xtc_tss_count_shapes(const struct xtc_rule *rules, int n_rules, int *n_shape
 			 const struct xtc_rule **overflow);
 /* Whether every match shape of r is one of of's: swapping them adds no shape. */
 bool xtc_tss_shapes_within(const struct xtc_rule *r, const struct xtc_rule *of);
+/*
+ * The mask ids of masks (a compiled list, or the kernel's live one) that r's
+ * entries use, as bits (id 64 and above: every bit), found without making
+ * the entries; -ESTALE when r has a shape that masks lacks.
+ */
+int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
+			   int n_masks, __u64 *bits);
 
 /*
  * How many hash entries r expands to before equal keys merge: its element

@@ -85,7 +85,8 @@ static int redo(const struct xtc_rule *r, const struct xtc_tss_memo *mm, struct 
 
 	if (!err)
 		err = xtc_tss_rule_digest(r, mm->masks, mm->n_masks, &t->digests[at]);
-	t->rule_masks[at] = scratch->bits;
+	if (t->rule_masks)
+		t->rule_masks[at] = scratch->bits;
 	return err;
 }
 
@@ -120,13 +121,15 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 			goto out;
 	}
 	t->digests = malloc((size_t)n_rules * sizeof(*t->digests));
-	t->rule_masks = malloc((size_t)n_rules * sizeof(*t->rule_masks));
-	if (!t->digests || !t->rule_masks) {
+	/* A memo from the kernel's records has none: the plan finds a rule's when it needs them. */
+	t->rule_masks = mm->rule_masks ? malloc((size_t)n_rules * sizeof(*t->rule_masks)) : NULL;
+	if (!t->digests || (mm->rule_masks && !t->rule_masks)) {
 		err = -ENOMEM;
 		goto out;
 	}
 	memcpy(t->digests, mm->digests, (size_t)n_rules * sizeof(*t->digests));
-	memcpy(t->rule_masks, mm->rule_masks, (size_t)n_rules * sizeof(*t->rule_masks));
+	if (t->rule_masks)
+		memcpy(t->rule_masks, mm->rule_masks, (size_t)n_rules * sizeof(*t->rule_masks));
 	memcpy(t->masks, mm->masks, (size_t)mm->n_masks * sizeof(mm->masks[0]));
 	t->n_masks = mm->n_masks;
 	for (i = 0; i < carry->n; i++)
