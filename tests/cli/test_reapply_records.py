@@ -47,6 +47,8 @@ CASES = {
     "two rules swap": (BASE[:2][::-1] + BASE[2:], False),
     "a rule goes": (BASE[:3] + BASE[4:], False),
     "a rule comes": (BASE + [("new", {"dst": "192.0.2.99", "action": "drop"})], False),
+    # The new name gets the slot the old one leaves: a record that changed hands.
+    "a rule renamed": ([("dns2" if n == "dns" else n, k) for n, k in BASE], True),
     "unchanged": (BASE, True),
 }
 
