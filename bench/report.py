@@ -627,11 +627,13 @@ def reapply_explained(res):
     sizes = _s(res, "control", "sizes")
     c = _key(sizes, 100_000) or {}
     fixed = ("A re-apply reads the rule records and the per-rule digests (not the rules "
-             "hash), expands every rule once to compare its digest, and writes only the "
-             "entries of the rules that changed; the shadowed-rules check runs in a second "
-             "thread meanwhile. What it cannot skip is what any apply does per rule: parse and "
-             "validate the whole file (the `config` phase), give every rule its id by name and "
-             "expand it for its digest. The apply from nothing that the ratio divides by "
+             "hash), expands only the rules whose records differ from the kernel's (the others' "
+             "digests are the kernel's), and writes only the entries of the rules that changed; "
+             "the shadowed-rules check runs in a second thread from the moment the sections "
+             "have validated. What it cannot skip is what any apply does per rule: parse and "
+             "validate the whole file (the `config` phase), give every rule its id by name, "
+             "compare its record and check it against the rules before it for shadowing (the "
+             "thread). The apply from nothing that the ratio divides by "
              "parses the same file, so every gain in parsing shrinks both sides; what is left "
              "to it besides is loading the programs and writing the tables.")
     if c.get("reapply_unchanged"):
