@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plan.h"
+#include "plan_memo.h"
 #include "entry_table.h"
 #include "log.h"
 #include "rule_info.h"
@@ -179,87 +180,6 @@ static bool ids_in_match_order(const struct xtc_model *m)
 	return ok;
 }
 
-/*
- * A compile carried from what the kernel records, for a run without a memo
- * of its own (every `xtc apply`).  The kernel's mask list keeps the id of
- * every shape that a rule still uses, and a rule's entries follow from its
- * record (xtc_rule_from_info() gives it back) and those ids: so a rule whose
- * record is the same as the file's has the entries, and the digest, that
- * the kernel records for it.  Only the rules whose records differ are
- * expanded, through xtc_tss_compile_carried(), which also checks that they
- * touch the shapes as they did.  -ESTALE (compile in full) when rules came
- * or went, a changed rule's record has sets, or the digests are not trusted.
- */
-struct kernel_memo {
-	struct xtc_tss_memo mm;
-	struct xtc_tss_carry carry;
-	int *idx;
-	struct xtc_rule *was;
-};
-
-static void kernel_memo_free(struct kernel_memo *k)
-{
-	free(k->mm.ids);
-	free(k->mm.digests);
-	free(k->mm.rule_masks);
-	free(k->idx);
-	free(k->was);
-}
-
-static int kernel_memo(const struct xtc_model *m, const struct xtc_observed *ob,
-		       const struct xtc_rule_table *want, bool masks, struct kernel_memo *k)
-{
-	const struct xtc_tables_obs *o = &ob->tables;
-	const struct xtc_rule_table *have = &o->rules;
-	__u32 used = 0, id;
-	int r, n = 0;
-
-	memset(k, 0, sizeof(*k));
-	if (!o->exists || o->have_entries || !xtc_tables_digests_trusted(o) ||
-	    o->live.count > XTC_MAX_MASKS || !m->n_rules)
-		return -ESTALE;
-	for (id = 0; id < have->n; id++)
-		used += xtc_rule_table_used(have, id);
-	if (used != (__u32)m->n_rules)
-		return -ESTALE;
-	k->mm.n_rules = m->n_rules;
-	k->mm.n_masks = o->live.count;
-	memcpy(k->mm.masks, o->live.ent, o->live.count * sizeof(o->live.ent[0]));
-	k->mm.ids = malloc(m->n_rules * sizeof(*k->mm.ids));
-	k->mm.digests = malloc(m->n_rules * sizeof(*k->mm.digests));
-	k->mm.rule_masks = masks ? calloc(m->n_rules, sizeof(*k->mm.rule_masks)) : NULL;
-	if (!k->mm.ids || !k->mm.digests || (masks && !k->mm.rule_masks))
-		return -ENOMEM;
-	for (r = 0; r < m->n_rules; r++) {
-		id = m->rules[r].id;
-		if (id + 1 >= o->n_digests || !xtc_rule_table_used(have, id))
-			return -ESTALE;		/* a rule new to the kernel */
-		k->mm.ids[r] = id;
-		k->mm.digests[r] = o->digests[id + 1];
-		if (masks && xtc_tss_rule_mask_bits(&m->rules[r], o->live.ent, o->live.count,
-						    &k->mm.rule_masks[r]))
-			k->mm.rule_masks[r] = ~0ULL;	/* a changed rule: redone below */
-		n += !xtc_rule_table_same(have, want, id);
-	}
-	k->idx = malloc((n ? n : 1) * sizeof(*k->idx));
-	k->was = calloc(n ? n : 1, sizeof(*k->was));
-	if (!k->idx || !k->was)
-		return -ENOMEM;
-	for (r = 0; r < m->n_rules && k->carry.n < n; r++) {
-		id = m->rules[r].id;
-		if (xtc_rule_table_same(have, want, id))
-			continue;
-		if (xtc_rule_from_info(&have->info[id], NULL, &k->was[k->carry.n]))
-			return -ESTALE;		/* it had sets: their elements are not at hand */
-		k->was[k->carry.n].id = id;
-		k->idx[k->carry.n++] = r;
-	}
-	k->carry.memo = &k->mm;
-	k->carry.idx = k->idx;
-	k->carry.was = k->was;
-	return 0;
-}
-
 int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 		     const struct xtc_tss_carry *carry, struct xtc_plan *p)
 {
@@ -289,17 +209,17 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 	if (!err) {
 		pr_debug("rules: %d changed since the last compile: the rest is its\n", carry->n);
 	} else if (err == -ESTALE && ob->tables.exists) {
-		struct kernel_memo k;
+		struct xtc_kernel_memo k;
 
 		/* A daemon keeps what this compile makes as its memo: the mask bits too. */
-		err = kernel_memo(m, ob, &p->want, carry != NULL, &k);
+		err = xtc_kernel_memo(m, ob, &p->want, carry != NULL, &k);
 		if (!err)
 			err = xtc_tss_compile_carried(m->rules, m->n_rules, &ob->tables.live,
 						      &k.carry, &p->tss);
 		if (!err)
 			pr_debug("rules: %d whose records changed: the rest as the kernel has "
 				 "them\n", k.carry.n);
-		kernel_memo_free(&k);
+		xtc_kernel_memo_free(&k);
 		if (err == -ENOMEM)
 			return err;
 		if (err)

@@ -242,6 +242,17 @@ static bool same_shape(const struct xtc_flow_key *listed, const struct xtc_flow_
 		       sizeof(*mask) - sizeof(mask->mask_id));
 }
 
+/* Where mask is in a list of shapes, or -1. */
+static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_flow_key *mask)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (same_shape(&list[i].mask, mask))
+			return i;
+	return -1;
+}
+
 
 static size_t sat_mul(size_t a, size_t b)
 {
@@ -443,15 +454,12 @@ struct mask_bits {
 static int bit_of(void *ctx, const struct xtc_flow_key *mask)
 {
 	struct mask_bits *mb = ctx;
-	int i;
+	int i = fixed_find(mb->list, mb->n, mask);
 
-	for (i = 0; i < mb->n; i++) {
-		if (!same_shape(&mb->list[i].mask, mask))
-			continue;
-		mb->bits |= mb->list[i].mask.mask_id < 64 ? 1ULL << mb->list[i].mask.mask_id : ~0ULL;
-		return 0;
-	}
-	return -ESTALE;
+	if (i < 0)
+		return -ESTALE;
+	mb->bits |= mb->list[i].mask.mask_id < 64 ? 1ULL << mb->list[i].mask.mask_id : ~0ULL;
+	return 0;
 }
 
 int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
@@ -503,16 +511,7 @@ bool xtc_tss_shapes_within(const struct xtc_rule *r, const struct xtc_rule *of)
 
 static int mask_find(const struct xtc_tss *t, const struct xtc_flow_key *mask)
 {
-	int i;
-
-	for (i = 0; i < t->n_masks; i++) {
-		struct xtc_flow_key m = t->masks[i].mask;
-
-		m.mask_id = 0;
-		if (!memcmp(&m, mask, sizeof(m)))
-			return i;
-	}
-	return -1;
+	return fixed_find(t->masks, t->n_masks, mask);
 }
 
 static bool id_taken(const struct xtc_tss *t, const struct xtc_mask_list *prev, __u16 id)
@@ -532,16 +531,12 @@ static bool id_taken(const struct xtc_tss *t, const struct xtc_mask_list *prev, 
 static __u16 mask_id_for(const struct xtc_tss *t, const struct xtc_mask_list *prev,
 			 const struct xtc_flow_key *mask)
 {
+	int i = prev ? fixed_find(prev->ent, prev->count < XTC_MAX_MASKS ? (int)prev->count :
+				  XTC_MAX_MASKS, mask) : -1;
 	__u16 id;
-	__u32 i;
 
-	for (i = 0; prev && i < prev->count && i < XTC_MAX_MASKS; i++) {
-		struct xtc_flow_key m = prev->ent[i].mask;
-
-		m.mask_id = 0;
-		if (!memcmp(&m, mask, sizeof(m)))
-			return prev->ent[i].mask.mask_id;
-	}
+	if (i >= 0)
+		return prev->ent[i].mask.mask_id;
 	for (id = 0; id_taken(t, prev, id); id++)
 		;
 	return id;
@@ -607,19 +602,6 @@ static unsigned int recent_of(const struct xtc_flow_key *mask)
 }
 
 
-static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_flow_key *mask)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		struct xtc_flow_key m = list[i].mask;
-
-		m.mask_id = 0;
-		if (!memcmp(&m, mask, sizeof(m)))
-			return i;
-	}
-	return -1;
-}
 
 __u8 xtc_tss_entry_families(const struct xtc_flow_key *k)
 {
