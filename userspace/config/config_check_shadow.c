@@ -340,7 +340,7 @@ static int covering_rules(struct shadow *sh, const struct xtc_rule *b)
 
 	sh->n_by = 0;
 	sh->got_first = false;
-	rc = xtc_tss_expand(b, first_atom, sh);
+	rc = xtc_tss_expand(b, NULL, first_atom, sh);
 	if (rc < 0)
 		return rc;
 	if (!sh->got_first)
@@ -477,7 +477,7 @@ int cfg_check_shadow(struct ctx *c, const struct xtc_model *m)
 			err = warn_shadowed(c, &sh, b);
 		sh.cur = (__u32)r;
 		if (!err)
-			err = xtc_tss_expand(b, add_atom, &sh);
+			err = xtc_tss_expand(b, NULL, add_atom, &sh);
 		/* Subsets change only when a shape is new; there are at most XTC_MAX_MASKS. */
 		if (sh.n_shapes != sh.n_subsets)
 			find_subsets(&sh);

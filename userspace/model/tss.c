@@ -10,6 +10,8 @@
 #include <string.h>
 #include "tss.h"
 #include "entry_table.h"
+#include "port_lens.h"
+#include "log.h"
 
 int xtc_port_prefixes(__u16 lo, __u16 hi, __u16 *vals, __u16 *masks)
 {
@@ -131,6 +133,57 @@ static void blocks_free(struct blocks *b)
 		free(b->mask);
 }
 
+/* Cuts b's blocks into the lengths of lens (port_lens.h); 0 leaves them. */
+static int blocks_cut(struct blocks *b, __u32 lens)
+{
+	__u16 *val, *mask;
+	size_t n = 0, j = 0, k;
+	int i;
+
+	if (!lens)
+		return 0;
+	for (i = 0; i < b->n; i++) {
+		int p = __builtin_popcount(b->mask[i]);
+
+		n += (size_t)1 << (xtc_port_lens_target(lens, p) - p);
+	}
+	if (n == (size_t)b->n)
+		return 0;
+	val = malloc(n * sizeof(*val));
+	mask = malloc(n * sizeof(*mask));
+	if (!val || !mask) {
+		free(val);
+		free(mask);
+		return -ENOMEM;
+	}
+	for (i = 0; i < b->n; i++) {
+		int p = __builtin_popcount(b->mask[i]), l = xtc_port_lens_target(lens, p);
+
+		for (k = 0; k < (size_t)1 << (l - p); k++, j++) {
+			val[j] = (__u16)(b->val[i] + (k << (16 - l)));
+			mask[j] = (__u16)(0xffffu << (16 - l));
+		}
+	}
+	blocks_free(b);
+	b->val = val;
+	b->mask = mask;
+	b->n = (int)n;
+	return 0;
+}
+
+static int blocks_cut_of(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
+			 __u32 lens, struct blocks *b)
+{
+	int err = blocks_of(has, one, set, b);
+
+	if (!err && has) {
+		err = blocks_cut(b, lens);
+		if (err)
+			blocks_free(b);
+	}
+	return err;
+}
+
 static void prefix_mask(__u8 *mask, int bytes, int plen)
 {
 	int i;
@@ -191,17 +244,18 @@ static void make_key(const struct xtc_rule *r, int fam, const struct xtc_cidr *s
 		kw[w] &= mw[w];
 }
 
-int xtc_tss_expand(const struct xtc_rule *r, xtc_tss_atom_fn fn, void *ctx)
+int xtc_tss_expand(const struct xtc_rule *r, const struct xtc_port_lens *lens,
+		   xtc_tss_atom_fn fn, void *ctx)
 {
 	struct side src = side_of(r->has_src, &r->src, r->src_set);
 	struct side dst = side_of(r->has_dst, &r->dst, r->dst_set);
 	struct blocks sp, dp;
 	int i, j, a, b, err;
 
-	err = blocks_of(r->has_sport, &r->sport, r->sport_set, &sp);
+	err = blocks_cut_of(r->has_sport, &r->sport, r->sport_set, lens ? lens->sport : 0, &sp);
 	if (err)
 		return err;
-	err = blocks_of(r->has_dport, &r->dport, r->dport_set, &dp);
+	err = blocks_cut_of(r->has_dport, &r->dport, r->dport_set, lens ? lens->dport : 0, &dp);
 	if (err) {
 		blocks_free(&sp);
 		return err;
@@ -349,12 +403,12 @@ static void side_plens(bool has, const struct xtc_cidr *one, const struct xtc_se
 }
 
 static int port_masks(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
-		      struct distinct *d)
+		      __u32 lens, struct distinct *d)
 {
 	struct blocks b;
 	int i, err;
 
-	err = blocks_of(has, one, set, &b);
+	err = blocks_cut_of(has, one, set, lens, &b);
 	if (err)
 		return err;
 	d->n = 0;
@@ -402,7 +456,8 @@ static int count_one(void *ctx, const struct xtc_flow_key *mask)
  * masks of its sides: the cross product that xtc_tss_expand() walks makes
  * every combination of them, and nothing else.
  */
-static int each_mask(const struct xtc_rule *r, mask_fn fn, void *ctx)
+static int each_mask(const struct xtc_rule *r, const struct xtc_port_lens *lens, mask_fn fn,
+		     void *ctx)
 {
 	static const int both[] = { XTC_FAMILY_V4, XTC_FAMILY_V6 };
 	struct distinct sp, dp, sm, dm;
@@ -415,9 +470,9 @@ static int each_mask(const struct xtc_rule *r, mask_fn fn, void *ctx)
 			if (!r->family || r->family == both[f])
 				fams[n_fams++] = both[f];
 	}
-	err = port_masks(r->has_sport, &r->sport, r->sport_set, &sm);
+	err = port_masks(r->has_sport, &r->sport, r->sport_set, lens ? lens->sport : 0, &sm);
 	if (!err)
-		err = port_masks(r->has_dport, &r->dport, r->dport_set, &dm);
+		err = port_masks(r->has_dport, &r->dport, r->dport_set, lens ? lens->dport : 0, &dm);
 	for (f = 0; f < n_fams && !err; f++) {
 		if (r->has_src || r->has_dst) {
 			side_plens(r->has_src, &r->src, r->src_set, fams[f], &sp);
@@ -442,7 +497,7 @@ static int each_mask(const struct xtc_rule *r, mask_fn fn, void *ctx)
 
 static int count_rule(struct shape_count *sc, const struct xtc_rule *r)
 {
-	return each_mask(r, count_one, sc);
+	return each_mask(r, NULL, count_one, sc);
 }
 
 struct mask_bits {
@@ -466,7 +521,11 @@ int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *
 			   int n_masks, __u64 *bits)
 {
 	struct mask_bits mb = { .list = masks, .n = n_masks };
-	int err = each_mask(r, bit_of, &mb);
+	struct xtc_port_lens lens;
+	int err;
+
+	xtc_port_lens_of_list(masks, n_masks, &lens);
+	err = each_mask(r, &lens, bit_of, &mb);
 
 	*bits = mb.bits;
 	return err;
@@ -581,6 +640,7 @@ struct entries_ctx {
 	const struct xtc_mask_ent *fixed;
 	int n_fixed;
 	const struct xtc_rule *r;
+	struct xtc_port_lens lens;	/* what port ranges are cut into */
 	struct xtc_rule_val val;
 	int last_slot;			/* expansions of one rule mostly share a shape */
 	struct xtc_flow_key last_mask;
@@ -656,7 +716,8 @@ int xtc_tss_rule_entries_in(const struct xtc_rule *r, const struct xtc_mask_ent 
 		.fn = fn, .fn_ctx = ctx,
 	};
 
-	return xtc_tss_expand(r, put_atom, &b);
+	xtc_port_lens_of_list(masks, n_masks, &b.lens);
+	return xtc_tss_expand(r, &b.lens, put_atom, &b);
 }
 
 /*
@@ -749,7 +810,8 @@ static int compile(const struct xtc_rule *rules, int n_rules, const struct xtc_m
 		   bool digests, struct entry_table *tab, struct xtc_tss *t)
 {
 	struct build_ctx bc = { .tab = tab };
-	struct entries_ctx b = { .t = t, .prev = prev, .fn = build_entry, .fn_ctx = &bc };
+	struct entries_ctx b = { .t = t, .prev = prev, .lens = t->lens, .fn = build_entry,
+				 .fn_ctx = &bc };
 	int r, err;
 
 	if (digests) {
@@ -764,7 +826,7 @@ static int compile(const struct xtc_rule *rules, int n_rules, const struct xtc_m
 		b.last_slot = -1;
 		bc.d = digests ? &t->digests[r] : NULL;
 		bc.mask_bits = digests ? &t->rule_masks[r] : NULL;
-		err = xtc_tss_expand(&rules[r], put_atom, &b);
+		err = xtc_tss_expand(&rules[r], &b.lens, put_atom, &b);
 		if (err) {
 			if (err == -E2BIG)
 				t->overflow_rule = &rules[r];
@@ -776,17 +838,24 @@ static int compile(const struct xtc_rule *rules, int n_rules, const struct xtc_m
 		}
 	}
 	qsort(t->masks, t->n_masks, sizeof(t->masks[0]), cmp_mask);
+	/* The same lengths, as every reader of the list will find them. */
+	xtc_port_lens_of_list(t->masks, t->n_masks, &t->lens);
 	return 0;
 }
 
 static int build(const struct xtc_rule *rules, int n_rules, const struct xtc_mask_list *prev,
 		 bool digests, bool entries, struct xtc_tss *t)
 {
+	size_t cut;
 	int err = 0;
 
+	double t0 = xtc_now();
+
 	memset(t, 0, sizeof(*t));
+	cut = xtc_port_lens_choose(rules, n_rules, XTC_PORT_CUT_BUDGET, &t->lens);
+	pr_debug("timing: port ranges cut (%zu more entries) %.3f s\n", cut, xtc_now() - t0);
 	if (entries)
-		err = entry_table_reserve(&t->set, count_entries(rules, n_rules));
+		err = entry_table_reserve(&t->set, count_entries(rules, n_rules) + cut);
 	if (!err)
 		err = compile(rules, n_rules, prev, digests, entries ? &t->set : NULL, t);
 	if (err) {

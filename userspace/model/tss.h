@@ -14,10 +14,12 @@
 #include "xtc_shared.h"
 #include "model.h"
 #include "entry_table.h"
+#include "port_lens.h"
 
 struct xtc_tss {
 	struct xtc_mask_ent masks[XTC_MAX_MASKS];	/* sorted by min_prio */
 	int n_masks;
+	struct xtc_port_lens lens;	/* what port ranges were cut into */
 	/* The merged entries (the same as set.e), after xtc_tss_build() or _add_entries(). */
 	struct xtc_tss_entry *entries;
 	size_t n_entries;
@@ -127,12 +129,15 @@ size_t xtc_tss_rule_entries(const struct xtc_rule *r);
 
 /*
  * Calls fn for every (mask, key) r expands to, in the order xtc_tss_build()
- * adds them; key is already masked and mask_id is 0 in both.  Stops at and
- * returns the first nonzero value fn returns; -ENOMEM when out of memory.
+ * adds them; key is already masked and mask_id is 0 in both.  Port ranges
+ * are cut into the lengths of lens, or left as prefix blocks when it is
+ * NULL.  Stops at and returns the first nonzero value fn returns; -ENOMEM
+ * when out of memory.
  */
 typedef int (*xtc_tss_atom_fn)(void *ctx, const struct xtc_flow_key *mask,
 			       const struct xtc_flow_key *key);
-int xtc_tss_expand(const struct xtc_rule *r, xtc_tss_atom_fn fn, void *ctx);
+int xtc_tss_expand(const struct xtc_rule *r, const struct xtc_port_lens *lens,
+		   xtc_tss_atom_fn fn, void *ctx);
 
 /* Splits [lo, hi] into prefix blocks; returns their number (at most 32). */
 int xtc_port_prefixes(__u16 lo, __u16 hi, __u16 *vals, __u16 *masks);

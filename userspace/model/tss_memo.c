@@ -95,6 +95,7 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 			    struct xtc_tss *t)
 {
 	const struct xtc_tss_memo *mm = carry ? carry->memo : NULL;
+	struct xtc_port_lens want, had;
 	struct touch *a = NULL, *b = NULL;
 	int i, r, err = -ESTALE;
 
@@ -102,6 +103,11 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 	if (!mm || !mm->n_rules || mm->n_rules != n_rules || !prev ||
 	    prev->count != (__u32)mm->n_masks ||
 	    memcmp(prev->ent, mm->masks, (size_t)mm->n_masks * sizeof(mm->masks[0])))
+		return -ESTALE;
+	/* Port ranges cut otherwise than the memo's (port_lens.h) change unchanged rules too. */
+	xtc_port_lens_choose(rules, n_rules, XTC_PORT_CUT_BUDGET, &want);
+	xtc_port_lens_of_list(mm->masks, mm->n_masks, &had);
+	if (want.sport != had.sport || want.dport != had.dport)
 		return -ESTALE;
 	a = malloc(sizeof(*a));
 	b = malloc(sizeof(*b));
@@ -132,6 +138,7 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 		memcpy(t->rule_masks, mm->rule_masks, (size_t)n_rules * sizeof(*t->rule_masks));
 	memcpy(t->masks, mm->masks, (size_t)mm->n_masks * sizeof(mm->masks[0]));
 	t->n_masks = mm->n_masks;
+	t->lens = had;
 	for (i = 0; i < carry->n; i++)
 		if (redo(&rules[carry->idx[i]], mm, a, t, carry->idx[i]))
 			goto out;

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Port ranges cut into fewer prefix lengths (model/port_lens.h): no root, no BPF.
+port_lens_drv compiles a config as apply does and reports the lengths chosen, the
+match shapes with and without the cut, the entries, and whether every rule's
+expansions still match exactly its ports, each once."""
+import json
+import os
+import random
+import subprocess
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DRV = os.path.join(os.environ.get("XTC_BUILD") or os.path.join(ROOT, "build"), "port_lens_drv")
+BUDGET = 8192   # XTC_PORT_CUT_BUDGET
+
+
+def compile_rules(rules, sets=""):
+    with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
+        f.write("[global]\nbpffs = /sys/fs/bpf\n" + sets)
+        for i, kv in enumerate(rules):
+            f.write(f"[rule r{i}]\n" + "".join(f"{k} = {v}\n" for k, v in kv.items()))
+            f.write("action = drop\n")
+    try:
+        r = subprocess.run([DRV, f.name], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+    finally:
+        os.unlink(f.name)
+
+
+MIX = [  # the ranges of bench/rulegen.py's mix, one rule each, and exact ports beside them
+    dict(dst="192.0.2.20", proto="tcp", dst_port="30000-32767"),
+    dict(dst="192.0.2.21", proto="udp", src_port="1024-65535"),
+    dict(dst="2001:db8::1", proto="udp", dst_port="5000-5099"),
+    dict(dst="192.0.2.22", proto="tcp", dst_port="80"),
+]
+
+
+def test_a_few_ranges_collapse_to_few_shapes():
+    got = compile_rules(MIX)
+    assert got["exact"]
+    # 30000-32767 is 5 prefix lengths and 5000-5099 another 5: cut into single ports,
+    # they share the shape of port 80; 1024-65535 (6 lengths) becomes /6 blocks.
+    assert got["dport"] == [0, 16] and got["sport"] == [0, 6, 16], got
+    assert got["shapes_uncut"] == 16 and got["shapes"] == 3, got
+    assert 0 < got["entries_expanded"] - got["entries_uncut"] <= BUDGET, got
+
+
+def test_the_budget_bounds_the_entries_many_rules_cost():
+    # Cutting each of these 100 ranges into single ports would cost 276,300 entries.
+    got = compile_rules([dict(dst=f"10.0.{i // 250}.{i % 250}", proto="tcp",
+                              dst_port="30000-32767") for i in range(100)])
+    assert got["exact"]
+    assert got["entries_expanded"] - got["entries_uncut"] <= BUDGET, got
+    assert 16 in got["dport"] and got["shapes"] < got["shapes_uncut"], got
+
+
+def test_past_the_budget_nothing_is_cut():
+    # Every merge of two of 1024-65535's six lengths costs at least 8,200 entries here.
+    got = compile_rules([dict(dst=f"10.{1 + i // 62500}.{i // 250 % 250}.{i % 250}",
+                              proto="udp", src_port="1024-65535") for i in range(8200)])
+    assert got["exact"]
+    assert got["sport"] == [0, 1, 2, 3, 4, 5, 6, 16], got
+    assert got["entries_expanded"] == got["entries_uncut"], got
+    assert got["shapes"] == got["shapes_uncut"], got
+
+
+def test_random_ranges_and_sets_stay_exact_within_budget():
+    rnd = random.Random(7)
+    sets = "[set ports]\n80\n8000-8191\n40000-40999\n"
+    for trial in range(25):
+        rules = []
+        for i in range(rnd.randint(1, 12)):
+            kv = dict(proto=rnd.choice(["tcp", "udp"]))
+            if rnd.random() < 0.6:
+                kv["dst"] = f"10.{trial}.{i}.0/{rnd.choice([24, 32])}".replace(".0/32", ".1/32")
+            # A range on one side only: two would pass the 64 shapes before the cut.
+            for side in rnd.sample(("src_port", "dst_port"), 1):
+                x = rnd.random()
+                if x < 0.4:
+                    lo = rnd.randrange(65536)
+                    kv[side] = f"{lo}-{rnd.randrange(lo, 65536)}"
+                elif x < 0.5:
+                    kv[side] = "@ports"
+                elif x < 0.7:
+                    kv[side] = str(rnd.randrange(65536))
+            rules.append(kv)
+        got = compile_rules(rules, sets)
+        assert got["exact"], (trial, rules, got)
+        assert got["entries_expanded"] - got["entries_uncut"] <= BUDGET, (trial, got)
+        assert got["shapes"] <= got["shapes_uncut"], (trial, got)
+
+
+def test_both_ports_ranged_multiply_and_stay_within_budget():
+    # 6 x 5 blocks: a cut of either side multiplies by the other's blocks.
+    got = compile_rules([dict(dst="192.0.2.30", proto="tcp", src_port="1024-65535",
+                              dst_port="30000-32767")])
+    assert got["exact"]
+    assert got["shapes_uncut"] == 30 and got["shapes"] < 30, got
+    assert got["entries_expanded"] - got["entries_uncut"] <= BUDGET, got

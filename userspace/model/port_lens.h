@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Which prefix lengths the compiler cuts port ranges into (controlled
+ * prefix expansion).  A range becomes prefix blocks of several lengths, and
+ * every length is a match shape, one hash probe more for every packet that
+ * misses the verdict cache.  Cutting a block into longer ones of a length
+ * in use costs entries and saves a shape: port_lens.c chooses the fewest
+ * lengths whose extra entries stay within a small budget.
+ */
+#ifndef XTC_PORT_LENS_H
+#define XTC_PORT_LENS_H
+
+#include <stddef.h>
+#include "model.h"
+#include "xtc_shared.h"
+
+/* Bit l set: /l is a length of the field's blocks.  /0 (any) and /16 (one port) always are. */
+#define XTC_PORT_LENS_FIXED (1u << 0 | 1u << 16)
+
+struct xtc_port_lens {
+	__u32 sport, dport;
+};
+
+/* Extra entries the cut may cost a rule set: under 1 MiB of kernel memory. */
+#define XTC_PORT_CUT_BUDGET 8192
+
+/* The length a block of plen is cut into: the shortest of lens at least plen. */
+static inline int xtc_port_lens_target(__u32 lens, int plen)
+{
+	return __builtin_ctz((lens | 1u << 16) & ~((1u << plen) - 1));
+}
+
+/*
+ * The lengths to compile rules with: for each field, the fewest that keep
+ * the extra entries of both within budget (fewer extra entries between
+ * equals).  Rules without a port range leave them as they are.  Returns
+ * how many entries the cut adds.
+ */
+size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t budget,
+			    struct xtc_port_lens *out);
+/*
+ * The lengths a compiled list was made with, from its shapes: the same as
+ * chosen, since every chosen length is some block's target.
+ */
+void xtc_port_lens_of_list(const struct xtc_mask_ent *masks, int n_masks,
+			   struct xtc_port_lens *out);
+
+#endif
