@@ -184,6 +184,13 @@ def build_tool(name):
     return out
 
 
+def match_shapes(ns, cfg):
+    """The match shapes of the rules `xtc apply` loaded from cfg, as `xtc status` says."""
+    st = xtc(ns, cfg, "status").stdout
+    got = [ln.split(":", 1)[1].strip() for ln in st.splitlines() if ln.startswith("match_shapes:")]
+    return int(got[0]) if got else None
+
+
 def xdp_prog_id(ns, dev):
     j = json.loads(sh(["ip", "-d", "-j", "link", "show", dev], ns=ns).stdout)
     x = j[0].get("xdp")

@@ -13,14 +13,15 @@ an xtc built with -DXTC_VCACHE_COLD ("cold"): it does all of the cache's
 work (hash, slot, compare, the replacement draw) and never takes a hit.
 
 The same programs also run the realistic mix of bench/rulegen.py (10 rules +
-its tail rule, 21 match shapes), against xdp-filter on the same packets."""
+its tail rule: 21 match shapes as written, fewer once the compiler cuts their
+port ranges, docs/datapath.md), against xdp-filter on the same packets."""
 import os
 
 import bpfsys
 import packets
 import rulegen
-from common import (bpffs, log, netns, open_ns_file, ratio, sh, summary, veth, xdp_prog_id,
-                    xtc)
+from common import (bpffs, log, match_shapes, netns, open_ns_file, ratio, sh, summary, veth,
+                    xdp_prog_id, xtc)
 from xdpfilter import XdpFilter
 
 PORTS = [80, 443]
@@ -57,6 +58,10 @@ def verdict(prog, retval):
     return {bpfsys.XDP_PASS: "pass", bpfsys.XDP_DROP: "drop"}.get(retval, str(retval))
 
 
+# The mix's shapes as its rules are written (xtc_tss_count_shapes, the 64-shape check).
+MIX_SHAPES_UNCUT = 21
+
+
 def _xtc_instance(ctx, ns, dev, binary, write):
     """xtc applied with its own bpffs on dev (XDP) and on dev + "t" (TC alone, where TC
     classifies: on dev, XDP did); (config, XDP fd, TC fd, ifindex of dev + "t")."""
@@ -84,6 +89,7 @@ def run(ctx):
     fs = bpffs(ctx["dir"])
     veth(ns, "df0", ns, "df1")
     fds, mix_fds, applied = {}, {}, []
+    mix_shapes = None
     # TC runs on the device it is attached to, as live packets do: its record is there.
     ifindex, mix_ifindex = {}, {}
     filt = None
@@ -95,6 +101,8 @@ def run(ctx):
                                              ("m", _mix_config, mix_fds, mix_ifindex)):
                 cfg, b, xfd, tfd, idx = _xtc_instance(ctx, ns, f"d{tag}{kind}0", binary, write)
                 applied.append((cfg, b))
+                if kind == "m" and not suffix:
+                    mix_shapes = match_shapes(ns, cfg)
                 into["xtc XDP" + suffix], into["xtc TC" + suffix] = xfd, tfd
                 where["xtc TC" + suffix] = where["TC floor"] = idx
         fds["XDP floor"] = bpfsys.load_trivial(bpfsys.PROG_TYPE_XDP, bpfsys.XDP_PASS, "floor_xdp")
@@ -155,7 +163,9 @@ def run(ctx):
 
     for k, (_, want) in PACKETS.items():
         res["packets"][k] = dict(entry(k), expected=want)
-    res["mix"] = {"rules": "bench/rulegen.py: 10 rules + its tail rule (21 match shapes)",
+    res["mix"] = {"rules": f"bench/rulegen.py: 10 rules + its tail rule ({mix_shapes} match "
+                           f"shapes, {MIX_SHAPES_UNCUT} before port ranges are cut)",
+                  "shapes": mix_shapes,
                   "packets": {k: entry("mix: " + k) for k in MIX_PACKETS}}
     res["cold"] = bool(cold)
     return res

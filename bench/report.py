@@ -108,7 +108,8 @@ def issue11_targets(res):
         if mix:
             w = [mix[k]["xtc_xdp_vs_xdp_filter"] for k in ("hit last rule", "no match")]
             c = [mix[k].get("xtc_xdp_cold_vs_xdp_filter") for k in ("hit last rule", "no match")]
-            out.append(("xtc XDP, 21-shape mix / xdp-filter (hit, no match)",
+            out.append((f"xtc XDP, 21-shape mix ({_s(dp, 'mix', 'shapes')} once cut) / xdp-filter "
+                        "(hit, no match)",
                         f"{fmt_ratio(w[0])}, {fmt_ratio(w[1])} (cold: {fmt_ratio(c[0])}, "
                         f"{fmt_ratio(c[1])})", "<= 2.5x", max(w) <= 2.5))
             if None not in c:
@@ -567,7 +568,8 @@ def explain(res):
          "(section 2, mixed rules against the one-shape file)." if per_shape else ""))
     e["1M rules"] = (
         "Per-packet cost follows the number of match shapes, not the number of rules (every size "
-        "here has the same shapes). BPF_PROG_TEST_RUN repeats one packet, so its hash bucket stays "
+        "has the same rule templates; the compiler cuts the small sizes' port ranges into fewer "
+        "shapes, the shapes column). BPF_PROG_TEST_RUN repeats one packet, so its hash bucket stays "
         "in cache; under real traffic over many flows a large table adds cache misses that this "
         "test cannot show.")
     rd = _s(res, "redirect", "methods") or {}
@@ -702,12 +704,14 @@ def markdown(res, text, plots_made):
               "A repeated packet is always in xtc's verdict cache (its best case); \"cold\" "
               "runs the same rules on an xtc built with -DXTC_VCACHE_COLD, which does all of "
               "the cache's work and never takes a hit (the cost of a new flow among flows "
-              "that hit, its worst case). The 21-shape mix of section 2 (10 rules and the "
-              "tail rule) runs there too, against xdp-filter on the same packets.",
+              "that hit, its worst case). The mix of section 2 (10 rules and the "
+              "tail rule, 21 shapes as written) runs there too, against xdp-filter on the same packets.",
               "- Scaling: rule files from bench/rulegen.py: 10 templates in turn (/32 VIP:port, UDP "
               "VIP:port, /32 host, /24, /16 source + /28 destination, TCP 30000-32767, UDP source "
               "1024-65535, IPv6 /128:443, IPv6 /64, IPv6 /48 source + /128 + UDP 5000-5099), so "
-              "every size has the same match shapes. The measured packet hits the file's last "
+              "every size has the same 21 match shapes as written; the compiler cuts port ranges "
+              "into fewer shapes where that costs under 8,192 entries (docs/datapath.md), which "
+              "it can at the small sizes only (the shapes column). The measured packet hits the file's last "
               "rule, which makes the search walk every shape at every size.",
               "- Control plane: wall time and the peak RSS (wait4) of `xtc apply` in a namespace of "
               "our own with our own bpffs, after `xtc unload --all`. The one-rule change alternates "

@@ -1,7 +1,8 @@
 """2. Rule scaling: ns/packet against rule count.
 
 - xtc, mixed rules (rulegen: /32s, /24, /16+/28, port ranges, IPv6; 21 match
-  shapes at every size), at the sizes the control-plane section loads: the
+  shapes as written; the compiler cuts the ranges of the small sizes into fewer,
+  docs/datapath.md), at the sizes the control-plane section loads: the
   measurement runs on the programs `xtc apply` attached, with the rules it
   loaded.  The measured packet hits the file's last rule, so the search walks
   every tuple space at every size; the second packet matches nothing.
@@ -22,7 +23,8 @@ import os
 import bpfsys
 import packets
 import rulegen
-from common import bpffs, log, netns, ratio, sh, summary, veth, xdp_prog_id, xtc
+from common import (bpffs, log, match_shapes, netns, ratio, sh, summary, veth, xdp_prog_id,
+                    xtc)
 from xdpfilter import FILTER_IPV4_MAX, XdpFilter
 
 
@@ -88,10 +90,7 @@ class Scaling:
         finally:
             for fd in fds.values():
                 os.close(fd)
-        st = xtc(ns, cfg, "status").stdout
-        shapes = [ln.split(":", 1)[1].strip() for ln in st.splitlines()
-                  if ln.startswith("match_shapes:")]
-        out["match_shapes"] = int(shapes[0]) if shapes else None
+        out["match_shapes"] = match_shapes(ns, cfg)
         self.res["mixed"][n] = out
         log(f"scaling: {n:,} mixed rules: xtc XDP "
             f"{out['xtc XDP']['ns']['hit last rule']['median']:.0f} ns (hit), "
