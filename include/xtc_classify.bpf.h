@@ -95,13 +95,13 @@ struct xtc_search {
 	struct xtc_rule_val best;
 	struct xtc_mask_list *ml;
 	int found;
-	__u8 fam_bit, proto_bit;	/* the packet's XTC_FB_* and XTC_PB_* */
+	__u32 cls;			/* the packet's xtc_search_class() */
 };
 
 /*
- * One tuple space: mask the packet key, probe the hash, keep the better
- * match.  It runs under bpf_loop() so that the verifier checks it once
- * rather than once per possible mask.
+ * One tuple space of the packet's class, the i-th: mask the packet key,
+ * probe the hash, keep the better match.  It runs under bpf_loop() so that
+ * the verifier checks it once rather than once per possible mask.
  */
 static long xtc_search_step(__u32 i, void *ctx)
 {
@@ -114,14 +114,11 @@ static long xtc_search_step(__u32 i, void *ctx)
 	const __u32 *mw;
 	int j;
 
-	if (i >= s->ml->count)
-		return 1;
-	/* bpf_loop() keeps i below XTC_MAX_MASKS; the mask tells the verifier. */
-	m = &s->ml->ent[i & (XTC_MAX_MASKS - 1)];
+	/* bpf_loop() keeps i below n_order; the masks tell the verifier. */
+	m = &s->ml->ent[s->ml->order[s->cls & (XTC_SEARCH_CLASSES - 1)][i & (XTC_MAX_MASKS - 1)] &
+			(XTC_MAX_MASKS - 1)];
 	if (s->found && m->min_prio >= s->best.prio)
 		return 1;
-	if (!(m->families & s->fam_bit) || !(m->protos & s->proto_bit))
-		return 0;
 	mw = (const __u32 *)&m->mask;
 #pragma unroll
 	for (j = 0; j < (int)XTC_KEY_WORDS; j++)
@@ -164,9 +161,9 @@ static __always_inline int xtc_lookup(struct xtc_search *s)
 		s->best = vc->val;
 		return s->found;
 	}
-	s->fam_bit = s->pkt.family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4;
-	s->proto_bit = xtc_proto_bit(s->pkt.proto);
-	bpf_loop(XTC_MAX_MASKS, xtc_search_step, s, 0);
+	s->cls = xtc_search_class(s->pkt.family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4,
+				  xtc_proto_bit(s->pkt.proto)) & (XTC_SEARCH_CLASSES - 1);
+	bpf_loop(s->ml->n_order[s->cls], xtc_search_step, s, 0);
 	if (vc)
 		xtc_vc_put(vc, &s->pkt, vgen, s->found, &s->best);
 	return s->found;

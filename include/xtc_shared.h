@@ -122,6 +122,19 @@ static inline __u8 xtc_proto_bit(__u8 proto)
 	return XTC_PB_OTHER;
 }
 
+/*
+ * A packet's class for the search: its family and protocol class.  Each
+ * class has its own order of the tuple spaces that can hold its packets, so
+ * the search never steps over one that cannot (a step costs a call).
+ */
+#define XTC_SEARCH_CLASSES 8
+static inline __u32 xtc_search_class(__u8 fam_bit, __u8 proto_bit)
+{
+	return (fam_bit == XTC_FB_V6 ? 4 : 0) |
+	       (proto_bit == XTC_PB_TCP ? 0 : proto_bit == XTC_PB_UDP ? 1 :
+		proto_bit == XTC_PB_ICMP ? 2 : 3);
+}
+
 /* One tuple space: its mask (mask.mask_id is its id) and best priority. */
 struct xtc_mask_ent {
 	struct xtc_flow_key mask;
@@ -141,11 +154,16 @@ struct xtc_mask_ent {
  * ones are gone, so a verdict remembered under an older gen is never used
  * again (the verdict cache, include/xtc_vcache.bpf.h).  States made before
  * it existed hold 0 here (it was padding).
+ *
+ * order[c] lists, in the same order, the spaces whose families and protocols
+ * take packets of class c (xtc_search_class()); n_order[c] says how many.
  */
 struct xtc_mask_list {
 	__u32 count;
 	__u32 gen;
 	struct xtc_mask_ent ent[XTC_MAX_MASKS];
+	__u8 n_order[XTC_SEARCH_CLASSES];
+	__u8 order[XTC_SEARCH_CLASSES][XTC_MAX_MASKS];
 };
 
 /*
@@ -167,7 +185,7 @@ struct xtc_vcache_ent {
 
 /* Runtime settings (array map "xtc_config", one element). */
 #define XTC_OWNER_MAGIC 0x78746331	/* "xtc1" */
-#define XTC_STATE_SCHEMA 4		/* bumped whenever a pinned map's layout changes */
+#define XTC_STATE_SCHEMA 5		/* bumped whenever a pinned map's layout changes */
 struct xtc_config {
 	__u32 active;			/* which xtc_mask_list copy is live: 0 or 1 */
 	__u32 redirect_fallback;	/* XTC_ACT_PASS or XTC_ACT_DROP */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "rule_info.h"
 #include "tables.h"
+#include "util.h"
 
 /* Beyond this share of all expansions (and a floor), comparing the whole hash is cheaper. */
 #define INCREMENTAL_MAX_SHARE 4
@@ -459,9 +460,23 @@ static int plan_full(const struct xtc_tables_obs *o, const struct xtc_rule *rule
 
 static void masks_to_list(const struct xtc_tss *t, struct xtc_mask_list *l)
 {
+	static const __u8 fams[] = { XTC_FB_V4, XTC_FB_V6 };
+	static const __u8 protos[] = { XTC_PB_TCP, XTC_PB_UDP, XTC_PB_ICMP, XTC_PB_OTHER };
+	size_t f, p;
+	int i;
+
 	memset(l, 0, sizeof(*l));
 	l->count = t->n_masks;
 	memcpy(l->ent, t->masks, t->n_masks * sizeof(t->masks[0]));
+	for (f = 0; f < ARRAY_SIZE(fams); f++) {
+		for (p = 0; p < ARRAY_SIZE(protos); p++) {
+			__u32 c = xtc_search_class(fams[f], protos[p]);
+
+			for (i = 0; i < t->n_masks; i++)
+				if ((t->masks[i].families & fams[f]) && (t->masks[i].protos & protos[p]))
+					l->order[c][l->n_order[c]++] = (__u8)i;
+		}
+	}
 }
 
 int xtc_tables_plan(const struct xtc_tables_obs *o, const struct xtc_model *m,
