@@ -68,6 +68,10 @@ class Scaling:
         self.ctx = ctx
         self.res = {"mixed": {}, "dst32": {"xtc": {}, "xdp-filter": {}}}
         self.floors = {}
+        # The smallest size's programs, held after its unload (an fd keeps a program and
+        # its maps): every larger size runs them in the same loop as its own, so that the
+        # ratio of sizes minutes apart is not drift.
+        self.smallest = {}
 
     def on_loaded(self, n, ns, dev, fs, cfg):
         """Called by the control section with n mixed rules loaded."""
@@ -82,14 +86,19 @@ class Scaling:
         fds = {"xtc XDP": bpfsys.prog_fd_by_id(xdp_prog_id(ns, dev)),
                "xtc TC": bpfsys.obj_get(os.path.join(fs, "xtc", "progs", "tc_ingress"))}
         out = {}
+        held = {"smallest " + k: fd for k, fd in self.smallest.items()}
+        keep = not self.smallest
         try:
-            ns_, rv = _measure_many({**fds, **self.floors}, pkts, self.ctx["reps"],
+            ns_, rv = _measure_many({**fds, **self.floors, **held}, pkts, self.ctx["reps"],
                                     self.ctx["repeat"])
-            for name in list(fds) + list(self.floors):
+            for name in list(fds) + list(self.floors) + list(held):
                 out[name] = {"ns": ns_[name], "retval": rv[name]}
         finally:
-            for fd in fds.values():
-                os.close(fd)
+            if keep:
+                self.smallest = fds
+            else:
+                for fd in fds.values():
+                    os.close(fd)
         out["match_shapes"] = match_shapes(ns, cfg)
         self.res["mixed"][n] = out
         log(f"scaling: {n:,} mixed rules: xtc XDP "
@@ -147,6 +156,12 @@ class Scaling:
                 "from": lo, "to": hi,
                 **{f"{prog}, {pk}": ratio(m[hi][prog]["ns"][pk], m[lo][prog]["ns"][pk])
                    for prog in ("xtc XDP", "xtc TC") for pk in ("hit last rule", "no match")}}
+            if all("smallest " + p in m[hi] for p in ("xtc XDP", "xtc TC")):
+                self.res["ratio_largest_to_smallest_side_by_side"] = {
+                    "from": lo, "to": hi,
+                    **{f"{prog}, {pk}": ratio(m[hi][prog]["ns"][pk],
+                                              m[hi]["smallest " + prog]["ns"][pk])
+                       for prog in ("xtc XDP", "xtc TC") for pk in ("hit last rule", "no match")}}
             floor = {"xtc XDP": "XDP floor", "xtc TC": "TC floor"}
             if all(floor[p] in m[n] for n in (lo, hi) for p in floor):
                 self.res["ratio_largest_to_smallest_vs_floor"] = {
@@ -156,6 +171,9 @@ class Scaling:
                                               ratio(m[lo][prog]["ns"][pk],
                                                     m[lo][floor[prog]]["ns"][pk]))
                        for prog in floor for pk in ("hit last rule", "no match")}}
+        for fd in self.smallest.values():
+            os.close(fd)
+        self.smallest = {}
         d = self.res["dst32"]
         self.res["dst32_ratio"] = {n: ratio(d["xtc"][n]["ns"]["hit"], d["xdp-filter"][n]["ns"]["hit"])
                                    for n in d["xtc"] if n in d["xdp-filter"]}
