@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "port_lens.h"
+#include "util.h"
 #include "tss.h"
 
 /* Blocks of each length of one field, weighted by the entries each block stands for. */
@@ -15,16 +16,6 @@ struct field_hist {
 	size_t n[17];
 	__u32 natural;			/* the lengths present */
 };
-
-static size_t sat_add(size_t a, size_t b)
-{
-	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-
-static size_t sat_mul(size_t a, size_t b)
-{
-	return a && b > SIZE_MAX / a ? SIZE_MAX : a * b;
-}
 
 static bool has_range(bool has, const struct xtc_port_range *one, const struct xtc_set *set)
 {
@@ -62,7 +53,7 @@ static void hist_add(struct field_hist *h, const struct xtc_port_range *one,
 	for (p = 0; p <= 16; p++) {
 		if (!cnt[p])
 			continue;
-		h->n[p] = sat_add(h->n[p], sat_mul(cnt[p], w));
+		h->n[p] = xtc_sat_add(h->n[p], xtc_sat_mul(cnt[p], w));
 		h->natural |= 1u << p;
 	}
 }
@@ -89,7 +80,7 @@ static __u32 field_choose(const struct field_hist *h, size_t budget, size_t *ext
 				continue;
 			l = xtc_port_lens_target(lens, p);
 			used |= 1u << l;
-			x = sat_add(x, sat_mul(h->n[p], ((size_t)1 << (l - p)) - 1));
+			x = xtc_sat_add(x, xtc_sat_mul(h->n[p], ((size_t)1 << (l - p)) - 1));
 		}
 		n = __builtin_popcount(used & ~XTC_PORT_LENS_FIXED);
 		if (x > budget || n > best_n || (n == best_n && x >= best_x))
@@ -109,7 +100,8 @@ static size_t cut_blocks(const size_t cnt[17], __u32 lens)
 	int p;
 
 	for (p = 0; p <= 16; p++)
-		n = sat_add(n, sat_mul(cnt[p], (size_t)1 << (xtc_port_lens_target(lens, p) - p)));
+		n = xtc_sat_add(n, xtc_sat_mul(cnt[p], (size_t)1 <<
+					       (xtc_port_lens_target(lens, p) - p)));
 	return n;
 }
 
@@ -122,7 +114,7 @@ static size_t cut_entries(const struct xtc_rule *r, const struct xtc_port_lens *
 	size_t nd = r->has_dport ? field_counts(&r->dport, r->dport_set, cd) : 0;
 	size_t combos = entries / ((ns ? ns : 1) * (nd ? nd : 1));
 
-	return sat_mul(combos, sat_mul(ns ? cut_blocks(cs, lens->sport) : 1,
+	return xtc_sat_mul(combos, xtc_sat_mul(ns ? cut_blocks(cs, lens->sport) : 1,
 				       nd ? cut_blocks(cd, lens->dport) : 1));
 }
 
@@ -169,7 +161,7 @@ size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t bu
 		    !has_range(x->has_dport, &x->dport, x->dport_set))
 			continue;
 		e = xtc_tss_rule_entries(x);
-		more = sat_add(more, cut_entries(x, out, e) - e);
+		more = xtc_sat_add(more, cut_entries(x, out, e) - e);
 	}
 	if (more <= budget)
 		return more;

@@ -11,6 +11,7 @@
 #include "tss.h"
 #include "entry_table.h"
 #include "port_lens.h"
+#include "util.h"
 #include "log.h"
 
 int xtc_port_prefixes(__u16 lo, __u16 hi, __u16 *vals, __u16 *masks)
@@ -308,16 +309,6 @@ static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_f
 }
 
 
-static size_t sat_mul(size_t a, size_t b)
-{
-	return a && b > SIZE_MAX / a ? SIZE_MAX : a * b;
-}
-
-static size_t sat_add(size_t a, size_t b)
-{
-	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-
 static size_t port_blocks(bool has, const struct xtc_port_range *one, const struct xtc_set *set)
 {
 	__u16 v[32], m[32];
@@ -355,13 +346,13 @@ size_t xtc_tss_rule_entries(const struct xtc_rule *r)
 		for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
 			if (r->family && r->family != fams[i])
 				continue;
-			combos = sat_add(combos,
-					 sat_mul(side_in_family(r->has_src, &r->src, r->src_set, fams[i]),
+			combos = xtc_sat_add(combos,
+					 xtc_sat_mul(side_in_family(r->has_src, &r->src, r->src_set, fams[i]),
 						 side_in_family(r->has_dst, &r->dst, r->dst_set,
 								fams[i])));
 		}
 	}
-	return sat_mul(combos, sat_mul(port_blocks(r->has_sport, &r->sport, r->sport_set),
+	return xtc_sat_mul(combos, xtc_sat_mul(port_blocks(r->has_sport, &r->sport, r->sport_set),
 				       port_blocks(r->has_dport, &r->dport, r->dport_set)));
 }
 
@@ -789,7 +780,7 @@ static size_t count_entries(const struct xtc_rule *rules, int n_rules)
 	int r;
 
 	for (r = 0; r < n_rules; r++)
-		total = sat_add(total, xtc_tss_rule_entries(&rules[r]));
+		total = xtc_sat_add(total, xtc_tss_rule_entries(&rules[r]));
 	return total;
 }
 

@@ -4,9 +4,21 @@
 #define XTC_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Sizes that stop at SIZE_MAX instead of wrapping: counts of what rules expand to. */
+static inline size_t xtc_sat_add(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static inline size_t xtc_sat_mul(size_t a, size_t b)
+{
+	return a && b > SIZE_MAX / a ? SIZE_MAX : a * b;
+}
 
 #define XTC_FNV64_INIT 0xcbf29ce484222325ULL
 
