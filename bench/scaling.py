@@ -34,14 +34,17 @@ def _over(a, b):
 
 def _measure_many(fds, pkts, reps, repeat):
     """{prog: {packet: summary of ns}}, {prog: {packet: retval}}: every program and
-    packet interleaved in each repetition, so that drift hits them alike."""
+    packet interleaved in each repetition, so that drift hits them alike, in turns
+    forwards and backwards."""
     s = {n: {k: [] for k in pkts} for n in fds}
     rv = {n: {} for n in fds}
     for fd in fds.values():  # warm-up: caches, branch predictors, CPU clock
         for p in pkts.values():
             bpfsys.test_run(fd, p, repeat // 4)
-    for _ in range(reps):
-        for n, fd in fds.items():
+    order = list(fds.items())
+    for rep in range(reps):
+        # Every other repetition backwards: no program always runs first or last.
+        for n, fd in (order if rep % 2 == 0 else order[::-1]):
             for k, p in pkts.items():
                 r, d = bpfsys.test_run(fd, p, repeat)
                 s[n][k].append(d)

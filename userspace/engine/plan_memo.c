@@ -35,6 +35,7 @@ int xtc_kernel_memo(const struct xtc_model *m, const struct xtc_observed *ob,
 	k->mm.n_rules = m->n_rules;
 	k->mm.n_masks = o->live.count;
 	memcpy(k->mm.masks, o->live.ent, o->live.count * sizeof(o->live.ent[0]));
+	xtc_port_lens_of_list(k->mm.masks, k->mm.n_masks, &k->mm.lens);
 	k->mm.ids = malloc(m->n_rules * sizeof(*k->mm.ids));
 	k->mm.digests = malloc(m->n_rules * sizeof(*k->mm.digests));
 	k->mm.rule_masks = masks ? calloc(m->n_rules, sizeof(*k->mm.rule_masks)) : NULL;
@@ -47,7 +48,7 @@ int xtc_kernel_memo(const struct xtc_model *m, const struct xtc_observed *ob,
 		k->mm.ids[r] = id;
 		k->mm.digests[r] = o->digests[id + 1];
 		if (masks && xtc_tss_rule_mask_bits(&m->rules[r], o->live.ent, o->live.count,
-						    &k->mm.rule_masks[r]))
+						    &k->mm.lens, &k->mm.rule_masks[r]))
 			k->mm.rule_masks[r] = ~0ULL;	/* a changed rule: redone below */
 		n += !xtc_rule_table_same(have, want, id);
 	}

@@ -314,9 +314,12 @@ static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_model *
 	struct touched_set s = {};
 	struct touch_ctx c = { .s = &s };
 	size_t cap_dig = 0, touched_n = 0, i;
+	struct xtc_port_lens live;	/* how the kernel's list cut port ranges */
 	__u64 touched_masks = 0;
 	int *by = NULL, r, err = 0;
 
+	xtc_port_lens_of_list(o->live.ent, o->live.count < XTC_MAX_MASKS ? (int)o->live.count :
+			      XTC_MAX_MASKS, &live);
 	for (r = 0; r < n_rules; r++)
 		if (rules[r].id >= n_ids)
 			return -ESTALE;
@@ -344,16 +347,19 @@ static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_model *
 			/* The kernel's entries of this rule, from its record, if the digest agrees. */
 			err = old_rule(o, &si, id, &old);
 			if (!err)
-				err = xtc_tss_rule_digest(&old, o->live.ent, o->live.count, &check);
+				err = xtc_tss_rule_digest(&old, o->live.ent, o->live.count, &live,
+							  &check);
 			if (!err && !same_digest(&check, was))
 				err = -ESTALE;
 			c.side = OLD;
 			if (!err)
-				err = xtc_tss_rule_entries_in(&old, o->live.ent, o->live.count, touch, &c);
+				err = xtc_tss_rule_entries_in(&old, o->live.ent, o->live.count, &live,
+							      touch, &c);
 		}
 		c.side = NEW;
 		if (!err && now->n)
-			err = xtc_tss_rule_entries_in(&rules[by[id]], t->masks, t->n_masks, touch, &c);
+			err = xtc_tss_rule_entries_in(&rules[by[id]], t->masks, t->n_masks, &t->lens,
+						      touch, &c);
 	}
 	/* What the unchanged rules say about the touched keys: only rules of their shapes can. */
 	for (i = 0; i < s.n; i++)
@@ -366,11 +372,11 @@ static int plan_changed(const struct xtc_tables_obs *o, const struct xtc_model *
 			continue;
 		/* Without them (a compile carried from the kernel's records), found one by one. */
 		if (!t->rule_masks &&
-		    !xtc_tss_rule_mask_bits(&rules[r], t->masks, t->n_masks, &bits) &&
+		    !xtc_tss_rule_mask_bits(&rules[r], t->masks, t->n_masks, &t->lens, &bits) &&
 		    !(bits & touched_masks))
 			continue;
 		if (d->n && same_digest(old_digest(o, rules[r].id), d))
-			err = xtc_tss_rule_entries_in(&rules[r], t->masks, t->n_masks,
+			err = xtc_tss_rule_entries_in(&rules[r], t->masks, t->n_masks, &t->lens,
 						      touch_unchanged, &s);
 	}
 	if (!err)
@@ -392,7 +398,7 @@ static int plan_full(const struct xtc_tables_obs *o, const struct xtc_rule *rule
 	int r, err = 0;
 
 	if (!t->set.n && t->n_expanded) {
-		struct xtc_tss tmp = { .n_masks = t->n_masks };
+		struct xtc_tss tmp = { .n_masks = t->n_masks, .lens = t->lens };
 
 		/* Compiled without entries: make them, with the same mask ids. */
 		memcpy(tmp.masks, t->masks, sizeof(t->masks));

@@ -509,14 +509,17 @@ static int bit_of(void *ctx, const struct xtc_flow_key *mask)
 }
 
 int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
-			   int n_masks, __u64 *bits)
+			   int n_masks, const struct xtc_port_lens *lens, __u64 *bits)
 {
 	struct mask_bits mb = { .list = masks, .n = n_masks };
-	struct xtc_port_lens lens;
+	struct xtc_port_lens found;
 	int err;
 
-	xtc_port_lens_of_list(masks, n_masks, &lens);
-	err = each_mask(r, &lens, bit_of, &mb);
+	if (!lens) {
+		xtc_port_lens_of_list(masks, n_masks, &found);
+		lens = &found;
+	}
+	err = each_mask(r, lens, bit_of, &mb);
 
 	*bits = mb.bits;
 	return err;
@@ -700,14 +703,18 @@ static int put_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc
 }
 
 int xtc_tss_rule_entries_in(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
-			    int n_masks, xtc_tss_entry_fn fn, void *ctx)
+			    int n_masks, const struct xtc_port_lens *lens, xtc_tss_entry_fn fn,
+			    void *ctx)
 {
 	struct entries_ctx b = {
 		.fixed = masks, .n_fixed = n_masks, .r = r, .val = rule_val(r), .last_slot = -1,
 		.fn = fn, .fn_ctx = ctx,
 	};
 
-	xtc_port_lens_of_list(masks, n_masks, &b.lens);
+	if (lens)
+		b.lens = *lens;
+	else
+		xtc_port_lens_of_list(masks, n_masks, &b.lens);
 	return xtc_tss_expand(r, &b.lens, put_atom, &b);
 }
 
@@ -743,12 +750,12 @@ static void digest_done(struct xtc_rule_digest *d)
 }
 
 int xtc_tss_rule_digest(const struct xtc_rule *r, const struct xtc_mask_ent *masks, int n_masks,
-			struct xtc_rule_digest *d)
+			const struct xtc_port_lens *lens, struct xtc_rule_digest *d)
 {
 	int err;
 
 	memset(d, 0, sizeof(*d));
-	err = xtc_tss_rule_entries_in(r, masks, n_masks, digest_entry, d);
+	err = xtc_tss_rule_entries_in(r, masks, n_masks, lens, digest_entry, d);
 	digest_done(d);
 	return err;
 }
@@ -882,7 +889,8 @@ int xtc_tss_add_entries(const struct xtc_rule *rules, int n_rules, struct xtc_ts
 		return 0;
 	err = entry_table_reserve(&t->set, count_entries(rules, n_rules));
 	for (r = 0; r < n_rules && !err; r++)
-		err = xtc_tss_rule_entries_in(&rules[r], t->masks, t->n_masks, build_entry, &bc);
+		err = xtc_tss_rule_entries_in(&rules[r], t->masks, t->n_masks, &t->lens, build_entry,
+					      &bc);
 	t->entries = t->set.e;
 	t->n_entries = t->set.n;
 	return err;

@@ -67,6 +67,7 @@ struct xtc_tss_memo {
 	__u64 *rule_masks;
 	struct xtc_mask_ent masks[XTC_MAX_MASKS];
 	int n_masks;
+	struct xtc_port_lens lens;	/* what masks' compile cut port ranges into */
 };
 
 /* The rules changed since the memo was kept: where they are and what they were. */
@@ -93,15 +94,19 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 
 /*
  * Calls fn for every entry r expands to, in order, with mask ids from
- * masks (a compiled list, or the kernel's live one).  Returns -ESTALE when
- * r has a shape that masks lacks, else the first nonzero value of fn.
+ * masks (a compiled list, or the kernel's live one) and port ranges cut as
+ * that list's compile cut them: lens, which callers that go through many
+ * rules find once with xtc_port_lens_of_list() (NULL: found here).
+ * Returns -ESTALE when r has a shape that masks lacks, else the first
+ * nonzero value of fn.
  */
 typedef int (*xtc_tss_entry_fn)(void *ctx, const struct xtc_tss_entry *e);
 int xtc_tss_rule_entries_in(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
-			    int n_masks, xtc_tss_entry_fn fn, void *ctx);
+			    int n_masks, const struct xtc_port_lens *lens, xtc_tss_entry_fn fn,
+			    void *ctx);
 /* The digest of those entries, as compiling gives it (0 when r expands to none). */
 int xtc_tss_rule_digest(const struct xtc_rule *r, const struct xtc_mask_ent *masks, int n_masks,
-			struct xtc_rule_digest *d);
+			const struct xtc_port_lens *lens, struct xtc_rule_digest *d);
 
 /*
  * The mask part of xtc_tss_build() alone, without entries: how many distinct
@@ -118,7 +123,7 @@ bool xtc_tss_shapes_within(const struct xtc_rule *r, const struct xtc_rule *of);
  * the entries; -ESTALE when r has a shape that masks lacks.
  */
 int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *masks,
-			   int n_masks, __u64 *bits);
+			   int n_masks, const struct xtc_port_lens *lens, __u64 *bits);
 
 /*
  * How many hash entries r expands to before equal keys merge: its element

@@ -41,6 +41,7 @@ int xtc_tss_memo_keep(struct xtc_tss_memo *mm, struct xtc_tss *t, const struct x
 	t->rule_masks = NULL;
 	memcpy(mm->masks, t->masks, (size_t)t->n_masks * sizeof(t->masks[0]));
 	mm->n_masks = t->n_masks;
+	mm->lens = t->lens;
 	mm->n_rules = n_rules;
 	return 0;
 }
@@ -74,7 +75,7 @@ static int touch_of(const struct xtc_rule *r, const struct xtc_tss_memo *mm, str
 	memset(t, 0, sizeof(*t));
 	t->masks = mm->masks;
 	t->n_masks = mm->n_masks;
-	return xtc_tss_rule_entries_in(r, mm->masks, mm->n_masks, touch_entry, t);
+	return xtc_tss_rule_entries_in(r, mm->masks, mm->n_masks, &mm->lens, touch_entry, t);
 }
 
 /* Rule r's digest and mask bits in t, against the memo's shapes. */
@@ -84,7 +85,7 @@ static int redo(const struct xtc_rule *r, const struct xtc_tss_memo *mm, struct 
 	int err = touch_of(r, mm, scratch);
 
 	if (!err)
-		err = xtc_tss_rule_digest(r, mm->masks, mm->n_masks, &t->digests[at]);
+		err = xtc_tss_rule_digest(r, mm->masks, mm->n_masks, &mm->lens, &t->digests[at]);
 	if (t->rule_masks)
 		t->rule_masks[at] = scratch->bits;
 	return err;
@@ -95,7 +96,7 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 			    struct xtc_tss *t)
 {
 	const struct xtc_tss_memo *mm = carry ? carry->memo : NULL;
-	struct xtc_port_lens want, had;
+	struct xtc_port_lens want;
 	struct touch *a = NULL, *b = NULL;
 	int i, r, err = -ESTALE;
 
@@ -106,8 +107,7 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 		return -ESTALE;
 	/* Port ranges cut otherwise than the memo's (port_lens.h) change unchanged rules too. */
 	xtc_port_lens_choose(rules, n_rules, XTC_PORT_CUT_BUDGET, &want);
-	xtc_port_lens_of_list(mm->masks, mm->n_masks, &had);
-	if (want.sport != had.sport || want.dport != had.dport)
+	if (want.sport != mm->lens.sport || want.dport != mm->lens.dport)
 		return -ESTALE;
 	a = malloc(sizeof(*a));
 	b = malloc(sizeof(*b));
@@ -138,7 +138,7 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 		memcpy(t->rule_masks, mm->rule_masks, (size_t)n_rules * sizeof(*t->rule_masks));
 	memcpy(t->masks, mm->masks, (size_t)mm->n_masks * sizeof(mm->masks[0]));
 	t->n_masks = mm->n_masks;
-	t->lens = had;
+	t->lens = mm->lens;
 	for (i = 0; i < carry->n; i++)
 		if (redo(&rules[carry->idx[i]], mm, a, t, carry->idx[i]))
 			goto out;
