@@ -141,8 +141,10 @@ static void shadow_start(struct xtc_config_pending *p, struct xtc_model *m)
 {
 	p->sc.cur = -1;
 	p->sc.m = m;
-	if (!pthread_create(&p->thread, NULL, run_shadow, p))
+	if (!pthread_create(&p->thread, NULL, run_shadow, p)) {
 		p->started = true;
+		pthread_setname_np(p->thread, "xtc-shadow");	/* for top and perf */
+	}
 	else
 		p->err = cfg_check_shadow(&p->sc, m);
 }
