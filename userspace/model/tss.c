@@ -346,13 +346,13 @@ size_t xtc_tss_rule_entries(const struct xtc_rule *r)
 		for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
 			if (r->family && r->family != fams[i])
 				continue;
-			combos = xtc_sat_add(combos,
-					 xtc_sat_mul(side_in_family(r->has_src, &r->src, r->src_set, fams[i]),
-						 side_in_family(r->has_dst, &r->dst, r->dst_set,
-								fams[i])));
+			combos = xtc_sat_add(combos, xtc_sat_mul(
+				side_in_family(r->has_src, &r->src, r->src_set, fams[i]),
+				side_in_family(r->has_dst, &r->dst, r->dst_set, fams[i])));
 		}
 	}
-	return xtc_sat_mul(combos, xtc_sat_mul(port_blocks(r->has_sport, &r->sport, r->sport_set),
+	return xtc_sat_mul(combos,
+			   xtc_sat_mul(port_blocks(r->has_sport, &r->sport, r->sport_set),
 				       port_blocks(r->has_dport, &r->dport, r->dport_set)));
 }
 
