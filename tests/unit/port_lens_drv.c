@@ -22,7 +22,6 @@
 struct cover {
 	unsigned char n[65536];		/* times each port is matched */
 	int side;			/* 0: sport, 1: dport */
-	int blocks;
 };
 
 static int mark(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
@@ -31,7 +30,6 @@ static int mark(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flo
 	__u16 m = c->side ? mask->dport : mask->sport, v = c->side ? key->dport : key->sport;
 	__u32 p;
 
-	c->blocks++;
 	for (p = v; p <= (__u32)v + (__u16)~m; p++)
 		if (c->n[p] < 255)
 			c->n[p]++;

@@ -22,8 +22,7 @@ static bool has_range(bool has, const struct xtc_port_range *one, const struct x
 	return has && (set || one->lo != one->hi);
 }
 
-/* The natural blocks of one field: how many of each length; returns how many in all. */
-static size_t field_counts(const struct xtc_port_range *one, const struct xtc_set *set,
+size_t xtc_port_block_lens(const struct xtc_port_range *one, const struct xtc_set *set,
 			   size_t cnt[17])
 {
 	__u16 v[32], m[32];
@@ -36,7 +35,7 @@ static size_t field_counts(const struct xtc_port_range *one, const struct xtc_se
 
 		got = xtc_port_prefixes(pr->lo, pr->hi, v, m);
 		for (k = 0; k < got; k++, n++)
-			cnt[__builtin_popcount(m[k])]++;
+			cnt[xtc_port_mask_len(m[k])]++;
 	}
 	return n;
 }
@@ -44,7 +43,7 @@ static size_t field_counts(const struct xtc_port_range *one, const struct xtc_se
 static void hist_add(struct field_hist *h, const struct xtc_port_range *one,
 		     const struct xtc_set *set, size_t entries)
 {
-	size_t cnt[17], n = field_counts(one, set, cnt), w;
+	size_t cnt[17], n = xtc_port_block_lens(one, set, cnt), w;
 	int p;
 
 	if (!n || !entries)
@@ -110,8 +109,8 @@ static size_t cut_entries(const struct xtc_rule *r, const struct xtc_port_lens *
 			  size_t entries)
 {
 	size_t cs[17], cd[17];
-	size_t ns = r->has_sport ? field_counts(&r->sport, r->sport_set, cs) : 0;
-	size_t nd = r->has_dport ? field_counts(&r->dport, r->dport_set, cd) : 0;
+	size_t ns = r->has_sport ? xtc_port_block_lens(&r->sport, r->sport_set, cs) : 0;
+	size_t nd = r->has_dport ? xtc_port_block_lens(&r->dport, r->dport_set, cd) : 0;
 	size_t combos = entries / ((ns ? ns : 1) * (nd ? nd : 1));
 
 	return xtc_sat_mul(combos, xtc_sat_mul(ns ? cut_blocks(cs, lens->sport) : 1,
@@ -170,11 +169,6 @@ size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t bu
 	return 0;
 }
 
-static int mask_len(__u16 m)
-{
-	return __builtin_popcount(m);
-}
-
 void xtc_port_lens_of_list(const struct xtc_mask_ent *masks, int n_masks,
 			   struct xtc_port_lens *out)
 {
@@ -182,7 +176,7 @@ void xtc_port_lens_of_list(const struct xtc_mask_ent *masks, int n_masks,
 
 	out->sport = out->dport = XTC_PORT_LENS_FIXED;
 	for (i = 0; i < n_masks; i++) {
-		out->sport |= 1u << mask_len(masks[i].mask.sport);
-		out->dport |= 1u << mask_len(masks[i].mask.dport);
+		out->sport |= 1u << xtc_port_mask_len(masks[i].mask.sport);
+		out->dport |= 1u << xtc_port_mask_len(masks[i].mask.dport);
 	}
 }

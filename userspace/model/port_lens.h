@@ -24,6 +24,12 @@ struct xtc_port_lens {
 /* Extra entries the cut may cost a rule set: under 1 MiB of kernel memory. */
 #define XTC_PORT_CUT_BUDGET 8192
 
+/* A block's prefix length, from its mask. */
+static inline int xtc_port_mask_len(__u16 mask)
+{
+	return __builtin_popcount(mask);
+}
+
 /* The length a block of plen is cut into: the shortest of lens at least plen. */
 static inline int xtc_port_lens_target(__u32 lens, int plen)
 {
@@ -38,6 +44,12 @@ static inline int xtc_port_lens_target(__u32 lens, int plen)
  */
 size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t budget,
 			    struct xtc_port_lens *out);
+/*
+ * The prefix blocks of one port field (a range, or a set's ranges): how many
+ * of each length into cnt, and how many in all.
+ */
+size_t xtc_port_block_lens(const struct xtc_port_range *one, const struct xtc_set *set,
+			   size_t cnt[17]);
 /*
  * The lengths a compiled list was made with, from its shapes: the same as
  * chosen, since every chosen length is some block's target.

@@ -144,7 +144,7 @@ static int blocks_cut(struct blocks *b, __u32 lens)
 	if (!lens)
 		return 0;
 	for (i = 0; i < b->n; i++) {
-		int p = __builtin_popcount(b->mask[i]);
+		int p = xtc_port_mask_len(b->mask[i]);
 
 		n += (size_t)1 << (xtc_port_lens_target(lens, p) - p);
 	}
@@ -158,7 +158,7 @@ static int blocks_cut(struct blocks *b, __u32 lens)
 		return -ENOMEM;
 	}
 	for (i = 0; i < b->n; i++) {
-		int p = __builtin_popcount(b->mask[i]), l = xtc_port_lens_target(lens, p);
+		int p = xtc_port_mask_len(b->mask[i]), l = xtc_port_lens_target(lens, p);
 
 		for (k = 0; k < (size_t)1 << (l - p); k++, j++) {
 			val[j] = (__u16)(b->val[i] + (k << (16 - l)));
@@ -311,17 +311,9 @@ static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_f
 
 static size_t port_blocks(bool has, const struct xtc_port_range *one, const struct xtc_set *set)
 {
-	__u16 v[32], m[32];
-	size_t n = 0;
-	int i;
+	size_t cnt[17];
 
-	if (!has)
-		return 1;
-	if (!set)
-		return (size_t)xtc_port_prefixes(one->lo, one->hi, v, m);
-	for (i = 0; i < set->n_ports; i++)
-		n += (size_t)xtc_port_prefixes(set->ports_r[i].lo, set->ports_r[i].hi, v, m);
-	return n;
+	return has ? xtc_port_block_lens(one, set, cnt) : 1;
 }
 
 /* How many of a side's options have family fam (an absent side: one). */
