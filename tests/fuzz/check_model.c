@@ -70,7 +70,7 @@ static void check_set_ptr(const struct xtc_model *m, const struct xtc_set *s, bo
 static void check_rule(const struct xtc_model *m, const struct xtc_rule *r, int i)
 {
 	CHECK(r->id == (__u32)i, diag);
-	CHECK(memchr(r->name, '\0', sizeof(r->name)) && r->name[0], diag);
+	CHECK(r->name && r->name[0] && strlen(r->name) < XTC_NAME_MAX, diag);
 	check_file_line(m, r->file, r->line);
 	CHECK(r->dir <= XTC_DIR_EGRESS && r->action <= XTC_ACT_REDIRECT, diag);
 	CHECK(r->family == XTC_FAMILY_ANY || r->family == XTC_FAMILY_V4 ||

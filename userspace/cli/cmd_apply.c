@@ -104,6 +104,8 @@ int cmd_apply(const struct xtc_opts *opts)
 	if (!err)
 		err = xtc_reconcile_plan(m, &st, NULL, &run);
 	if (config_done(opts, 0, pending, &m, &diag)) {
+		/* The plan points into the model that the file's problems just freed: no listing. */
+		xtc_run_free(&run);
 		rc = XTC_EXIT_USAGE;
 		goto out;
 	}

@@ -68,12 +68,14 @@ static int move_diags(struct ctx *c, struct xtc_diag *diag)
 /* The file as read (sections, pairs, strings): the model holds copies of what it needs. */
 static void ctx_free_raw(struct ctx *c)
 {
-	free(c->kvs);
-	free(c->secs);
+	xtc_bigarr_free(c->kvs, c->kvs_cap);
+	xtc_bigarr_free(c->secs, c->secs_cap);
 	xtc_arena_free(&c->strings);
+	memset(c->recent_keys, 0, sizeof(c->recent_keys));
 	c->kvs = NULL;
 	c->secs = NULL;
 	c->n_kvs = c->n_secs = 0;
+	c->kvs_cap = c->secs_cap = 0;
 }
 
 void cfg_ctx_free(struct ctx *c)

@@ -143,7 +143,7 @@ static void describe_side(const struct xtc_cidr *one, const struct xtc_set *set,
 static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 			    const struct xtc_model *m, struct xtc_rule *r)
 {
-	char err[XTC_ERR_LEN];
+	char err[XTC_ERR_LEN], name[IF_NAMESIZE];
 	struct xtc_netdev_info info;
 	bool any;
 	int e;
@@ -154,9 +154,11 @@ static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 			ok[RK_IFACE] = strlen(f[RK_IFACE]->val) < XTC_PATTERN_MAX;
 			if (!ok[RK_IFACE])
 				cfg_bad_value(c, f[RK_IFACE], "a pattern is up to 63 characters");
-		} else if (xtc_parse_ifname(f[RK_IFACE]->val, r->ifname, err, sizeof(err))) {
+		} else if (xtc_parse_ifname(f[RK_IFACE]->val, name, err, sizeof(err))) {
 			cfg_bad_value(c, f[RK_IFACE], "use *, or the name of an [interface NAME] "
 				      "section");
+		} else if (!(r->ifname = cfg_strndup(c, name, strlen(name)))) {
+			c->err = -ENOMEM;
 		} else if (find_iface(m, r->ifname) < 0 && is_absent(m, r->ifname)) {
 			/* Its interface is optional and not there: the rule waits for it. */
 			r->absent = ok[RK_IFACE] = true;
@@ -189,9 +191,11 @@ static void parse_rule_keys(struct ctx *c, const struct raw_kv **f, bool *ok,
 		if (!strcasecmp(f[RK_TARGET]->val, "auto")) {
 			r->target_auto = ok[RK_TARGET] = true;
 			r->target_ifindex = XTC_TARGET_AUTO;
-		} else if (xtc_parse_ifname(f[RK_TARGET]->val, r->target, err, sizeof(err))) {
+		} else if (xtc_parse_ifname(f[RK_TARGET]->val, name, err, sizeof(err))) {
 			cfg_bad_value(c, f[RK_TARGET], "use an interface name, or auto to look the "
 				      "destination up in the IP-to-ifindex map");
+		} else if (!(r->target = cfg_strndup(c, name, strlen(name)))) {
+			c->err = -ENOMEM;
 		} else if (c->daemon && cfg_host_lookup(c, r->target, &info) == -ENODEV) {
 			/* A pod's veth that is gone for now: the rule waits for it. */
 			cfg_warn(c, f[RK_TARGET]->line, "target: no interface '%s' on this host yet: "
@@ -298,9 +302,21 @@ static void check_peer(struct ctx *c, const struct raw_kv **f, const bool *ok,
 			r->target);
 }
 
+/* The model's copy of s, or the last one made if equal: rules name the same few interfaces. */
+static const char *keep_ifname(struct xtc_model *m, const char **last, const char *s)
+{
+	if (!*s)
+		return "";
+	if (*last && !strcmp(*last, s))
+		return *last;
+	return *last = xtc_arena_strndup(&m->names, s, strnlen(s, IF_NAMESIZE - 1));
+}
+
 /* c->rules_cap starts at the number of [rule] sections: one allocation, no copies. */
 static int push_rule(struct ctx *c, struct xtc_model *m, const struct xtc_rule *r)
 {
+	struct xtc_rule *to;
+
 	if (m->n_rules == c->rules_cap) {
 		int cap = c->rules_cap ? 2 * c->rules_cap : 16;
 		struct xtc_rule *nr = realloc(m->rules, (size_t)cap * sizeof(*nr));
@@ -310,7 +326,15 @@ static int push_rule(struct ctx *c, struct xtc_model *m, const struct xtc_rule *
 		m->rules = nr;
 		c->rules_cap = cap;
 	}
-	m->rules[m->n_rules++] = *r;
+	to = &m->rules[m->n_rules];
+	*to = *r;
+	/* The reader's strings die with it.  A bad name (reported) is cut short. */
+	to->name = xtc_arena_strndup(&m->names, r->name, strnlen(r->name, XTC_NAME_MAX - 1));
+	to->ifname = keep_ifname(m, &c->last_ifname, r->ifname);
+	to->target = keep_ifname(m, &c->last_target, r->target);
+	if (!to->name || !to->ifname || !to->target)
+		return -ENOMEM;
+	m->n_rules++;
 	return 0;
 }
 
@@ -327,18 +351,20 @@ static int push_per_iface(struct ctx *c, struct xtc_model *m, const struct xtc_r
 	for (i = 0; i < m->n_ifaces && !err; i++) {
 		const struct xtc_iface *ifc = &m->ifaces[i];
 		struct xtc_rule one = *r;
+		char name[XTC_NAME_MAX];
 		int n;
 
 		if (fnmatch(kv->val, ifc->name, 0))
 			continue;
-		n = snprintf(one.name, sizeof(one.name), "%s@%s", r->name, ifc->name);
+		n = snprintf(name, sizeof(name), "%s@%s", r->name, ifc->name);
 		if (n < 0 || (size_t)n > RULE_NAME_MAX) {
 			cfg_problem(c, kv->line, "rule '%s' on interface %s: the name %s@%s is longer "
 				    "than %zu characters; shorten the rule's name", r->name,
 				    ifc->name, r->name, ifc->name, RULE_NAME_MAX);
 			continue;
 		}
-		snprintf(one.ifname, sizeof(one.ifname), "%s", ifc->name);
+		one.name = name;
+		one.ifname = ifc->name;		/* push_rule() copies it */
 		one.ifindex = ifc->ifindex;
 		one.id = (__u32)m->n_rules;
 		one.prio = 2 * one.id;
@@ -351,10 +377,9 @@ int cfg_check_rule(struct ctx *c, struct raw_sec *s, bool dup, struct xtc_model 
 {
 	const struct raw_kv *f[RK_N];
 	bool ok[RK_N] = {};
-	struct xtc_rule r = { .file = m->files[s->file], .line = s->line };
+	struct xtc_rule r = { .name = s->name, .ifname = "", .target = "",
+			      .file = m->files[s->file], .line = s->line };
 
-	/* Not snprintf: this runs for every rule; a bad name (reported) is cut short. */
-	memcpy(r.name, s->name, strnlen(s->name, sizeof(r.name) - 1));
 	cfg_collect(c, s, rule_keys, f);
 	parse_rule_keys(c, f, ok, m, &r);
 	check_rule_combos(c, s, f, ok, &r);
@@ -377,6 +402,8 @@ int cfg_add_mirrors(struct ctx *c, struct xtc_model *m)
 	for (i = 0; i < n_file; i++) {
 		const struct xtc_rule *o = &m->rules[i];
 
+		char name[XTC_NAME_MAX];
+
 		if (!o->reverse || o->action != XTC_ACT_REDIRECT)
 			continue;
 		struct xtc_rule r = {
@@ -391,10 +418,12 @@ int cfg_add_mirrors(struct ctx *c, struct xtc_model *m)
 			.target_ifindex = o->ifindex, .generated = true,
 		};
 
-		snprintf(r.name, sizeof(r.name), "%.*s~reverse", (int)RULE_NAME_MAX, o->name);
-		snprintf(r.target, sizeof(r.target), "%s", o->ifname);
+		snprintf(name, sizeof(name), "%.*s~reverse", (int)RULE_NAME_MAX, o->name);
+		r.name = name;
+		r.target = o->ifname;
+		r.ifname = "";
 		if (!o->target_auto) {
-			snprintf(r.ifname, sizeof(r.ifname), "%s", o->target);
+			r.ifname = o->target;
 			r.ifindex = o->target_ifindex;
 		}
 		/* o is not used after this: the array may move. */

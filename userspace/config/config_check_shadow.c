@@ -67,6 +67,7 @@ struct shadow {
 	int last_shape;
 	struct slot *slots;		/* open addressing */
 	size_t cap;
+	size_t slots_bytes;		/* of the mapping (xtc_bigarr) */
 	__u32 cur;			/* rule being added */
 	/* the first expansion of the rule being checked */
 	bool got_first;
@@ -431,7 +432,7 @@ static void shadow_free(struct shadow *sh)
 {
 	cfg_union_free(sh->un);
 	cfg_cover_free(sh->cover);
-	free(sh->slots);
+	xtc_bigarr_free(sh->slots, sh->slots_bytes);
 }
 
 /*
@@ -455,8 +456,9 @@ int cfg_check_shadow(struct ctx *c, const struct xtc_model *m)
 	for (sh.cap = 1024; sh.cap < atoms + atoms / 2; sh.cap *= 2)
 		;
 	sh.cover = cfg_cover_new(m);
-	sh.slots = calloc(sh.cap, sizeof(*sh.slots));
-	if (!sh.cover || !sh.slots) {
+	/* Mapped, not from this thread's heap, which would keep it after the thread ends. */
+	if (!sh.cover || xtc_bigarr_reserve((void **)&sh.slots, &sh.slots_bytes, sh.cap,
+					    sizeof(*sh.slots))) {
 		err = -ENOMEM;
 		goto out;
 	}

@@ -278,6 +278,7 @@ static int check_window(struct xtc_model *m, const struct bytes *o, const struct
 
 	scratch.rules = NULL;
 	scratch.n_rules = 0;
+	scratch.names = (struct xtc_arena){};	/* m's chunks are m's */
 	/* Edits far apart make one window of most of the file: a full load is as quick. */
 	if (w->old_end - w->start > WINDOW_MAX || w->new_end - w->start > WINDOW_MAX)
 		return -EAGAIN;
@@ -310,9 +311,14 @@ static int check_window(struct xtc_model *m, const struct bytes *o, const struct
 		fp->rules[i] = scratch.rules[i];
 		fp->rules[i].id = m->rules[at].id;
 		fp->rules[i].prio = m->rules[at].prio;
+		/* The same strings (swappable), in what outlives scratch. */
+		fp->rules[i].name = m->rules[at].name;
+		fp->rules[i].ifname = m->rules[at].ifname;
+		fp->rules[i].target = m->rules[at].target;
 	}
 	fp->n = err ? 0 : cn.n_secs;
 	free(scratch.rules);
+	xtc_arena_free(&scratch.names);
 	cfg_ctx_free(&co);
 	cfg_ctx_free(&cn);
 	return err;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arena.h"
+#include "bigarr.h"
 #include "config.h"
 #include "model.h"
 #include "util.h"
@@ -87,15 +88,18 @@ struct ctx {
 	int last_file;			/* cfg_file_index()'s previous answer */
 	int lineno;			/* while reading */
 	unsigned long long total;	/* bytes read from all files */
-	struct raw_sec *secs;
+	struct raw_sec *secs;		/* xtc_bigarr: secs_cap bytes */
 	int n_secs;
-	struct raw_kv *kvs;		/* of every section, in file order: one allocation */
+	size_t secs_cap;
+	struct raw_kv *kvs;		/* of every section, in file order: one xtc_bigarr */
 	int n_kvs;
+	size_t kvs_cap;
 	int cur;			/* section that pairs go to; -1 before any */
 	struct diag_ent *diags;
 	int n_diags;
 	int n_errors;
 	struct xtc_arena strings;	/* keys, values, names */
+	const char *recent_keys[16];	/* in strings: a million rules spell a few keys */
 	struct host *hosts;		/* interface lookups so far */
 	int n_hosts;
 	const struct xtc_set **set_index;	/* m->sets by name */
@@ -105,6 +109,7 @@ struct ctx {
 	struct xtc_config_snapshot *capture;		/* xtc_config_opts */
 	const struct xtc_config_snapshot *replay;
 	int rules_cap;			/* room in m->rules */
+	const char *last_ifname, *last_target;	/* push_rule()'s latest copies in m->names */
 	int err;			/* -ENOMEM: stops everything */
 };
 

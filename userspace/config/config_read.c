@@ -87,7 +87,8 @@ static int add_section(struct ctx *c, enum sec_kind kind, const char *name)
 {
 	struct raw_sec *s;
 
-	if (GROW(c->secs, c->n_secs))
+	if (xtc_bigarr_reserve((void **)&c->secs, &c->secs_cap, (size_t)c->n_secs + 1,
+			       sizeof(*c->secs)))
 		return -ENOMEM;
 	s = &c->secs[c->n_secs];
 	*s = (struct raw_sec){ .kind = kind, .file = c->file, .line = c->lineno,
@@ -224,18 +225,34 @@ out:
 		c->secs[c->cur].entries = word == SEC_SET;
 }
 
+/*
+ * A copy of the key, shared with the last pair that spelled it the same way
+ * (in a slot picked by length and first letter): pairs never change their
+ * key's text, and a million rules need a few keys, not millions of copies.
+ */
+static const char *key_copy(struct ctx *c, const char *key, size_t klen)
+{
+	const char **slot = &c->recent_keys[(klen * 7 + (unsigned char)key[0]) %
+					    ARRAY_SIZE(c->recent_keys)];
+
+	if (*slot && !strncmp(*slot, key, klen) && !(*slot)[klen])
+		return *slot;
+	return *slot = cfg_strndup(c, key, klen);
+}
+
 static void add_pair_n(struct ctx *c, const char *key, size_t klen, const char *val,
 		       size_t vlen)
 {
 	struct raw_sec *s = &c->secs[c->cur];
 	struct raw_kv *kv;
-	char *k;
+	const char *k;
 
 	/* A section's pairs are contiguous: the next header starts the next section. */
-	if (GROW(c->kvs, c->n_kvs))
+	if (xtc_bigarr_reserve((void **)&c->kvs, &c->kvs_cap, (size_t)c->n_kvs + 1,
+			       sizeof(*c->kvs)))
 		goto nomem;
 	kv = &c->kvs[c->n_kvs++];
-	k = cfg_strndup(c, key, klen);
+	k = key_copy(c, key, klen);
 	*kv = (struct raw_kv){ .key = k, .val = val ? cfg_strndup(c, val, vlen) : NULL,
 			       .line = c->lineno };
 	s->n_kv++;

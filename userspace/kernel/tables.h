@@ -83,12 +83,13 @@ struct xtc_tables_plan {
 	bool write_cfg;			/* xtc_config needs writing (a new list or fallback) */
 	/* Digest records to write: ids and records (all slots when every_digest). */
 	__u32 *dig_ids;
-	struct xtc_rule_digest *dig;
+	const struct xtc_rule_digest *dig;	/* own_dig, or the compiled ones (borrowed) */
 	size_t n_dig;
 	bool every_digest;
 	const struct xtc_rule_table *want;	/* borrowed */
 	/* Owned storage behind the pointers above. */
 	struct xtc_tss_entry *own_add;
+	struct xtc_rule_digest *own_dig;
 	struct entry_table built;
 };
 

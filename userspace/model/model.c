@@ -19,6 +19,7 @@ void xtc_model_free(struct xtc_model *m)
 	free(m->files);
 	free(m->statics);
 	free(m->rules);
+	xtc_arena_free(&m->names);
 	free(m->ifaces);
 	free(m->patterns);
 	free(m->absent);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <net/if.h>
 #include <linux/types.h>
+#include "arena.h"
 #include "xdp_choice.h"
 
 #define XTC_NAME_MAX 64			/* rule and set names */
@@ -59,22 +60,14 @@ struct xtc_set {
 	int n_v4, n_v6;			/* prefixes of each family, so rules need not count */
 };
 
+/* Pointers, then words, then bytes: no padding, 144 bytes (a million rules). */
 struct xtc_rule {
-	char name[XTC_NAME_MAX];
+	/* name, ifname and target are in the model's names; "" when absent.  A
+	 * rule read back from the kernel points into its record instead. */
+	const char *name;
 	const char *file;		/* the file it is in: one of xtc_model.files */
-	int line;			/* line of the [rule NAME] header */
-	__u32 id;			/* counter slot (rule_stats index) */
-	__u32 prio;			/* position in file order; lower wins */
-	char ifname[IF_NAMESIZE];	/* "" means any interface (*) */
-	__u32 ifindex;			/* 0 means any */
-	__u8 dir;			/* enum xtc_dir */
-	__u8 family;			/* XTC_FAMILY_ANY/V4/V6, from src/dst/proto */
-	bool has_src, has_dst;
-	struct xtc_cidr src, dst;
-	bool has_proto;
-	__u8 proto;
-	bool has_sport, has_dport;
-	struct xtc_port_range sport, dport;
+	const char *ifname;		/* "" means any interface (*) */
+	const char *target;
 	/*
 	 * A match on a set (src = @NAME ...): has_src (and so on) is true, the
 	 * single value beside it unused.  The rule matches the cross product of
@@ -82,11 +75,22 @@ struct xtc_rule {
 	 * exist.  NULL when the match is a single value or absent.
 	 */
 	const struct xtc_set *src_set, *dst_set, *sport_set, *dport_set;
+	int line;			/* line of the [rule NAME] header */
+	__u32 id;			/* counter slot (rule_stats index) */
+	__u32 prio;			/* position in file order; lower wins */
+	__u32 ifindex;			/* 0 means any */
+	__u32 target_ifindex;		/* XTC_TARGET_AUTO when target_auto */
+	struct xtc_cidr src, dst;
+	struct xtc_port_range sport, dport;
+	__u8 dir;			/* enum xtc_dir */
+	__u8 family;			/* XTC_FAMILY_ANY/V4/V6, from src/dst/proto */
+	bool has_src, has_dst;
+	bool has_proto;
+	__u8 proto;
+	bool has_sport, has_dport;
 	__u8 action;			/* enum xtc_action */
 	__u8 mode;			/* enum xtc_redirect_mode */
 	bool target_auto;
-	char target[IF_NAMESIZE];
-	__u32 target_ifindex;		/* XTC_TARGET_AUTO when target_auto */
 	bool reverse;
 	bool generated;			/* a reverse = yes mirror, not in the file */
 	bool absent;			/* waits for an interface (its own, or its target under the
@@ -152,6 +156,7 @@ struct xtc_model {
 	int n_statics;
 	struct xtc_set *sets;		/* rules point into it */
 	int n_sets;
+	struct xtc_arena names;		/* the rules' names */
 	bool clean;			/* loaded without a word said, shadowed rules aside */
 };
 

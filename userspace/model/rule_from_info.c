@@ -40,8 +40,9 @@ int xtc_rule_from_info(const struct xtc_rule_info *ri, const struct xtc_set *con
 		err = set_for(m, XTC_RM_DPORT, sets, XTC_RM_SET_DPORT, &r->dport_set);
 	if (err)
 		return err;
-	memcpy(r->name, ri->name, sizeof(r->name));
-	r->name[sizeof(r->name) - 1] = 0;
+	/* The record outlives the rule (the callers' observed tables); one not ended is no name. */
+	r->name = memchr(ri->name, '\0', sizeof(ri->name)) ? ri->name : "";
+	r->ifname = r->target = "";	/* the record has the ifindexes */
 	r->prio = ri->prio;
 	r->ifindex = ri->ifindex;
 	r->dir = ri->dir;

@@ -22,7 +22,7 @@ bool xtc_rule_has_sets(const struct xtc_rule *r);
  * The record names a rule's [set]s but does not hold their elements:
  * sets[XTC_RM_SET_*] (sets may be NULL) must be the ones it names.
  * -ENOENT for an unused slot, -EOPNOTSUPP for a set not given.  r->id
- * is left 0.
+ * is left 0; r->name points into ri, which must outlive r.
  */
 int xtc_rule_from_info(const struct xtc_rule_info *ri, const struct xtc_set *const *sets,
 		       struct xtc_rule *r);
