@@ -2,7 +2,8 @@
 
 Methods, run in turn inside every repetition so that drift hits all alike:
 kernel routing bare; routing through conntrack and a 1,000-rule nftables
-forward chain; xtc redirect plain, neigh and peer (reverse = yes for the
+forward chain; a veth straight from the client into the pod (no router: the
+ceiling any forwarding method can reach); xtc redirect plain, neigh and peer (reverse = yes for the
 return path) with that ruleset still installed and forwarding switched off
 in the router, so every packet that arrives went through xtc; peer and neigh
 again with the default config, xdp = auto, which on these veths is TC alone.
@@ -23,6 +24,8 @@ SOCKPERF_PORT, IPERF_PORT = 11111, 5201
 METHODS = [
     ("routing", None, True),
     ("routing + conntrack + 1k nft", None, True),
+    # No router: a veth from the client straight into the pod, what no forwarding can beat.
+    ("direct veth, no router (ceiling)", "direct", None),
     ("xtc peer", "peer", True),
     # The default, xdp = auto, runs TC alone on these veths.
     ("xtc peer, default (xdp = auto)", "peer", None),
@@ -37,6 +40,12 @@ BASE, BASE_NFT = METHODS[0][0], METHODS[1][0]
 
 def configure(t, name, mode, xdp):
     t.xtc_off()
+    t.direct(mode == "direct")
+    if mode == "direct":
+        t.nft_off()
+        if not t.ping():
+            raise RuntimeError(f"{name}: the pod does not answer")
+        return
     if name == BASE:
         t.nft_off()
     elif not t.nft_loaded:
@@ -126,7 +135,7 @@ def run(ctx):
                     samples[name][k].append(s[k])
                 if name in failures:  # stalled before: do not wait for it again
                     continue
-                seen = parse_errors(t) if mode else None
+                seen = parse_errors(t) if mode not in (None, "direct") else None
                 try:
                     samples[name]["gbps"].append(iperf(t, bsecs))
                 except Exception as e:
@@ -134,7 +143,7 @@ def run(ctx):
                     f = failures.setdefault(name, {"count": 0})
                     f["count"] += 1
                     f["error"] = str(e).splitlines()[0][:200]
-                    if mode:
+                    if mode not in (None, "direct"):
                         f["xtc_stats_before"], f["xtc_stats"] = seen, parse_errors(t)
                     stop(servers[1])
                     servers[1] = iperf_server(t)

@@ -35,7 +35,7 @@ FULL = dict(reps=5, control_reps=5, redirect_reps=7, repeat=1_000_000,
 QUICK = dict(reps=5, control_reps=3, redirect_reps=3, repeat=1_000_000,
              control_sizes=[10, 1000, 100_000], diff_size=100_000, apply_budget_s=20,
              dst32_sizes=[10, 1000, 10_000], rr_secs=1, bulk_secs=1, drop_secs=0.5,
-             redirect_methods=5,
+             redirect_methods=6,
              reload_generations=20, reload_pps=5_000)
 
 

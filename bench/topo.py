@@ -1,6 +1,12 @@
 """client -> router -> pod, three namespaces of our own.
 
   client ns: c0 10.77.1.2/24 --- r1 10.77.1.1/24 :router ns: r2 10.77.2.1/24 --- p0 10.77.2.2/24 :pod ns
+  client ns: c9 ----------------------------------------------------------- p9 :pod ns
+
+The second pair joins client and pod with no router at all; Topo.direct(True)
+routes the two addresses over it (host routes beat the /24s), so the same
+server answers a path with no forwarding of any kind: the ceiling for every
+method that forwards.
 
 Routing happens in the router namespace (forwarding is a per-namespace sysctl
 there; the host's sysctls are never touched).  xtc runs inside the router
@@ -22,6 +28,7 @@ class Topo:
         self.c, self.r, self.p = netns(f"xbc{tag}"), netns(f"xbr{tag}"), netns(f"xbp{tag}")
         veth(self.c, "c0", self.r, "r1")
         veth(self.r, "r2", self.p, "p0")
+        veth(self.c, "c9", self.p, "p9")
         sh(["ip", "link", "set", "p0", "down"], ns=self.p)
         sh(["ip", "link", "set", "p0", "address", mac(self.r, "r1")], ns=self.p)
         sh(["ip", "link", "set", "p0", "up"], ns=self.p)
@@ -42,6 +49,12 @@ class Topo:
     def gro(self, on):
         """GRO on r1, the router's XDP side: lets the veth build GRO packets again."""
         sh(["ethtool", "-K", "r1", "gro", "on" if on else "off"], ns=self.r)
+
+    def direct(self, on):
+        """Client and pod talk over c9 -- p9, past the router, or not."""
+        op = "replace" if on else "del"
+        sh(["ip", "route", op, f"{POD}/32", "dev", "c9"], ns=self.c, check=on)
+        sh(["ip", "route", op, f"{CLIENT}/32", "dev", "p9"], ns=self.p, check=on)
 
     def forwarding(self, on):
         sh(["sysctl", "-qw", f"net.ipv4.conf.all.forwarding={int(on)}"], ns=self.r)
