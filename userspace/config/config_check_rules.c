@@ -401,7 +401,6 @@ int cfg_add_mirrors(struct ctx *c, struct xtc_model *m)
 
 	for (i = 0; i < n_file; i++) {
 		const struct xtc_rule *o = &m->rules[i];
-
 		char name[XTC_NAME_MAX];
 
 		if (!o->reverse || o->action != XTC_ACT_REDIRECT)
@@ -426,7 +425,7 @@ int cfg_add_mirrors(struct ctx *c, struct xtc_model *m)
 			r.ifname = o->target;
 			r.ifindex = o->target_ifindex;
 		}
-		/* o is not used after this: the array may move. */
+		/* o is not used after this: the array may move (its strings do not). */
 		err = push_rule(c, m, &r);
 		if (err)
 			return err;
