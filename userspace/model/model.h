@@ -156,7 +156,7 @@ struct xtc_model {
 	int n_statics;
 	struct xtc_set *sets;		/* rules point into it */
 	int n_sets;
-	struct xtc_arena names;		/* the rules' names */
+	struct xtc_arena names;		/* the rules' names, interfaces and targets */
 	bool clean;			/* loaded without a word said, shadowed rules aside */
 };
 
