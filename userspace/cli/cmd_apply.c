@@ -102,7 +102,7 @@ int cmd_apply(const struct xtc_opts *opts)
 	if (!err)
 		err = xtc_state_open(&st, m->bpffs, !opts->dry_run);
 	if (!err)
-		err = xtc_reconcile_plan(m, &st, NULL, &run);
+		err = xtc_reconcile_plan(m, &st, NULL, !opts->dry_run, &run);
 	if (config_done(opts, 0, pending, &m, &diag)) {
 		/* The plan points into the model that the file's problems just freed: no listing. */
 		xtc_run_free(&run);

@@ -168,7 +168,7 @@ static int reconcile(struct daemon *d, struct xtc_model *m)
 	t0 = xtc_now();
 	err = xtc_state_check_bpffs(m->bpffs) ? -ENOENT : xtc_state_open(&st, m->bpffs, true);
 	if (!err)
-		err = xtc_reconcile_plan(m, &st, m == d->model ? &carry : NULL, &run);
+		err = xtc_reconcile_plan(m, &st, m == d->model ? &carry : NULL, true, &run);
 	if (!err && !xtc_plan_empty(&run.plan)) {
 		/* After the first, every pass that has something to do repairs or follows. */
 		pthread_mutex_lock(&d->met.lock);

@@ -243,7 +243,7 @@ static int load(const char *path, const struct xtc_config_opts *o, struct xtc_mo
 	if (!err && !c->err && !c->n_errors) {
 		if (!(o && o->no_shadow))
 			shadow_start(p, m);
-		err = cfg_check_across(c, m);
+		err = cfg_check_across(c, m, &m->n_expanded);
 	}
 	if (!err && c->err)
 		err = c->err;

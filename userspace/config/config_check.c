@@ -616,12 +616,12 @@ int cfg_validate(struct ctx *c, struct xtc_model *m)
  * would look like one that matches everything, so they wait until the file
  * has no errors (the caller's to see).
  */
-int cfg_check_across(struct ctx *c, const struct xtc_model *m)
+int cfg_check_across(struct ctx *c, const struct xtc_model *m, size_t *expanded)
 {
 	double t0 = xtc_now();
 	int err;
 
-	err = cfg_check_limits(c, m);
+	err = cfg_check_limits(c, m, expanded);
 	pr_debug("timing: config limits %.3f s\n", xtc_now() - t0);
 	t0 = xtc_now();
 	if (!err && !c->n_errors)

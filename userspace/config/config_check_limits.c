@@ -34,7 +34,7 @@ static void check_maps(struct ctx *c, const struct xtc_model *m)
 }
 
 /* Returns whether every rule fits; counting shapes walks the sets, so it waits for this. */
-static bool check_entries(struct ctx *c, const struct xtc_model *m)
+static bool check_entries(struct ctx *c, const struct xtc_model *m, size_t *expanded)
 {
 	size_t total = 0;
 	bool ok = true;
@@ -63,17 +63,18 @@ static bool check_entries(struct ctx *c, const struct xtc_model *m)
 		}
 		total = n > SIZE_MAX - total ? SIZE_MAX : total + n;
 	}
+	*expanded = total;
 	return ok;
 }
 
-int cfg_check_limits(struct ctx *c, const struct xtc_model *m)
+int cfg_check_limits(struct ctx *c, const struct xtc_model *m, size_t *expanded)
 {
 	const struct xtc_rule *over;
 	char label[96];
 	int n, err;
 
 	check_maps(c, m);
-	if (!check_entries(c, m))
+	if (!check_entries(c, m, expanded))
 		return 0;
 	err = xtc_tss_count_shapes(m->rules, m->n_rules, &n, &over);
 	if (err != -E2BIG)

@@ -158,7 +158,7 @@ void cfg_ctx_free(struct ctx *c);
 /* config_check.c: checks the raw model section by section and fills m; 0 or -ENOMEM. */
 int cfg_validate(struct ctx *c, struct xtc_model *m);
 /* Then, on a model without errors: the limits and hooks checks across rules. */
-int cfg_check_across(struct ctx *c, const struct xtc_model *m);
+int cfg_check_across(struct ctx *c, const struct xtc_model *m, size_t *expanded);
 
 /* config_keys.c: what the config_check*.c files read values with. */
 void cfg_bad_value(struct ctx *c, const struct raw_kv *kv, const char *accepted);
@@ -189,7 +189,7 @@ void cfg_check_max_rules(struct ctx *c, const struct xtc_model *m);
 void cfg_rule_label(const struct xtc_rule *r, char *buf, size_t len);
 
 /* config_check_limits.c: what the classifier and the maps can hold. */
-int cfg_check_limits(struct ctx *c, const struct xtc_model *m);
+int cfg_check_limits(struct ctx *c, const struct xtc_model *m, size_t *expanded);
 
 /* config_check_hooks.c: warnings for rules on hooks that are off. */
 void cfg_check_hooks(struct ctx *c, const struct xtc_model *m);

@@ -412,7 +412,7 @@ static int carry_begin(const struct xtc_state *st, const struct xtc_plan *p,
 /* Makes what is gone for good: loads the objects on the maps that remain. */
 static int create_pins(const struct xtc_model *m, struct xtc_state *st,
 		       const struct xtc_observed *ob, const struct xtc_plan *p,
-		       struct xtc_carry_map *carry)
+		       struct xtc_carry_map *carry, struct xtc_ahead *ahead)
 {
 	struct xtc_objs_opts oo = {
 		.max_rules = rule_slots(st, m),
@@ -423,7 +423,7 @@ static int create_pins(const struct xtc_model *m, struct xtc_state *st,
 	struct xtc_objs o;
 	int pin, fd, err;
 
-	err = xtc_objs_load(&o, &oo);
+	err = xtc_ahead_take(ahead, &oo, &o) ? xtc_objs_load(&o, &oo) : 0;
 	if (err)
 		return err;
 	/*
@@ -500,7 +500,7 @@ static int reload_progs(struct xtc_state *st, const struct xtc_model *m, const s
 
 static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
 			const struct xtc_observed *ob, const struct xtc_plan *p,
-			struct xtc_carry_map *carry)
+			struct xtc_carry_map *carry, struct xtc_ahead *ahead)
 {
 	const struct xtc_state_plan *s = &p->state;
 	int pin, err = 0;
@@ -524,7 +524,7 @@ static int ensure_state(const struct xtc_model *m, struct xtc_state *st,
 		if (!err)
 			err = xtc_failpoint("state_pin");
 	} else if (!err && s->create) {
-		err = create_pins(m, st, ob, p, carry);
+		err = create_pins(m, st, ob, p, carry, ahead);
 		if (!err)
 			err = xtc_state_reopen(st);
 	}
@@ -776,7 +776,8 @@ fail_record:
 }
 
 int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
-		   struct xtc_observed *ob, struct xtc_plan *p, bool json)
+		   struct xtc_observed *ob, struct xtc_plan *p, bool json,
+		   struct xtc_ahead *ahead)
 {
 	struct xtc_carry_map carry[XTC_CARRIED] = {};
 	struct xtc_tables_snapshot snap = {};
@@ -788,7 +789,7 @@ int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
 	double t0 = xtc_now();
 
 	if (!xtc_state_plan_empty(&p->state)) {
-		err = ensure_state(m, st, ob, p, carry);
+		err = ensure_state(m, st, ob, p, carry, ahead);
 		if (err)
 			goto fail;
 		pr_debug("timing: state %.3f s\n", xtc_now() - t0);

@@ -12,6 +12,7 @@
 #ifndef XTC_APPLY_H
 #define XTC_APPLY_H
 
+#include "ahead.h"
 #include "model.h"
 #include "observe.h"
 #include "plan.h"
@@ -20,8 +21,10 @@
 /*
  * m: the file, for the rules side and the map sizes (NULL when only
  * interfaces change, as for unload).  json: no progress lines on stdout.
+ * ahead, or NULL: objects loaded ahead, taken if a new state needs them.
  */
 int xtc_apply_plan(const struct xtc_model *m, struct xtc_state *st,
-		   struct xtc_observed *ob, struct xtc_plan *p, bool json);
+		   struct xtc_observed *ob, struct xtc_plan *p, bool json,
+		   struct xtc_ahead *ahead);
 
 #endif

@@ -180,6 +180,11 @@ static bool ids_in_match_order(const struct xtc_model *m)
 	return ok;
 }
 
+__u32 xtc_plan_max_entries(const struct xtc_model *m, size_t n_entries)
+{
+	return m->max_rules * 4 > 2 * n_entries ? m->max_rules * 4 : 2 * n_entries;
+}
+
 int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 		     const struct xtc_tss_carry *carry, struct xtc_plan *p)
 {
@@ -242,8 +247,7 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 	if (err)
 		return err;
 	pr_debug("timing: compile %zu entries %.3f s\n", p->tss.n_entries, xtc_now() - t0);
-	p->max_entries = m->max_rules * 4 > 2 * p->tss.n_entries ? m->max_rules * 4 :
-			 2 * p->tss.n_entries;
+	p->max_entries = xtc_plan_max_entries(m, p->tss.n_entries);
 	return 0;
 }
 

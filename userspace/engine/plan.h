@@ -102,6 +102,9 @@ struct xtc_iface_want {
 int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 		     const struct xtc_tss_carry *carry, struct xtc_plan *p);
 
+/* The rules hash capacity for the file and its compiled entries: room for twice them. */
+__u32 xtc_plan_max_entries(const struct xtc_model *m, size_t n_entries);
+
 /*
  * Compares the compiled rules with what observe read: pure.  -ESTALE when
  * the digests cannot tell; observe the entries (xtc_observe_entries) and

@@ -6,7 +6,7 @@
 #include "log.h"
 
 int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st,
-		       const struct xtc_tss_carry *carry, struct xtc_run *r)
+		       const struct xtc_tss_carry *carry, bool ahead, struct xtc_run *r)
 {
 	struct xtc_iface_want *want = NULL;
 	double t0 = xtc_now();
@@ -17,6 +17,12 @@ int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st,
 	pr_debug("timing: observe %.3f s\n", xtc_now() - t0);
 	if (err)
 		return err;
+	if (ahead && xtc_ahead_useful(st))
+		xtc_ahead_start(&r->ahead, &(struct xtc_objs_opts){
+			.max_rules = m->max_rules,
+			.max_entries = xtc_plan_max_entries(m, m->n_expanded),
+			.malformed_action = XTC_ACT_PASS,
+		});
 	err = xtc_plan_compile(m, &r->ob, carry, &r->plan);
 	if (!err)
 		err = xtc_plan_diff_tables(m, &r->ob, &r->plan);
@@ -119,13 +125,14 @@ int xtc_reconcile_plan_unload(const struct xtc_state *st, char *const *names, in
 int xtc_reconcile_apply(const struct xtc_model *m, struct xtc_state *st, struct xtc_run *r,
 			bool json)
 {
-	return xtc_apply_plan(m, st, &r->ob, &r->plan, json);
+	return xtc_apply_plan(m, st, &r->ob, &r->plan, json, &r->ahead);
 }
 
 void xtc_run_free(struct xtc_run *r)
 {
 	if (!r)
 		return;
+	xtc_ahead_free(&r->ahead);
 	xtc_plan_free(&r->plan);
 	xtc_observed_free(&r->ob);
 }

@@ -17,14 +17,17 @@
 struct xtc_run {
 	struct xtc_observed ob;
 	struct xtc_plan plan;
+	struct xtc_ahead ahead;		/* a state from nothing: its objects, loading */
 };
 
 /*
  * Observes and plans for the file m (it gives rules their ids); carry, or
  * NULL, is what the last compile of m's rules left (xtc_plan_compile()).
+ * ahead: the plan will be carried out (not a dry run), so when nothing of
+ * ours exists yet, the objects of the new state load while it is made.
  */
 int xtc_reconcile_plan(struct xtc_model *m, const struct xtc_state *st,
-		       const struct xtc_tss_carry *carry, struct xtc_run *r);
+		       const struct xtc_tss_carry *carry, bool ahead, struct xtc_run *r);
 
 /*
  * The same for the rule tables alone, when nothing but what rules match

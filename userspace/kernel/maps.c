@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <pthread.h>
-#include <sys/mman.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -276,105 +274,6 @@ out:
 	free(out);
 	free(in);
 	free(vals);
-	free(keys);
-	return err;
-}
-
-/*
- * An array made with BPF_F_MMAPABLE is read as memory: 100k rule records
- * take a memcpy instead of 100k copies through the syscall (16 ms).  Maps
- * made before the flag refuse the mmap, and are read the other way.
- *
- * The mappings stay, one per map name: the first touch of each page of a
- * new one costs more than the copy (6 ms for 12 MB here, and 2 to unmap),
- * and a daemon reads the same maps at every reconcile.  A mapping holds its
- * map; it goes when a map of that name with another id is read.
- */
-static struct kept_map {
-	char name[BPF_OBJ_NAME_LEN];
-	__u32 id;
-	void *p;
-	size_t len;
-} kept[4];
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static struct kept_map *kept_for(const struct bpf_map_info *mi, size_t len)
-{
-	struct kept_map *k = NULL;
-	int i;
-
-	for (i = 0; i < (int)ARRAY_SIZE(kept) && !k; i++)
-		if (kept[i].p && !strcmp(kept[i].name, mi->name))
-			k = &kept[i];
-	for (i = 0; i < (int)ARRAY_SIZE(kept) && !k; i++)
-		if (!kept[i].p)
-			k = &kept[i];
-	if (!k)
-		k = &kept[0];
-	if (k->p && k->id == mi->id && k->len >= len)
-		return k;
-	if (k->p)
-		munmap(k->p, k->len);
-	k->p = NULL;
-	return k;
-}
-
-static int read_mapped(int fd, void *vals, size_t value_size, __u32 n)
-{
-	struct bpf_map_info mi = {};
-	__u32 info_len = sizeof(mi);
-	size_t len = (size_t)n * value_size, all;
-	struct kept_map *k;
-	int err = 0;
-
-	/* Elements sit 8-byte aligned: only then is the mapping an array of values. */
-	if (!len || value_size % 8 || bpf_obj_get_info_by_fd(fd, &mi, &info_len) ||
-	    mi.type != BPF_MAP_TYPE_ARRAY || !(mi.map_flags & BPF_F_MMAPABLE) ||
-	    mi.value_size != value_size || n > mi.max_entries)
-		return -EINVAL;
-	all = (size_t)mi.max_entries * value_size;
-	pthread_mutex_lock(&kept_lock);
-	k = kept_for(&mi, len);
-	if (!k->p) {
-		/* Room to grow: twice what is read now, up to the whole map. */
-		size_t map_len = 2 * len < all ? 2 * len : all;
-		void *p = mmap(NULL, map_len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-
-		if (p == MAP_FAILED) {
-			err = -errno;
-		} else {
-			*k = (struct kept_map){ .id = mi.id, .p = p, .len = map_len };
-			snprintf(k->name, sizeof(k->name), "%s", mi.name);
-		}
-	}
-	if (!err)
-		memcpy(vals, k->p, len);
-	pthread_mutex_unlock(&kept_lock);
-	return err;
-}
-
-int xtc_map_read_array(int fd, void *vals, size_t value_size, __u32 n)
-{
-	__u32 done = 0, in = 0, next = 0, cnt, *keys;
-	int err = 0;
-
-	if (!read_mapped(fd, vals, value_size, n))
-		return 0;
-
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	while (done < n) {
-		cnt = n - done;
-		if (bpf_map_lookup_batch(fd, done ? &in : NULL, &next, keys + done,
-					 (char *)vals + (size_t)done * value_size, &cnt, NULL)) {
-			if (errno != ENOENT)
-				err = -errno;
-			break;
-		}
-		done += cnt;
-		in = next;
-	}
 	free(keys);
 	return err;
 }

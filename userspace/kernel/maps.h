@@ -66,6 +66,28 @@ __u32 xtc_maps_check(const struct xtc_maps *m);
 int xtc_map_read_array(int fd, void *vals, size_t value_size, __u32 n);
 
 /*
+ * Writes values into slots of an array map: as memory when the map is
+ * mmapable and about expect writes are coming, else in batches of a few
+ * thousand.  Close flushes what is left; a write is not known to be done
+ * before it returns 0.
+ */
+struct xtc_array_writer {
+	int fd;
+	size_t value_size;
+	__u32 max_entries;
+	bool mapped;			/* writes go into mem, else into the batch */
+	void *mem;			/* a window of the map: bytes mem_start on */
+	size_t mem_start, mem_len, map_len;
+	__u32 *keys;			/* the batch */
+	void *vals;
+	__u32 n;
+};
+
+int xtc_array_writer_open(struct xtc_array_writer *w, int fd, size_t value_size, size_t expect);
+int xtc_array_writer_put(struct xtc_array_writer *w, __u32 idx, const void *val);
+int xtc_array_writer_close(struct xtc_array_writer *w);
+
+/*
  * Calls fn for every entry of a hash map, read in batches (one syscall per
  * few thousand entries, not per entry); stops at fn's first error.
  */

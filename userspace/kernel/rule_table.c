@@ -8,8 +8,6 @@
 #include "rule_table.h"
 #include "tables.h"
 
-#define BATCH 4096
-
 static bool has_sets(const struct xtc_rule_info *ri)
 {
 	return ri->match.fields >> XTC_RM_SET_SHIFT;
@@ -298,27 +296,13 @@ size_t xtc_rule_table_changes(const struct xtc_rule_table *have,
 	return changes;
 }
 
-/* Writes a batch of records; the arrays are reused. */
-static int flush(int fd, __u32 *ids, struct xtc_rule_info *vals, __u32 *n)
-{
-	__u32 i, done;
-
-	for (i = 0; i < *n; i += done) {
-		done = *n - i;
-		if (bpf_map_update_batch(fd, ids + i, vals + i, &done, NULL))
-			return -errno;
-	}
-	*n = 0;
-	return 0;
-}
-
 int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *have,
 			 const struct xtc_rule_table *want, bool dry_run, size_t *changes,
 			 struct xtc_tables_snapshot *save)
 {
-	struct xtc_rule_info *vals = NULL;
-	__u32 n = 0, i, n_upd = 0, n_both, *ids = NULL;
-	int err;
+	struct xtc_array_writer w;
+	__u32 n = 0, i, n_both;
+	int err, err2;
 
 	*changes = 0;
 	err = map_size(m->fd[XTC_MAP_RULE_INFO], &n);
@@ -327,13 +311,11 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 	for (i = n; i < want->n; i++)
 		if (xtc_rule_table_used(want, i))
 			return -E2BIG;
-	/* Batches of a fixed size: a million records are not copied at once. */
-	ids = calloc(BATCH, sizeof(*ids));
-	vals = calloc(BATCH, sizeof(*vals));
-	if (!ids || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
+	/* Where nothing was, every record is written: as memory, at a million of them. */
+	err = xtc_array_writer_open(&w, m->fd[XTC_MAP_RULE_INFO], sizeof(struct xtc_rule_info),
+				    dry_run || (have && have->n) ? 0 : want->n);
+	if (err)
+		return err;
 	/* Beyond both tables every slot is unused on both sides. */
 	n_both = have && have->n > want->n ? have->n : want->n;
 	if (n > n_both)
@@ -362,14 +344,11 @@ int xtc_rule_table_write(const struct xtc_maps *m, const struct xtc_rule_table *
 		err = write_sets(m->fd[XTC_MAP_RULE_SETS], i, was, now, now_sets);
 		if (err)
 			goto out;
-		ids[n_upd] = i;
-		vals[n_upd++] = *now;
-		if (n_upd == BATCH && (err = flush(m->fd[XTC_MAP_RULE_INFO], ids, vals, &n_upd)))
+		err = xtc_array_writer_put(&w, i, now);
+		if (err)
 			goto out;
 	}
-	err = flush(m->fd[XTC_MAP_RULE_INFO], ids, vals, &n_upd);
 out:
-	free(vals);
-	free(ids);
-	return err;
+	err2 = xtc_array_writer_close(&w);
+	return err ?: err2;
 }

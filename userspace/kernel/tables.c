@@ -208,19 +208,15 @@ static int delete_entries(int fd, const struct xtc_tss_entry *list, size_t n)
 
 static int write_digests(int fd, const __u32 *ids, const struct xtc_rule_digest *d, size_t n)
 {
-	__u32 keys[BATCH];
-	size_t i = 0, j;
+	struct xtc_array_writer w;
+	size_t i;
+	int err, err2;
 
-	while (i < n) {
-		__u32 cnt = 0;
-
-		for (j = i; j < n && cnt < BATCH; j++)
-			keys[cnt++] = ids[j] + 1;
-		if (bpf_map_update_batch(fd, keys, d + i, &cnt, NULL))
-			return -errno;
-		i = j;
-	}
-	return 0;
+	err = xtc_array_writer_open(&w, fd, sizeof(*d), n);
+	for (i = 0; i < n && !err; i++)
+		err = xtc_array_writer_put(&w, ids[i] + 1, &d[i]);
+	err2 = xtc_array_writer_close(&w);
+	return err ?: err2;
 }
 
 static int write_header(int fd, __u32 n_entries, __u32 flags)

@@ -152,6 +152,7 @@ struct xtc_model {
 	int n_absent;
 	struct xtc_rule *rules;		/* file order; generated mirrors follow */
 	int n_rules;
+	size_t n_expanded;		/* the rules' classifier entries before any merging, or 0 */
 	struct xtc_static *statics;
 	int n_statics;
 	struct xtc_set *sets;		/* rules point into it */

@@ -11,6 +11,13 @@
 static enum xtc_log_level log_level = XTC_LOG_INFO;
 static struct xtc_log_error first_error;
 static int error_set;
+/* A thread whose failures another reports: says nothing (xtc_log_quiet_thread()). */
+static __thread int thread_quiet;
+
+void xtc_log_quiet_thread(void)
+{
+	thread_quiet = 1;
+}
 
 void xtc_log_set_level(enum xtc_log_level level)
 {
@@ -77,6 +84,8 @@ void xtc_vlog(enum xtc_log_level level, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	if (thread_quiet)
+		return;
 	if (level == XTC_LOG_WARN) {
 		va_copy(cp, ap);
 		keep_error(fmt, cp);

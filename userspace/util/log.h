@@ -19,6 +19,8 @@ enum xtc_log_level {
 void xtc_log_set_level(enum xtc_log_level level);
 enum xtc_log_level xtc_log_get_level(void);
 void xtc_log_init_libs(void);
+/* Nothing the calling thread logs from now on is said or kept: its work is redone if it fails. */
+void xtc_log_quiet_thread(void);
 void xtc_log(enum xtc_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void xtc_vlog(enum xtc_log_level level, const char *fmt, va_list ap);
