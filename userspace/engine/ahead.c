@@ -73,6 +73,7 @@ int xtc_ahead_take(struct xtc_ahead *a, const struct xtc_objs_opts *oo, struct x
 		xtc_ahead_free(a);
 		return -ENOENT;
 	}
+	pr_debug("state: the objects were loaded while the rules compiled\n");
 	*o = a->o;
 	memset(&a->o, 0, sizeof(a->o));
 	return 0;

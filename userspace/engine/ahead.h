@@ -30,8 +30,9 @@ void xtc_ahead_start(struct xtc_ahead *a, const struct xtc_objs_opts *oo);
 
 /*
  * Waits for the objects and hands them over when they were loaded with the
- * options apply would load with now (no map to reuse); -ENOENT otherwise,
- * and then apply loads them itself, saying why if that fails.
+ * options apply would load with now (no map to reuse), the rules hash with
+ * room for what compiled but not twice that; -ENOENT otherwise, and then
+ * apply loads them itself, saying why if that fails.
  */
 int xtc_ahead_take(struct xtc_ahead *a, const struct xtc_objs_opts *oo, struct xtc_objs *o);
 
