@@ -11,7 +11,7 @@
  * prints one JSON object: seconds to create the maps, to insert ENTRIES keys
  * into the rules hash (48-byte keys, 16-byte values, not preallocated, in
  * batches of 4096 as xtc writes them) and to write RECORDS 128-byte records
- * into the rule-info array (mmapable, as xtc's).
+ * into the rule-info array (mmapable, and written as memory, as xtc does).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
@@ -56,7 +57,6 @@ int main(int argc, char **argv)
 	struct key *keys;
 	struct val *vals;
 	struct rec *recs;
-	unsigned int *ids;
 	double t0, t_create, t_insert, t_records;
 	int hfd, afd, sfd;
 
@@ -70,9 +70,7 @@ int main(int argc, char **argv)
 	rmax = strtoul(argv[4], NULL, 0);
 	keys = calloc(BATCH, sizeof(*keys));
 	vals = calloc(BATCH, sizeof(*vals));
-	recs = calloc(BATCH, sizeof(*recs));
-	ids = calloc(BATCH, sizeof(*ids));
-	if (!keys || !vals || !recs || !ids)
+	if (!keys || !vals)
 		return 1;
 
 	t0 = now();
@@ -109,19 +107,14 @@ int main(int argc, char **argv)
 	t_insert = now() - t0;
 
 	t0 = now();
-	for (i = 0; i < nrec; i += BATCH) {
-		__u32 cnt = nrec - i < BATCH ? nrec - i : BATCH;
-
-		for (j = 0; j < cnt; j++) {
-			ids[j] = i + j;
-			memset(&recs[j], 0, sizeof(recs[j]));
-			snprintf((char *)recs[j].b, 64, "r%u", i + j);
-		}
-		if (bpf_map_update_batch(afd, ids, recs, &cnt, NULL)) {
-			fprintf(stderr, "mapfloor: records: %s\n", strerror(errno));
-			return 1;
-		}
+	recs = mmap(NULL, (size_t)rmax * sizeof(*recs), PROT_READ | PROT_WRITE, MAP_SHARED, afd, 0);
+	if (recs == MAP_FAILED) {
+		fprintf(stderr, "mapfloor: records: %s\n", strerror(errno));
+		return 1;
 	}
+	for (i = 0; i < nrec; i++)
+		snprintf((char *)recs[i].b, 64, "r%u", i);
+	munmap(recs, (size_t)rmax * sizeof(*recs));
 	t_records = now() - t0;
 
 	printf("{\"entries\": %u, \"hash_max\": %u, \"records\": %u, \"records_max\": %u, "
