@@ -6,12 +6,7 @@
 
 bool xtc_ahead_useful(const struct xtc_state *st)
 {
-	int i;
-
-	for (i = 0; i < XTC_MAP_COUNT; i++)
-		if (st->maps.fd[i] >= 0 || st->old.fd[i] >= 0)
-			return false;
-	return true;
+	return xtc_maps_none(&st->maps) && xtc_maps_none(&st->old);
 }
 
 static void *load(void *arg)
@@ -44,16 +39,6 @@ static void wait_for(struct xtc_ahead *a)
 		a->err = a->o.tc ? 0 : -ENOENT;
 }
 
-static bool no_reuse(const struct xtc_maps *m)
-{
-	int i;
-
-	for (i = 0; m && i < XTC_MAP_COUNT; i++)
-		if (m->fd[i] >= 0)
-			return false;
-	return true;
-}
-
 int xtc_ahead_take(struct xtc_ahead *a, const struct xtc_objs_opts *oo, struct xtc_objs *o)
 {
 	bool same;
@@ -66,7 +51,7 @@ int xtc_ahead_take(struct xtc_ahead *a, const struct xtc_objs_opts *oo, struct x
 	       a->oo.max_entries >= oo->max_entries && a->oo.max_entries / 2 <= oo->max_entries &&
 	       oo->malformed_action == a->oo.malformed_action &&
 	       oo->xdp_no_handoff == a->oo.xdp_no_handoff && oo->xdp_slot == a->oo.xdp_slot &&
-	       no_reuse(oo->reuse);
+	       xtc_maps_none(oo->reuse);
 	if (!same) {
 		pr_debug("state: the objects loaded ahead do not fit (%s); loading again\n",
 			 a->err ? strerror(-a->err) : "other sizes");

@@ -2,6 +2,7 @@
 /* Array maps read and written as memory when they are mmapable, in batches when not. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -49,6 +50,20 @@ static struct kept_map *kept_for(const struct bpf_map_info *mi, size_t len)
 	return k;
 }
 
+/* Elements sit 8-byte aligned: only then is a mapping of the map an array of values. */
+static bool as_memory(const struct bpf_map_info *mi, size_t value_size)
+{
+	return mi->type == BPF_MAP_TYPE_ARRAY && (mi->map_flags & BPF_F_MMAPABLE) &&
+	       mi->value_size == value_size && !(value_size % 8);
+}
+
+static size_t page_up(size_t len)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+
+	return (len + page - 1) / page * page;
+}
+
 static int read_mapped(int fd, void *vals, size_t value_size, __u32 n)
 {
 	struct bpf_map_info mi = {};
@@ -57,10 +72,8 @@ static int read_mapped(int fd, void *vals, size_t value_size, __u32 n)
 	struct kept_map *k;
 	int err = 0;
 
-	/* Elements sit 8-byte aligned: only then is the mapping an array of values. */
-	if (!len || value_size % 8 || bpf_obj_get_info_by_fd(fd, &mi, &info_len) ||
-	    mi.type != BPF_MAP_TYPE_ARRAY || !(mi.map_flags & BPF_F_MMAPABLE) ||
-	    mi.value_size != value_size || n > mi.max_entries)
+	if (!len || bpf_obj_get_info_by_fd(fd, &mi, &info_len) || !as_memory(&mi, value_size) ||
+	    n > mi.max_entries)
 		return -EINVAL;
 	all = (size_t)mi.max_entries * value_size;
 	pthread_mutex_lock(&kept_lock);
@@ -133,7 +146,6 @@ int xtc_array_writer_open(struct xtc_array_writer *w, int fd, size_t value_size,
 {
 	struct bpf_map_info mi = {};
 	__u32 info_len = sizeof(mi);
-	size_t page = sysconf(_SC_PAGESIZE);
 
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
@@ -141,10 +153,8 @@ int xtc_array_writer_open(struct xtc_array_writer *w, int fd, size_t value_size,
 	if (bpf_obj_get_info_by_fd(fd, &mi, &info_len))
 		return -errno;
 	w->max_entries = mi.max_entries;
-	/* Elements sit 8-byte aligned: only then is the mapping an array of values. */
-	if (expect >= WRITE_MAPPED_FROM && mi.type == BPF_MAP_TYPE_ARRAY &&
-	    (mi.map_flags & BPF_F_MMAPABLE) && mi.value_size == value_size && !(value_size % 8)) {
-		w->map_len = ((size_t)mi.max_entries * value_size + page - 1) / page * page;
+	if (expect >= WRITE_MAPPED_FROM && as_memory(&mi, value_size)) {
+		w->map_len = page_up((size_t)mi.max_entries * value_size);
 		w->mapped = true;
 		return 0;
 	}
@@ -169,11 +179,9 @@ static int writer_flush(struct xtc_array_writer *w)
 /* Maps the window that holds byte off of the map, whole values included. */
 static int writer_move(struct xtc_array_writer *w, size_t off)
 {
-	size_t start = off / WRITE_WINDOW * WRITE_WINDOW, len = WRITE_WINDOW + w->value_size;
-	size_t page = sysconf(_SC_PAGESIZE);
+	size_t start = off / WRITE_WINDOW * WRITE_WINDOW, len = page_up(WRITE_WINDOW + w->value_size);
 	void *p;
 
-	len = (len + page - 1) / page * page;
 	if (start + len > w->map_len)
 		len = w->map_len - start;
 	if (w->mem)

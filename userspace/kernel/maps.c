@@ -34,6 +34,16 @@ void xtc_maps_init(struct xtc_maps *m)
 		m->fd[i] = -1;
 }
 
+bool xtc_maps_none(const struct xtc_maps *m)
+{
+	int i;
+
+	for (i = 0; m && i < XTC_MAP_COUNT; i++)
+		if (m->fd[i] >= 0)
+			return false;
+	return true;
+}
+
 void xtc_maps_close(struct xtc_maps *m)
 {
 	int i;

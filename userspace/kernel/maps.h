@@ -40,6 +40,8 @@ struct xtc_maps {
 };
 
 void xtc_maps_init(struct xtc_maps *m);
+/* Whether m (or NULL) holds no map at all. */
+bool xtc_maps_none(const struct xtc_maps *m);
 void xtc_maps_close(struct xtc_maps *m);
 
 /* Sizes the rule maps of an opened (not loaded) object. */
