@@ -119,6 +119,9 @@ static long xtc_search_step(__u32 i, void *ctx)
 			(XTC_MAX_MASKS - 1)];
 	if (s->found && m->min_prio >= s->best.prio)
 		return 1;
+	/* A space that holds port ranges whole: nothing there for a port outside them. */
+	if (!xtc_port_in_span(s->pkt.sport, &m->sport) || !xtc_port_in_span(s->pkt.dport, &m->dport))
+		return 0;
 	mw = (const __u32 *)&m->mask;
 #pragma unroll
 	for (j = 0; j < (int)XTC_KEY_WORDS; j++)

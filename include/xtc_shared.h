@@ -135,14 +135,32 @@ static inline __u32 xtc_search_class(__u8 fam_bit, __u8 proto_bit)
 		proto_bit == XTC_PB_ICMP ? 2 : 3);
 }
 
-/* One tuple space: its mask (mask.mask_id is its id) and best priority. */
+/*
+ * A port range that a tuple space holds whole instead of as prefix blocks:
+ * the space's mask leaves the port out and a packet is probed only when its
+ * port is within [lo, hi].  A range of many blocks is then one entry per
+ * rule, not one per block.  {0, 0} (a range of one block is never held
+ * whole) means none: every port.
+ */
+struct xtc_port_span {
+	__u16 lo, hi;
+};
+
+/* One tuple space: its mask (mask.mask_id is its id), port spans and best priority. */
 struct xtc_mask_ent {
 	struct xtc_flow_key mask;
 	__u32 min_prio;
 	__u8 families;			/* XTC_FB_* */
 	__u8 protos;			/* XTC_PB_* */
 	__u16 pad;
+	struct xtc_port_span sport, dport;
 };
+
+/* Whether a port passes a space's span (none: every port). */
+static inline int xtc_port_in_span(__u16 port, const struct xtc_port_span *sp)
+{
+	return !sp->hi || (port >= sp->lo && port <= sp->hi);
+}
 
 /*
  * The live list of tuple spaces, sorted by min_prio so that the search stops
@@ -185,7 +203,7 @@ struct xtc_vcache_ent {
 
 /* Runtime settings (array map "xtc_config", one element). */
 #define XTC_OWNER_MAGIC 0x78746331	/* "xtc1" */
-#define XTC_STATE_SCHEMA 5		/* bumped whenever a pinned map's layout changes */
+#define XTC_STATE_SCHEMA 6		/* bumped whenever a pinned map's layout changes */
 struct xtc_config {
 	__u32 active;			/* which xtc_mask_list copy is live: 0 or 1 */
 	__u32 redirect_fallback;	/* XTC_ACT_PASS or XTC_ACT_DROP */

@@ -3,10 +3,11 @@
  * The port-range cut (model/port_lens.c) without a kernel, for
  * test_port_lens.py:
  *
- *   port_lens_drv CONFIG
+ *   port_lens_drv [--spans N] CONFIG
  *
- * Compiles the config's rules as apply does and prints one JSON line: the
- * lengths chosen per field, the match shapes and merged entries with the
+ * Compiles the config's rules as apply does (holding at most N ranges whole
+ * per field; default XTC_PORT_SPANS_MAX) and prints one JSON line: the
+ * lengths chosen per field, the ranges held whole, the match shapes and merged entries with the
  * cut, the shapes without it (xtc_tss_count_shapes), the entries the rules
  * expand to without it, and "exact": whether, for every rule, the ports its
  * expansions match on each field are its ports, each once.
@@ -24,13 +25,21 @@ struct cover {
 	int side;			/* 0: sport, 1: dport */
 };
 
-static int mark(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
+static int mark(void *ctx, const struct xtc_shape *shape, const struct xtc_flow_key *key)
 {
 	struct cover *c = ctx;
-	__u16 m = c->side ? mask->dport : mask->sport, v = c->side ? key->dport : key->sport;
-	__u32 p;
+	const struct xtc_port_span *sp = c->side ? &shape->dport : &shape->sport;
+	__u16 m = c->side ? shape->mask.dport : shape->mask.sport;
+	__u32 lo = c->side ? key->dport : key->sport, hi = lo + (__u16)~m, p;
 
-	for (p = v; p <= (__u32)v + (__u16)~m; p++)
+	/* A range held whole: the space matches any port (mask 0) within its span. */
+	if (sp->hi) {
+		if (m || lo)
+			return -EINVAL;
+		lo = sp->lo;
+		hi = sp->hi;
+	}
+	for (p = lo; p <= hi; p++)
 		if (c->n[p] < 255)
 			c->n[p]++;
 	return 0;
@@ -97,19 +106,35 @@ static void print_lens(const char *name, __u32 lens)
 	printf("]");
 }
 
+static void print_spans(const char *name, const struct xtc_port_spans *sp)
+{
+	int i;
+
+	printf("\"%s\": [", name);
+	for (i = 0; i < sp->n; i++)
+		printf("%s[%u, %u]", i ? ", " : "", sp->v[i].lo, sp->v[i].hi);
+	printf("]");
+}
+
 int main(int argc, char **argv)
 {
 	struct xtc_diag diag = {};
 	struct xtc_model *m = NULL;
 	const struct xtc_rule *over;
+	int max_spans = XTC_PORT_SPANS_MAX;
 	struct xtc_tss t;
 	size_t natural = 0;
 	bool ok = true;
 	int r, n_nat, err;
 
 	xtc_log_set_level(XTC_LOG_WARN);
+	if (argc == 4 && !strcmp(argv[1], "--spans")) {
+		max_spans = atoi(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: port_lens_drv CONFIG\n");
+		fprintf(stderr, "usage: port_lens_drv [--spans N] CONFIG\n");
 		return 2;
 	}
 	err = xtc_config_load(argv[1], &m, &diag);
@@ -121,7 +146,7 @@ int main(int argc, char **argv)
 		m->rules[r].id = (__u32)r;
 	err = xtc_tss_count_shapes(m->rules, m->n_rules, &n_nat, &over);
 	if (!err)
-		err = xtc_tss_build(m->rules, m->n_rules, NULL, &t);
+		err = xtc_tss_build_spans(m->rules, m->n_rules, NULL, max_spans, &t);
 	if (err) {
 		fprintf(stderr, "%s: %s\n", argv[1], strerror(-err));
 		xtc_model_free(m);
@@ -135,9 +160,13 @@ int main(int argc, char **argv)
 	print_lens("sport", t.lens.sport);
 	printf(", ");
 	print_lens("dport", t.lens.dport);
+	printf(", ");
+	print_spans("sport_whole", &t.lens.sspans);
+	printf(", ");
+	print_spans("dport_whole", &t.lens.dspans);
 	printf(", \"shapes\": %d, \"shapes_uncut\": %d, \"entries_expanded\": %zu, "
-	       "\"entries_uncut\": %zu, \"exact\": %s}\n", t.n_masks, n_nat, t.n_expanded, natural,
-	       ok ? "true" : "false");
+	       "\"entries_merged\": %zu, \"entries_uncut\": %zu, \"exact\": %s}\n", t.n_masks,
+	       n_nat, t.n_expanded, t.n_entries, natural, ok ? "true" : "false");
 	xtc_tss_free(&t);
 	xtc_model_free(m);
 	return 0;

@@ -136,8 +136,10 @@ static __u64 atom_hash(int shape, const struct xtc_flow_key *key)
  * rule): that can only hide a candidate, never invent one, since every
  * candidate is checked exactly.
  */
-static int add_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
+/* Expanded without lens: prefix blocks only, no span, so the shape is its mask. */
+static int add_atom(void *ctx, const struct xtc_shape *shape_, const struct xtc_flow_key *key)
 {
+	const struct xtc_flow_key *mask = &shape_->mask;
 	struct shadow *sh = ctx;
 	int shape = shape_of(sh, mask, true);
 	const struct xtc_rule *rules = sh->m->rules;
@@ -162,11 +164,11 @@ static int add_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc
 	return 0;
 }
 
-static int first_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
+static int first_atom(void *ctx, const struct xtc_shape *shape, const struct xtc_flow_key *key)
 {
 	struct shadow *sh = ctx;
 
-	sh->first_mask = *mask;
+	sh->first_mask = shape->mask;
 	sh->first_key = *key;
 	sh->got_first = true;
 	return 1;		/* one is enough: stop */

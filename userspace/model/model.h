@@ -152,7 +152,9 @@ struct xtc_model {
 	int n_absent;
 	struct xtc_rule *rules;		/* file order; generated mirrors follow */
 	int n_rules;
-	size_t n_expanded;		/* the rules' classifier entries before any merging, or 0 */
+	/* The rules' classifier entries before any merging, with every port range of
+	 * several blocks held whole (port_lens.h), or 0: an estimate, for sizing. */
+	size_t n_expanded;
 	struct xtc_static *statics;
 	int n_statics;
 	struct xtc_set *sets;		/* rules point into it */

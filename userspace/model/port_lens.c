@@ -6,6 +6,7 @@
  * a port range at all.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "port_lens.h"
 #include "util.h"
@@ -22,8 +23,29 @@ static bool has_range(bool has, const struct xtc_port_range *one, const struct x
 	return has && (set || one->lo != one->hi);
 }
 
+bool xtc_port_spans_has(const struct xtc_port_spans *spans, __u16 lo, __u16 hi)
+{
+	int i;
+
+	for (i = 0; spans && i < spans->n; i++)
+		if (spans->v[i].lo == lo && spans->v[i].hi == hi)
+			return true;
+	return false;
+}
+
+static bool spans_equal(const struct xtc_port_spans *a, const struct xtc_port_spans *b)
+{
+	return a->n == b->n && !memcmp(a->v, b->v, (size_t)a->n * sizeof(a->v[0]));
+}
+
+bool xtc_port_lens_equal(const struct xtc_port_lens *a, const struct xtc_port_lens *b)
+{
+	return a->sport == b->sport && a->dport == b->dport && spans_equal(&a->sspans, &b->sspans) &&
+	       spans_equal(&a->dspans, &b->dspans);
+}
+
 size_t xtc_port_block_lens(const struct xtc_port_range *one, const struct xtc_set *set,
-			   size_t cnt[17])
+			   const struct xtc_port_spans *spans, size_t cnt[17])
 {
 	__u16 v[32], m[32];
 	size_t n = 0;
@@ -34,21 +56,36 @@ size_t xtc_port_block_lens(const struct xtc_port_range *one, const struct xtc_se
 		const struct xtc_port_range *pr = set ? &set->ports_r[i] : one;
 
 		got = xtc_port_prefixes(pr->lo, pr->hi, v, m);
+		if (spans && got > 1 && (spans->n == XTC_PORT_SPANS_ALL ||
+					 xtc_port_spans_has(spans, pr->lo, pr->hi))) {
+			cnt[0]++;
+			n++;
+			continue;
+		}
 		for (k = 0; k < got; k++, n++)
 			cnt[xtc_port_mask_len(m[k])]++;
 	}
 	return n;
 }
 
-static void hist_add(struct field_hist *h, const struct xtc_port_range *one,
-		     const struct xtc_set *set, size_t entries)
+/* Entries of a rule per block of one field: the rule's entries over the field's natural blocks. */
+static size_t per_block(const struct xtc_port_range *one, const struct xtc_set *set,
+			size_t entries)
 {
-	size_t cnt[17], n = xtc_port_block_lens(one, set, cnt), w;
+	size_t cnt[17], n = xtc_port_block_lens(one, set, NULL, cnt);
+
+	return n ? entries / n : 0;
+}
+
+static void hist_add(struct field_hist *h, const struct xtc_port_range *one,
+		     const struct xtc_set *set, const struct xtc_port_spans *spans, size_t entries)
+{
+	size_t cnt[17], w = per_block(one, set, entries);
 	int p;
 
-	if (!n || !entries)
+	xtc_port_block_lens(one, set, spans, cnt);
+	if (!w)
 		return;
-	w = entries / n;		/* the entries each block stands for */
 	for (p = 0; p <= 16; p++) {
 		if (!cnt[p])
 			continue;
@@ -56,6 +93,131 @@ static void hist_add(struct field_hist *h, const struct xtc_port_range *one,
 		h->natural |= 1u << p;
 	}
 }
+
+/* ---- spans ------------------------------------------------------------ */
+
+#define CAND_SLOTS 4096			/* ranges looked at per field; more are left to the cut */
+
+/* A range of several blocks that rules use, and the entries holding it whole would save. */
+struct span_cand {
+	__u32 key;			/* lo << 16 | hi; 0: empty (a single port is never one) */
+	size_t saved;
+};
+
+struct span_cands {
+	struct span_cand c[CAND_SLOTS];
+	int n;
+};
+
+static void cand_add(struct span_cands *t, __u16 lo, __u16 hi, size_t saved)
+{
+	__u32 key = (__u32)lo << 16 | hi, i = (key * 0x9e3779b1u) >> 20;
+
+	for (;; i = (i + 1) & (CAND_SLOTS - 1)) {
+		if (t->c[i].key == key) {
+			t->c[i].saved = xtc_sat_add(t->c[i].saved, saved);
+			return;
+		}
+		if (!t->c[i].key)
+			break;
+	}
+	if (t->n >= CAND_SLOTS / 2)
+		return;
+	t->c[i].key = key;
+	t->c[i].saved = saved;
+	t->n++;
+}
+
+static void cands_of_field(struct span_cands *t, bool has, const struct xtc_port_range *one,
+			   const struct xtc_set *set, size_t entries)
+{
+	size_t w = has ? per_block(one, set, entries) : 0;
+	__u16 v[32], m[32];
+	int i, k;
+
+	for (i = 0; w && i < (set ? set->n_ports : 1); i++) {
+		const struct xtc_port_range *pr = set ? &set->ports_r[i] : one;
+
+		k = xtc_port_prefixes(pr->lo, pr->hi, v, m);
+		if (k > 1)
+			cand_add(t, pr->lo, pr->hi, xtc_sat_mul(w, (size_t)k - 1));
+	}
+}
+
+static int cmp_saved(const void *a, const void *b)
+{
+	const struct span_cand *x = a, *y = b;
+
+	if (x->saved != y->saved)
+		return x->saved > y->saved ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct xtc_port_span *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* The max_spans candidates that save the most, sorted as spans are. */
+static void spans_pick(struct span_cands *t, int max_spans, struct xtc_port_spans *out)
+{
+	int i, n = 0;
+
+	out->n = 0;
+	for (i = 0; i < CAND_SLOTS; i++)
+		if (t->c[i].key)
+			t->c[n++] = t->c[i];
+	qsort(t->c, n, sizeof(t->c[0]), cmp_saved);
+	if (max_spans > XTC_PORT_SPANS_MAX)
+		max_spans = XTC_PORT_SPANS_MAX;
+	for (i = 0; i < n && i < max_spans; i++)
+		out->v[out->n++] = (struct xtc_port_span){ .lo = t->c[i].key >> 16,
+							  .hi = t->c[i].key & 0xffff };
+	qsort(out->v, out->n, sizeof(out->v[0]), cmp_span);
+}
+
+/* Every field's spans for rules; false when out of memory. */
+static bool spans_choose(const struct xtc_rule *rules, int n_rules, int max_spans,
+			 struct xtc_port_lens *out)
+{
+	struct span_cands *cs, *cd;
+	int r;
+
+	if (max_spans <= 0)
+		return true;
+	cs = calloc(1, sizeof(*cs));
+	cd = calloc(1, sizeof(*cd));
+	if (!cs || !cd) {
+		free(cs);
+		free(cd);
+		return false;
+	}
+	for (r = 0; r < n_rules; r++) {
+		const struct xtc_rule *x = &rules[r];
+		bool s = has_range(x->has_sport, &x->sport, x->sport_set);
+		bool d = has_range(x->has_dport, &x->dport, x->dport_set);
+		size_t e;
+
+		if (!s && !d)
+			continue;
+		e = xtc_tss_rule_entries(x);
+		if (s)
+			cands_of_field(cs, true, &x->sport, x->sport_set, e);
+		if (d)
+			cands_of_field(cd, true, &x->dport, x->dport_set, e);
+	}
+	spans_pick(cs, max_spans, &out->sspans);
+	spans_pick(cd, max_spans, &out->dspans);
+	free(cs);
+	free(cd);
+	return true;
+}
+
+/* ---- lengths ---------------------------------------------------------- */
 
 /* The cheapest fewest lengths for one field within budget; *extra gets what they cost. */
 static __u32 field_choose(const struct field_hist *h, size_t budget, size_t *extra)
@@ -104,29 +266,39 @@ static size_t cut_blocks(const size_t cnt[17], __u32 lens)
 	return n;
 }
 
-/* What a rule's entries become with lens: exactly, from its blocks. */
+/* What a rule's entries become with lens (its spans and cut): exactly, from its blocks. */
 static size_t cut_entries(const struct xtc_rule *r, const struct xtc_port_lens *lens,
 			  size_t entries)
 {
 	size_t cs[17], cd[17];
-	size_t ns = r->has_sport ? xtc_port_block_lens(&r->sport, r->sport_set, cs) : 0;
-	size_t nd = r->has_dport ? xtc_port_block_lens(&r->dport, r->dport_set, cd) : 0;
+	size_t ns = r->has_sport ? xtc_port_block_lens(&r->sport, r->sport_set, NULL, cs) : 0;
+	size_t nd = r->has_dport ? xtc_port_block_lens(&r->dport, r->dport_set, NULL, cd) : 0;
 	size_t combos = entries / ((ns ? ns : 1) * (nd ? nd : 1));
 
+	if (ns)
+		xtc_port_block_lens(&r->sport, r->sport_set, &lens->sspans, cs);
+	if (nd)
+		xtc_port_block_lens(&r->dport, r->dport_set, &lens->dspans, cd);
 	return xtc_sat_mul(combos, xtc_sat_mul(ns ? cut_blocks(cs, lens->sport) : 1,
 				       nd ? cut_blocks(cd, lens->dport) : 1));
 }
 
 size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t budget,
-			    struct xtc_port_lens *out)
+			    int max_spans, struct xtc_port_lens *out)
 {
 	struct field_hist hs, hd;
+	struct xtc_port_lens uncut;
 	size_t xs, xd, more = 0;
 	bool any = false;
 	int r;
 
+	memset(out, 0, sizeof(*out));
 	memset(&hs, 0, sizeof(hs));
 	memset(&hd, 0, sizeof(hd));
+	out->sport = out->dport = XTC_PORT_LENS_FIXED;
+	/* Out of memory to choose spans: none, which compiles the same rules with more entries. */
+	if (!spans_choose(rules, n_rules, max_spans, out))
+		out->sspans.n = out->dspans.n = 0;
 	for (r = 0; r < n_rules; r++) {
 		const struct xtc_rule *x = &rules[r];
 		bool s = has_range(x->has_sport, &x->sport, x->sport_set);
@@ -137,19 +309,19 @@ size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t bu
 			continue;
 		e = xtc_tss_rule_entries(x);
 		if (s)
-			hist_add(&hs, &x->sport, x->sport_set, e);
+			hist_add(&hs, &x->sport, x->sport_set, &out->sspans, e);
 		if (d)
-			hist_add(&hd, &x->dport, x->dport_set, e);
+			hist_add(&hd, &x->dport, x->dport_set, &out->dspans, e);
 		any = true;
 	}
 	out->sport = hs.natural | XTC_PORT_LENS_FIXED;
 	out->dport = hd.natural | XTC_PORT_LENS_FIXED;
 	if (!any)
 		return 0;
+	uncut = *out;
 	out->sport = field_choose(&hs, budget, &xs);
 	out->dport = field_choose(&hd, budget - xs, &xd);
-	if (out->sport == (hs.natural | XTC_PORT_LENS_FIXED) &&
-	    out->dport == (hd.natural | XTC_PORT_LENS_FIXED))
+	if (out->sport == uncut.sport && out->dport == uncut.dport)
 		return 0;
 	/* A rule with ranges on both sides multiplies its cuts: count them exactly. */
 	for (r = 0; r < n_rules && more <= budget; r++) {
@@ -160,13 +332,20 @@ size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t bu
 		    !has_range(x->has_dport, &x->dport, x->dport_set))
 			continue;
 		e = xtc_tss_rule_entries(x);
-		more = xtc_sat_add(more, cut_entries(x, out, e) - e);
+		more = xtc_sat_add(more, cut_entries(x, out, e) - cut_entries(x, &uncut, e));
 	}
 	if (more <= budget)
 		return more;
-	out->sport = hs.natural | XTC_PORT_LENS_FIXED;
-	out->dport = hd.natural | XTC_PORT_LENS_FIXED;
+	*out = uncut;
 	return 0;
+}
+
+static void spans_add(struct xtc_port_spans *s, const struct xtc_port_span *sp)
+{
+	if (!sp->hi || s->n >= XTC_PORT_SPANS_MAX || xtc_port_spans_has(s, sp->lo, sp->hi))
+		return;
+	s->v[s->n++] = *sp;
+	qsort(s->v, s->n, sizeof(s->v[0]), cmp_span);
 }
 
 void xtc_port_lens_of_list(const struct xtc_mask_ent *masks, int n_masks,
@@ -174,9 +353,12 @@ void xtc_port_lens_of_list(const struct xtc_mask_ent *masks, int n_masks,
 {
 	int i;
 
+	memset(out, 0, sizeof(*out));
 	out->sport = out->dport = XTC_PORT_LENS_FIXED;
 	for (i = 0; i < n_masks; i++) {
 		out->sport |= 1u << xtc_port_mask_len(masks[i].mask.sport);
 		out->dport |= 1u << xtc_port_mask_len(masks[i].mask.dport);
+		spans_add(&out->sspans, &masks[i].sport);
+		spans_add(&out->dspans, &masks[i].dport);
 	}
 }

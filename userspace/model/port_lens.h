@@ -17,9 +17,29 @@
 /* Bit l set: /l is a length of the field's blocks.  /0 (any) and /16 (one port) always are. */
 #define XTC_PORT_LENS_FIXED (1u << 0 | 1u << 16)
 
+/*
+ * Ranges held whole instead (xtc_port_span in xtc_shared.h): a range of
+ * several blocks that some rule uses becomes one entry per rule in a space
+ * of its own, up to this many per field.  The rest are cut as above.
+ */
+#define XTC_PORT_SPANS_MAX 16
+
+/* xtc_port_spans.n for estimates: every range of several blocks held whole. */
+#define XTC_PORT_SPANS_ALL (-1)
+
+struct xtc_port_spans {
+	int n;
+	struct xtc_port_span v[XTC_PORT_SPANS_MAX];	/* sorted by lo, then hi */
+};
+
 struct xtc_port_lens {
 	__u32 sport, dport;
+	struct xtc_port_spans sspans, dspans;
 };
+
+/* Whether [lo, hi] is one of spans (NULL: none). */
+bool xtc_port_spans_has(const struct xtc_port_spans *spans, __u16 lo, __u16 hi);
+bool xtc_port_lens_equal(const struct xtc_port_lens *a, const struct xtc_port_lens *b);
 
 /* Extra entries the cut may cost a rule set: under 1 MiB of kernel memory. */
 #define XTC_PORT_CUT_BUDGET 8192
@@ -37,22 +57,26 @@ static inline int xtc_port_lens_target(__u32 lens, int plen)
 }
 
 /*
- * The lengths to compile rules with: for each field, the fewest that keep
- * the extra entries of both within budget (fewer extra entries between
- * equals).  Rules without a port range leave them as they are.  Returns
- * how many entries the cut adds.
+ * The spans and lengths to compile rules with.  Spans first: for each
+ * field, the max_spans ranges of several blocks that save the most entries.
+ * Then, for the blocks of the other ranges, the fewest lengths that keep
+ * the extra entries of both fields within budget (fewer extra entries
+ * between equals).  Rules without a port range leave them as they are.
+ * Returns how many entries the cut adds.
  */
 size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t budget,
-			    struct xtc_port_lens *out);
+			    int max_spans, struct xtc_port_lens *out);
 /*
- * The prefix blocks of one port field (a range, or a set's ranges): how many
- * of each length into cnt, and how many in all.
+ * The blocks of one port field (a range, or a set's ranges): how many of
+ * each length into cnt, and how many in all.  A range in spans is one block
+ * of length 0 (its space leaves the port out of the mask); NULL: none are.
  */
 size_t xtc_port_block_lens(const struct xtc_port_range *one, const struct xtc_set *set,
-			   size_t cnt[17]);
+			   const struct xtc_port_spans *spans, size_t cnt[17]);
 /*
- * The lengths a compiled list was made with, from its shapes: the same as
- * chosen, since every chosen length is some block's target.
+ * The spans and lengths a compiled list was made with, from its shapes: the
+ * same as chosen, since every chosen span is some space's and every chosen
+ * length is some block's target.
  */
 void xtc_port_lens_of_list(const struct xtc_mask_ent *masks, int n_masks,
 			   struct xtc_port_lens *out);

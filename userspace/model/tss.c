@@ -84,98 +84,112 @@ static int combo_family(const struct xtc_rule *r, const struct xtc_cidr *s,
 	return fam;
 }
 
-/* A side's ports as prefix blocks: all of a set's elements, or the one range, or any. */
-struct blocks {
-	__u16 *val, *mask;
-	int n;
-	__u16 inl_val[32], inl_mask[32];	/* enough unless it is a set */
+/*
+ * One block of a side's ports: a prefix (val/mask), or a range held whole
+ * (span set, mask 0: the space leaves the port to the span).
+ */
+struct block {
+	__u16 val, mask;
+	struct xtc_port_span span;
 };
 
-static int blocks_of(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
-		     struct blocks *b)
+/* A side's ports as blocks: all of a set's elements, or the one range, or any. */
+struct blocks {
+	struct block *b;
+	int n;
+	struct block inl[32];		/* enough unless it is a set */
+};
+
+/* One element's blocks into out (room for 32); returns how many. */
+static int range_blocks(const struct xtc_port_range *pr, const struct xtc_port_spans *spans,
+			struct block *out)
 {
 	__u16 v[32], m[32];
+	int i, n;
+
+	if (spans && spans->n && xtc_port_spans_has(spans, pr->lo, pr->hi)) {
+		out[0] = (struct block){ .span = { .lo = pr->lo, .hi = pr->hi } };
+		return 1;
+	}
+	n = xtc_port_prefixes(pr->lo, pr->hi, v, m);
+	for (i = 0; i < n; i++)
+		out[i] = (struct block){ .val = v[i], .mask = m[i] };
+	return n;
+}
+
+static int blocks_of(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
+		     const struct xtc_port_spans *spans, struct blocks *b)
+{
+	struct block tmp[32];
 	int i, n = 0;
 
-	b->val = b->inl_val;
-	b->mask = b->inl_mask;
+	b->b = b->inl;
 	if (!has) {
-		b->val[0] = b->mask[0] = 0;
+		b->b[0] = (struct block){ 0 };
 		b->n = 1;
 		return 0;
 	}
 	if (!set) {
-		b->n = xtc_port_prefixes(one->lo, one->hi, b->val, b->mask);
+		b->n = range_blocks(one, spans, b->b);
 		return 0;
 	}
 	for (i = 0; i < set->n_ports; i++)
-		n += xtc_port_prefixes(set->ports_r[i].lo, set->ports_r[i].hi, v, m);
+		n += range_blocks(&set->ports_r[i], spans, tmp);
 	if (n > 32) {
-		b->val = malloc((size_t)n * sizeof(*b->val));
-		b->mask = malloc((size_t)n * sizeof(*b->mask));
-		if (!b->val || !b->mask) {
-			free(b->val);
-			free(b->mask);
-			b->val = b->mask = NULL;
+		b->b = malloc((size_t)n * sizeof(*b->b));
+		if (!b->b)
 			return -ENOMEM;
-		}
 	}
 	for (i = 0, b->n = 0; i < set->n_ports; i++)
-		b->n += xtc_port_prefixes(set->ports_r[i].lo, set->ports_r[i].hi, b->val + b->n,
-					  b->mask + b->n);
+		b->n += range_blocks(&set->ports_r[i], spans, b->b + b->n);
 	return 0;
 }
 
 static void blocks_free(struct blocks *b)
 {
-	if (b->val != b->inl_val)
-		free(b->val);
-	if (b->mask != b->inl_mask)
-		free(b->mask);
+	if (b->b != b->inl)
+		free(b->b);
+	b->b = NULL;
 }
 
-/* Cuts b's blocks into the lengths of lens (port_lens.h); 0 leaves them. */
+/* Cuts b's prefix blocks into the lengths of lens (port_lens.h); 0 leaves them. */
 static int blocks_cut(struct blocks *b, __u32 lens)
 {
-	__u16 *val, *mask;
+	struct block *nb;
 	size_t n = 0, j = 0, k;
 	int i;
 
 	if (!lens)
 		return 0;
 	for (i = 0; i < b->n; i++) {
-		int p = xtc_port_mask_len(b->mask[i]);
+		int p = xtc_port_mask_len(b->b[i].mask);
 
 		n += (size_t)1 << (xtc_port_lens_target(lens, p) - p);
 	}
 	if (n == (size_t)b->n)
 		return 0;
-	val = malloc(n * sizeof(*val));
-	mask = malloc(n * sizeof(*mask));
-	if (!val || !mask) {
-		free(val);
-		free(mask);
+	nb = malloc(n * sizeof(*nb));
+	if (!nb)
 		return -ENOMEM;
-	}
 	for (i = 0; i < b->n; i++) {
-		int p = xtc_port_mask_len(b->mask[i]), l = xtc_port_lens_target(lens, p);
+		int p = xtc_port_mask_len(b->b[i].mask), l = xtc_port_lens_target(lens, p);
 
-		for (k = 0; k < (size_t)1 << (l - p); k++, j++) {
-			val[j] = (__u16)(b->val[i] + (k << (16 - l)));
-			mask[j] = (__u16)(0xffffu << (16 - l));
-		}
+		/* A span's mask is 0, whose target is 0: it stays one block. */
+		for (k = 0; k < (size_t)1 << (l - p); k++, j++)
+			nb[j] = (struct block){ .val = (__u16)(b->b[i].val + (k << (16 - l))),
+						.mask = (__u16)(0xffffu << (16 - l)),
+						.span = b->b[i].span };
 	}
 	blocks_free(b);
-	b->val = val;
-	b->mask = mask;
+	b->b = nb;
 	b->n = (int)n;
 	return 0;
 }
 
 static int blocks_cut_of(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
-			 __u32 lens, struct blocks *b)
+			 __u32 lens, const struct xtc_port_spans *spans, struct blocks *b)
 {
-	int err = blocks_of(has, one, set, b);
+	int err = blocks_of(has, one, set, spans, b);
 
 	if (!err && has) {
 		err = blocks_cut(b, lens);
@@ -197,12 +211,15 @@ static void prefix_mask(__u8 *mask, int bytes, int plen)
 }
 
 /* The shape of one expansion; splen/dplen -1 when the side is absent. */
-static void make_mask(const struct xtc_rule *r, int fam, int splen, int dplen, __u16 sm,
-		      __u16 dm, struct xtc_flow_key *mask)
+static void make_mask(const struct xtc_rule *r, int fam, int splen, int dplen,
+		      const struct block *sb, const struct block *db, struct xtc_shape *shape)
 {
+	struct xtc_flow_key *mask = &shape->mask;
 	int alen = fam == XTC_FAMILY_V6 ? 16 : 4;
 
-	memset(mask, 0, sizeof(*mask));
+	memset(shape, 0, sizeof(*shape));
+	shape->sport = sb->span;
+	shape->dport = db->span;
 	mask->dir = 0xff;
 	if (r->ifindex)
 		mask->ifindex = 0xffffffff;
@@ -216,8 +233,8 @@ static void make_mask(const struct xtc_rule *r, int fam, int splen, int dplen, _
 		prefix_mask((__u8 *)mask->dst, alen, dplen);
 	if (r->has_sport || r->has_dport)
 		mask->flags = XTC_KF_L4;
-	mask->sport = sm;
-	mask->dport = dm;
+	mask->sport = sb->mask;
+	mask->dport = db->mask;
 }
 
 static void make_key(const struct xtc_rule *r, int fam, const struct xtc_cidr *s,
@@ -253,10 +270,12 @@ int xtc_tss_expand(const struct xtc_rule *r, const struct xtc_port_lens *lens,
 	struct blocks sp, dp;
 	int i, j, a, b, err;
 
-	err = blocks_cut_of(r->has_sport, &r->sport, r->sport_set, lens ? lens->sport : 0, &sp);
+	err = blocks_cut_of(r->has_sport, &r->sport, r->sport_set, lens ? lens->sport : 0,
+			    lens ? &lens->sspans : NULL, &sp);
 	if (err)
 		return err;
-	err = blocks_cut_of(r->has_dport, &r->dport, r->dport_set, lens ? lens->dport : 0, &dp);
+	err = blocks_cut_of(r->has_dport, &r->dport, r->dport_set, lens ? lens->dport : 0,
+			    lens ? &lens->dspans : NULL, &dp);
 	if (err) {
 		blocks_free(&sp);
 		return err;
@@ -272,12 +291,14 @@ int xtc_tss_expand(const struct xtc_rule *r, const struct xtc_port_lens *lens,
 				continue;
 			for (a = 0; a < sp.n && !err; a++) {
 				for (b = 0; b < dp.n && !err; b++) {
-					struct xtc_flow_key mask, key;
+					struct xtc_shape shape;
+					struct xtc_flow_key key;
 
 					make_mask(r, fam, s ? s->plen : -1, d ? d->plen : -1,
-						  sp.mask[a], dp.mask[b], &mask);
-					make_key(r, fam, s, d, sp.val[a], dp.val[b], &mask, &key);
-					err = fn(ctx, &mask, &key);
+						  &sp.b[a], &dp.b[b], &shape);
+					make_key(r, fam, s, d, sp.b[a].val, dp.b[b].val,
+						 &shape.mask, &key);
+					err = fn(ctx, &shape, &key);
 				}
 			}
 		}
@@ -289,31 +310,36 @@ int xtc_tss_expand(const struct xtc_rule *r, const struct xtc_port_lens *lens,
 
 /* ---- counting --------------------------------------------------------- */
 
-/* Whether a listed shape is mask (whose mask_id is 0), its own mask_id aside. */
-static bool same_shape(const struct xtc_flow_key *listed, const struct xtc_flow_key *mask)
+/* Whether a listed space has shape (whose mask_id is 0), its own mask_id aside. */
+static bool same_shape(const struct xtc_mask_ent *listed, const struct xtc_shape *shape)
 {
-	return !memcmp((const char *)listed + sizeof(listed->mask_id),
+	const struct xtc_flow_key *mask = &shape->mask;
+
+	return !memcmp((const char *)&listed->mask + sizeof(mask->mask_id),
 		       (const char *)mask + sizeof(mask->mask_id),
-		       sizeof(*mask) - sizeof(mask->mask_id));
+		       sizeof(*mask) - sizeof(mask->mask_id)) &&
+	       !memcmp(&listed->sport, &shape->sport, sizeof(shape->sport)) &&
+	       !memcmp(&listed->dport, &shape->dport, sizeof(shape->dport));
 }
 
-/* Where mask is in a list of shapes, or -1. */
-static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_flow_key *mask)
+/* Where shape is in a list of spaces, or -1. */
+static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_shape *shape)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (same_shape(&list[i].mask, mask))
+		if (same_shape(&list[i], shape))
 			return i;
 	return -1;
 }
 
 
-static size_t port_blocks(bool has, const struct xtc_port_range *one, const struct xtc_set *set)
+static size_t port_blocks(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
+			  const struct xtc_port_spans *spans)
 {
 	size_t cnt[17];
 
-	return has ? xtc_port_block_lens(one, set, cnt) : 1;
+	return has ? xtc_port_block_lens(one, set, spans, cnt) : 1;
 }
 
 /* How many of a side's options have family fam (an absent side: one). */
@@ -327,7 +353,8 @@ static size_t side_in_family(bool has, const struct xtc_cidr *one, const struct 
 	return one->family == fam;
 }
 
-size_t xtc_tss_rule_entries(const struct xtc_rule *r)
+/* The entries of r with lens's spans (NULL: none), before any cut. */
+static size_t rule_entries_spanned(const struct xtc_rule *r, const struct xtc_port_lens *lens)
 {
 	static const int fams[] = { XTC_FAMILY_V4, XTC_FAMILY_V6 };
 	size_t combos = 0, i;
@@ -344,8 +371,23 @@ size_t xtc_tss_rule_entries(const struct xtc_rule *r)
 		}
 	}
 	return xtc_sat_mul(combos,
-			   xtc_sat_mul(port_blocks(r->has_sport, &r->sport, r->sport_set),
-				       port_blocks(r->has_dport, &r->dport, r->dport_set)));
+			   xtc_sat_mul(port_blocks(r->has_sport, &r->sport, r->sport_set,
+						   lens ? &lens->sspans : NULL),
+				       port_blocks(r->has_dport, &r->dport, r->dport_set,
+						   lens ? &lens->dspans : NULL)));
+}
+
+size_t xtc_tss_rule_entries(const struct xtc_rule *r)
+{
+	return rule_entries_spanned(r, NULL);
+}
+
+size_t xtc_tss_rule_entries_whole(const struct xtc_rule *r)
+{
+	static const struct xtc_port_lens all = { .sspans.n = XTC_PORT_SPANS_ALL,
+						  .dspans.n = XTC_PORT_SPANS_ALL };
+
+	return rule_entries_spanned(r, &all);
 }
 
 /* The distinct values of something small: prefix lengths or port masks of a side. */
@@ -385,65 +427,79 @@ static void side_plens(bool has, const struct xtc_cidr *one, const struct xtc_se
 			distinct_add(d, set->prefixes[i].plen);
 }
 
+/* The distinct (mask, span) blocks of a side, after the cut. */
+struct distinct_blocks {
+	struct block v[64];		/* 17 lengths and XTC_PORT_SPANS_MAX spans at most */
+	int n;
+};
+
 static int port_masks(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
-		      __u32 lens, struct distinct *d)
+		      const struct xtc_port_lens *lens, bool dport, struct distinct_blocks *d)
 {
 	struct blocks b;
-	int i, err;
+	int i, j, err;
 
-	err = blocks_cut_of(has, one, set, lens, &b);
+	err = blocks_cut_of(has, one, set, lens ? (dport ? lens->dport : lens->sport) : 0,
+			    lens ? (dport ? &lens->dspans : &lens->sspans) : NULL, &b);
 	if (err)
 		return err;
 	d->n = 0;
-	for (i = 0; i < b.n; i++)
-		distinct_add(d, b.mask[i]);
+	for (i = 0; i < b.n; i++) {
+		struct block x = { .mask = b.b[i].mask, .span = b.b[i].span };
+
+		for (j = 0; j < d->n && memcmp(&d->v[j], &x, sizeof(x)); j++)
+			;
+		if (j == d->n && d->n < (int)ARRAY_SIZE(d->v))
+			d->v[d->n++] = x;
+	}
 	blocks_free(&b);
 	return 0;
 }
 
 struct shape_count {
-	struct xtc_flow_key masks[XTC_MAX_MASKS];
+	struct xtc_shape shapes[XTC_MAX_MASKS];
 	int n;
-	int last;			/* where the previous mask was found: rules come in runs */
+	int last;			/* where the previous shape was found: rules come in runs */
 };
 
-/* Adds mask unless known: 0, or -E2BIG when it would be one too many. */
-static int count_mask(struct shape_count *sc, const struct xtc_flow_key *mask)
+/* Adds shape unless known: 0, or -E2BIG when it would be one too many. */
+static int count_shape(struct shape_count *sc, const struct xtc_shape *shape)
 {
 	int i;
 
-	if (sc->n && !memcmp(&sc->masks[sc->last], mask, sizeof(*mask)))
+	if (sc->n && !memcmp(&sc->shapes[sc->last], shape, sizeof(*shape)))
 		return 0;
 	for (i = 0; i < sc->n; i++) {
-		if (!memcmp(&sc->masks[i], mask, sizeof(*mask))) {
+		if (!memcmp(&sc->shapes[i], shape, sizeof(*shape))) {
 			sc->last = i;
 			return 0;
 		}
 	}
 	if (sc->n >= XTC_MAX_MASKS)
 		return -E2BIG;
-	sc->masks[sc->n] = *mask;
+	sc->shapes[sc->n] = *shape;
 	sc->last = sc->n++;
 	return 0;
 }
 
-typedef int (*mask_fn)(void *ctx, const struct xtc_flow_key *mask);
+typedef int (*shape_fn)(void *ctx, const struct xtc_shape *shape);
 
-static int count_one(void *ctx, const struct xtc_flow_key *mask)
+static int count_one(void *ctx, const struct xtc_shape *shape)
 {
-	return count_mask(ctx, mask);
+	return count_shape(ctx, shape);
 }
 
 /*
- * Every distinct mask of one rule, from the distinct prefix lengths and port
- * masks of its sides: the cross product that xtc_tss_expand() walks makes
- * every combination of them, and nothing else.
+ * Every distinct shape of one rule, from the distinct prefix lengths and
+ * port blocks of its sides: the cross product that xtc_tss_expand() walks
+ * makes every combination of them, and nothing else.
  */
-static int each_mask(const struct xtc_rule *r, const struct xtc_port_lens *lens, mask_fn fn,
+static int each_mask(const struct xtc_rule *r, const struct xtc_port_lens *lens, shape_fn fn,
 		     void *ctx)
 {
 	static const int both[] = { XTC_FAMILY_V4, XTC_FAMILY_V6 };
-	struct distinct sp, dp, sm, dm;
+	struct distinct sp, dp;
+	struct distinct_blocks sm, dm;
 	int fams[2], n_fams = 0, f, i, j, a, b, err;
 
 	if (!r->has_src && !r->has_dst) {
@@ -453,9 +509,9 @@ static int each_mask(const struct xtc_rule *r, const struct xtc_port_lens *lens,
 			if (!r->family || r->family == both[f])
 				fams[n_fams++] = both[f];
 	}
-	err = port_masks(r->has_sport, &r->sport, r->sport_set, lens ? lens->sport : 0, &sm);
+	err = port_masks(r->has_sport, &r->sport, r->sport_set, lens, false, &sm);
 	if (!err)
-		err = port_masks(r->has_dport, &r->dport, r->dport_set, lens ? lens->dport : 0, &dm);
+		err = port_masks(r->has_dport, &r->dport, r->dport_set, lens, true, &dm);
 	for (f = 0; f < n_fams && !err; f++) {
 		if (r->has_src || r->has_dst) {
 			side_plens(r->has_src, &r->src, r->src_set, fams[f], &sp);
@@ -468,11 +524,11 @@ static int each_mask(const struct xtc_rule *r, const struct xtc_port_lens *lens,
 			for (j = 0; j < dp.n && !err; j++)
 				for (a = 0; a < sm.n && !err; a++)
 					for (b = 0; b < dm.n && !err; b++) {
-						struct xtc_flow_key mask;
+						struct xtc_shape shape;
 
 						make_mask(r, fams[f], sp.v[i], dp.v[j],
-							  (__u16)sm.v[a], (__u16)dm.v[b], &mask);
-						err = fn(ctx, &mask);
+							  &sm.v[a], &dm.v[b], &shape);
+						err = fn(ctx, &shape);
 					}
 	}
 	return err;
@@ -489,10 +545,10 @@ struct mask_bits {
 	__u64 bits;
 };
 
-static int bit_of(void *ctx, const struct xtc_flow_key *mask)
+static int bit_of(void *ctx, const struct xtc_shape *shape)
 {
 	struct mask_bits *mb = ctx;
-	int i = fixed_find(mb->list, mb->n, mask);
+	int i = fixed_find(mb->list, mb->n, shape);
 
 	if (i < 0)
 		return -ESTALE;
@@ -543,7 +599,7 @@ bool xtc_tss_shapes_within(const struct xtc_rule *r, const struct xtc_rule *of)
 	int i, j;
 
 	for (i = 0; within && i < a->n; i++) {
-		for (j = 0; j < b->n && memcmp(&a->masks[i], &b->masks[j], sizeof(a->masks[i])); j++)
+		for (j = 0; j < b->n && memcmp(&a->shapes[i], &b->shapes[j], sizeof(a->shapes[i])); j++)
 			;
 		within = j < b->n;
 	}
@@ -554,9 +610,9 @@ bool xtc_tss_shapes_within(const struct xtc_rule *r, const struct xtc_rule *of)
 
 /* ---- shapes ----------------------------------------------------------- */
 
-static int mask_find(const struct xtc_tss *t, const struct xtc_flow_key *mask)
+static int mask_find(const struct xtc_tss *t, const struct xtc_shape *shape)
 {
-	return fixed_find(t->masks, t->n_masks, mask);
+	return fixed_find(t->masks, t->n_masks, shape);
 }
 
 static bool id_taken(const struct xtc_tss *t, const struct xtc_mask_list *prev, __u16 id)
@@ -574,10 +630,10 @@ static bool id_taken(const struct xtc_tss *t, const struct xtc_mask_list *prev, 
 }
 
 static __u16 mask_id_for(const struct xtc_tss *t, const struct xtc_mask_list *prev,
-			 const struct xtc_flow_key *mask)
+			 const struct xtc_shape *shape)
 {
 	int i = prev ? fixed_find(prev->ent, prev->count < XTC_MAX_MASKS ? (int)prev->count :
-				  XTC_MAX_MASKS, mask) : -1;
+				  XTC_MAX_MASKS, shape) : -1;
 	__u16 id;
 
 	if (i >= 0)
@@ -589,17 +645,19 @@ static __u16 mask_id_for(const struct xtc_tss *t, const struct xtc_mask_list *pr
 
 /* Adds one expansion's shape; returns the mask slot or a negative errno. */
 static int add_shape(struct xtc_tss *t, const struct xtc_mask_list *prev,
-		     const struct xtc_flow_key *mask)
+		     const struct xtc_shape *shape)
 {
-	int i = mask_find(t, mask);
+	int i = mask_find(t, shape);
 
 	if (i >= 0)
 		return i;
 	if (t->n_masks >= XTC_MAX_MASKS)
 		return -E2BIG;
 	i = t->n_masks++;
-	t->masks[i].mask = *mask;
-	t->masks[i].mask.mask_id = mask_id_for(t, prev, mask);
+	t->masks[i].mask = shape->mask;
+	t->masks[i].mask.mask_id = mask_id_for(t, prev, shape);
+	t->masks[i].sport = shape->sport;
+	t->masks[i].dport = shape->dport;
 	t->masks[i].min_prio = ~0U;
 	return i;
 }
@@ -629,20 +687,20 @@ struct entries_ctx {
 	struct xtc_port_lens lens;	/* what port ranges are cut into */
 	struct xtc_rule_val val;
 	int last_slot;			/* expansions of one rule mostly share a shape */
-	struct xtc_flow_key last_mask;
-	/* Slots + 1 by a hash of the mask: a port range's blocks alternate between a few. */
+	struct xtc_shape last_shape;
+	/* Slots + 1 by a hash of the shape: a port range's blocks alternate between a few. */
 	__u8 recent[16];
 	xtc_tss_entry_fn fn;
 	void *fn_ctx;
 };
 
-static unsigned int recent_of(const struct xtc_flow_key *mask)
+static unsigned int recent_of(const struct xtc_shape *shape)
 {
-	const __u32 *w = (const __u32 *)mask;
+	const __u32 *w = (const __u32 *)shape;
 	__u32 h = 0;
 	size_t i;
 
-	for (i = 0; i < sizeof(*mask) / 4; i++)
+	for (i = 0; i < sizeof(*shape) / 4; i++)
 		h = (h ^ w[i]) * 0x9e3779b1U;
 	return h >> 28;
 }
@@ -655,26 +713,26 @@ __u8 xtc_tss_entry_families(const struct xtc_flow_key *k)
 	       k->family == XTC_FAMILY_V6 ? XTC_FB_V6 : XTC_FB_V4 | XTC_FB_V6;
 }
 
-static int put_atom(void *ctx, const struct xtc_flow_key *mask, const struct xtc_flow_key *key)
+static int put_atom(void *ctx, const struct xtc_shape *shape, const struct xtc_flow_key *key)
 {
 	struct entries_ctx *b = ctx;
 	struct xtc_tss_entry e = { .key = *key, .val = b->val };
 	const struct xtc_mask_ent *list = b->t ? b->t->masks : b->fixed;
 	int slot = b->last_slot;
 
-	if (slot < 0 || memcmp(&b->last_mask, mask, sizeof(*mask))) {
-		unsigned int ri = recent_of(mask);
+	if (slot < 0 || memcmp(&b->last_shape, shape, sizeof(*shape))) {
+		unsigned int ri = recent_of(shape);
 
 		slot = b->recent[ri] - 1;
-		if (slot < 0 || !same_shape(&list[slot].mask, mask)) {
-			slot = b->t ? add_shape(b->t, b->prev, mask) :
-			       fixed_find(b->fixed, b->n_fixed, mask);
+		if (slot < 0 || !same_shape(&list[slot], shape)) {
+			slot = b->t ? add_shape(b->t, b->prev, shape) :
+			       fixed_find(b->fixed, b->n_fixed, shape);
 			if (slot < 0)
 				return b->t ? slot : -ESTALE;
 			b->recent[ri] = (__u8)(slot + 1);
 		}
 		b->last_slot = slot;
-		b->last_mask = *mask;
+		b->last_shape = *shape;
 		list = b->t ? b->t->masks : b->fixed;
 	}
 	e.key.mask_id = list[slot].mask.mask_id;
@@ -772,14 +830,15 @@ static int build_entry(void *ctx, const struct xtc_tss_entry *e)
 	return b->tab ? entry_table_put_hashed(b->tab, e, kh) : 0;
 }
 
-/* How many entries the rules expand to, before shadowed ones are merged. */
-static size_t count_entries(const struct xtc_rule *rules, int n_rules)
+/* How many entries the rules expand to with lens's spans, before the cut and merging. */
+static size_t count_entries(const struct xtc_rule *rules, int n_rules,
+			    const struct xtc_port_lens *lens)
 {
 	size_t total = 0;
 	int r;
 
 	for (r = 0; r < n_rules; r++)
-		total = xtc_sat_add(total, xtc_tss_rule_entries(&rules[r]));
+		total = xtc_sat_add(total, rule_entries_spanned(&rules[r], lens));
 	return total;
 }
 
@@ -833,8 +892,9 @@ static int compile(const struct xtc_rule *rules, int n_rules, const struct xtc_m
 	return 0;
 }
 
-static int build(const struct xtc_rule *rules, int n_rules, const struct xtc_mask_list *prev,
-		 bool digests, bool entries, struct xtc_tss *t)
+static int build_spans(const struct xtc_rule *rules, int n_rules,
+		       const struct xtc_mask_list *prev, bool digests, bool entries, int max_spans,
+		       struct xtc_tss *t)
 {
 	size_t cut;
 	int err = 0;
@@ -842,10 +902,11 @@ static int build(const struct xtc_rule *rules, int n_rules, const struct xtc_mas
 	double t0 = xtc_now();
 
 	memset(t, 0, sizeof(*t));
-	cut = xtc_port_lens_choose(rules, n_rules, XTC_PORT_CUT_BUDGET, &t->lens);
-	pr_debug("timing: port ranges cut (%zu more entries) %.3f s\n", cut, xtc_now() - t0);
+	cut = xtc_port_lens_choose(rules, n_rules, XTC_PORT_CUT_BUDGET, max_spans, &t->lens);
+	pr_debug("timing: port ranges cut (%d+%d held whole, %zu more entries) %.3f s\n",
+		 t->lens.sspans.n, t->lens.dspans.n, cut, xtc_now() - t0);
 	if (entries)
-		err = entry_table_reserve(&t->set, count_entries(rules, n_rules) + cut);
+		err = entry_table_reserve(&t->set, count_entries(rules, n_rules, &t->lens) + cut);
 	if (!err)
 		err = compile(rules, n_rules, prev, digests, entries ? &t->set : NULL, t);
 	if (err) {
@@ -860,16 +921,42 @@ static int build(const struct xtc_rule *rules, int n_rules, const struct xtc_mas
 	return 0;
 }
 
+/*
+ * Spans add shapes of their own, so many of them may need more than
+ * XTC_MAX_MASKS: then fewer, down to none, which needs the shapes that check
+ * counted (xtc_tss_count_shapes()), at most XTC_MAX_MASKS.
+ */
+static int build(const struct xtc_rule *rules, int n_rules, const struct xtc_mask_list *prev,
+		 bool digests, bool entries, int max_spans, struct xtc_tss *t)
+{
+	int err;
+
+	for (;;) {
+		err = build_spans(rules, n_rules, prev, digests, entries, max_spans, t);
+		if (err != -E2BIG || !max_spans)
+			return err;
+		pr_debug("tss: the port ranges held whole need too many shapes: at most %d per "
+			 "field\n", max_spans / 2);
+		max_spans /= 2;
+	}
+}
+
 int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 		  const struct xtc_mask_list *prev, struct xtc_tss *t)
 {
-	return build(rules, n_rules, prev, true, true, t);
+	return build(rules, n_rules, prev, true, true, XTC_PORT_SPANS_MAX, t);
+}
+
+int xtc_tss_build_spans(const struct xtc_rule *rules, int n_rules,
+			const struct xtc_mask_list *prev, int max_spans, struct xtc_tss *t)
+{
+	return build(rules, n_rules, prev, true, true, max_spans, t);
 }
 
 int xtc_tss_compile(const struct xtc_rule *rules, int n_rules,
 		    const struct xtc_mask_list *prev, struct xtc_tss *t)
 {
-	return build(rules, n_rules, prev, true, false, t);
+	return build(rules, n_rules, prev, true, false, XTC_PORT_SPANS_MAX, t);
 }
 
 int xtc_tss_add_entries(const struct xtc_rule *rules, int n_rules, struct xtc_tss *t)
@@ -879,7 +966,7 @@ int xtc_tss_add_entries(const struct xtc_rule *rules, int n_rules, struct xtc_ts
 
 	if (t->set.n)
 		return 0;
-	err = entry_table_reserve(&t->set, count_entries(rules, n_rules));
+	err = entry_table_reserve(&t->set, count_entries(rules, n_rules, &t->lens));
 	for (r = 0; r < n_rules && !err; r++)
 		err = xtc_tss_rule_entries_in(&rules[r], t->masks, t->n_masks, &t->lens, build_entry,
 					      &bc);

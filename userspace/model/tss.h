@@ -16,6 +16,12 @@
 #include "entry_table.h"
 #include "port_lens.h"
 
+/* A tuple space's identity: its mask (mask_id 0) and the port ranges it holds whole. */
+struct xtc_shape {
+	struct xtc_flow_key mask;
+	struct xtc_port_span sport, dport;
+};
+
 struct xtc_tss {
 	struct xtc_mask_ent masks[XTC_MAX_MASKS];	/* sorted by min_prio */
 	int n_masks;
@@ -43,6 +49,13 @@ struct xtc_tss {
  */
 int xtc_tss_build(const struct xtc_rule *rules, int n_rules,
 		  const struct xtc_mask_list *prev, struct xtc_tss *t);
+/*
+ * xtc_tss_build() holding at most max_spans port ranges whole per field
+ * (port_lens.h; it holds XTC_PORT_SPANS_MAX), fewer when they need too many
+ * shapes: for tests.
+ */
+int xtc_tss_build_spans(const struct xtc_rule *rules, int n_rules,
+			const struct xtc_mask_list *prev, int max_spans, struct xtc_tss *t);
 /*
  * The same without the entries: shapes and digests only, which is all a
  * re-apply needs when few rules changed (it expands those again).
@@ -131,15 +144,17 @@ int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *
  * SIZE_MAX; cheap (no entry is made).
  */
 size_t xtc_tss_rule_entries(const struct xtc_rule *r);
+/* The same with every port range of several blocks held whole: one block each. */
+size_t xtc_tss_rule_entries_whole(const struct xtc_rule *r);
 
 /*
- * Calls fn for every (mask, key) r expands to, in the order xtc_tss_build()
+ * Calls fn for every (shape, key) r expands to, in the order xtc_tss_build()
  * adds them; key is already masked and mask_id is 0 in both.  Port ranges
- * are cut into the lengths of lens, or left as prefix blocks when it is
+ * are held whole or cut as lens says, or left as prefix blocks when it is
  * NULL.  Stops at and returns the first nonzero value fn returns; -ENOMEM
  * when out of memory.
  */
-typedef int (*xtc_tss_atom_fn)(void *ctx, const struct xtc_flow_key *mask,
+typedef int (*xtc_tss_atom_fn)(void *ctx, const struct xtc_shape *shape,
 			       const struct xtc_flow_key *key);
 int xtc_tss_expand(const struct xtc_rule *r, const struct xtc_port_lens *lens,
 		   xtc_tss_atom_fn fn, void *ctx);

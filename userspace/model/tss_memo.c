@@ -106,8 +106,8 @@ int xtc_tss_compile_carried(const struct xtc_rule *rules, int n_rules,
 	    memcmp(prev->ent, mm->masks, (size_t)mm->n_masks * sizeof(mm->masks[0])))
 		return -ESTALE;
 	/* Port ranges cut otherwise than the memo's (port_lens.h) change unchanged rules too. */
-	xtc_port_lens_choose(rules, n_rules, XTC_PORT_CUT_BUDGET, &want);
-	if (want.sport != mm->lens.sport || want.dport != mm->lens.dport)
+	xtc_port_lens_choose(rules, n_rules, XTC_PORT_CUT_BUDGET, XTC_PORT_SPANS_MAX, &want);
+	if (!xtc_port_lens_equal(&want, &mm->lens))
 		return -ESTALE;
 	a = malloc(sizeof(*a));
 	b = malloc(sizeof(*b));
