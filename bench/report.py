@@ -194,8 +194,8 @@ def issue11_explained(res):
             "with the verdict cache every size takes the same hit (one slot, one compare), so "
             "rule count should not show; the verdict uses the 10-rule programs held and run "
             "in the same loop as the 1M-rule ones, where drift between sizes measured minutes "
-            "apart cannot enter (section 2). The search itself, cold, is what grows (1M rules "
-            "keep 21 shapes, 10 rules are cut to 8), and was not measured at 1M."),
+            "apart cannot enter (section 2). The search itself, cold, walks the same 9 shapes "
+            "at every size, the port ranges held whole, and was not measured at 1M."),
         "iperf3 through a veth": (
             "the default runs TC alone on a veth, which keeps the peer's GSO and GRO: it is "
             "within noise of routing. Any XDP program on a veth strips GSO from its peer and "
@@ -741,9 +741,10 @@ def markdown(res, text, plots_made):
               "- Scaling: rule files from bench/rulegen.py: 10 templates in turn (/32 VIP:port, UDP "
               "VIP:port, /32 host, /24, /16 source + /28 destination, TCP 30000-32767, UDP source "
               "1024-65535, IPv6 /128:443, IPv6 /64, IPv6 /48 source + /128 + UDP 5000-5099), so "
-              "every size has the same 21 match shapes as written; the compiler cuts port ranges "
-              "into fewer shapes where that costs under 8,192 entries (docs/datapath.md), which "
-              "it can at the small sizes only (the shapes column). The measured packet hits the file's last "
+              "every size has the same 21 match shapes as written (prefix blocks); the compiler "
+              "holds each of the three ranges whole, a shape of its own with one entry per rule "
+              "(docs/datapath.md), so every size compiles to the same few shapes (the shapes "
+              "column) and about one entry per rule. The measured packet hits the file's last "
               "rule, which makes the search walk every shape at every size.",
               "- Control plane: wall time and the peak RSS (wait4) of `xtc apply` in a namespace of "
               "our own with our own bpffs, after `xtc unload --all`. The one-rule change alternates "
