@@ -4,6 +4,7 @@ no BPF. port_lens_drv compiles a config as apply does and reports the ranges hel
 the lengths chosen, the match shapes with and without the cut, the entries, and whether
 every rule's expansions still match exactly its ports, each once. The cut's tests hold no
 range whole (--spans 0), as when more ranges than the classifier's shapes allow are used."""
+import ipaddress
 import json
 import os
 import random
@@ -182,3 +183,19 @@ def test_random_ranges_held_whole_stay_exact():
         assert got["exact"], (trial, rules, got)
         assert got["shapes"] <= 64, (trial, got)
         assert got["entries_expanded"] <= got["entries_uncut"] + BUDGET, (trial, got)
+
+
+def test_shapes_are_counted_exactly_when_kinds_of_rule_repeat():
+    # 50 kinds of rule (25 destination lengths, with and without a protocol), 8 rules of
+    # each, interleaved: the count looks at each kind once and must still find all 50.
+    kinds = [(plen, proto) for plen in range(8, 33) for proto in (None, "udp")]
+    rules = []
+    for i in range(8):
+        for k, (plen, proto) in enumerate(kinds):
+            net = ipaddress.ip_network(f"{10 + k}.{i}.7.128/{plen}", strict=False)
+            kv = dict(dst=str(net))
+            if proto:
+                kv["proto"] = proto
+            rules.append(kv)
+    got = compile_rules(rules)
+    assert got["shapes_uncut"] == 50 and got["shapes"] == 50, got

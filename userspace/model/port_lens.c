@@ -299,6 +299,10 @@ size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t bu
 	/* Out of memory to choose spans: none, which compiles the same rules with more entries. */
 	if (!spans_choose(rules, n_rules, max_spans, out))
 		out->sspans.n = out->dspans.n = 0;
+	if (!budget) {
+		out->sport = out->dport = 0;	/* no cut: xtc_tss_expand() leaves the blocks */
+		return 0;
+	}
 	for (r = 0; r < n_rules; r++) {
 		const struct xtc_rule *x = &rules[r];
 		bool s = has_range(x->has_sport, &x->sport, x->sport_set);

@@ -62,7 +62,8 @@ static inline int xtc_port_lens_target(__u32 lens, int plen)
  * Then, for the blocks of the other ranges, the fewest lengths that keep
  * the extra entries of both fields within budget (fewer extra entries
  * between equals).  Rules without a port range leave them as they are.
- * Returns how many entries the cut adds.
+ * Returns how many entries the cut adds.  A budget of 0 chooses the spans
+ * only: lengths 0, which xtc_tss_expand() takes as no cut.
  */
 size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t budget,
 			    int max_spans, struct xtc_port_lens *out);

@@ -334,12 +334,35 @@ static int fixed_find(const struct xtc_mask_ent *list, int n, const struct xtc_s
 }
 
 
+/* How many prefix blocks [lo, hi] is, as xtc_port_prefixes() cuts it. */
+static size_t count_prefixes(__u32 lo, __u32 hi)
+{
+	size_t n = 0;
+
+	while (lo <= hi) {
+		__u32 size = lo ? (lo & -lo) : 0x10000;
+
+		while (lo + size - 1 > hi)
+			size >>= 1;
+		n++;
+		lo += size;
+	}
+	return n;
+}
+
 static size_t port_blocks(bool has, const struct xtc_port_range *one, const struct xtc_set *set,
 			  const struct xtc_port_spans *spans)
 {
 	size_t cnt[17];
 
-	return has ? xtc_port_block_lens(one, set, spans, cnt) : 1;
+	if (!has)
+		return 1;
+	/* The usual one: a port or one range, counted without the lengths. */
+	if (!set && (!spans || !spans->n))
+		return count_prefixes(one->lo, one->hi);
+	if (!set && spans->n == XTC_PORT_SPANS_ALL)
+		return 1;
+	return xtc_port_block_lens(one, set, spans, cnt);
 }
 
 /* How many of a side's options have family fam (an absent side: one). */
@@ -353,8 +376,7 @@ static size_t side_in_family(bool has, const struct xtc_cidr *one, const struct 
 	return one->family == fam;
 }
 
-/* The entries of r with lens's spans (NULL: none), before any cut. */
-static size_t rule_entries_spanned(const struct xtc_rule *r, const struct xtc_port_lens *lens)
+size_t xtc_tss_rule_entries_lens(const struct xtc_rule *r, const struct xtc_port_lens *lens)
 {
 	static const int fams[] = { XTC_FAMILY_V4, XTC_FAMILY_V6 };
 	size_t combos = 0, i;
@@ -379,7 +401,7 @@ static size_t rule_entries_spanned(const struct xtc_rule *r, const struct xtc_po
 
 size_t xtc_tss_rule_entries(const struct xtc_rule *r)
 {
-	return rule_entries_spanned(r, NULL);
+	return xtc_tss_rule_entries_lens(r, NULL);
 }
 
 size_t xtc_tss_rule_entries_whole(const struct xtc_rule *r)
@@ -387,7 +409,7 @@ size_t xtc_tss_rule_entries_whole(const struct xtc_rule *r)
 	static const struct xtc_port_lens all = { .sspans.n = XTC_PORT_SPANS_ALL,
 						  .dspans.n = XTC_PORT_SPANS_ALL };
 
-	return rule_entries_spanned(r, &all);
+	return xtc_tss_rule_entries_lens(r, &all);
 }
 
 /* The distinct values of something small: prefix lengths or port masks of a side. */
@@ -573,20 +595,82 @@ int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *
 	return err;
 }
 
+/*
+ * What decides a rule's shapes (each_mask() without lens): two rules with
+ * the same signature have the same shapes.  Big files repeat a few kinds of
+ * rule, so the count looks at each kind once.
+ */
+struct shape_sig {
+	const struct xtc_set *src_set, *dst_set, *sport_set, *dport_set;
+	struct xtc_port_range sport, dport;
+	__u8 src_fam, src_plen, dst_fam, dst_plen;
+	__u8 family, has;		/* bits: ifindex, proto, src, dst, sport, dport */
+	__u16 pad;
+};
+
+#define SIG_SLOTS 256		/* two ways of 128 */
+
+static void sig_of(const struct xtc_rule *r, struct shape_sig *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->family = r->family;
+	g->has = (r->ifindex != 0) | r->has_proto << 1 | r->has_src << 2 | r->has_dst << 3 |
+		 r->has_sport << 4 | r->has_dport << 5;
+	if (r->has_src && !(g->src_set = r->src_set)) {
+		g->src_fam = r->src.family;
+		g->src_plen = r->src.plen;
+	}
+	if (r->has_dst && !(g->dst_set = r->dst_set)) {
+		g->dst_fam = r->dst.family;
+		g->dst_plen = r->dst.plen;
+	}
+	if (r->has_sport && !(g->sport_set = r->sport_set))
+		g->sport = r->sport;
+	if (r->has_dport && !(g->dport_set = r->dport_set))
+		g->dport = r->dport;
+}
+
+/* Whether a rule of this signature was counted already; if not, remembers it. */
+static bool sig_seen(struct shape_sig *slots, const struct shape_sig *g)
+{
+	const __u32 *w = (const __u32 *)g;
+	__u32 h = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(*g) / 4; i++)
+		h = (h ^ w[i]) * 0x9e3779b1U;
+	h = h >> 25 << 1;		/* the first of two slots */
+	if (!memcmp(&slots[h], g, sizeof(*g)) || !memcmp(&slots[h + 1], g, sizeof(*g)))
+		return true;
+	slots[h + 1] = slots[h];
+	slots[h] = *g;
+	return false;
+}
+
 int xtc_tss_count_shapes(const struct xtc_rule *rules, int n_rules, int *n_shapes,
 			 const struct xtc_rule **overflow)
 {
 	struct shape_count *sc = calloc(1, sizeof(*sc));
+	struct shape_sig *seen = calloc(SIG_SLOTS, sizeof(*seen)), g;
 	int r, err = 0;
 
 	*overflow = NULL;
-	if (!sc)
+	if (!sc || !seen) {
+		free(sc);
+		free(seen);
 		return -ENOMEM;
+	}
+	/* An all-zero slot would match a rule with nothing: not counted yet. */
+	memset(seen, 0xff, SIG_SLOTS * sizeof(*seen));
 	for (r = 0; r < n_rules && !err; r++) {
+		sig_of(&rules[r], &g);
+		if (sig_seen(seen, &g))
+			continue;
 		err = count_rule(sc, &rules[r]);
 		if (err == -E2BIG)
 			*overflow = &rules[r];
 	}
+	free(seen);
 	*n_shapes = sc->n;
 	free(sc);
 	return err;
@@ -838,7 +922,7 @@ static size_t count_entries(const struct xtc_rule *rules, int n_rules,
 	int r;
 
 	for (r = 0; r < n_rules; r++)
-		total = xtc_sat_add(total, rule_entries_spanned(&rules[r], lens));
+		total = xtc_sat_add(total, xtc_tss_rule_entries_lens(&rules[r], lens));
 	return total;
 }
 

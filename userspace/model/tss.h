@@ -144,6 +144,8 @@ int xtc_tss_rule_mask_bits(const struct xtc_rule *r, const struct xtc_mask_ent *
  * SIZE_MAX; cheap (no entry is made).
  */
 size_t xtc_tss_rule_entries(const struct xtc_rule *r);
+/* The same with lens's ranges held whole (NULL: none), before any cut. */
+size_t xtc_tss_rule_entries_lens(const struct xtc_rule *r, const struct xtc_port_lens *lens);
 /* The same with every port range of several blocks held whole: one block each. */
 size_t xtc_tss_rule_entries_whole(const struct xtc_rule *r);
 
