@@ -64,6 +64,7 @@ struct shadow {
 	struct xtc_shape shapes[XTC_MAX_MASKS];
 	__u64 subsets[XTC_MAX_MASKS];	/* bit j: shape j is inside shape i */
 	__u8 kinds[XTC_MAX_MASKS];	/* KIND_* of the packets shape i's expansions can match */
+	__u8 words[XTC_MAX_MASKS];	/* bit w: shape i's mask tests 64-bit word w of a key */
 	int n_shapes;
 	int n_subsets;			/* shapes that subsets[] knows */
 	int last_shape;
@@ -87,6 +88,53 @@ struct pending {
 	bool several;
 };
 
+#define KEY_WORDS (sizeof(struct xtc_flow_key) / 8)
+
+static const __u64 word_mul[KEY_WORDS] = {
+	0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
+	0xd6e8feb86659fd93ULL, 0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL,
+};
+
+static __u64 hash_done(__u64 h)
+{
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	return h ? h : 1;
+}
+
+/*
+ * Independent products summed, then mixed: the multiplies overlap,
+ * where a chained hash waits on each.  Collisions only hide candidates.
+ * A word that is 0 adds nothing, so probe() hashes only the words its
+ * shape tests and gets the same.
+ */
+static __u64 atom_hash(int shape, const struct xtc_flow_key *key)
+{
+	__u64 w[KEY_WORDS], h = (__u64)shape * 0xbf58476d1ce4e5b9ULL;
+	size_t i;
+
+	memcpy(w, key, sizeof(w));
+	w[0] &= ~0xffffULL;	/* mask_id: the shape stands for it */
+	for (i = 0; i < KEY_WORDS; i++)
+		h += (w[i] ^ (w[i] >> 29)) * word_mul[i];
+	return hash_done(h);
+}
+
+static __u8 mask_words(const struct xtc_flow_key *mask)
+{
+	__u64 w[KEY_WORDS];
+	__u8 bits = 0;
+	size_t i;
+
+	memcpy(w, mask, sizeof(w));
+	w[0] &= ~0xffffULL;
+	for (i = 0; i < KEY_WORDS; i++)
+		if (w[i])
+			bits |= 1u << i;
+	return bits;
+}
+
 /*
  * The shape's slot, or -1: a model that passed the limits check has at most
  * XTC_MAX_MASKS as prefix blocks; with ranges held whole it may have more.
@@ -103,6 +151,7 @@ static int shape_of(struct shadow *sh, const struct xtc_shape *shape, bool add)
 	if (!add || sh->n_shapes >= XTC_MAX_MASKS)
 		return -1;
 	sh->shapes[sh->n_shapes] = *shape;
+	sh->words[sh->n_shapes] = mask_words(&shape->mask);
 	return sh->last_shape = sh->n_shapes++;
 }
 
@@ -144,27 +193,22 @@ static __u8 key_kind(const struct xtc_flow_key *mask, const struct xtc_flow_key 
 	return k | (key->dir ? 0x80 : 0x40);
 }
 
-/*
- * Independent products summed, then mixed: the multiplies overlap,
- * where a chained hash waits on each.  Collisions only hide candidates.
- */
-static __u64 atom_hash(int shape, const struct xtc_flow_key *key)
+/* atom_hash() of p masked by shape j, from the words j tests only. */
+static __u64 probe_hash(const struct shadow *sh, int j, const struct xtc_flow_key *p)
 {
-	static const __u64 mul[sizeof(*key) / 8] = {
-		0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
-		0xd6e8feb86659fd93ULL, 0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL,
-	};
-	__u64 w[sizeof(*key) / 8], h = (__u64)shape * 0xbf58476d1ce4e5b9ULL;
+	__u64 pw[KEY_WORDS], mw[KEY_WORDS], h = (__u64)j * 0xbf58476d1ce4e5b9ULL, x;
 	size_t i;
 
-	memcpy(w, key, sizeof(w));
-	w[0] &= ~0xffffULL;	/* mask_id: the shape stands for it */
-	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-		h += (w[i] ^ (w[i] >> 29)) * mul[i];
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ULL;
-	h ^= h >> 32;
-	return h ? h : 1;
+	memcpy(pw, p, sizeof(pw));
+	memcpy(mw, &sh->shapes[j].mask, sizeof(mw));
+	mw[0] &= ~0xffffULL;
+	for (i = 0; i < KEY_WORDS; i++) {
+		if (!(sh->words[j] >> i & 1))
+			continue;
+		x = pw[i] & mw[i];
+		h += (x ^ (x >> 29)) * word_mul[i];
+	}
+	return hash_done(h);
 }
 
 /*
@@ -296,19 +340,12 @@ static int probe(const struct shadow *sh, const struct xtc_rule *b, const struct
 	int shape[XTC_MAX_MASKS], j, i, m = 0, n = 0;
 
 	for (j = 0; j < sh->n_shapes; j++) {
-		struct xtc_flow_key k = *p;
-		const __u32 *mw = (const __u32 *)&sh->shapes[j].mask;
-		__u32 *kw = (__u32 *)&k;
-		size_t w;
-
 		if (!(sh->kinds[j] & kind & KIND_FAMS) || !(sh->kinds[j] & kind & KIND_PROTOS) ||
 		    !(sh->kinds[j] & kind & KIND_DIRS) || !in_span(p->sport, &sh->shapes[j].sport) ||
 		    !in_span(p->dport, &sh->shapes[j].dport))
 			continue;
-		for (w = 0; w < sizeof(k) / 4; w++)
-			kw[w] &= mw[w];
 		shape[m] = j;
-		hashes[m] = atom_hash(j, &k);
+		hashes[m] = probe_hash(sh, j, p);
 		__builtin_prefetch(&sh->slots[hashes[m] & (sh->cap - 1)]);
 		m++;
 	}
