@@ -804,8 +804,15 @@ int xtc_plan_build(const struct xtc_iface_want *want, int n_want, enum xtc_tc_at
 
 int xtc_plan_rule_changes(const struct xtc_observed *ob, struct xtc_plan *p)
 {
-	int err = xtc_changes_rules(&p->changes, &ob->tables.rules, &p->want);
+	int err = 0;
 
+	/*
+	 * Not one record differs (the tables' diff counted them): no rule came,
+	 * went, changed or moved, since a record holds its rule's priority.
+	 * Listing them would sort both sides for nothing.
+	 */
+	if (!ob->tables.exists || p->info_changes)
+		err = xtc_changes_rules(&p->changes, &ob->tables.rules, &p->want);
 	return err ?: rule_changes(p);
 }
 
