@@ -69,27 +69,36 @@ def test_past_the_budget_nothing_is_cut():
     assert got["shapes"] == got["shapes_uncut"], got
 
 
+SETS = "[set ports]\n80\n8000-8191\n40000-40999\n"
+
+
+def random_rules(rnd, trial, ranges):
+    """Up to 12 rules with a share `ranges` of random port ranges, a tenth of the set,
+    a fifth of single ports. A range on one side only: two would pass the 64 shapes that
+    check counts."""
+    rules = []
+    for i in range(rnd.randint(1, 12)):
+        kv = dict(proto=rnd.choice(["tcp", "udp"]))
+        if rnd.random() < 0.6:
+            kv["dst"] = f"10.{trial}.{i}.0/{rnd.choice([24, 32])}".replace(".0/32", ".1/32")
+        side = rnd.choice(("src_port", "dst_port"))
+        x = rnd.random()
+        if x < ranges:
+            lo = rnd.randrange(65536)
+            kv[side] = f"{lo}-{rnd.randrange(lo, 65536)}"
+        elif x < ranges + 0.1:
+            kv[side] = "@ports"
+        elif x < ranges + 0.3:
+            kv[side] = str(rnd.randrange(65536))
+        rules.append(kv)
+    return rules
+
+
 def test_random_ranges_and_sets_stay_exact_within_budget():
     rnd = random.Random(7)
-    sets = "[set ports]\n80\n8000-8191\n40000-40999\n"
     for trial in range(25):
-        rules = []
-        for i in range(rnd.randint(1, 12)):
-            kv = dict(proto=rnd.choice(["tcp", "udp"]))
-            if rnd.random() < 0.6:
-                kv["dst"] = f"10.{trial}.{i}.0/{rnd.choice([24, 32])}".replace(".0/32", ".1/32")
-            # A range on one side only: two would pass the 64 shapes before the cut.
-            for side in rnd.sample(("src_port", "dst_port"), 1):
-                x = rnd.random()
-                if x < 0.4:
-                    lo = rnd.randrange(65536)
-                    kv[side] = f"{lo}-{rnd.randrange(lo, 65536)}"
-                elif x < 0.5:
-                    kv[side] = "@ports"
-                elif x < 0.7:
-                    kv[side] = str(rnd.randrange(65536))
-            rules.append(kv)
-        got = compile_rules(rules, sets, spans=0)
+        rules = random_rules(rnd, trial, 0.4)
+        got = compile_rules(rules, SETS, spans=0)
         assert got["exact"], (trial, rules, got)
         assert got["entries_expanded"] - got["entries_uncut"] <= BUDGET, (trial, got)
         assert got["shapes"] <= got["shapes_uncut"], (trial, got)
@@ -127,8 +136,7 @@ def test_twenty_thousand_rules_of_a_range_take_twenty_thousand_entries():
 
 
 def test_a_set_of_ranges_holds_each_element_whole():
-    sets = "[set ports]\n80\n8000-8191\n40000-40999\n"
-    got = compile_rules([dict(dst="192.0.2.1", proto="tcp", dst_port="@ports")], sets)
+    got = compile_rules([dict(dst="192.0.2.1", proto="tcp", dst_port="@ports")], SETS)
     assert got["exact"]
     # 8000-8191 is 2 blocks (/10, /9) and 40000-40999 7: both are held whole, 80 is a port.
     assert got["dport_whole"] == [[8000, 8191], [40000, 40999]], got
@@ -161,25 +169,9 @@ def test_spans_that_need_too_many_shapes_are_fewer():
 
 def test_random_ranges_held_whole_stay_exact():
     rnd = random.Random(11)
-    sets = "[set ports]\n80\n8000-8191\n40000-40999\n"
     for trial in range(25):
-        rules = []
-        for i in range(rnd.randint(1, 12)):
-            kv = dict(proto=rnd.choice(["tcp", "udp"]))
-            if rnd.random() < 0.6:
-                kv["dst"] = f"10.{trial}.{i}.0/{rnd.choice([24, 32])}".replace(".0/32", ".1/32")
-            # A range on one side only: two would pass the 64 shapes that check counts.
-            for side in rnd.sample(("src_port", "dst_port"), 1):
-                x = rnd.random()
-                if x < 0.5:
-                    lo = rnd.randrange(65536)
-                    kv[side] = f"{lo}-{rnd.randrange(lo, 65536)}"
-                elif x < 0.6:
-                    kv[side] = "@ports"
-                elif x < 0.8:
-                    kv[side] = str(rnd.randrange(65536))
-            rules.append(kv)
-        got = compile_rules(rules, sets)
+        rules = random_rules(rnd, trial, 0.5)
+        got = compile_rules(rules, SETS)
         assert got["exact"], (trial, rules, got)
         assert got["shapes"] <= 64, (trial, got)
         assert got["entries_expanded"] <= got["entries_uncut"] + BUDGET, (trial, got)

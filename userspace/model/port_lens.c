@@ -94,6 +94,48 @@ static void hist_add(struct field_hist *h, const struct xtc_port_range *one,
 	}
 }
 
+/* One ranged field of a rule (dport: which), with the rule's entries. */
+typedef void (*ranged_fn)(void *ctx, bool dport, const struct xtc_port_range *one,
+			  const struct xtc_set *set, size_t entries);
+
+/* Calls fn for every field of rules that has a range; whether any has one. */
+static bool each_ranged(const struct xtc_rule *rules, int n_rules, ranged_fn fn, void *ctx)
+{
+	bool any = false;
+	int r;
+
+	for (r = 0; r < n_rules; r++) {
+		const struct xtc_rule *x = &rules[r];
+		bool s = has_range(x->has_sport, &x->sport, x->sport_set);
+		bool d = has_range(x->has_dport, &x->dport, x->dport_set);
+		size_t e;
+
+		if (!s && !d)
+			continue;
+		e = xtc_tss_rule_entries(x);
+		if (s)
+			fn(ctx, false, &x->sport, x->sport_set, e);
+		if (d)
+			fn(ctx, true, &x->dport, x->dport_set, e);
+		any = true;
+	}
+	return any;
+}
+
+struct hist_ctx {
+	struct field_hist *hs, *hd;
+	const struct xtc_port_lens *lens;
+};
+
+static void add_hist(void *ctx, bool dport, const struct xtc_port_range *one,
+		     const struct xtc_set *set, size_t entries)
+{
+	struct hist_ctx *hc = ctx;
+
+	hist_add(dport ? hc->hd : hc->hs, one, set, dport ? &hc->lens->dspans : &hc->lens->sspans,
+		 entries);
+}
+
 /* ---- spans ------------------------------------------------------------ */
 
 #define CAND_SLOTS 4096			/* ranges looked at per field; more are left to the cut */
@@ -128,10 +170,10 @@ static void cand_add(struct span_cands *t, __u16 lo, __u16 hi, size_t saved)
 	t->n++;
 }
 
-static void cands_of_field(struct span_cands *t, bool has, const struct xtc_port_range *one,
+static void cands_of_field(struct span_cands *t, const struct xtc_port_range *one,
 			   const struct xtc_set *set, size_t entries)
 {
-	size_t w = has ? per_block(one, set, entries) : 0;
+	size_t w = per_block(one, set, entries);
 	__u16 v[32], m[32];
 	int i, k;
 
@@ -142,6 +184,13 @@ static void cands_of_field(struct span_cands *t, bool has, const struct xtc_port
 		if (k > 1)
 			cand_add(t, pr->lo, pr->hi, xtc_sat_mul(w, (size_t)k - 1));
 	}
+}
+
+/* ctx: the sport and dport candidates. */
+static void add_cands(void *ctx, bool dport, const struct xtc_port_range *one,
+		      const struct xtc_set *set, size_t entries)
+{
+	cands_of_field(((struct span_cands **)ctx)[dport], one, set, entries);
 }
 
 static int cmp_saved(const void *a, const void *b)
@@ -185,7 +234,6 @@ static bool spans_choose(const struct xtc_rule *rules, int n_rules, int max_span
 			 struct xtc_port_lens *out)
 {
 	struct span_cands *cs, *cd;
-	int r;
 
 	if (max_spans <= 0)
 		return true;
@@ -196,20 +244,7 @@ static bool spans_choose(const struct xtc_rule *rules, int n_rules, int max_span
 		free(cd);
 		return false;
 	}
-	for (r = 0; r < n_rules; r++) {
-		const struct xtc_rule *x = &rules[r];
-		bool s = has_range(x->has_sport, &x->sport, x->sport_set);
-		bool d = has_range(x->has_dport, &x->dport, x->dport_set);
-		size_t e;
-
-		if (!s && !d)
-			continue;
-		e = xtc_tss_rule_entries(x);
-		if (s)
-			cands_of_field(cs, true, &x->sport, x->sport_set, e);
-		if (d)
-			cands_of_field(cd, true, &x->dport, x->dport_set, e);
-	}
+	each_ranged(rules, n_rules, add_cands, (void *[]){ cs, cd });
 	spans_pick(cs, max_spans, &out->sspans);
 	spans_pick(cd, max_spans, &out->dspans);
 	free(cs);
@@ -303,20 +338,10 @@ size_t xtc_port_lens_choose(const struct xtc_rule *rules, int n_rules, size_t bu
 		out->sport = out->dport = 0;	/* no cut: xtc_tss_expand() leaves the blocks */
 		return 0;
 	}
-	for (r = 0; r < n_rules; r++) {
-		const struct xtc_rule *x = &rules[r];
-		bool s = has_range(x->has_sport, &x->sport, x->sport_set);
-		bool d = has_range(x->has_dport, &x->dport, x->dport_set);
-		size_t e;
+	{
+		struct hist_ctx hc = { .hs = &hs, .hd = &hd, .lens = out };
 
-		if (!s && !d)
-			continue;
-		e = xtc_tss_rule_entries(x);
-		if (s)
-			hist_add(&hs, &x->sport, x->sport_set, &out->sspans, e);
-		if (d)
-			hist_add(&hd, &x->dport, x->dport_set, &out->dspans, e);
-		any = true;
+		any = each_ranged(rules, n_rules, add_hist, &hc);
 	}
 	out->sport = hs.natural | XTC_PORT_LENS_FIXED;
 	out->dport = hd.natural | XTC_PORT_LENS_FIXED;
