@@ -144,12 +144,45 @@ static int observe_entries(struct sim *s)
 	return err;
 }
 
+/*
+ * The overlay a re-apply makes (xtc_rule_table_over()) says what the whole
+ * table says: every slot, whether each differs from the records, and how many.
+ */
+static bool overlay_agrees(const struct xtc_rule_table *have, const struct xtc_model *m,
+			   const struct xtc_rule_table *want)
+{
+	struct xtc_rule_table over;
+	__u32 n, id;
+	bool ok;
+
+	if (xtc_rule_table_over(have, m->rules, m->n_rules, &over))
+		return false;
+	n = want->n > over.n ? want->n : over.n;
+	ok = xtc_rule_table_changes(have, &over) == xtc_rule_table_changes(have, want);
+	for (id = 0; ok && id < n + 2; id++) {
+		const struct xtc_rule_info *ia, *ib;
+		const struct xtc_rule_sets *sa, *sb;
+		struct xtc_rule_slot ta, tb;
+
+		xtc_rule_table_slot(&over, id, &ta, &ia, &sa);
+		xtc_rule_table_slot(want, id, &tb, &ib, &sb);
+		ok = !memcmp(ia, ib, sizeof(*ia)) && !memcmp(sa, sb, sizeof(*sa)) &&
+		     xtc_rule_table_used(&over, id) == xtc_rule_table_used(want, id) &&
+		     xtc_rule_table_same(have, &over, id) == xtc_rule_table_same(have, want, id) &&
+		     xtc_rule_table_same(&over, have, id) == xtc_rule_table_same(want, have, id);
+		if (!ok)
+			fprintf(stderr, "overlay slot %u differs from the whole table\n", id);
+	}
+	xtc_rule_table_free(&over);
+	return ok;
+}
+
 static int step(struct sim *s, struct xtc_model *m)
 {
 	struct xtc_rule_table want = {};
 	struct xtc_tables_plan p = {};
 	struct xtc_tss t = {};
-	bool full = false;
+	bool full = false, over_ok = false;
 	int err;
 
 	err = assign_ids(m, s->model, s->obs.n_digests - 1);
@@ -167,11 +200,14 @@ static int step(struct sim *s, struct xtc_model *m)
 			err = xtc_tables_plan(&s->obs, m, &t, &want, &p);
 	}
 	if (!err)
+		over_ok = overlay_agrees(&s->obs.rules, m, &want);
+	if (!err)
 		err = carry_out(s, &p, &want);
 	if (!err) {
 		printf("{\"full\": %s, \"added\": %zu, \"changed\": %zu, \"removed\": %zu, "
-		       "\"ok\": %s}\n", full ? "true" : "false", p.diff.added, p.diff.changed,
-		       p.diff.removed, matches(s, m) ? "true" : "false");
+		       "\"ok\": %s, \"overlay_ok\": %s}\n", full ? "true" : "false", p.diff.added,
+		       p.diff.changed, p.diff.removed, matches(s, m) ? "true" : "false",
+		       over_ok ? "true" : "false");
 		s->obs.exists = true;
 		entry_table_free(&s->obs.entries);
 		s->obs.have_entries = false;

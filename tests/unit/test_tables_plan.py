@@ -79,7 +79,7 @@ def test_shared_keys_change_hands():
     steps = [text([("a", a), ("b", b)], ""), text([("a", dict(a, action="pass")), ("b", b)], ""),
              text([("b", b)], ""), text([("a", a), ("b", b)], "")]
     out = run(steps)
-    assert all(s["ok"] for s in out), out
+    assert all(s["ok"] and s["overlay_ok"] for s in out), out
     assert [s["full"] for s in out[1:]] == [False] * 3, out
     # Each step writes the one shared key: a's new action, then b's, then a's again.
     assert [(s["added"], s["changed"], s["removed"]) for s in out[1:]] == [(0, 1, 0)] * 3, out
@@ -113,3 +113,5 @@ def test_random_edits(seed):
         steps.append(text(rules, sets))
     out = run(steps)
     assert all(s["ok"] for s in out), out
+    # A re-apply's records: only those that differ are kept, and they say the same.
+    assert all(s["overlay_ok"] for s in out), out

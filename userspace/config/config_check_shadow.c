@@ -71,14 +71,36 @@ struct shadow {
 	struct slot *slots;		/* open addressing */
 	size_t cap;
 	size_t slots_bytes;		/* of the mapping (xtc_bigarr) */
+	/*
+	 * A bit per hash, 16 per expansion: small enough to stay in cache,
+	 * where the slots do not, and most probes find nothing.
+	 */
+	__u64 *filter;
+	size_t filter_bits, filter_bytes;
 	__u32 cur;			/* rule being added */
-	/* the first expansion of the rule being checked */
+	/* the first expansion of the rule being added, which its check probes */
 	bool got_first;
 	struct xtc_shape first_shape;
 	struct xtc_flow_key first_key;
+	/* Expansions of a block of rules, put in the slots together (shadow_pass()). */
+	struct new_atom *adding;
+	size_t n_adding, cap_adding;
+	struct first *firsts;		/* BLOCK: each rule's first expansion */
 	/* Warnings wait for the pass to end: one with too many shapes is done again. */
 	struct pending *pending;
 	size_t n_pending, cap_pending;
+};
+
+/* An expansion on its way into the slots. */
+struct new_atom {
+	__u64 h;
+	__u32 rule;
+};
+
+struct first {
+	bool got;
+	struct xtc_shape shape;
+	struct xtc_flow_key key;
 };
 
 /* A shadowed rule and the rules that cover it, as a warning will name them. */
@@ -211,43 +233,21 @@ static __u64 probe_hash(const struct shadow *sh, int j, const struct xtc_flow_ke
 	return hash_done(h);
 }
 
-/*
- * Equal hashes of different expansions share a slot (keeping the earlier
- * rule): that can only hide a candidate, never invent one, since every
- * candidate is checked exactly.
- */
-/* Expanded without lens: prefix blocks only, no span, so the shape is its mask. */
-static int add_atom(void *ctx, const struct xtc_shape *shape_, const struct xtc_flow_key *key)
+static size_t filter_bit(const struct shadow *sh, __u64 h)
 {
-	const struct xtc_flow_key *mask = &shape_->mask;
-	struct shadow *sh = ctx;
-	int shape = shape_of(sh, shape_, true);
-	const struct xtc_rule *rules = sh->m->rules;
-	struct slot *sl;
-	__u32 check;
-	__u64 h;
-	size_t j;
-
-	if (shape < 0)
-		return -E2BIG;
-	sh->kinds[shape] |= key_kind(mask, key);
-	h = atom_hash(shape, key);
-	check = check_of(h);
-	for (j = h & (sh->cap - 1); (sl = &sh->slots[j])->check; j = (j + 1) & (sh->cap - 1)) {
-		if (sl->check != check)
-			continue;
-		if (rules[sh->cur].prio < rules[sl->rule].prio)
-			sl->rule = sh->cur;
-		return 0;
-	}
-	*sl = (struct slot){ .check = check, .rule = sh->cur };
-	return 0;
+	return (size_t)(h >> 32) & (sh->filter_bits - 1);
 }
 
-static int first_atom(void *ctx, const struct xtc_shape *shape, const struct xtc_flow_key *key)
+static bool filter_has(const struct shadow *sh, __u64 h)
 {
-	struct shadow *sh = ctx;
+	size_t b = filter_bit(sh, h);
 
+	return sh->filter[b / 64] >> (b % 64) & 1;
+}
+
+static void first_atom(struct shadow *sh, const struct xtc_shape *shape,
+		       const struct xtc_flow_key *key)
+{
 	sh->first_shape = *shape;
 	sh->first_key = *key;
 	/* The lowest packet of a range held whole has its lowest port, not port 0. */
@@ -256,7 +256,70 @@ static int first_atom(void *ctx, const struct xtc_shape *shape, const struct xtc
 	if (shape->dport.hi)
 		sh->first_key.dport = shape->dport.lo;
 	sh->got_first = true;
-	return 1;		/* one is enough: stop */
+}
+
+/*
+ * Equal hashes of different expansions share a slot (keeping the earlier
+ * rule): that can only hide a candidate, never invent one, since every
+ * candidate is checked exactly.
+ */
+static void insert(struct shadow *sh, __u64 h, __u32 rule)
+{
+	const struct xtc_rule *rules = sh->m->rules;
+	__u32 check = check_of(h);
+	struct slot *sl;
+	size_t j;
+
+	for (j = h & (sh->cap - 1); (sl = &sh->slots[j])->check; j = (j + 1) & (sh->cap - 1)) {
+		if (sl->check != check)
+			continue;
+		if (rules[rule].prio < rules[sl->rule].prio)
+			sl->rule = rule;
+		return;
+	}
+	*sl = (struct slot){ .check = check, .rule = rule };
+}
+
+#define AHEAD 16			/* slots fetched ahead of their insert */
+
+/* The expansions waiting in sh->adding, into the slots: their cache misses overlap. */
+static void insert_adding(struct shadow *sh)
+{
+	size_t i;
+
+	for (i = 0; i < sh->n_adding && i < AHEAD; i++)
+		__builtin_prefetch(&sh->slots[sh->adding[i].h & (sh->cap - 1)], 1);
+	for (i = 0; i < sh->n_adding; i++) {
+		if (i + AHEAD < sh->n_adding)
+			__builtin_prefetch(&sh->slots[sh->adding[i + AHEAD].h & (sh->cap - 1)], 1);
+		insert(sh, sh->adding[i].h, sh->adding[i].rule);
+	}
+	sh->n_adding = 0;
+}
+
+/* Expansions a block gathers before they go in: a rule with big sets has many. */
+#define ADDING_MAX 4096
+
+static int add_atom(void *ctx, const struct xtc_shape *shape_, const struct xtc_flow_key *key)
+{
+	const struct xtc_flow_key *mask = &shape_->mask;
+	struct shadow *sh = ctx;
+	int shape = shape_of(sh, shape_, true);
+	size_t bit;
+	__u64 h;
+
+	if (shape < 0)
+		return -E2BIG;
+	if (!sh->got_first)
+		first_atom(sh, shape_, key);
+	sh->kinds[shape] |= key_kind(mask, key);
+	h = atom_hash(shape, key);
+	bit = filter_bit(sh, h);
+	sh->filter[bit / 64] |= 1ULL << (bit % 64);
+	if (sh->n_adding == ADDING_MAX)
+		insert_adding(sh);
+	sh->adding[sh->n_adding++] = (struct new_atom){ .h = h, .rule = sh->cur };
+	return 0;
 }
 
 static const struct slot *lookup(const struct shadow *sh, __u64 h)
@@ -344,8 +407,10 @@ static int probe(const struct shadow *sh, const struct xtc_rule *b, const struct
 		    !(sh->kinds[j] & kind & KIND_DIRS) || !in_span(p->sport, &sh->shapes[j].sport) ||
 		    !in_span(p->dport, &sh->shapes[j].dport))
 			continue;
-		shape[m] = j;
 		hashes[m] = probe_hash(sh, j, p);
+		if (!filter_has(sh, hashes[m]))
+			continue;
+		shape[m] = j;
 		__builtin_prefetch(&sh->slots[hashes[m] & (sh->cap - 1)]);
 		m++;
 	}
@@ -438,14 +503,10 @@ static int covering_rules(struct shadow *sh, const struct xtc_rule *b)
 {
 	const struct xtc_rule *best = NULL, *a0;
 	struct hit hits[XTC_MAX_MASKS];
-	int shape, rc, n, i, err = 0;
+	int shape, n, i, err = 0;
 	__u64 bits;
 
 	sh->n_by = 0;
-	sh->got_first = false;
-	rc = xtc_tss_expand(b, sh->lens, first_atom, sh);
-	if (rc < 0)
-		return rc;
 	if (!sh->got_first)
 		return 0;	/* matches nothing (an empty set): not a shadow */
 	/*
@@ -572,18 +633,29 @@ static void shadow_free(struct shadow *sh)
 	cfg_union_free(sh->un);
 	cfg_cover_free(sh->cover);
 	xtc_bigarr_free(sh->slots, sh->slots_bytes);
+	xtc_bigarr_free(sh->filter, sh->filter_bytes);
+	free(sh->adding);
+	free(sh->firsts);
 	pending_free(sh);
 }
 
+/* Rules added together, then checked one by one. */
+#define BLOCK 64
+
 /*
  * One pass in priority order: each rule is checked against the rules before
- * it, then added.  Mirrors follow the file's rules in m->rules but sit right
- * behind their originals in priority, so the two runs are merged.  Returns
- * -E2BIG when the expansions need more shapes than XTC_MAX_MASKS.
+ * it.  Mirrors follow the file's rules in m->rules but sit right behind
+ * their originals in priority, so the two runs are merged.  Rules are added
+ * a block at a time, before they are checked: one expansion serves both,
+ * and the block's slots are fetched together.  Probes pass by the slots of
+ * a rule and those after it (not earlier than the rule checked), and a
+ * slot that an earlier rule shares keeps the earlier rule, so the answers
+ * are those of adding one rule at a time.  Returns -E2BIG when the
+ * expansions need more shapes than XTC_MAX_MASKS.
  */
 static int shadow_pass(struct shadow *sh, const struct xtc_model *m)
 {
-	int r, n_file, next_file, next_mirror, err = 0;
+	int r, n_file, next_file, next_mirror, block[BLOCK], nb, i, err = 0;
 	size_t atoms = 0;
 
 	for (n_file = 0; n_file < m->n_rules && !m->rules[n_file].generated; n_file++)
@@ -595,39 +667,59 @@ static int shadow_pass(struct shadow *sh, const struct xtc_model *m)
 	}
 	for (sh->cap = 1024; sh->cap < atoms + atoms / 2; sh->cap *= 2)
 		;
+	for (sh->filter_bits = 4096; sh->filter_bits < 16 * atoms; sh->filter_bits *= 2)
+		;
 	sh->cover = cfg_cover_new(m);
 	/* Mapped, not from this thread's heap, which would keep it after the thread ends. */
-	if (!sh->cover || xtc_bigarr_reserve((void **)&sh->slots, &sh->slots_bytes, sh->cap,
-					     sizeof(*sh->slots)))
+	sh->adding = malloc(ADDING_MAX * sizeof(*sh->adding));
+	sh->firsts = malloc(BLOCK * sizeof(*sh->firsts));
+	if (!sh->cover || !sh->adding || !sh->firsts ||
+	    xtc_bigarr_reserve((void **)&sh->slots, &sh->slots_bytes, sh->cap, sizeof(*sh->slots)) ||
+	    xtc_bigarr_reserve((void **)&sh->filter, &sh->filter_bytes, sh->filter_bits / 64,
+			       sizeof(*sh->filter)))
 		return -ENOMEM;
 	/*
-	 * Written before a probe reads it.  A read first maps the shared zero
+	 * Written before a probe reads them.  A read first maps the shared zero
 	 * page, and the first write after it then flushes the TLB of every CPU
 	 * the process runs on: an interrupt to the main thread per 4 KiB, which
 	 * under a hypervisor took a sixth of this pass.
 	 */
 	memset(sh->slots, 0, sh->cap * sizeof(*sh->slots));
+	memset(sh->filter, 0, sh->filter_bits / 8);
 	for (next_file = 0, next_mirror = n_file; !err && (next_file < n_file ||
 							    next_mirror < m->n_rules);) {
-		const struct xtc_rule *b;
-
-		if (next_mirror < m->n_rules && (next_file == n_file ||
-		    m->rules[next_mirror].prio < m->rules[next_file].prio))
-			r = next_mirror++;
-		else
-			r = next_file++;
-		b = &m->rules[r];
-		sh->n_by = 0;
-		if (!b->generated)
-			err = covering_rules(sh, b);
-		if (!err && sh->n_by)
-			err = note_shadowed(sh, b);
-		sh->cur = (__u32)r;
-		if (!err)
-			err = xtc_tss_expand(b, sh->lens, add_atom, sh);
+		for (nb = 0; !err && nb < BLOCK && (next_file < n_file || next_mirror < m->n_rules);
+		     nb++) {
+			if (next_mirror < m->n_rules && (next_file == n_file ||
+			    m->rules[next_mirror].prio < m->rules[next_file].prio))
+				r = next_mirror++;
+			else
+				r = next_file++;
+			block[nb] = r;
+			sh->cur = (__u32)r;
+			sh->got_first = false;
+			err = xtc_tss_expand(&m->rules[r], sh->lens, add_atom, sh);
+			sh->firsts[nb] = (struct first){ sh->got_first, sh->first_shape,
+							 sh->first_key };
+		}
+		if (err)
+			break;
+		insert_adding(sh);
 		/* Subsets change only when a shape is new; there are at most XTC_MAX_MASKS. */
 		if (sh->n_shapes != sh->n_subsets)
 			find_subsets(sh);
+		for (i = 0; i < nb && !err; i++) {
+			const struct xtc_rule *b = &m->rules[block[i]];
+
+			sh->n_by = 0;
+			sh->got_first = sh->firsts[i].got;
+			sh->first_shape = sh->firsts[i].shape;
+			sh->first_key = sh->firsts[i].key;
+			if (!b->generated)
+				err = covering_rules(sh, b);
+			if (!err && sh->n_by)
+				err = note_shadowed(sh, b);
+		}
 	}
 	return err;
 }

@@ -579,6 +579,8 @@ static int replan_tables(const struct xtc_model *m, struct xtc_state *st,
 {
 	int err;
 
+	/* What the file wants may be made over the records read before (plan.c). */
+	xtc_rule_table_free(&p->want);
 	xtc_tables_obs_free(&ob->tables);
 	memset(&ob->tables, 0, sizeof(ob->tables));
 	err = xtc_tables_observe(&st->maps, &ob->tables);

@@ -185,6 +185,18 @@ __u32 xtc_plan_max_entries(const struct xtc_model *m, size_t n_entries)
 	return m->max_rules * 4 > 2 * n_entries ? m->max_rules * 4 : 2 * n_entries;
 }
 
+/* The records that the file wants, in the form that costs least for what the kernel has. */
+static int make_want(const struct xtc_model *m, const struct xtc_observed *ob, struct xtc_plan *p)
+{
+	/* From nothing each record is written once and compared with nothing: made then. */
+	if (!ob->tables.exists && !ob->tables.rules.n && ids_in_match_order(m))
+		return xtc_rule_table_of_rules(m->rules, m->n_rules, &p->want);
+	/* Records read: only those that differ are kept, compared once. */
+	if (ob->tables.rules.info)
+		return xtc_rule_table_over(&ob->tables.rules, m->rules, m->n_rules, &p->want);
+	return xtc_rule_table_want(m->rules, m->n_rules, ob->tables.rules.n, &p->want);
+}
+
 int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 		     const struct xtc_tss_carry *carry, struct xtc_plan *p)
 {
@@ -201,11 +213,7 @@ int xtc_plan_compile(struct xtc_model *m, const struct xtc_observed *ob,
 	err = p->ip_as_is ? 0 : collect_ipmap(m, ob, p);
 	if (err)
 		return err;
-	/* From nothing each record is written once and compared with nothing: made then. */
-	if (!ob->tables.exists && !ob->tables.rules.n && ids_in_match_order(m))
-		err = xtc_rule_table_of_rules(m->rules, m->n_rules, &p->want);
-	else
-		err = xtc_rule_table_want(m->rules, m->n_rules, ob->tables.rules.n, &p->want);
+	err = make_want(m, ob, p);
 	if (err)
 		return err;
 	/* A re-apply expands only the rules whose digests changed; from nothing, all of them. */
@@ -257,8 +265,11 @@ int xtc_plan_diff_tables(const struct xtc_model *m, const struct xtc_observed *o
 	int err;
 
 	xtc_tables_plan_free(&p->tplan);
+	/* The records were read again (apply.c): what the file wants is made against them. */
+	err = p->want.info || p->want.by_id || p->want.base ? 0 : make_want(m, ob, p);
 	/* Planned from nothing, compared with maps that turned out to hold entries. */
-	err = entry_table_reindex(&p->tss.set);
+	if (!err)
+		err = entry_table_reindex(&p->tss.set);
 	if (!err)
 		err = xtc_tables_plan(&ob->tables, m, &p->tss, &p->want, &p->tplan);
 	if (err)

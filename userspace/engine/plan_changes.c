@@ -68,6 +68,7 @@ void xtc_changes_free(struct xtc_changes *cs)
 }
 
 struct named {
+	__u32 id;
 	const struct xtc_rule_info *ri;
 	const struct xtc_rule_sets *rs;
 	__u32 rank;			/* position in match order, 1-based */
@@ -102,10 +103,10 @@ static struct named *collect(const struct xtc_rule_table *t, size_t *count,
 		return NULL;
 	}
 	for (i = 0; i < t->n; i++) {
-		if (!(t->info[i].flags & XTC_RI_USED))
+		if (!xtc_rule_table_used(t, i))
 			continue;
-		v[k].ri = &t->info[i];
-		v[k].rs = t->sets[i];
+		v[k].id = i;
+		v[k].ri = xtc_rule_table_at(t, i, &v[k].rs);
 		order[k] = &v[k];
 		sorted &= !k || by_prio(&order[k - 1], &order[k]) <= 0;
 		k++;
@@ -187,14 +188,17 @@ static bool any_used(const struct xtc_rule_table *t)
 	return false;
 }
 
-/* A used slot's name and priority, from a table of either kind. */
+/* A used slot's name and priority, from a table of any kind. */
 static const char *slot_name(const struct xtc_rule_table *t, __u32 i, __u32 *prio)
 {
+	const struct xtc_rule_sets *sets;
+	const struct xtc_rule_info *ri;
 	const struct xtc_rule *r;
 
-	if (t->info) {
-		*prio = t->info[i].prio;
-		return t->info[i].name;
+	if (xtc_rule_table_stable(t)) {
+		ri = xtc_rule_table_at(t, i, &sets);
+		*prio = ri->prio;
+		return ri->name;
 	}
 	r = &t->rules[t->by_id[i]];
 	*prio = r->prio;
@@ -261,7 +265,7 @@ int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
 		if (err != -EAGAIN)
 			return err;
 		/* A table made from rules is one whose ids follow match order (plan.c). */
-		if (!want->info)
+		if (!xtc_rule_table_stable(want))
 			return -EINVAL;
 		err = -ENOMEM;
 	}
@@ -275,7 +279,7 @@ int xtc_changes_rules(struct xtc_changes *cs, const struct xtc_rule_table *have,
 	 * rule to a new one.  Both lists are in id order.
 	 */
 	for (i = j = 0; i < nh && j < nw;) {
-		__u32 hid = h[i].ri - have->info, wid = w[j].ri - want->info;
+		__u32 hid = h[i].id, wid = w[j].id;
 
 		if (hid == wid && !strncmp(h[i].ri->name, w[j].ri->name, sizeof(h[i].ri->name))) {
 			h[i].other = &w[j];

@@ -42,11 +42,12 @@ void xtc_rule_table_free(struct xtc_rule_table *t)
 
 	if (!t)
 		return;
-	for (i = 0; t->sets && i < t->n; i++)
+	for (i = 0; t->sets && i < (t->base ? t->n_own : t->n); i++)
 		free(t->sets[i]);
 	free(t->info);
 	free(t->sets);
 	free(t->by_id);
+	free(t->own);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -193,6 +194,96 @@ int xtc_rule_table_of_rules(const struct xtc_rule *rules, int n_rules, struct xt
 static const struct xtc_rule_info no_info;
 static const struct xtc_rule_sets no_sets;
 
+/* A slot of t's own (an overlay's) for id, empty, with room grown in *room. */
+static int own_slot(struct xtc_rule_table *t, __u32 id, size_t *room)
+{
+	if (t->n_own == *room) {
+		size_t more = *room ? 2 * *room : 16;
+		struct xtc_rule_info *info = realloc(t->info, more * sizeof(*info));
+		struct xtc_rule_sets **sets;
+
+		if (!info)
+			return -ENOMEM;
+		t->info = info;
+		sets = realloc(t->sets, more * sizeof(*sets));
+		if (!sets)
+			return -ENOMEM;
+		t->sets = sets;
+		*room = more;
+	}
+	memset(&t->info[t->n_own], 0, sizeof(t->info[0]));
+	t->sets[t->n_own] = NULL;
+	t->own[id] = (int)t->n_own++;
+	return 0;
+}
+
+/* Whether base's slot id holds info and sets (NULL: none). */
+static bool base_holds(const struct xtc_rule_table *base, __u32 id,
+		       const struct xtc_rule_info *info, const struct xtc_rule_sets *sets)
+{
+	const struct xtc_rule_info *bi;
+	const struct xtc_rule_sets *bs;
+	struct xtc_rule_slot unused;
+
+	xtc_rule_table_slot(base, id, &unused, &bi, &bs);
+	return !memcmp(bi, info, sizeof(*bi)) && !memcmp(bs, sets ?: &no_sets, sizeof(*bs));
+}
+
+int xtc_rule_table_over(const struct xtc_rule_table *base, const struct xtc_rule *rules,
+			int n_rules, struct xtc_rule_table *t)
+{
+	struct xtc_rule_slot tmp;
+	__u32 n = base->n, id;
+	size_t room = 0;
+	int k, err = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (k = 0; k < n_rules; k++)
+		if (rules[k].id >= n)
+			n = rules[k].id + 1;
+	t->own = malloc((n ? n : 1) * sizeof(*t->own));
+	if (!t->own)
+		return -ENOMEM;
+	t->base = base;
+	t->n = t->cap = n;
+	/* -2 until a rule takes the slot: one that no rule takes is empty. */
+	for (id = 0; id < n; id++)
+		t->own[id] = -2;
+	for (k = 0; k < n_rules && !err; k++) {
+		const struct xtc_rule *r = &rules[k];
+		struct xtc_rule_sets *sets = xtc_rule_has_sets(r) ? &tmp.sets : NULL;
+
+		xtc_rule_info_from_rule(r, &tmp.info, sets);
+		if (base_holds(base, r->id, &tmp.info, sets)) {
+			t->own[r->id] = -1;
+			continue;
+		}
+		err = own_slot(t, r->id, &room);
+		if (!err)
+			t->info[t->own[r->id]] = tmp.info;
+		if (!err && sets && !(t->sets[t->own[r->id]] = malloc(sizeof(*sets))))
+			err = -ENOMEM;
+		if (!err && sets)
+			*t->sets[t->own[r->id]] = *sets;
+	}
+	for (id = 0; id < n && !err; id++) {
+		if (t->own[id] != -2)
+			continue;
+		if (base_holds(base, id, &no_info, NULL))
+			t->own[id] = -1;
+		else
+			err = own_slot(t, id, &room);
+	}
+	if (err)
+		xtc_rule_table_free(t);
+	return err;
+}
+
+bool xtc_rule_table_stable(const struct xtc_rule_table *t)
+{
+	return !t || !t->by_id;
+}
+
 void xtc_rule_table_slot(const struct xtc_rule_table *t, __u32 id, struct xtc_rule_slot *tmp,
 			 const struct xtc_rule_info **info, const struct xtc_rule_sets **sets)
 {
@@ -203,6 +294,16 @@ void xtc_rule_table_slot(const struct xtc_rule_table *t, __u32 id, struct xtc_ru
 	*sets = &no_sets;
 	if (!t || id >= t->n)
 		return;
+	if (t->base && t->own[id] < 0) {
+		xtc_rule_table_slot(t->base, id, tmp, info, sets);
+		return;
+	}
+	if (t->base) {
+		*info = &t->info[t->own[id]];
+		if (t->sets[t->own[id]])
+			*sets = t->sets[t->own[id]];
+		return;
+	}
 	if (t->info) {
 		*info = &t->info[id];
 		if (t->sets[id])
@@ -219,10 +320,25 @@ void xtc_rule_table_slot(const struct xtc_rule_table *t, __u32 id, struct xtc_ru
 		*sets = &tmp->sets;
 }
 
+const struct xtc_rule_info *xtc_rule_table_at(const struct xtc_rule_table *t, __u32 id,
+					      const struct xtc_rule_sets **sets)
+{
+	const struct xtc_rule_info *info;
+	struct xtc_rule_slot unused;
+
+	xtc_rule_table_slot(t, id, &unused, &info, sets);
+	if (*sets == &no_sets)
+		*sets = NULL;
+	return info;
+}
+
 bool xtc_rule_table_used(const struct xtc_rule_table *t, __u32 id)
 {
 	if (!t || id >= t->n)
 		return false;
+	if (t->base)
+		return t->own[id] < 0 ? xtc_rule_table_used(t->base, id) :
+		       t->info[t->own[id]].flags & XTC_RI_USED;
 	return t->info ? t->info[id].flags & XTC_RI_USED : t->by_id[id] >= 0;
 }
 
@@ -233,8 +349,13 @@ bool xtc_rule_table_same(const struct xtc_rule_table *a, const struct xtc_rule_t
 	const struct xtc_rule_sets *sa, *sb;
 	struct xtc_rule_slot ta, tb;
 
+	/* An overlay against its base: compared when it was made. */
+	if (b && b->base && b->base == a && id < b->n)
+		return b->own[id] < 0;
+	if (a && a->base && a->base == b && id < a->n)
+		return a->own[id] < 0;
 	/* Nothing against a table made from rules: a slot differs when a rule has it. */
-	if ((!a && b && !b->info) || (!b && a && !a->info))
+	if ((!a && b && b->by_id) || (!b && a && a->by_id))
 		return !xtc_rule_table_used(a ? a : b, id);
 	xtc_rule_table_slot(a, id, &ta, &ia, &sa);
 	xtc_rule_table_slot(b, id, &tb, &ib, &sb);

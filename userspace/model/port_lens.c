@@ -54,14 +54,22 @@ size_t xtc_port_block_lens(const struct xtc_port_range *one, const struct xtc_se
 	memset(cnt, 0, 17 * sizeof(cnt[0]));
 	for (i = 0; i < (set ? set->n_ports : 1); i++) {
 		const struct xtc_port_range *pr = set ? &set->ports_r[i] : one;
+		__u32 size = (__u32)pr->hi - pr->lo + 1;
 
-		got = xtc_port_prefixes(pr->lo, pr->hi, v, m);
-		if (spans && got > 1 && (spans->n == XTC_PORT_SPANS_ALL ||
-					 xtc_port_spans_has(spans, pr->lo, pr->hi))) {
+		/* One block (a port, or an aligned power of two): nothing to work out. */
+		if (!(size & (size - 1)) && !(pr->lo & (size - 1))) {
+			cnt[xtc_port_mask_len((__u16)~(size - 1))]++;
+			n++;
+			continue;
+		}
+		/* Several blocks, so a span may hold them. */
+		if (spans && (spans->n == XTC_PORT_SPANS_ALL ||
+			      xtc_port_spans_has(spans, pr->lo, pr->hi))) {
 			cnt[0]++;
 			n++;
 			continue;
 		}
+		got = xtc_port_prefixes(pr->lo, pr->hi, v, m);
 		for (k = 0; k < got; k++, n++)
 			cnt[xtc_port_mask_len(m[k])]++;
 	}
