@@ -5,6 +5,7 @@
  * (one per distinct name).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,11 +97,20 @@ void cfg_collect(struct ctx *c, struct raw_sec *s, const char *const *keys,
 		found[n] = NULL;
 	for (i = 0; i < s->n_kv; i++) {
 		struct raw_kv *kv = &s->kv[i];
+		size_t slot = ((uintptr_t)kv->key >> 3) % ARRAY_SIZE(c->key_memo);
 
-		/* keys[] are lower case: the first letter rules most of them out cheaply. */
-		for (k = 0; k < n && ((kv->key[0] | 0x20) != keys[k][0] ||
-				      strcasecmp(kv->key, keys[k])); k++)
-			;
+		/* Pairs that spell a key alike share its text (config_read.c): looked up once. */
+		if (c->key_memo[slot].keys == keys && c->key_memo[slot].key == kv->key) {
+			k = c->key_memo[slot].k;
+		} else {
+			/* keys[] are lower case: the first letter rules most of them out cheaply. */
+			for (k = 0; k < n && ((kv->key[0] | 0x20) != keys[k][0] ||
+					      strcasecmp(kv->key, keys[k])); k++)
+				;
+			c->key_memo[slot].keys = keys;
+			c->key_memo[slot].key = kv->key;
+			c->key_memo[slot].k = k;
+		}
 		if (k < n && !found[k]) {
 			kv->key = keys[k];
 			found[k] = kv;

@@ -100,6 +100,11 @@ struct ctx {
 	int n_errors;
 	struct xtc_arena strings;	/* keys, values, names */
 	const char *recent_keys[16];	/* in strings: a million rules spell a few keys */
+	struct {			/* cfg_collect(): which of a keys list such a key is */
+		const char *const *keys;
+		const char *key;
+		int k;
+	} key_memo[16];
 	struct host *hosts;		/* interface lookups so far */
 	int n_hosts;
 	const struct xtc_set **set_index;	/* m->sets by name */
