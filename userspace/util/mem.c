@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,4 +89,35 @@ void xtc_mem_trim(void)
 		advised_end = 0;
 		reserve();
 	}
+}
+
+#define POPULATE_FROM (4UL << 20)	/* below this, a thread costs more than it saves */
+
+static void *populate(void *arg)
+{
+	struct xtc_populate *pp = arg;
+
+	/* Advice: where it fails the caller's writes fault the pages in, as without it. */
+	madvise(pp->p, pp->len, MADV_POPULATE_WRITE);
+	return NULL;
+}
+
+void xtc_mem_populate_start(struct xtc_populate *pp, void *p, size_t len)
+{
+	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)4095;
+
+	pp->started = false;
+	if (!p || len < POPULATE_FROM || end <= start)
+		return;
+	pp->p = (void *)start;
+	pp->len = end - start;
+	pp->started = !pthread_create(&pp->thread, NULL, populate, pp);
+}
+
+void xtc_mem_populate_wait(struct xtc_populate *pp)
+{
+	if (pp->started)
+		pthread_join(pp->thread, NULL);
+	pp->started = false;
 }
