@@ -147,14 +147,23 @@ int xtc_read_rule_info(const struct xtc_maps *m, struct xtc_rule_info **info, __
 	return err;
 }
 
+/* Slots a table of rules needs: n, or more when a rule's id is beyond them. */
+static __u32 slots_for(const struct xtc_rule *rules, int n_rules, __u32 n)
+{
+	int k;
+
+	for (k = 0; k < n_rules; k++)
+		if (rules[k].id >= n)
+			n = rules[k].id + 1;
+	return n;
+}
+
 int xtc_rule_table_want(const struct xtc_rule *rules, int n_rules, __u32 n,
 			struct xtc_rule_table *t)
 {
 	int k, err;
 
-	for (k = 0; k < n_rules; k++)
-		if (rules[k].id >= n)
-			n = rules[k].id + 1;
+	n = slots_for(rules, n_rules, n);
 	err = alloc(t, n);
 	for (k = 0; k < n_rules && !err; k++) {
 		const struct xtc_rule *r = &rules[k];
@@ -176,9 +185,7 @@ int xtc_rule_table_of_rules(const struct xtc_rule *rules, int n_rules, struct xt
 	int k;
 
 	memset(t, 0, sizeof(*t));
-	for (k = 0; k < n_rules; k++)
-		if (rules[k].id >= n)
-			n = rules[k].id + 1;
+	n = slots_for(rules, n_rules, n);
 	t->by_id = malloc((n ? n : 1) * sizeof(*t->by_id));
 	if (!t->by_id)
 		return -ENOMEM;
@@ -238,9 +245,7 @@ int xtc_rule_table_over(const struct xtc_rule_table *base, const struct xtc_rule
 	int k, err = 0;
 
 	memset(t, 0, sizeof(*t));
-	for (k = 0; k < n_rules; k++)
-		if (rules[k].id >= n)
-			n = rules[k].id + 1;
+	n = slots_for(rules, n_rules, n);
 	t->own = malloc((n ? n : 1) * sizeof(*t->own));
 	if (!t->own)
 		return -ENOMEM;
